@@ -1,0 +1,377 @@
+//! Source files, spans and diagnostics shared by every stage.
+//!
+//! Every user-facing problem is a [`Diag`]: a stable code from the registry below, a
+//! primary span with a label, optional related spans and a help line. Stages collect
+//! `Diag`s instead of stopping at the first one, so one run reports every independent
+//! error. [`Diag::to_report`] turns one into a `miette::Diagnostic` for rendering.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{LabeledSpan, NamedSource, SourceCode};
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span { file, start: saturate(start), end: saturate(end.max(start)) }
+    }
+
+    /// The smallest span covering both (same file assumed; otherwise `self`).
+    pub fn to(self, other: Span) -> Span {
+        if self.file != other.file {
+            return self;
+        }
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// One policy file as read from disk (BOM already removed).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+/// All files of one policy, addressed by [`FileId`].
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        let id = FileId(saturate(self.files.len()));
+        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(saturate(i)), f))
+    }
+
+    pub fn name(&self, id: FileId) -> &str {
+        self.get(id).map_or("<unknown>", |f| f.name.as_str())
+    }
+
+    /// The text a span covers (empty if out of range).
+    pub fn snippet(&self, span: Span) -> &str {
+        self.get(span.file)
+            .and_then(|f| f.text.get(span.start as usize..span.end as usize))
+            .unwrap_or("")
+    }
+
+    /// 1-based line and column (in characters) of a span's start.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let Some(file) = self.get(span.file) else { return (0, 0) };
+        let start = (span.start as usize).min(file.text.len());
+        let before = file.text.get(..start).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A registered diagnostic code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code {
+    pub id: &'static str,
+    /// One line saying what the code means, for `--help`-style listings and docs.
+    pub summary: &'static str,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident = $id:literal, $summary:literal;)*) => {
+        pub mod code {
+            //! The registry of every diagnostic code. Codes are stable: never reuse or rename one.
+            use super::Code;
+            $(pub const $name: Code = Code { id: $id, summary: $summary };)*
+            /// Every code, in registry order.
+            pub const ALL: &[Code] = &[$($name),*];
+        }
+    };
+}
+
+codes! {
+    IO_UNREADABLE = "zonecheck::io::unreadable", "a policy file or directory could not be read";
+    IO_NO_POLICY = "zonecheck::io::no-policy-files", "a directory holds no `.zc` files";
+    IO_NOT_UTF8 = "zonecheck::io::not-utf8", "a policy file is not valid UTF-8";
+    CONFIG_INVALID = "zonecheck::config::invalid", "zonecheck.toml is not valid TOML or has a wrong value";
+    CONFIG_UNKNOWN_KEY = "zonecheck::config::unknown-key", "zonecheck.toml has a key zonecheck does not know";
+
+    SYNTAX_UNEXPECTED = "zonecheck::syntax::unexpected-token", "the parser found something other than what the grammar allows here";
+    SYNTAX_UNKNOWN_STATEMENT = "zonecheck::syntax::unknown-statement", "a top-level statement starts with an unknown keyword";
+    SYNTAX_UNKNOWN_PROPERTY = "zonecheck::syntax::unknown-property", "a block holds a property its declaration does not have";
+    SYNTAX_UNTERMINATED_STRING = "zonecheck::syntax::unterminated-string", "a string has no closing quote on its line";
+    SYNTAX_INVALID_ESCAPE = "zonecheck::syntax::invalid-escape", "a string holds an escape other than `\\\"` and `\\\\`";
+    SYNTAX_CONTROL_CHARACTER = "zonecheck::syntax::control-character", "a string holds a control character";
+    SYNTAX_INVALID_NAME = "zonecheck::syntax::invalid-name", "a name does not match `[a-z][a-z0-9_-]*`";
+    SYNTAX_INVALID_ADDRESS = "zonecheck::syntax::invalid-address", "an address or prefix is not valid IPv4 or IPv6";
+    SYNTAX_INVALID_NUMBER = "zonecheck::syntax::invalid-number", "a number is malformed or far too large";
+    SYNTAX_UNCLOSED_BLOCK = "zonecheck::syntax::unclosed-block", "a `{` or `[` has no matching close";
+    SYNTAX_INVALID_VALUE = "zonecheck::syntax::invalid-value", "a keyword property has a value outside its allowed set";
+    SYNTAX_MISSING_TERMINATOR = "zonecheck::syntax::missing-terminator", "two statements on one line without `;` between them";
+
+    RESOLVE_DUPLICATE = "zonecheck::resolve::duplicate-definition", "two declarations of the same kind share a name";
+    RESOLVE_DUPLICATE_PROPERTY = "zonecheck::resolve::duplicate-property", "a single-valued property is given twice";
+    RESOLVE_MISSING_PROPERTY = "zonecheck::resolve::missing-property", "a required property is missing";
+    RESOLVE_UNKNOWN_CLASS = "zonecheck::resolve::unknown-class", "a name used as a data class is not declared";
+    RESOLVE_UNKNOWN_ZONE = "zonecheck::resolve::unknown-zone", "a name used as a zone is not declared";
+    RESOLVE_UNKNOWN_SERVICE = "zonecheck::resolve::unknown-service", "a name used as a service is neither declared nor built in";
+    RESOLVE_UNKNOWN_ENDPOINT = "zonecheck::resolve::unknown-system", "a flow or group names no system, zone or group";
+    RESOLVE_UNKNOWN_LINT = "zonecheck::resolve::unknown-lint", "`allow` names a lint that does not exist";
+    RESOLVE_EMPTY_REASON = "zonecheck::resolve::empty-reason", "a justification, basis or description is empty";
+    RESOLVE_RESERVED_NAME = "zonecheck::resolve::reserved-name", "a declaration uses a name the language reserves";
+    RESOLVE_HOST_BITS = "zonecheck::resolve::host-bits-set", "a zone prefix has bits set beyond its length";
+    RESOLVE_DUPLICATE_PREFIX = "zonecheck::resolve::duplicate-prefix", "two zones claim the same prefix";
+    RESOLVE_ADDRESS_OUTSIDE_ZONE = "zonecheck::resolve::address-outside-zone", "a system address is not inside its zone's prefixes";
+    RESOLVE_ADDRESS_IN_OTHER_ZONE = "zonecheck::resolve::address-in-other-zone", "a system address falls in a more specific other zone";
+    RESOLVE_ADDRESS_CONFLICT = "zonecheck::resolve::address-conflict", "two systems claim the same address";
+    RESOLVE_PORT_ZERO = "zonecheck::resolve::port-zero", "a service uses port 0";
+    RESOLVE_PORT_RANGE = "zonecheck::resolve::invalid-port-range", "a port range is reversed or exceeds 65535";
+    RESOLVE_INVALID_ICMP = "zonecheck::resolve::invalid-icmp-type", "an ICMP type is unknown or above 255";
+    RESOLVE_INVALID_PROTOCOL = "zonecheck::resolve::invalid-protocol", "a protocol number is above 255";
+    RESOLVE_SAAS_PROPERTY = "zonecheck::resolve::saas-property-on-non-saas", "vendor, dpa, region or auth on a system that is not SaaS";
+    RESOLVE_GROUP_CYCLE = "zonecheck::resolve::group-cycle", "groups contain each other in a cycle";
+    RESOLVE_EMPTY_ENDPOINT = "zonecheck::resolve::empty-endpoint", "a flow endpoint or group expands to nothing";
+    RESOLVE_AMBIGUOUS = "zonecheck::resolve::ambiguous-name", "an endpoint name is declared as more than one of system, zone and group";
+    RESOLVE_INTERFACE_ZONE_TWICE = "zonecheck::resolve::zone-on-two-interfaces", "a device names one zone on two interfaces";
+    RESOLVE_DUPLICATE_INTERFACE = "zonecheck::resolve::duplicate-interface", "a device declares one interface twice";
+    RESOLVE_NO_POLICY = "zonecheck::resolve::duplicate-policy", "more than one `policy` header";
+}
+
+/// One finding, with everything needed to render it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diag {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    pub related: Vec<(Span, String)>,
+    pub help: String,
+}
+
+impl Diag {
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Diag {
+        Diag {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: String::from("here"),
+            related: Vec::new(),
+            help: String::from(code.summary),
+        }
+    }
+
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diag {
+        Diag { severity: Severity::Warning, ..Diag::error(code, span, message) }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diag {
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diag {
+        self.help = help.into();
+        self
+    }
+
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Diag {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    /// Sort key: file, offset, code — so output order never depends on hash order.
+    pub fn sort_key(&self) -> (FileId, u32, u32, &'static str) {
+        (self.span.file, self.span.start, self.span.end, self.code.id)
+    }
+
+    /// A miette report for rendering; related spans in other files become related reports.
+    pub fn to_report(&self, sources: &Sources) -> Report {
+        let file = sources.get(self.span.file);
+        let (name, text) = file.map_or(("<unknown>".to_string(), Arc::from("")), |f| {
+            (f.name.clone(), f.text.clone())
+        });
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(self.label.clone()),
+            clamp(self.span, &text),
+        )];
+        let mut related = Vec::new();
+        for (span, label) in &self.related {
+            if span.file == self.span.file {
+                labels.push(LabeledSpan::new_with_span(Some(label.clone()), clamp(*span, &text)));
+            } else if let Some(other) = sources.get(span.file) {
+                related.push(Report {
+                    code: None,
+                    severity: miette::Severity::Advice,
+                    message: label.clone(),
+                    help: None,
+                    source: NamedSource::new(other.name.clone(), other.text.clone()),
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        Some(label.clone()),
+                        clamp(*span, &other.text),
+                    )],
+                    related: Vec::new(),
+                });
+            }
+        }
+        Report {
+            code: Some(self.code.id),
+            severity: match self.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
+            message: self.message.clone(),
+            help: Some(self.help.clone()),
+            source: NamedSource::new(name, text),
+            labels,
+            related,
+        }
+    }
+}
+
+fn clamp(span: Span, text: &str) -> miette::SourceSpan {
+    let start = (span.start as usize).min(text.len());
+    let end = (span.end as usize).clamp(start, text.len());
+    (start, end - start).into()
+}
+
+/// A rendered-ready diagnostic implementing [`miette::Diagnostic`].
+#[derive(Debug)]
+pub struct Report {
+    code: Option<&'static str>,
+    severity: miette::Severity,
+    message: String,
+    help: Option<String>,
+    source: NamedSource<Arc<str>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code.map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        }
+    }
+}
+
+/// Render diagnostics as text. `color` selects miette's coloured theme; tests and
+/// non-terminals use the plain Unicode theme at a fixed width so output is stable.
+pub fn render(diags: &[Diag], sources: &Sources, color: bool, width: usize) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width);
+    let mut out = String::new();
+    for diag in diags {
+        let report = diag.to_report(sources);
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&format!("{}: {}\n", diag.code, diag.message));
+        }
+    }
+    out
+}
+
+/// Edit distance, for "did you mean" suggestions.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate within a distance that scales with the word's length.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// "; did you mean `x`?" or nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    match suggest(word, candidates) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => String::new(),
+    }
+}

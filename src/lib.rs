@@ -1,0 +1,32 @@
+//! zonecheck: prove that confined data stays in its zone, compile the policy to firewall
+//! configurations, and check that configurations permit exactly what the policy permits.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//!
+//! - [`syntax`]: `.zc` text to a syntax tree with spans; `fmt`.
+//! - [`model`]: names to ids, addresses to zones, endpoints to data nodes; the graph.
+//! - [`report`]: rendering for people and machines.
+//! - [`diagnostics`]: spans, the code registry and miette rendering, shared by all stages.
+//! - [`cli`]: the command line; the only stage besides loading that touches the disk.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod model;
+pub mod report;
+pub mod syntax;
+
+use std::path::Path;
+
+pub use model::{Model, resolve};
+pub use model::resolve::Errors;
+
+/// Read, parse and resolve a policy file or directory.
+pub fn load_policy(path: &Path) -> Result<Model, Errors> {
+    let sources = syntax::load(path).map_err(|diags| Errors { sources: Default::default(), diags })?;
+    resolve(syntax::parse_sources(sources))
+}
+
+/// Parse and resolve a policy held in memory (tests, fuzzing, benchmarks).
+pub fn load_str(name: &str, text: &str) -> Result<Model, Errors> {
+    resolve(syntax::parse_str(name, text))
+}

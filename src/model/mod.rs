@@ -1,0 +1,395 @@
+//! Stage 2: the resolved model (DESIGN.md §3).
+//!
+//! Only [`resolve`] builds a [`Model`]: every name is an id, every address belongs to
+//! exactly one zone, every endpoint is expanded. The data-flow graph is a petgraph
+//! incidence graph: data nodes (systems and each zone's remaining address space) and one
+//! hub node per flow, with an edge from every node the flow's FROM side expands to into
+//! the hub, and from the hub to every node of its TO side. A flow is one hyperedge, so the
+//! graph stays linear in the size of the policy even when flows name whole zones.
+
+mod builtin;
+pub mod resolve;
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+pub use crate::syntax::ast::{Auth, Platform, Region, Role, Target, Trust};
+use crate::diagnostics::{Sources, Span};
+pub use resolve::resolve;
+
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+            pub fn from_index(i: usize) -> Self { Self(u32::try_from(i).unwrap_or(u32::MAX)) }
+        }
+    )*};
+}
+id_type!(ClassId, ZoneId, ServiceId, SystemId, GroupId, FlowId, DeviceId);
+
+/// The lints of DESIGN.md §4, by name (for `allow LINT because …`).
+pub const LINTS: &[&str] = &[
+    "saas-safeguards",
+    "external-into-closed",
+    "unencrypted-special",
+    "broad-into-closed",
+    "closed-egress",
+    "export-outside-helsenett",
+    "unused",
+    "shadowed-flow",
+];
+
+/// A place data can be: a system, or the part of a zone's space no system declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    System(SystemId),
+    ZoneRest(ZoneId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GraphNode {
+    Data(Node),
+    Flow(FlowId),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PolicyMeta {
+    pub name: Option<String>,
+    pub owner: Option<String>,
+    pub contact: Option<String>,
+    pub description: Option<String>,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confinement {
+    /// Tracked, no obligation.
+    None,
+    /// Allowed in every zone of trust `closed`.
+    Closed,
+    /// Allowed in the listed zones.
+    To(Vec<ZoneId>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Class {
+    pub name: String,
+    pub label: Option<String>,
+    pub special: bool,
+    pub confinement: Confinement,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+impl Class {
+    pub fn confined(&self) -> bool {
+        self.confinement != Confinement::None
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub name: String,
+    pub label: Option<String>,
+    pub trust: Trust,
+    pub nets: Vec<IpNet>,
+    /// Systems whose `zone` is this one, sorted.
+    pub systems: Vec<SystemId>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+/// One resolved service item: what packets it matches (layer 4 and above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Match {
+    Tcp { lo: u16, hi: u16 },
+    Udp { lo: u16, hi: u16 },
+    /// ICMP type, or every type.
+    Icmp(Option<u8>),
+    Icmpv6(Option<u8>),
+    Proto(u8),
+    Any,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub label: Option<String>,
+    pub matches: Vec<Match>,
+    pub encrypted: bool,
+    /// `None` for a built-in service.
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Allow {
+    pub lint: String,
+    pub because: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct System {
+    pub name: String,
+    pub label: Option<String>,
+    pub zone: ZoneId,
+    pub addresses: Vec<IpNet>,
+    pub platform: Option<Platform>,
+    pub holds: Vec<ClassId>,
+    pub role: Option<Role>,
+    pub owner: Option<String>,
+    pub vendor: Option<String>,
+    pub dpa: Option<String>,
+    pub region: Option<Region>,
+    pub auth: Option<Auth>,
+    pub allows: Vec<Allow>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+impl System {
+    pub fn is_saas(&self) -> bool {
+        self.platform == Some(Platform::Saas)
+    }
+
+    /// SaaS with vendor, data processing agreement, EEA storage and authentication.
+    pub fn saas_safeguarded(&self) -> bool {
+        self.is_saas()
+            && self.vendor.is_some()
+            && self.dpa.is_some()
+            && self.region == Some(Region::Eea)
+            && self.auth.is_some()
+    }
+}
+
+/// What an endpoint or group member names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndpointRef {
+    System(SystemId),
+    Zone(ZoneId),
+    Group(GroupId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub label: Option<String>,
+    pub members: Vec<EndpointRef>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub refs: Vec<EndpointRef>,
+    /// The data nodes this side stands for (sorted, no duplicates).
+    pub nodes: Vec<Node>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Carries {
+    /// Empty for `carries none`.
+    pub classes: Vec<ClassId>,
+    pub because: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub class: ClassId,
+    pub basis: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub from: Endpoint,
+    pub to: Endpoint,
+    pub services: Vec<ServiceId>,
+    pub description: String,
+    pub carries: Option<Carries>,
+    pub exports: Vec<Export>,
+    pub require_mfa: bool,
+    pub require_encrypted: bool,
+    pub encrypted_payload: Option<String>,
+    pub allows: Vec<Allow>,
+    pub span: Span,
+    /// The header line (`flow a -> b : s "…"`), for pointing at the flow as a whole.
+    pub header_span: Span,
+}
+
+impl Flow {
+    pub fn allows_lint(&self, lint: &str) -> Option<&Allow> {
+        self.allows.iter().find(|a| a.lint == lint)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeviceKind {
+    Firewall,
+    Switch,
+}
+
+#[derive(Clone, Debug)]
+pub struct Interface {
+    pub name: String,
+    pub zones: Vec<ZoneId>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub name: String,
+    pub label: Option<String>,
+    pub kind: DeviceKind,
+    pub target: Target,
+    pub interfaces: Vec<Interface>,
+    pub tcam: Option<u64>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+/// A resolved policy.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub sources: Sources,
+    pub meta: PolicyMeta,
+    pub classes: Vec<Class>,
+    pub zones: Vec<Zone>,
+    pub services: Vec<Service>,
+    pub systems: Vec<System>,
+    pub groups: Vec<Group>,
+    pub flows: Vec<Flow>,
+    pub devices: Vec<Device>,
+    pub graph: DiGraph<GraphNode, ()>,
+    /// Graph index of every data node.
+    pub node_index: BTreeMap<Node, NodeIndex>,
+    /// Graph index of every flow's hub.
+    pub flow_index: Vec<NodeIndex>,
+}
+
+impl Model {
+    pub fn node_name(&self, node: Node) -> String {
+        match node {
+            Node::System(s) => self.system(s).name.clone(),
+            Node::ZoneRest(z) => self.zone(z).name.clone(),
+        }
+    }
+
+    /// The zone a node lies in.
+    pub fn node_zone(&self, node: Node) -> ZoneId {
+        match node {
+            Node::System(s) => self.system(s).zone,
+            Node::ZoneRest(z) => z,
+        }
+    }
+
+    pub fn class(&self, id: ClassId) -> &Class {
+        &self.classes[id.index()]
+    }
+    pub fn zone(&self, id: ZoneId) -> &Zone {
+        &self.zones[id.index()]
+    }
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.index()]
+    }
+    pub fn system(&self, id: SystemId) -> &System {
+        &self.systems[id.index()]
+    }
+    pub fn group(&self, id: GroupId) -> &Group {
+        &self.groups[id.index()]
+    }
+    pub fn flow(&self, id: FlowId) -> &Flow {
+        &self.flows[id.index()]
+    }
+
+    pub fn class_by_name(&self, name: &str) -> Option<ClassId> {
+        self.classes.iter().position(|c| c.name == name).map(ClassId::from_index)
+    }
+    pub fn system_by_name(&self, name: &str) -> Option<SystemId> {
+        self.systems.iter().position(|c| c.name == name).map(SystemId::from_index)
+    }
+    pub fn zone_by_name(&self, name: &str) -> Option<ZoneId> {
+        self.zones.iter().position(|c| c.name == name).map(ZoneId::from_index)
+    }
+    pub fn group_by_name(&self, name: &str) -> Option<GroupId> {
+        self.groups.iter().position(|c| c.name == name).map(GroupId::from_index)
+    }
+
+    /// Every data node, systems first, in id order.
+    pub fn nodes(&self) -> impl Iterator<Item = Node> + '_ {
+        (0..self.systems.len())
+            .map(|i| Node::System(SystemId::from_index(i)))
+            .chain((0..self.zones.len()).map(|i| Node::ZoneRest(ZoneId::from_index(i))))
+    }
+
+    /// The names of an endpoint as written (`a`, or `[a, b]`).
+    pub fn endpoint_text(&self, e: &Endpoint) -> String {
+        let names: Vec<String> = e.refs.iter().map(|r| self.ref_name(*r)).collect();
+        if names.len() == 1 { names.concat() } else { format!("[{}]", names.join(", ")) }
+    }
+
+    pub fn ref_name(&self, r: EndpointRef) -> String {
+        match r {
+            EndpointRef::System(s) => self.system(s).name.clone(),
+            EndpointRef::Zone(z) => self.zone(z).name.clone(),
+            EndpointRef::Group(g) => self.group(g).name.clone(),
+        }
+    }
+
+    /// `a -> b : https`, for messages.
+    pub fn flow_title(&self, id: FlowId) -> String {
+        let f = self.flow(id);
+        let services: Vec<&str> = f.services.iter().map(|s| self.service(*s).name.as_str()).collect();
+        format!("{} -> {} : {}", self.endpoint_text(&f.from), self.endpoint_text(&f.to), services.join(", "))
+    }
+
+    /// A span-free, order-stable text rendering of the whole model. Two policies with the
+    /// same meaning render identically; used to test that `fmt` keeps the model.
+    pub fn canonical(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let _ = writeln!(s, "policy {:?} {:?} {:?} {:?}", self.meta.name, self.meta.owner, self.meta.contact, self.meta.description);
+        for c in &self.classes {
+            let _ = writeln!(s, "class {} {:?} special={} {:?}", c.name, c.label, c.special, c.confinement);
+        }
+        for z in &self.zones {
+            let _ = writeln!(s, "zone {} {:?} {:?} {:?} {:?}", z.name, z.label, z.trust, z.nets, z.systems);
+        }
+        for v in self.services.iter().filter(|v| v.span.is_some()) {
+            let _ = writeln!(s, "service {} {:?} {:?} enc={}", v.name, v.label, v.matches, v.encrypted);
+        }
+        for y in &self.systems {
+            let allows: Vec<(&str, &str)> = y.allows.iter().map(|a| (a.lint.as_str(), a.because.as_str())).collect();
+            let _ = writeln!(
+                s,
+                "system {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                y.name, y.label, y.zone, y.addresses, y.platform, y.holds, y.role, y.owner, y.vendor, y.dpa, y.region, y.auth, allows
+            );
+        }
+        for g in &self.groups {
+            let _ = writeln!(s, "group {} {:?} {:?}", g.name, g.label, g.members);
+        }
+        for f in &self.flows {
+            let carries = f.carries.as_ref().map(|c| (&c.classes, &c.because));
+            let exports: Vec<(ClassId, &str)> = f.exports.iter().map(|e| (e.class, e.basis.as_str())).collect();
+            let allows: Vec<(&str, &str)> = f.allows.iter().map(|a| (a.lint.as_str(), a.because.as_str())).collect();
+            let _ = writeln!(
+                s,
+                "flow {:?} -> {:?} : {:?} {:?} {:?} {:?} mfa={} enc={} {:?} {:?}",
+                f.from.refs, f.to.refs, f.services.iter().map(|v| (&self.service(*v).name, &self.service(*v).matches)).collect::<Vec<_>>(),
+                f.description, carries, exports, f.require_mfa, f.require_encrypted, f.encrypted_payload, allows
+            );
+        }
+        for d in &self.devices {
+            let ifs: Vec<(&str, &Vec<ZoneId>)> = d.interfaces.iter().map(|i| (i.name.as_str(), &i.zones)).collect();
+            let _ = writeln!(s, "device {} {:?} {:?} {:?} {:?} {:?}", d.name, d.label, d.kind, d.target, ifs, d.tcam);
+        }
+        s
+    }
+}

@@ -1,0 +1,1007 @@
+//! Names to ids, addresses to zones, endpoints to data nodes.
+//!
+//! Resolution runs even when parsing found errors, so one run reports every independent
+//! problem; items the parser marked damaged are resolved as far as they go, without
+//! complaints about what is missing from them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ipnet::IpNet;
+use petgraph::graph::DiGraph;
+
+use super::builtin::{BUILTINS, ICMP_TYPES, ICMPV6_TYPES};
+use super::*;
+use crate::diagnostics::{Diag, Sources, Span, code, did_you_mean};
+use crate::syntax::Parsed;
+use crate::syntax::ast::{self, DeclKind, Header, IcmpType, Item, PropKind, ServiceItem};
+use crate::syntax::fmt::item_text;
+
+/// Resolution failed: every diagnostic, syntax and resolution alike, sorted by position.
+#[derive(Debug)]
+pub struct Errors {
+    pub sources: Sources,
+    pub diags: Vec<Diag>,
+}
+
+/// Resolve a parsed policy into a [`Model`], or report every error found.
+pub fn resolve(parsed: Parsed) -> Result<Model, Errors> {
+    let Parsed { sources, files, diags } = parsed;
+    let items: Vec<&Item> = files.iter().flat_map(|f| f.items.iter()).collect();
+    let mut r = Resolver { diags, ..Resolver::default() };
+    r.declare(&items);
+    r.fill(&items);
+    let mut diags = r.diags;
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup();
+    if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
+        return Err(Errors { sources, diags });
+    }
+    let mut model = Model {
+        sources,
+        meta: r.meta,
+        classes: r.classes,
+        zones: r.zones,
+        services: r.services,
+        systems: r.systems,
+        groups: r.groups,
+        flows: r.flows,
+        devices: r.devices,
+        graph: DiGraph::new(),
+        node_index: BTreeMap::new(),
+        flow_index: Vec::new(),
+    };
+    build_graph(&mut model);
+    Ok(model)
+}
+
+fn build_graph(model: &mut Model) {
+    let mut graph = DiGraph::with_capacity(model.systems.len() + model.zones.len() + model.flows.len(), 0);
+    let mut node_index = BTreeMap::new();
+    for node in model.nodes().collect::<Vec<_>>() {
+        node_index.insert(node, graph.add_node(GraphNode::Data(node)));
+    }
+    let mut flow_index = Vec::with_capacity(model.flows.len());
+    for (i, flow) in model.flows.iter().enumerate() {
+        let hub = graph.add_node(GraphNode::Flow(FlowId::from_index(i)));
+        for n in &flow.from.nodes {
+            if let Some(&ix) = node_index.get(n) {
+                graph.add_edge(ix, hub, ());
+            }
+        }
+        for n in &flow.to.nodes {
+            if let Some(&ix) = node_index.get(n) {
+                graph.add_edge(hub, ix, ());
+            }
+        }
+        flow_index.push(hub);
+    }
+    model.graph = graph;
+    model.node_index = node_index;
+    model.flow_index = flow_index;
+}
+
+#[derive(Default)]
+struct Resolver {
+    diags: Vec<Diag>,
+    meta: PolicyMeta,
+    classes: Vec<Class>,
+    zones: Vec<Zone>,
+    services: Vec<Service>,
+    systems: Vec<System>,
+    groups: Vec<Group>,
+    flows: Vec<Flow>,
+    devices: Vec<Device>,
+    class_names: HashMap<String, ClassId>,
+    zone_names: HashMap<String, ZoneId>,
+    service_names: HashMap<String, ServiceId>,
+    system_names: HashMap<String, SystemId>,
+    group_names: HashMap<String, GroupId>,
+    device_names: HashMap<String, DeviceId>,
+    /// Zones' prefixes with the span that declared them, for longest-prefix match.
+    zone_nets: Vec<(IpNet, ZoneId, Span)>,
+    /// Zone of each zone item index (items are visited in the same order in both passes).
+    group_members_raw: Vec<Vec<ast::Ident>>,
+    zone_nodes: Vec<Vec<Node>>,
+    group_nodes: Vec<Vec<Node>>,
+}
+
+/// Tracks single-valued properties of one item to report repeats.
+#[derive(Default)]
+struct Seen(HashMap<&'static str, Span>);
+
+impl Seen {
+    fn once(&mut self, diags: &mut Vec<Diag>, keyword: &'static str, span: Span) -> bool {
+        if let Some(first) = self.0.get(keyword) {
+            diags.push(
+                Diag::error(code::RESOLVE_DUPLICATE_PROPERTY, span, format!("`{keyword}` is given twice"))
+                    .label("repeated here")
+                    .related(*first, "first given here")
+                    .help(format!("a declaration has one `{keyword}`; remove one of them")),
+            );
+            false
+        } else {
+            self.0.insert(keyword, span);
+            true
+        }
+    }
+}
+
+fn empty_reason(diags: &mut Vec<Diag>, s: &ast::Str, what: &str) {
+    if s.value.trim().is_empty() {
+        diags.push(
+            Diag::error(code::RESOLVE_EMPTY_REASON, s.span, format!("the {what} is empty"))
+                .help(format!("write the {what}: it is what an auditor reads")),
+        );
+    }
+}
+
+impl Resolver {
+    // ---- pass 1: names ---------------------------------------------------------
+
+    fn declare(&mut self, items: &[&Item]) {
+        for b in BUILTINS {
+            let id = ServiceId::from_index(self.services.len());
+            self.services.push(Service {
+                name: b.name.to_string(),
+                label: Some(b.label.to_string()),
+                matches: b.matches.to_vec(),
+                encrypted: b.encrypted,
+                span: None,
+            });
+            self.service_names.insert(b.name.to_string(), id);
+        }
+        let mut user_services: HashMap<String, Span> = HashMap::new();
+        let mut policy_span: Option<Span> = None;
+        for item in items {
+            let label = item.label().map(|l| l.value.clone());
+            if item.kind == DeclKind::Policy {
+                if let Some(first) = policy_span {
+                    self.diags.push(
+                        Diag::error(code::RESOLVE_NO_POLICY, item.span, "a policy has one `policy` header")
+                            .related(first, "first header here")
+                            .help("merge the two headers into one"),
+                    );
+                } else {
+                    policy_span = Some(item.span);
+                    self.meta.name = label;
+                    self.meta.span = Some(item.span);
+                }
+                continue;
+            }
+            let Some(name) = item.name() else { continue };
+            let first = match item.kind {
+                DeclKind::Class => {
+                    if name.name == "none" {
+                        self.diags.push(
+                            Diag::error(code::RESOLVE_RESERVED_NAME, name.span, "`none` cannot name a data class")
+                                .help("`carries none` means no class at all; choose another name"),
+                        );
+                    }
+                    first_span(&self.class_names, &name.name, |id| self.classes[id.index()].name_span).or_else(|| {
+                        self.class_names.insert(name.name.clone(), ClassId::from_index(self.classes.len()));
+                        self.classes.push(Class {
+                            name: name.name.clone(),
+                            label,
+                            special: false,
+                            confinement: Confinement::None,
+                            span: item.span,
+                            name_span: name.span,
+                        });
+                        None
+                    })
+                }
+                DeclKind::Zone => first_span(&self.zone_names, &name.name, |id| self.zones[id.index()].name_span).or_else(|| {
+                    self.zone_names.insert(name.name.clone(), ZoneId::from_index(self.zones.len()));
+                    self.zones.push(Zone {
+                        name: name.name.clone(),
+                        label,
+                        trust: Trust::Internal,
+                        nets: Vec::new(),
+                        systems: Vec::new(),
+                        span: item.span,
+                        name_span: name.span,
+                    });
+                    None
+                }),
+                DeclKind::Service => {
+                    if let Some(first) = user_services.get(&name.name) {
+                        Some(*first)
+                    } else {
+                        user_services.insert(name.name.clone(), name.span);
+                        let service = Service { name: name.name.clone(), label, matches: Vec::new(), encrypted: false, span: Some(item.span) };
+                        // A user definition replaces a built-in of the same name.
+                        match self.service_names.get(&name.name) {
+                            Some(id) => self.services[id.index()] = service,
+                            None => {
+                                self.service_names.insert(name.name.clone(), ServiceId::from_index(self.services.len()));
+                                self.services.push(service);
+                            }
+                        }
+                        None
+                    }
+                }
+                DeclKind::System => first_span(&self.system_names, &name.name, |id| self.systems[id.index()].name_span).or_else(|| {
+                    self.system_names.insert(name.name.clone(), SystemId::from_index(self.systems.len()));
+                    self.systems.push(System {
+                        name: name.name.clone(),
+                        label,
+                        zone: ZoneId(u32::MAX),
+                        addresses: Vec::new(),
+                        platform: None,
+                        holds: Vec::new(),
+                        role: None,
+                        owner: None,
+                        vendor: None,
+                        dpa: None,
+                        region: None,
+                        auth: None,
+                        allows: Vec::new(),
+                        span: item.span,
+                        name_span: name.span,
+                    });
+                    None
+                }),
+                DeclKind::Group => first_span(&self.group_names, &name.name, |id| self.groups[id.index()].name_span).or_else(|| {
+                    self.group_names.insert(name.name.clone(), GroupId::from_index(self.groups.len()));
+                    self.groups.push(Group { name: name.name.clone(), label, members: Vec::new(), span: item.span, name_span: name.span });
+                    self.group_members_raw.push(Vec::new());
+                    None
+                }),
+                DeclKind::Firewall | DeclKind::Switch => {
+                    first_span(&self.device_names, &name.name, |id| self.devices[id.index()].name_span).or_else(|| {
+                        self.device_names.insert(name.name.clone(), DeviceId::from_index(self.devices.len()));
+                        self.devices.push(Device {
+                            name: name.name.clone(),
+                            label,
+                            kind: if item.kind == DeclKind::Firewall { DeviceKind::Firewall } else { DeviceKind::Switch },
+                            target: Target::Nftables,
+                            interfaces: Vec::new(),
+                            tcam: None,
+                            span: item.span,
+                            name_span: name.span,
+                        });
+                        None
+                    })
+                }
+                DeclKind::Policy | DeclKind::Flow => None,
+            };
+            if let Some(first) = first {
+                self.diags.push(
+                    Diag::error(code::RESOLVE_DUPLICATE, name.span, format!("the {} `{}` is defined twice", item.kind.noun(), name.name))
+                        .label("defined again here")
+                        .related(first, "first defined here")
+                        .help(format!("names of each kind are unique; rename or remove one `{}`", name.name)),
+                );
+            }
+        }
+        // Names shared between endpoint kinds would make a flow's endpoint ambiguous.
+        for (name, sys) in &self.system_names {
+            let mut others = Vec::new();
+            if let Some(z) = self.zone_names.get(name) {
+                others.push((self.zones[z.index()].name_span, "zone"));
+            }
+            if let Some(g) = self.group_names.get(name) {
+                others.push((self.groups[g.index()].name_span, "group"));
+            }
+            for (span, kind) in others {
+                self.diags.push(
+                    Diag::error(code::RESOLVE_AMBIGUOUS, self.systems[sys.index()].name_span, format!("`{name}` names both a system and a {kind}"))
+                        .related(span, format!("the {kind}"))
+                        .help("systems, zones and groups are all flow endpoints, so their names must differ"),
+                );
+            }
+        }
+        for (name, z) in &self.zone_names {
+            if let Some(g) = self.group_names.get(name) {
+                self.diags.push(
+                    Diag::error(code::RESOLVE_AMBIGUOUS, self.zones[z.index()].name_span, format!("`{name}` names both a zone and a group"))
+                        .related(self.groups[g.index()].name_span, "the group")
+                        .help("systems, zones and groups are all flow endpoints, so their names must differ"),
+                );
+            }
+        }
+    }
+
+    // ---- pass 2: contents ------------------------------------------------------
+
+    fn fill(&mut self, items: &[&Item]) {
+        // Order matters: zones before systems (addresses), systems before groups and flows.
+        let of = |k: DeclKind| items.iter().copied().filter(move |i| i.kind == k);
+        for item in of(DeclKind::Policy).take(1) {
+            self.fill_policy(item);
+        }
+        for item in of(DeclKind::Zone) {
+            self.fill_zone(item);
+        }
+        self.check_zone_prefixes();
+        for item in of(DeclKind::Class) {
+            self.fill_class(item);
+        }
+        for item in of(DeclKind::Service) {
+            self.fill_service(item);
+        }
+        for item in of(DeclKind::System) {
+            self.fill_system(item);
+        }
+        self.check_address_conflicts();
+        for zone in &mut self.zones {
+            zone.systems.sort();
+        }
+        self.zone_nodes = (0..self.zones.len())
+            .map(|z| {
+                let zone = &self.zones[z];
+                let mut nodes: Vec<Node> =
+                    zone.systems.iter().filter(|s| !self.systems[s.index()].is_saas()).map(|s| Node::System(*s)).collect();
+                nodes.push(Node::ZoneRest(ZoneId::from_index(z)));
+                nodes
+            })
+            .collect();
+        for item in of(DeclKind::Group) {
+            self.fill_group(item);
+        }
+        self.expand_groups();
+        for item in of(DeclKind::Flow) {
+            self.fill_flow(item);
+        }
+        for item in of(DeclKind::Firewall).chain(of(DeclKind::Switch)) {
+            self.fill_device(item);
+        }
+    }
+
+    fn fill_policy(&mut self, item: &Item) {
+        let mut seen = Seen::default();
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Owner(s) if seen.once(&mut self.diags, "owner", p.span) => self.meta.owner = Some(s.value.clone()),
+                PropKind::Contact(s) if seen.once(&mut self.diags, "contact", p.span) => self.meta.contact = Some(s.value.clone()),
+                PropKind::Description(s) if seen.once(&mut self.diags, "description", p.span) => {
+                    self.meta.description = Some(s.value.clone())
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn item_id<T: Copy>(map: &HashMap<String, T>, item: &Item, expected_span: impl Fn(T) -> Span) -> Option<T> {
+        // Only the item that won the name (the first definition) is filled in.
+        let name = item.name()?;
+        let id = *map.get(&name.name)?;
+        (expected_span(id) == name.span).then_some(id)
+    }
+
+    fn fill_zone(&mut self, item: &Item) {
+        let Some(id) = Self::item_id(&self.zone_names, item, |id| self.zones[id.index()].name_span) else { return };
+        let mut seen = Seen::default();
+        let mut trust = None;
+        let mut nets = Vec::new();
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Trust(t) if seen.once(&mut self.diags, "trust", p.span) => trust = Some(t.node),
+                PropKind::Net(list) => {
+                    for a in list {
+                        if a.net.trunc() != a.net {
+                            self.diags.push(
+                                Diag::error(code::RESOLVE_HOST_BITS, a.span, format!("prefix `{}` has host bits set", a.net))
+                                    .help(format!("did you mean `{}`?", a.net.trunc())),
+                            );
+                        }
+                        nets.push(a.net.trunc());
+                        self.zone_nets.push((a.net.trunc(), id, a.span));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let zone = &mut self.zones[id.index()];
+        let name_span = zone.name_span;
+        if !item.damaged {
+            if trust.is_none() {
+                self.diags.push(missing(name_span, "zone", &zone.name, "trust", "trust closed|internal|dmz|partner|external"));
+            }
+            if nets.is_empty() {
+                self.diags.push(missing(name_span, "zone", &zone.name, "net", "net 10.20.10.0/24, fd20:20:10::/64"));
+            }
+        }
+        zone.trust = trust.unwrap_or(Trust::Internal);
+        zone.nets = nets;
+    }
+
+    fn check_zone_prefixes(&mut self) {
+        let mut first: HashMap<IpNet, (ZoneId, Span)> = HashMap::new();
+        for (net, zone, span) in &self.zone_nets {
+            match first.get(net) {
+                Some((other, other_span)) => {
+                    let msg = if other == zone {
+                        format!("prefix `{net}` is listed twice in zone `{}`", self.zones[zone.index()].name)
+                    } else {
+                        format!("zones `{}` and `{}` both claim `{net}`", self.zones[other.index()].name, self.zones[zone.index()].name)
+                    };
+                    self.diags.push(
+                        Diag::error(code::RESOLVE_DUPLICATE_PREFIX, *span, msg)
+                            .label("claimed again here")
+                            .related(*other_span, "first claimed here")
+                            .help("every address belongs to exactly one zone: give the prefix to one zone only"),
+                    );
+                }
+                None => {
+                    first.insert(*net, (*zone, *span));
+                }
+            }
+        }
+    }
+
+    /// The zone that owns an address by longest-prefix match, with the declaring span.
+    fn owner_of(&self, addr: &IpNet) -> Option<(ZoneId, IpNet, Span)> {
+        self.zone_nets
+            .iter()
+            .filter(|(net, _, _)| net.contains(addr))
+            .max_by_key(|(net, _, _)| net.prefix_len())
+            .map(|(net, z, s)| (*z, *net, *s))
+    }
+
+    fn fill_class(&mut self, item: &Item) {
+        let Some(id) = Self::item_id(&self.class_names, item, |id| self.classes[id.index()].name_span) else { return };
+        let mut seen = Seen::default();
+        let mut special = false;
+        let mut confinement = Confinement::None;
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Special if seen.once(&mut self.diags, "special", p.span) => special = true,
+                PropKind::Confined { to } if seen.once(&mut self.diags, "confined", p.span) => {
+                    confinement = if to.is_empty() {
+                        Confinement::Closed
+                    } else {
+                        let zones: Vec<ZoneId> = to.iter().filter_map(|z| self.zone_ref(z)).collect();
+                        Confinement::To(zones)
+                    };
+                }
+                _ => {}
+            }
+        }
+        let class = &mut self.classes[id.index()];
+        class.special = special;
+        class.confinement = confinement;
+    }
+
+    fn fill_service(&mut self, item: &Item) {
+        let Some(name) = item.name() else { return };
+        let Some(&id) = self.service_names.get(&name.name) else { return };
+        if self.services[id.index()].span != Some(item.span) {
+            return;
+        }
+        let mut seen = Seen::default();
+        let mut matches = Vec::new();
+        let mut encrypted = false;
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Encrypted if seen.once(&mut self.diags, "encrypted", p.span) => encrypted = true,
+                PropKind::Items(list) => {
+                    for it in list {
+                        if let Some(m) = self.service_match(&it.node, it.span) {
+                            matches.push(m);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let has_items = item.props().iter().any(|p| matches!(p.kind, PropKind::Items(_)));
+        if !has_items && !item.damaged {
+            self.diags.push(missing(name.span, "service", &name.name, "items", "tcp/443"));
+        }
+        matches.sort();
+        matches.dedup();
+        let service = &mut self.services[id.index()];
+        service.matches = matches;
+        service.encrypted = encrypted;
+    }
+
+    fn service_match(&mut self, item: &ServiceItem, span: Span) -> Option<Match> {
+        let ports = |diags: &mut Vec<Diag>, p: &ast::PortRange| -> Option<(u16, u16)> {
+            if p.lo == 0 || p.hi == 0 {
+                diags.push(
+                    Diag::error(code::RESOLVE_PORT_ZERO, span, "port 0 is not a port a service can use")
+                        .help("ports are 1 to 65535; use `any` or a range such as `tcp/1-65535` for every port"),
+                );
+                return None;
+            }
+            if p.lo > 65535 || p.hi > 65535 {
+                diags.push(
+                    Diag::error(code::RESOLVE_PORT_RANGE, span, format!("port {} is above 65535", p.lo.max(p.hi)))
+                        .help("ports are 1 to 65535"),
+                );
+                return None;
+            }
+            if p.lo > p.hi {
+                diags.push(
+                    Diag::error(code::RESOLVE_PORT_RANGE, span, format!("port range {}-{} runs backwards", p.lo, p.hi))
+                        .help(format!("write the low port first: `{}-{}`", p.hi, p.lo)),
+                );
+                return None;
+            }
+            Some((u16::try_from(p.lo).ok()?, u16::try_from(p.hi).ok()?))
+        };
+        let icmp = |diags: &mut Vec<Diag>, t: &Option<IcmpType>, table: &[(&str, u8)], family: &str| -> Option<Option<u8>> {
+            match t {
+                None => Some(None),
+                Some(IcmpType::Number(n)) => match u8::try_from(*n) {
+                    Ok(v) => Some(Some(v)),
+                    Err(_) => {
+                        diags.push(
+                            Diag::error(code::RESOLVE_INVALID_ICMP, span, format!("{family} type {n} is above 255"))
+                                .help("ICMP types are 0 to 255"),
+                        );
+                        None
+                    }
+                },
+                Some(IcmpType::Named(name)) => match table.iter().find(|(n, _)| n == name) {
+                    Some((_, v)) => Some(Some(*v)),
+                    None => {
+                        let hint = did_you_mean(name, table.iter().map(|(n, _)| *n));
+                        diags.push(
+                            Diag::error(code::RESOLVE_INVALID_ICMP, span, format!("unknown {family} type `{name}`"))
+                                .help(if hint.is_empty() { format!("use a number or one of the {family} type names nft knows, such as `echo-request`") } else { hint }),
+                        );
+                        None
+                    }
+                },
+            }
+        };
+        let d = &mut self.diags;
+        Some(match item {
+            ServiceItem::Tcp(p) => {
+                let (lo, hi) = ports(d, p)?;
+                Match::Tcp { lo, hi }
+            }
+            ServiceItem::Udp(p) => {
+                let (lo, hi) = ports(d, p)?;
+                Match::Udp { lo, hi }
+            }
+            ServiceItem::Icmp(t) => Match::Icmp(icmp(d, t, ICMP_TYPES, "ICMP")?),
+            ServiceItem::Icmpv6(t) => Match::Icmpv6(icmp(d, t, ICMPV6_TYPES, "ICMPv6")?),
+            ServiceItem::Proto(n) => match u8::try_from(*n) {
+                Ok(v) => Match::Proto(v),
+                Err(_) => {
+                    d.push(Diag::error(code::RESOLVE_INVALID_PROTOCOL, span, format!("protocol number {n} is above 255")).help("IP protocol numbers are 0 to 255"));
+                    return None;
+                }
+            },
+            ServiceItem::Any => Match::Any,
+        })
+    }
+
+    fn fill_system(&mut self, item: &Item) {
+        let Some(id) = Self::item_id(&self.system_names, item, |id| self.systems[id.index()].name_span) else { return };
+        let mut seen = Seen::default();
+        let mut sys = self.systems[id.index()].clone();
+        let mut zone_decl: Option<(ZoneId, Span)> = None;
+        let mut addresses: Vec<&ast::AddrLit> = Vec::new();
+        let mut saas_props: Vec<(Span, &str)> = Vec::new();
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Zone(z) if seen.once(&mut self.diags, "zone", p.span) => {
+                    zone_decl = self.zone_ref(z).map(|id| (id, z.span));
+                    if zone_decl.is_none() {
+                        sys.zone = ZoneId(u32::MAX - 1); // unknown, already reported
+                    }
+                }
+                PropKind::Address(list) => addresses.extend(list.iter()),
+                PropKind::Platform(v) if seen.once(&mut self.diags, "platform", p.span) => sys.platform = Some(v.node),
+                PropKind::Holds(list) => sys.holds.extend(list.iter().filter_map(|c| self.class_ref(c))),
+                PropKind::Role(v) if seen.once(&mut self.diags, "role", p.span) => sys.role = Some(v.node),
+                PropKind::Owner(s) if seen.once(&mut self.diags, "owner", p.span) => sys.owner = Some(s.value.clone()),
+                PropKind::Vendor(s) if seen.once(&mut self.diags, "vendor", p.span) => {
+                    sys.vendor = Some(s.value.clone());
+                    saas_props.push((p.span, "vendor"));
+                }
+                PropKind::Dpa(s) if seen.once(&mut self.diags, "dpa", p.span) => {
+                    empty_reason(&mut self.diags, s, "data processing agreement reference");
+                    sys.dpa = Some(s.value.clone());
+                    saas_props.push((p.span, "dpa"));
+                }
+                PropKind::Region(r) if seen.once(&mut self.diags, "region", p.span) => {
+                    sys.region = Some(r.node.clone());
+                    saas_props.push((p.span, "region"));
+                }
+                PropKind::Auth(a) if seen.once(&mut self.diags, "auth", p.span) => {
+                    sys.auth = Some(a.node);
+                    saas_props.push((p.span, "auth"));
+                }
+                PropKind::Allow { lint, because } => {
+                    if let Some(a) = self.allow(lint, because) {
+                        sys.allows.push(a);
+                    }
+                }
+                _ => {}
+            }
+        }
+        sys.holds.sort();
+        sys.holds.dedup();
+        if !sys.is_saas() {
+            for (span, what) in saas_props {
+                self.diags.push(
+                    Diag::error(code::RESOLVE_SAAS_PROPERTY, span, format!("`{what}` is for SaaS systems, and `{}` is not one", sys.name))
+                        .help("vendor, dpa, region and auth describe a cloud service's safeguards: add `platform saas` or remove the property"),
+                );
+            }
+        }
+        match zone_decl {
+            Some((zone, _)) => {
+                sys.zone = zone;
+                self.zones[zone.index()].systems.push(id);
+                for a in &addresses {
+                    self.check_address(&sys, zone, a);
+                }
+            }
+            None => {
+                if !item.damaged && seen.0.get("zone").is_none() {
+                    self.diags.push(missing(sys.name_span, "system", &sys.name, "zone", "zone sikker-srv"));
+                }
+            }
+        }
+        sys.addresses = addresses.iter().map(|a| a.net).collect();
+        self.systems[id.index()] = sys;
+    }
+
+    fn check_address(&mut self, sys: &System, zone: ZoneId, a: &ast::AddrLit) {
+        if a.net.trunc() != a.net {
+            self.diags.push(
+                Diag::error(code::RESOLVE_HOST_BITS, a.span, format!("prefix `{}` has host bits set", a.net))
+                    .help(format!("write the host `{}` or the prefix `{}`", a.net.addr(), a.net.trunc())),
+            );
+            return;
+        }
+        let zone_name = &self.zones[zone.index()].name;
+        match self.owner_of(&a.net) {
+            None => self.diags.push(
+                Diag::error(code::RESOLVE_ADDRESS_OUTSIDE_ZONE, a.span, format!("`{}` of `{}` is outside its zone `{zone_name}`", a.net, sys.name))
+                    .related(self.zones[zone.index()].name_span, "the zone")
+                    .help(format!("use an address inside a `net` of `{zone_name}`, or add a prefix for it there")),
+            ),
+            Some((owner, net, span)) if owner != zone => {
+                let inside_own = self.zones[zone.index()].nets.iter().any(|n| n.contains(&a.net));
+                let owner_name = &self.zones[owner.index()].name;
+                let (code, msg) = if inside_own {
+                    (code::RESOLVE_ADDRESS_IN_OTHER_ZONE, format!("`{}` of `{}` lies in the more specific zone `{owner_name}`", a.net, sys.name))
+                } else {
+                    (code::RESOLVE_ADDRESS_OUTSIDE_ZONE, format!("`{}` of `{}` is outside its zone `{zone_name}` (it belongs to `{owner_name}`)", a.net, sys.name))
+                };
+                self.diags.push(
+                    Diag::error(code, a.span, msg)
+                        .related(span, format!("`{net}` of zone `{owner_name}`"))
+                        .help(format!("an address belongs to the zone with the longest matching prefix: move `{}` to zone `{owner_name}` or change the address", sys.name)),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn check_address_conflicts(&mut self) {
+        let mut first: HashMap<IpNet, SystemId> = HashMap::new();
+        let mut found = Vec::new();
+        for (i, sys) in self.systems.iter().enumerate() {
+            for a in &sys.addresses {
+                match first.get(a) {
+                    Some(other) if other.index() != i => found.push((i, *other, *a)),
+                    Some(_) => {}
+                    None => {
+                        first.insert(*a, SystemId::from_index(i));
+                    }
+                }
+            }
+        }
+        for (i, other, a) in found {
+            let sys = &self.systems[i];
+            let o = &self.systems[other.index()];
+            self.diags.push(
+                Diag::error(code::RESOLVE_ADDRESS_CONFLICT, sys.name_span, format!("`{}` and `{}` both claim `{a}`", o.name, sys.name))
+                    .related(o.name_span, "the other system")
+                    .help("an address identifies one system; a shared virtual address belongs to one system declaration"),
+            );
+        }
+    }
+
+    fn allow(&mut self, lint: &ast::Ident, because: &ast::Str) -> Option<Allow> {
+        empty_reason(&mut self.diags, because, "reason for the exception");
+        if !LINTS.contains(&lint.name.as_str()) {
+            let hint = did_you_mean(&lint.name, LINTS.iter().copied());
+            self.diags.push(
+                Diag::error(code::RESOLVE_UNKNOWN_LINT, lint.span, format!("unknown lint `{}`", lint.name))
+                    .help(if hint.is_empty() { format!("lints are {}", LINTS.join(", ")) } else { hint }),
+            );
+            return None;
+        }
+        Some(Allow { lint: lint.name.clone(), because: because.value.clone(), span: lint.span.to(because.span) })
+    }
+
+    fn zone_ref(&mut self, z: &ast::Ident) -> Option<ZoneId> {
+        let found = self.zone_names.get(&z.name).copied();
+        if found.is_none() {
+            let hint = did_you_mean(&z.name, self.zones.iter().map(|z| z.name.as_str()));
+            self.diags.push(
+                Diag::error(code::RESOLVE_UNKNOWN_ZONE, z.span, format!("unknown zone `{}`", z.name))
+                    .help(if hint.is_empty() { "declare it with `zone NAME { trust …; net … }`".to_string() } else { hint }),
+            );
+        }
+        found
+    }
+
+    fn class_ref(&mut self, c: &ast::Ident) -> Option<ClassId> {
+        let found = self.class_names.get(&c.name).copied();
+        if found.is_none() {
+            let hint = did_you_mean(&c.name, self.classes.iter().map(|c| c.name.as_str()));
+            self.diags.push(
+                Diag::error(code::RESOLVE_UNKNOWN_CLASS, c.span, format!("unknown data class `{}`", c.name))
+                    .help(if hint.is_empty() { "declare it with `class NAME \"label\"`".to_string() } else { hint }),
+            );
+        }
+        found
+    }
+
+    fn endpoint_ref(&mut self, n: &ast::Ident) -> Option<EndpointRef> {
+        if let Some(s) = self.system_names.get(&n.name) {
+            return Some(EndpointRef::System(*s));
+        }
+        if let Some(z) = self.zone_names.get(&n.name) {
+            return Some(EndpointRef::Zone(*z));
+        }
+        if let Some(g) = self.group_names.get(&n.name) {
+            return Some(EndpointRef::Group(*g));
+        }
+        let all = self.systems.iter().map(|s| s.name.as_str()).chain(self.zones.iter().map(|z| z.name.as_str())).chain(self.groups.iter().map(|g| g.name.as_str()));
+        let hint = did_you_mean(&n.name, all);
+        self.diags.push(
+            Diag::error(code::RESOLVE_UNKNOWN_ENDPOINT, n.span, format!("no system, zone or group is named `{}`", n.name))
+                .help(if hint.is_empty() { "declare it, or check the spelling".to_string() } else { hint }),
+        );
+        None
+    }
+
+    fn fill_group(&mut self, item: &Item) {
+        let Some(id) = Self::item_id(&self.group_names, item, |id| self.groups[id.index()].name_span) else { return };
+        let mut members = Vec::new();
+        for p in item.props() {
+            if let PropKind::Members(list) = &p.kind {
+                for m in list {
+                    if let Some(r) = self.endpoint_ref(m) {
+                        members.push(r);
+                    }
+                    self.group_members_raw[id.index()].push(m.clone());
+                }
+            }
+        }
+        if members.is_empty() && self.group_members_raw[id.index()].is_empty() && !item.damaged {
+            let g = &self.groups[id.index()];
+            self.diags.push(
+                Diag::error(code::RESOLVE_EMPTY_ENDPOINT, g.name_span, format!("group `{}` has no members", g.name))
+                    .help("list its members: `group NAME { a, b }`"),
+            );
+        }
+        self.groups[id.index()].members = members;
+    }
+
+    /// Expand every group to data nodes, iteratively (no recursion: nesting can be deep).
+    fn expand_groups(&mut self) {
+        #[derive(Clone, Copy, PartialEq)]
+        enum State {
+            New,
+            Open,
+            Done,
+        }
+        let n = self.groups.len();
+        let mut state = vec![State::New; n];
+        self.group_nodes = vec![Vec::new(); n];
+        let mut reported = BTreeSet::new();
+        for root in 0..n {
+            if state[root] != State::New {
+                continue;
+            }
+            // Stack of (group, next member index).
+            let mut stack = vec![(root, 0usize)];
+            state[root] = State::Open;
+            while let Some(&mut (g, ref mut next)) = stack.last_mut() {
+                let members = &self.groups[g].members;
+                if let Some(m) = members.get(*next).copied() {
+                    *next += 1;
+                    if let EndpointRef::Group(child) = m {
+                        match state[child.index()] {
+                            State::New => {
+                                state[child.index()] = State::Open;
+                                stack.push((child.index(), 0));
+                            }
+                            State::Open => {
+                                // A cycle: the groups on the stack from `child` up to `g`.
+                                let start = stack.iter().position(|(s, _)| *s == child.index()).unwrap_or(0);
+                                let cycle: Vec<usize> = stack.get(start..).unwrap_or(&[]).iter().map(|(s, _)| *s).collect();
+                                let key: BTreeSet<usize> = cycle.iter().copied().collect();
+                                if reported.insert(key.into_iter().collect::<Vec<_>>()) {
+                                    let names: Vec<&str> = cycle.iter().map(|i| self.groups[*i].name.as_str()).collect();
+                                    let first = cycle.iter().copied().min().unwrap_or(g);
+                                    let mut d = Diag::error(
+                                        code::RESOLVE_GROUP_CYCLE,
+                                        self.groups[first].name_span,
+                                        format!("groups contain each other: {} -> {}", names.join(" -> "), self.groups[child.index()].name),
+                                    )
+                                    .label("this group is part of the cycle")
+                                    .help("a group cannot contain itself, directly or through other groups");
+                                    for i in cycle.iter().filter(|i| **i != first) {
+                                        d = d.related(self.groups[*i].name_span, "also in the cycle");
+                                    }
+                                    self.diags.push(d);
+                                }
+                            }
+                            State::Done => {}
+                        }
+                    }
+                } else {
+                    // All members visited: expand.
+                    let mut nodes = Vec::new();
+                    for m in &self.groups[g].members {
+                        match *m {
+                            EndpointRef::System(s) => nodes.push(Node::System(s)),
+                            EndpointRef::Zone(z) => nodes.extend(self.zone_nodes.get(z.index()).into_iter().flatten().copied()),
+                            EndpointRef::Group(c) => nodes.extend(self.group_nodes.get(c.index()).into_iter().flatten().copied()),
+                        }
+                    }
+                    nodes.sort();
+                    nodes.dedup();
+                    self.group_nodes[g] = nodes;
+                    state[g] = State::Done;
+                    stack.pop();
+                }
+            }
+        }
+    }
+
+    fn expand(&self, refs: &[EndpointRef]) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for r in refs {
+            match *r {
+                EndpointRef::System(s) => nodes.push(Node::System(s)),
+                EndpointRef::Zone(z) => nodes.extend(self.zone_nodes.get(z.index()).into_iter().flatten().copied()),
+                EndpointRef::Group(g) => nodes.extend(self.group_nodes.get(g.index()).into_iter().flatten().copied()),
+            }
+        }
+        nodes.sort();
+        nodes.dedup();
+        nodes
+    }
+
+    fn fill_flow(&mut self, item: &Item) {
+        let Header::Flow { from, to, services, description } = &item.header else { return };
+        empty_reason(&mut self.diags, description, "flow's description (its documented need)");
+        let from_refs: Vec<EndpointRef> = from.names.iter().filter_map(|n| self.endpoint_ref(n)).collect();
+        let to_refs: Vec<EndpointRef> = to.names.iter().filter_map(|n| self.endpoint_ref(n)).collect();
+        let mut service_ids = Vec::new();
+        for s in services {
+            match s {
+                ast::ServiceRef::Named(n) => match self.service_names.get(&n.name) {
+                    Some(id) => service_ids.push(*id),
+                    None => {
+                        let hint = did_you_mean(&n.name, self.services.iter().map(|s| s.name.as_str()));
+                        self.diags.push(
+                            Diag::error(code::RESOLVE_UNKNOWN_SERVICE, n.span, format!("unknown service `{}`", n.name))
+                                .help(if hint.is_empty() { "declare it with `service NAME { tcp/PORT }`, or write the item inline, e.g. `tcp/8443`".to_string() } else { hint }),
+                        );
+                    }
+                },
+                ast::ServiceRef::Inline(it) => {
+                    let name = item_text(&it.node);
+                    if let Some(id) = self.service_names.get(&name) {
+                        service_ids.push(*id);
+                    } else if let Some(m) = self.service_match(&it.node, it.span) {
+                        let id = ServiceId::from_index(self.services.len());
+                        self.services.push(Service { name: name.clone(), label: None, matches: vec![m], encrypted: false, span: Some(it.span) });
+                        self.service_names.insert(name, id);
+                        service_ids.push(id);
+                    }
+                }
+            }
+        }
+        let mut flow = Flow {
+            from: Endpoint { nodes: self.expand(&from_refs), refs: from_refs, span: from.span },
+            to: Endpoint { nodes: self.expand(&to_refs), refs: to_refs, span: to.span },
+            services: service_ids,
+            description: description.value.clone(),
+            carries: None,
+            exports: Vec::new(),
+            require_mfa: false,
+            require_encrypted: false,
+            encrypted_payload: None,
+            allows: Vec::new(),
+            span: item.span,
+            header_span: from.span.to(description.span),
+        };
+        let mut seen = Seen::default();
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Carries { classes, because, .. } if seen.once(&mut self.diags, "carries", p.span) => {
+                    empty_reason(&mut self.diags, because, "justification of `carries`");
+                    let mut ids: Vec<ClassId> = classes.iter().filter_map(|c| self.class_ref(c)).collect();
+                    ids.sort();
+                    ids.dedup();
+                    flow.carries = Some(Carries { classes: ids, because: because.value.clone(), span: p.span });
+                }
+                PropKind::Export { class, basis } => {
+                    empty_reason(&mut self.diags, basis, "legal basis of the export");
+                    if let Some(c) = self.class_ref(class) {
+                        flow.exports.push(Export { class: c, basis: basis.value.clone(), span: p.span });
+                    }
+                }
+                PropKind::RequireMfa if seen.once(&mut self.diags, "require mfa", p.span) => flow.require_mfa = true,
+                PropKind::RequireEncrypted if seen.once(&mut self.diags, "require encrypted", p.span) => flow.require_encrypted = true,
+                PropKind::EncryptedPayload(s) if seen.once(&mut self.diags, "encrypted payload", p.span) => {
+                    empty_reason(&mut self.diags, s, "description of the payload encryption");
+                    flow.encrypted_payload = Some(s.value.clone());
+                }
+                PropKind::Allow { lint, because } => {
+                    if let Some(a) = self.allow(lint, because) {
+                        flow.allows.push(a);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.flows.push(flow);
+    }
+
+    fn fill_device(&mut self, item: &Item) {
+        let Some(id) = Self::item_id(&self.device_names, item, |id| self.devices[id.index()].name_span) else { return };
+        let mut seen = Seen::default();
+        let mut target = None;
+        let mut tcam = None;
+        let mut interfaces: Vec<Interface> = Vec::new();
+        let mut zone_at: HashMap<ZoneId, (Span, String)> = HashMap::new();
+        let mut names_at: HashMap<String, Span> = HashMap::new();
+        for p in item.props() {
+            match &p.kind {
+                PropKind::Target(t) if seen.once(&mut self.diags, "target", p.span) => target = Some(t.node),
+                PropKind::Tcam(n) if seen.once(&mut self.diags, "tcam", p.span) => tcam = Some(n.node),
+                PropKind::Interface { name, zones, .. } => {
+                    if let Some(first) = names_at.get(&name.node) {
+                        self.diags.push(
+                            Diag::error(code::RESOLVE_DUPLICATE_INTERFACE, name.span, format!("interface `{}` is declared twice", name.node))
+                                .related(*first, "first declared here")
+                                .help("list all zones behind an interface in one `interface NAME zone A, B`"),
+                        );
+                        continue;
+                    }
+                    names_at.insert(name.node.clone(), name.span);
+                    let mut ids = Vec::new();
+                    for z in zones {
+                        let Some(zid) = self.zone_ref(z) else { continue };
+                        if let Some((first, other_if)) = zone_at.get(&zid) {
+                            self.diags.push(
+                                Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node))
+                                    .related(*first, "first placed here")
+                                    .help("a device reaches each zone through one interface; remove one of them"),
+                            );
+                            continue;
+                        }
+                        zone_at.insert(zid, (z.span, name.node.clone()));
+                        ids.push(zid);
+                    }
+                    interfaces.push(Interface { name: name.node.clone(), zones: ids, span: p.span });
+                }
+                _ => {}
+            }
+        }
+        let dev = &mut self.devices[id.index()];
+        if target.is_none() && !item.damaged {
+            let example = if dev.kind == DeviceKind::Firewall { "target nftables" } else { "target cisco-ios" };
+            self.diags.push(missing(dev.name_span, item.kind.noun(), &dev.name, "target", example));
+        }
+        dev.target = target.unwrap_or(Target::Nftables);
+        dev.tcam = tcam;
+        dev.interfaces = interfaces;
+    }
+}
+
+fn first_span<T: Copy>(map: &HashMap<String, T>, name: &str, span_of: impl Fn(T) -> Span) -> Option<Span> {
+    map.get(name).map(|id| span_of(*id))
+}
+
+fn missing(span: Span, noun: &str, name: &str, prop: &str, example: &str) -> Diag {
+    Diag::error(code::RESOLVE_MISSING_PROPERTY, span, format!("the {noun} `{name}` has no `{prop}`"))
+        .help(format!("add it, for example `{example}`"))
+}

@@ -1,0 +1,3 @@
+//! Stage: rendering results for people and machines.
+
+pub mod graph;
