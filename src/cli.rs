@@ -34,12 +34,47 @@ pub enum Command {
         /// A `.zc` file or a directory of them
         path: PathBuf,
     },
+    /// Prove that every confined data class stays in its allowed zones
+    Verify {
+        /// A `.zc` file or a directory of them
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// `--deny warnings` makes warnings fail the run
+        #[arg(long, value_name = "warnings")]
+        deny: Option<Deny>,
+        /// Show every violation, not a summary
+        #[arg(long)]
+        all: bool,
+        /// zonecheck.toml to use (default: beside the policy)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Show how two systems, zones or groups exchange data and which classes travel
+    Explain {
+        path: PathBuf,
+        from: String,
+        to: String,
+    },
     /// Print the resolved model as a graph
     Graph {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Deny {
+    Warnings,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -58,6 +93,8 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Fmt { check, path } => fmt(&path, check),
         Command::Graph { path, format } => graph(&path, format),
+        Command::Verify { path, format, deny, all, config } => verify(&path, format, deny.is_some(), all, config.as_deref()),
+        Command::Explain { path, from, to } => explain(&path, &from, &to),
     }
 }
 
@@ -142,5 +179,56 @@ fn graph(path: &Path, format: GraphFormat) -> Exit {
         GraphFormat::Mermaid => crate::report::graph::mermaid(&model),
     };
     print!("{text}");
+    Exit::Success
+}
+
+fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: Option<&Path>) -> Exit {
+    let model = match load(path) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let mut config_sources = Sources::default();
+    let config = match crate::config::load(path, config, &mut config_sources) {
+        Ok(c) => c,
+        Err(diags) => {
+            print_diags(&diags, &config_sources);
+            return Exit::Input;
+        }
+    };
+    let options = crate::verify::Options { deny_warnings, severities: config.severities() };
+    let verdict = crate::verify::verify(&model, &options);
+    let text = match format {
+        Format::Human => crate::report::human::verdict(
+            &model,
+            &verdict,
+            &crate::report::human::HumanOptions { color: std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(), width: 100, all },
+        ),
+        Format::Json => crate::report::json::to_string(&model, &verdict),
+        Format::Sarif => crate::report::sarif::to_string(&model, &verdict),
+        Format::Junit => crate::report::junit::to_string(&model, &verdict),
+    };
+    print!("{text}");
+    if verdict.passes() { Exit::Success } else { Exit::Violated }
+}
+
+fn explain(path: &Path, from: &str, to: &str) -> Exit {
+    let model = match load(path) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let resolve = |name: &str| {
+        crate::verify::explain::endpoint_nodes(&model, name).ok_or_else(|| {
+            let all = model.systems.iter().map(|s| s.name.as_str()).chain(model.zones.iter().map(|z| z.name.as_str())).chain(model.groups.iter().map(|g| g.name.as_str()));
+            let hint = crate::diagnostics::did_you_mean(name, all);
+            eprintln!("error[{}]: no system, zone or group is named `{name}`", crate::diagnostics::code::RESOLVE_UNKNOWN_ENDPOINT);
+            if !hint.is_empty() {
+                eprintln!("  help: {hint}");
+            }
+        })
+    };
+    let (Ok((_, a)), Ok((_, b))) = (resolve(from), resolve(to)) else { return Exit::Input };
+    let verdict = crate::verify::verify(&model, &crate::verify::Options::default());
+    let e = crate::verify::explain::explain(&model, &verdict.taint, a, b);
+    print!("{}", crate::report::explain::render(&model, from, to, &e));
     Exit::Success
 }

@@ -23,6 +23,10 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span for problems that have no place in a source file (unreadable paths, CLI
+    /// arguments); rendered without a snippet.
+    pub const NONE: Span = Span { file: FileId(u32::MAX), start: 0, end: 0 };
+
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span { file, start: saturate(start), end: saturate(end.max(start)) }
     }
@@ -176,6 +180,16 @@ codes! {
     RESOLVE_INTERFACE_ZONE_TWICE = "zonecheck::resolve::zone-on-two-interfaces", "a device names one zone on two interfaces";
     RESOLVE_DUPLICATE_INTERFACE = "zonecheck::resolve::duplicate-interface", "a device declares one interface twice";
     RESOLVE_NO_POLICY = "zonecheck::resolve::duplicate-policy", "more than one `policy` header";
+
+    VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
+    LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
+    LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";
+    LINT_UNENCRYPTED_SPECIAL = "zonecheck::lint::unencrypted-special", "a special class crosses zones over an unencrypted service without `encrypted payload`";
+    LINT_BROAD_INTO_CLOSED = "zonecheck::lint::broad-into-closed", "an `any` service or a whole zone to whole zone flow into a closed zone";
+    LINT_CLOSED_EGRESS = "zonecheck::lint::closed-egress", "a flow from a closed zone to a non-closed zone that is neither an allowed SaaS nor an export";
+    LINT_EXPORT_OUTSIDE_HELSENETT = "zonecheck::lint::export-outside-helsenett", "`helse` is exported to an external zone instead of through Norsk Helsenett";
+    LINT_UNUSED = "zonecheck::lint::unused", "a system, service, group, class, assumption or `allow` that changes nothing";
+    LINT_SHADOWED_FLOW = "zonecheck::lint::shadowed-flow", "a flow wholly covered by another flow";
 }
 
 /// One finding, with everything needed to render it.
@@ -333,6 +347,11 @@ pub fn render(diags: &[Diag], sources: &Sources, color: bool, width: usize) -> S
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width);
     let mut out = String::new();
     for diag in diags {
+        if sources.get(diag.span.file).is_none() {
+            let kind = if diag.severity == Severity::Error { "error" } else { "warning" };
+            out.push_str(&format!("{kind}[{}]: {}\n  help: {}\n\n", diag.code, diag.message, diag.help));
+            continue;
+        }
         let report = diag.to_report(sources);
         if handler.render_report(&mut out, &report).is_err() {
             out.push_str(&format!("{}: {}\n", diag.code, diag.message));

@@ -10,10 +10,12 @@
 //! - [`cli`]: the command line; the only stage besides loading that touches the disk.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostics;
 pub mod model;
 pub mod report;
 pub mod syntax;
+pub mod verify;
 
 use std::path::Path;
 

@@ -157,7 +157,8 @@ impl Resolver {
             if item.kind == DeclKind::Policy {
                 if let Some(first) = policy_span {
                     self.diags.push(
-                        Diag::error(code::RESOLVE_NO_POLICY, item.span, "a policy has one `policy` header")
+                        Diag::error(code::RESOLVE_NO_POLICY, item.span, "the `policy` header is given twice")
+                            .label("second header")
                             .related(first, "first header here")
                             .help("merge the two headers into one"),
                     );
@@ -431,11 +432,13 @@ impl Resolver {
     }
 
     /// The zone that owns an address by longest-prefix match, with the declaring span.
-    fn owner_of(&self, addr: &IpNet) -> Option<(ZoneId, IpNet, Span)> {
+    /// When two zones claim the same prefix (already an error), `prefer` wins the tie, so
+    /// that one mistake is not reported again for every address in the prefix.
+    fn owner_of(&self, addr: &IpNet, prefer: ZoneId) -> Option<(ZoneId, IpNet, Span)> {
         self.zone_nets
             .iter()
             .filter(|(net, _, _)| net.contains(addr))
-            .max_by_key(|(net, _, _)| net.prefix_len())
+            .max_by_key(|(net, z, _)| (net.prefix_len(), *z == prefer))
             .map(|(net, z, s)| (*z, *net, *s))
     }
 
@@ -487,7 +490,10 @@ impl Resolver {
         }
         let has_items = item.props().iter().any(|p| matches!(p.kind, PropKind::Items(_)));
         if !has_items && !item.damaged {
-            self.diags.push(missing(name.span, "service", &name.name, "items", "tcp/443"));
+            self.diags.push(
+                Diag::error(code::RESOLVE_MISSING_PROPERTY, name.span, format!("the service `{}` lists no ports or protocols", name.name))
+                    .help("add service items, for example `tcp/443` or `udp/53, tcp/53`"),
+            );
         }
         matches.sort();
         matches.dedup();
@@ -652,9 +658,10 @@ impl Resolver {
             return;
         }
         let zone_name = &self.zones[zone.index()].name;
-        match self.owner_of(&a.net) {
+        let written = crate::syntax::fmt::addr_text(a);
+        match self.owner_of(&a.net, zone) {
             None => self.diags.push(
-                Diag::error(code::RESOLVE_ADDRESS_OUTSIDE_ZONE, a.span, format!("`{}` of `{}` is outside its zone `{zone_name}`", a.net, sys.name))
+                Diag::error(code::RESOLVE_ADDRESS_OUTSIDE_ZONE, a.span, format!("`{written}` of `{}` is outside its zone `{zone_name}`", sys.name))
                     .related(self.zones[zone.index()].name_span, "the zone")
                     .help(format!("use an address inside a `net` of `{zone_name}`, or add a prefix for it there")),
             ),
@@ -662,9 +669,9 @@ impl Resolver {
                 let inside_own = self.zones[zone.index()].nets.iter().any(|n| n.contains(&a.net));
                 let owner_name = &self.zones[owner.index()].name;
                 let (code, msg) = if inside_own {
-                    (code::RESOLVE_ADDRESS_IN_OTHER_ZONE, format!("`{}` of `{}` lies in the more specific zone `{owner_name}`", a.net, sys.name))
+                    (code::RESOLVE_ADDRESS_IN_OTHER_ZONE, format!("`{written}` of `{}` lies in the more specific zone `{owner_name}`", sys.name))
                 } else {
-                    (code::RESOLVE_ADDRESS_OUTSIDE_ZONE, format!("`{}` of `{}` is outside its zone `{zone_name}` (it belongs to `{owner_name}`)", a.net, sys.name))
+                    (code::RESOLVE_ADDRESS_OUTSIDE_ZONE, format!("`{written}` of `{}` is outside its zone `{zone_name}` (it belongs to `{owner_name}`)", sys.name))
                 };
                 self.diags.push(
                     Diag::error(code, a.span, msg)
@@ -694,7 +701,7 @@ impl Resolver {
             let sys = &self.systems[i];
             let o = &self.systems[other.index()];
             self.diags.push(
-                Diag::error(code::RESOLVE_ADDRESS_CONFLICT, sys.name_span, format!("`{}` and `{}` both claim `{a}`", o.name, sys.name))
+                Diag::error(code::RESOLVE_ADDRESS_CONFLICT, sys.name_span, format!("`{}` and `{}` both claim `{}`", o.name, sys.name, host_text(&a)))
                     .related(o.name_span, "the other system")
                     .help("an address identifies one system; a shared virtual address belongs to one system declaration"),
             );
@@ -971,8 +978,13 @@ impl Resolver {
                     for z in zones {
                         let Some(zid) = self.zone_ref(z) else { continue };
                         if let Some((first, other_if)) = zone_at.get(&zid) {
+                            let message = if *other_if == name.node {
+                                format!("zone `{}` is listed twice on interface `{other_if}`", z.name)
+                            } else {
+                                format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node)
+                            };
                             self.diags.push(
-                                Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node))
+                                Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, message)
                                     .related(*first, "first placed here")
                                     .help("a device reaches each zone through one interface; remove one of them"),
                             );
@@ -995,6 +1007,11 @@ impl Resolver {
         dev.tcam = tcam;
         dev.interfaces = interfaces;
     }
+}
+
+/// An address as people write it: `10.0.0.1`, not `10.0.0.1/32`.
+fn host_text(net: &IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
 }
 
 fn first_span<T: Copy>(map: &HashMap<String, T>, name: &str, span_of: impl Fn(T) -> Span) -> Option<Span> {

@@ -46,7 +46,7 @@ pub fn parse_str(name: &str, text: &str) -> Parsed {
 /// The `.zc` files a path stands for: the file itself, or a directory's `.zc` files, sorted.
 pub fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
     let unreadable = |e: std::io::Error| {
-        Diag::error(code::IO_UNREADABLE, Span::default(), format!("cannot read `{}`: {e}", path.display()))
+        Diag::error(code::IO_UNREADABLE, Span::NONE, format!("cannot read `{}`: {e}", path.display()))
             .help("give a `.zc` file or a directory of `.zc` files")
     };
     let meta = std::fs::metadata(path).map_err(unreadable)?;
@@ -62,7 +62,7 @@ pub fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
     }
     files.sort();
     if files.is_empty() {
-        return Err(Diag::error(code::IO_NO_POLICY, Span::default(), format!("`{}` holds no `.zc` files", path.display()))
+        return Err(Diag::error(code::IO_NO_POLICY, Span::NONE, format!("`{}` holds no `.zc` files", path.display()))
             .help("a policy directory holds one or more files ending in `.zc`"));
     }
     Ok(files)
@@ -92,7 +92,7 @@ pub fn load(path: &Path) -> Result<Sources, Vec<Diag>> {
                 }
             },
             Err(e) => diags.push(
-                Diag::error(code::IO_UNREADABLE, Span::default(), format!("cannot read `{}`: {e}", p.display()))
+                Diag::error(code::IO_UNREADABLE, Span::NONE, format!("cannot read `{}`: {e}", p.display()))
                     .help("check that the file exists and is readable"),
             ),
         }

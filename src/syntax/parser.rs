@@ -159,6 +159,62 @@ fn at_word(i: &str, word: &str) -> bool {
     i.strip_prefix(word).is_some_and(|rest| !rest.chars().next().is_some_and(is_word_char))
 }
 
+/// Quotes that word processors substitute for `"`.
+const TYPOGRAPHIC_QUOTES: [char; 7] = ['“', '”', '„', '«', '»', '‘', '’'];
+
+/// Give an error without a specific help line the general one `help` computes.
+fn with_help<'a>(e: nom::Err<PErr<'a>>, help: impl FnOnce() -> Option<String>) -> nom::Err<PErr<'a>> {
+    match e {
+        nom::Err::Error(p) | nom::Err::Failure(p) if p.help.is_none() => {
+            let help = help();
+            nom::Err::Failure(PErr { help, ..p })
+        }
+        other => other,
+    }
+}
+
+/// How a declaration is written, for header errors without a sharper help.
+fn declaration_syntax(kind: DeclKind) -> &'static str {
+    match kind {
+        DeclKind::Policy => "`policy \"name\" { owner \"…\"; contact \"…\" }`",
+        DeclKind::Class => "`class NAME \"label\" { special; confined }`",
+        DeclKind::Zone => "`zone NAME \"label\" { trust closed; net 10.20.10.0/24 }`",
+        DeclKind::Service => "`service NAME \"label\" { tcp/443; encrypted }`",
+        DeclKind::System => "`system NAME \"label\" { zone ZONE; address 10.20.10.10 }`",
+        DeclKind::Group => "`group NAME { a, b }`",
+        DeclKind::Flow => "`flow FROM -> TO : SERVICE, … \"documented need\"`",
+        DeclKind::Firewall => "`firewall NAME \"label\" { target nftables; interface eth0 zone ZONE }`",
+        DeclKind::Switch => "`switch NAME \"label\" { target cisco-ios; interface Vlan10 zone ZONE }`",
+    }
+}
+
+/// How a property is written, for errors inside it without a sharper help.
+fn property_syntax(kind: DeclKind, word: &str) -> Option<&'static str> {
+    Some(match (kind, word) {
+        (DeclKind::Group, _) => "`group NAME { a, b }`, members separated by `,`",
+        (_, "owner") => "`owner \"name\"`",
+        (_, "contact") => "`contact \"address\"`",
+        (_, "description") => "`description \"text\"`",
+        (_, "confined") => "`confined` or `confined to ZONE, …`",
+        (_, "net") => "`net 10.20.10.0/24, fd20:20:10::/64`",
+        (DeclKind::Service, "tcp" | "udp" | "icmp" | "icmpv6" | "proto" | "any") => "`tcp/443, udp/49152-65535, icmp/echo-request`",
+        (_, "zone") => "`zone ZONE`",
+        (_, "address") => "`address 10.20.10.10, fd20:20:10::10`",
+        (_, "holds") => "`holds CLASS, …`",
+        (_, "vendor") => "`vendor \"name\"`",
+        (_, "dpa") => "`dpa \"agreement reference\"`",
+        (_, "region") => "`region eea` or `region NAME`",
+        (_, "allow") => "`allow LINT because \"why\"`",
+        (_, "carries") => "`carries CLASS, … because \"why\"` or `carries none because \"why\"`",
+        (_, "export") => "`export CLASS basis \"legal basis\"`",
+        (_, "require") => "`require mfa` or `require encrypted`",
+        (DeclKind::Flow, "encrypted") => "`encrypted payload \"how\"`",
+        (_, "interface") => "`interface NAME zone ZONE, …` (quote a name with other characters: `\"Gi 1/0/1\"`)",
+        (_, "tcam") => "`tcam 4096`",
+        _ => return None,
+    })
+}
+
 struct Parser<'a> {
     src: &'a str,
     file: FileId,
@@ -201,6 +257,9 @@ impl<'a> Parser<'a> {
                 if let Some(h) = e.help {
                     d.help = h;
                 }
+                if e.at.starts_with(TYPOGRAPHIC_QUOTES) {
+                    d.help = "strings go between straight double quotes `\"…\"`; typographic quotes do not delimit a string".into();
+                }
                 self.diags.push(d);
                 e.at
             }
@@ -228,26 +287,41 @@ impl<'a> Parser<'a> {
                     let damaged = item.damaged;
                     items.push(item);
                     let rest = ws(rest);
-                    if rest.is_empty() || rest.starts_with(['\n', ';']) {
+                    // A block that is never closed stops at the next declaration in
+                    // column 0; parsing resumes there, so that declaration is not lost.
+                    if rest.is_empty() || rest.starts_with(['\n', ';']) || (damaged && self.column0(rest)) {
                         i = rest;
-                    } else if damaged {
-                        i = self.recover_top(rest);
                     } else {
+                        let kind = items.last().map_or(DeclKind::Policy, |it| it.kind);
+                        let next = raw_word(rest).map_or("", |(_, w)| w);
+                        // `system s zone adm }`: a property where the block should open.
+                        let missing_open = property_keywords(kind).contains(&next);
                         let e = err_at(
                             rest,
                             found_len(rest),
                             code::SYNTAX_MISSING_TERMINATOR,
                             format!("expected end of statement, found {}", found(rest)),
                         )
-                        .help("put each declaration on its own line, or separate them with `;`");
+                        .help(if missing_open {
+                            format!("the properties of a {} go in a block: `{{ {next} … }}`", kind.noun())
+                        } else {
+                            "put each declaration on its own line, or separate them with `;`".to_string()
+                        });
                         let at = self.report(nom::Err::Failure(e));
                         if let Some(last) = items.last_mut() {
                             last.damaged = true;
                         }
-                        i = self.recover_top(at);
+                        // `zone a { … } zone b { … }`: the second declaration is fine, so
+                        // parse it instead of skipping the line (and reporting its name unknown).
+                        let next_is_declaration = !missing_open && DeclKind::from_keyword(next).is_some();
+                        i = if next_is_declaration { at } else { self.recover_top(at) };
                     }
                 }
                 Err(e) => {
+                    let e = with_help(e, || {
+                        let kind = DeclKind::from_keyword(raw_word(i).ok()?.1)?;
+                        Some(format!("write it as {}", declaration_syntax(kind)))
+                    });
                     let at = self.report(e);
                     if let Some(stub) = self.stub_item(i, at) {
                         items.push(stub);
@@ -384,6 +458,12 @@ impl<'a> Parser<'a> {
             let (rest, names) = self.ident_list(ws_nl(rest), "a system, zone or group")?;
             let rest = ws_nl(rest);
             let Some(rest) = rest.strip_prefix(']') else {
+                if rest.is_empty() || rest.starts_with("->") || rest.starts_with([':', '"', '{']) {
+                    return fail(
+                        err_at(start, 1, code::SYNTAX_UNCLOSED_BLOCK, "this `[` is never closed")
+                            .help("close the list of endpoints with `]`: `[a, b]`"),
+                    );
+                }
                 return fail(expected(rest, "`,` or `]`"));
             };
             Ok((rest, Endpoints { names, bracketed: true, span: self.span(start, rest) }))
@@ -454,13 +534,19 @@ impl<'a> Parser<'a> {
                             code::SYNTAX_MISSING_TERMINATOR,
                             format!("expected {what} after {}, found {}", props.last().map_or("", |p| p.kind.keyword()), found(rest)),
                         )
-                        .help("separate statements in a block with `;` or a newline");
+                        .help(if kind == DeclKind::Group {
+                            "separate the members of a group with `,`"
+                        } else {
+                            "separate statements in a block with `;` or a newline"
+                        });
                         let at = self.report(nom::Err::Failure(e));
                         damaged = true;
                         i = skip_statement(at);
                     }
                 }
                 Err(e) => {
+                    let word = raw_word(i).map_or("", |(_, w)| w);
+                    let e = with_help(e, || property_syntax(kind, word).map(|s| format!("write it as {s}")));
                     let at = self.report(e);
                     damaged = true;
                     i = skip_statement(at);
@@ -545,6 +631,9 @@ impl<'a> Parser<'a> {
             (_, "carries") => {
                 let (i, classes, none) = if at_word(r, "none") {
                     (r.get(4..).unwrap_or(""), Vec::new(), true)
+                } else if at_word(r, "because") {
+                    // `carries because "…"`: `because` is not a class the flow carries.
+                    return fail(expected(r, "a data class or `none`"));
                 } else {
                     let (i, classes) = self.ident_list(r, "a data class or `none`")?;
                     (i, classes, false)
@@ -624,7 +713,23 @@ impl<'a> Parser<'a> {
     // ---- tokens ----------------------------------------------------------------
 
     fn ident(&mut self, i: &'a str, what: &str) -> R<'a, Ident> {
-        let (rest, w) = raw_word(i).map_err(|_| nom::Err::Failure(expected(i, what)))?;
+        let (rest, w) = raw_word(i).map_err(|_| {
+            // A symbol such as an emoji where a name should be: say what names may hold.
+            let len = i
+                .char_indices()
+                .take_while(|(_, c)| !c.is_whitespace() && !c.is_ascii())
+                .map(|(n, c)| n + c.len_utf8())
+                .last()
+                .unwrap_or(0);
+            if len > 0 && !i.starts_with(TYPOGRAPHIC_QUOTES) {
+                nom::Err::Failure(
+                    err_at(i, len, code::SYNTAX_INVALID_NAME, format!("`{}` is not a valid name", i.get(..len).unwrap_or("")))
+                        .help("names start with a lowercase letter a-z and continue with a-z, 0-9, `_` or `-`; labels in quotes may hold any text"),
+                )
+            } else {
+                nom::Err::Failure(expected(i, what))
+            }
+        })?;
         if !valid_name(w) {
             let lower = w.to_lowercase();
             let help = if valid_name(&lower) {

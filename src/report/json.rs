@@ -1,0 +1,247 @@
+//! `verify --format json`: the stable, documented machine format (docs/json.md).
+//!
+//! These are the report's own types; model types are never serialised directly, so the
+//! JSON shape changes only when `VERSION` does.
+
+use serde::Serialize;
+
+use crate::diagnostics::{Diag, Severity, Span};
+use crate::model::{Model, Node};
+use crate::verify::{AssumptionKind, Verdict};
+
+/// Bump when a field changes meaning or disappears (adding fields does not bump it).
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub zonecheck: &'static str,
+    pub policy: Option<String>,
+    pub verdict: &'static str,
+    pub classes: Vec<ClassOut>,
+    pub violations: Vec<ViolationOut>,
+    pub assumptions: Vec<AssumptionOut>,
+    pub lints: Vec<LintOut>,
+    pub allowed: Vec<AllowedOut>,
+    pub summary: Summary,
+}
+
+#[derive(Serialize)]
+pub struct ClassOut {
+    pub name: String,
+    pub label: Option<String>,
+    pub special: bool,
+    pub verdict: &'static str,
+    pub holders: Vec<String>,
+    pub allowed_zones: Vec<String>,
+    pub allowed_saas: Vec<String>,
+    pub exports: Vec<ExportOut>,
+    /// Indices into the top-level `assumptions` list.
+    pub assumptions: Vec<usize>,
+    pub reach: usize,
+}
+
+#[derive(Serialize)]
+pub struct ExportOut {
+    pub flow: String,
+    pub basis: String,
+    pub file: String,
+    pub line: usize,
+}
+
+#[derive(Serialize)]
+pub struct ViolationOut {
+    pub class: String,
+    /// The system (or zone, for a zone's remaining space) reached.
+    pub system: String,
+    pub kind: &'static str,
+    pub zone: String,
+    /// Node names from a holder to `system`.
+    pub path: Vec<String>,
+    pub hops: Vec<HopOut>,
+    pub fix: String,
+}
+
+#[derive(Serialize)]
+pub struct HopOut {
+    pub from: String,
+    pub to: String,
+    pub flow: String,
+    pub direction: &'static str,
+    pub file: String,
+    pub line: usize,
+}
+
+#[derive(Serialize)]
+pub struct AssumptionOut {
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    pub classes: Vec<String>,
+    pub relied_on: Vec<String>,
+    pub justification: String,
+    pub file: String,
+    pub line: usize,
+}
+
+#[derive(Serialize)]
+pub struct LintOut {
+    pub code: &'static str,
+    pub lint: String,
+    pub severity: &'static str,
+    pub message: String,
+    pub help: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Serialize)]
+pub struct AllowedOut {
+    pub code: &'static str,
+    pub lint: String,
+    pub message: String,
+    pub reason: String,
+    pub file: String,
+    pub line: usize,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub violations: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+fn loc(model: &Model, span: Span) -> (String, usize, usize) {
+    let (line, col) = model.sources.line_col(span);
+    (model.sources.name(span.file).to_string(), line, col)
+}
+
+pub fn lint_name(d: &Diag) -> String {
+    d.code.id.rsplit("::").next().unwrap_or(d.code.id).to_string()
+}
+
+pub fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+pub fn report(model: &Model, v: &Verdict) -> Report {
+    let names = |nodes: &[Node]| nodes.iter().map(|n| model.node_name(*n)).collect::<Vec<_>>();
+    let classes = v
+        .classes
+        .iter()
+        .map(|c| {
+            let class = model.class(c.class);
+            ClassOut {
+                name: class.name.clone(),
+                label: class.label.clone(),
+                special: class.special,
+                verdict: if c.proved { "proved" } else { "violated" },
+                holders: names(&c.holders),
+                allowed_zones: c.allowed_zones.iter().map(|z| model.zone(*z).name.clone()).collect(),
+                allowed_saas: c.allowed_saas.iter().map(|s| model.system(*s).name.clone()).collect(),
+                exports: c
+                    .exports
+                    .iter()
+                    .map(|e| {
+                        let (file, line, _) = loc(model, e.span);
+                        ExportOut { flow: model.flow_title(e.flow), basis: e.basis.clone(), file, line }
+                    })
+                    .collect(),
+                assumptions: c.assumptions.clone(),
+                reach: c.reach,
+            }
+        })
+        .collect();
+    let violations = v
+        .violations
+        .iter()
+        .map(|vi| {
+            let mut path = vec![model.node_name(vi.source())];
+            path.extend(vi.path.iter().map(|h| model.node_name(h.to)));
+            ViolationOut {
+                class: model.class(vi.class).name.clone(),
+                system: model.node_name(vi.node),
+                kind: match vi.node {
+                    Node::System(_) => "system",
+                    Node::ZoneRest(_) => "zone",
+                },
+                zone: model.zone(model.node_zone(vi.node)).name.clone(),
+                path,
+                hops: vi
+                    .path
+                    .iter()
+                    .map(|h| {
+                        let (file, line, _) = loc(model, model.flow(h.flow).header_span);
+                        HopOut {
+                            from: model.node_name(h.from),
+                            to: model.node_name(h.to),
+                            flow: model.flow_title(h.flow),
+                            direction: if h.forward { "forward" } else { "answer" },
+                            file,
+                            line,
+                        }
+                    })
+                    .collect(),
+                fix: vi.fix.clone(),
+            }
+        })
+        .collect();
+    let assumptions = v
+        .assumptions
+        .iter()
+        .map(|a| {
+            let (file, line, _) = loc(model, a.span);
+            let cls = |ids: &[crate::model::ClassId]| ids.iter().map(|c| model.class(*c).name.clone()).collect::<Vec<_>>();
+            let (kind, flow, system) = match a.kind {
+                AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(flow)), None),
+                AssumptionKind::SaasSafeguards { system } => ("saas-safeguards", None, Some(model.system(system).name.clone())),
+            };
+            AssumptionOut { kind, flow, system, classes: cls(&a.classes), relied_on: cls(&a.relied_on), justification: a.justification.clone(), file, line }
+        })
+        .collect();
+    let lints = v
+        .lints
+        .iter()
+        .map(|d| {
+            let (file, line, column) = loc(model, d.span);
+            LintOut { code: d.code.id, lint: lint_name(d), severity: severity(d.severity), message: d.message.clone(), help: d.help.clone(), file, line, column }
+        })
+        .collect();
+    let allowed = v
+        .allowed
+        .iter()
+        .map(|(d, reason)| {
+            let (file, line, _) = loc(model, d.span);
+            AllowedOut { code: d.code.id, lint: lint_name(d), message: d.message.clone(), reason: reason.clone(), file, line }
+        })
+        .collect();
+    Report {
+        version: VERSION,
+        zonecheck: env!("CARGO_PKG_VERSION"),
+        policy: model.meta.name.clone(),
+        verdict: if v.passes() { "proved" } else { "violated" },
+        classes,
+        violations,
+        assumptions,
+        lints,
+        allowed,
+        summary: Summary {
+            violations: v.violations.len(),
+            errors: v.lint_errors(),
+            warnings: v.lints.iter().filter(|d| d.severity == Severity::Warning).count(),
+        },
+    }
+}
+
+pub fn to_string(model: &Model, v: &Verdict) -> String {
+    let mut s = serde_json::to_string_pretty(&report(model, v)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

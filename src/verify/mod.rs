@@ -1,0 +1,387 @@
+//! Stage 3: the proof of DESIGN.md §4 — confined classes stay where they are allowed.
+//!
+//! 1. [`taint::propagate`] computes, to a fixpoint, which classes every data node holds or
+//!    receives over the two-way channels of the flows, limited by `carries`.
+//! 2. For every confined class and node where it is not allowed, a violation exists when
+//!    the node holds the class or receives it over a channel that is not an export of it.
+//!    Its counterexample is a shortest path from a holder whose last hop is such a channel.
+//! 3. Assumptions (`carries`, SaaS safeguards) are listed with what they stopped or
+//!    admitted; lints run over the model and the taint.
+//!
+//! No I/O happens here; [`crate::report`] renders the [`Verdict`].
+
+pub mod explain;
+pub mod lints;
+pub mod taint;
+
+use std::collections::BTreeSet;
+
+use petgraph::Direction::{Incoming, Outgoing};
+use petgraph::graph::NodeIndex;
+
+use crate::diagnostics::{Diag, Severity, Span};
+use crate::model::{ClassId, Confinement, FlowId, GraphNode, Model, Node, SystemId, Trust, ZoneId};
+pub use taint::Hop;
+use taint::{Bfs, Bits, dense};
+
+/// Settings that change what counts as failure.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Treat warnings as errors (`--deny warnings`).
+    pub deny_warnings: bool,
+    /// Per-lint severity overrides from zonecheck.toml (lint name → severity).
+    pub severities: Vec<(String, Option<Severity>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Violation {
+    pub class: ClassId,
+    pub node: Node,
+    /// Hops from a holder to `node`; empty when the node itself holds the class.
+    pub path: Vec<Hop>,
+    /// A concrete suggestion.
+    pub fix: String,
+}
+
+impl Violation {
+    /// The holder the path starts at.
+    pub fn source(&self) -> Node {
+        self.path.first().map_or(self.node, |h| h.from)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssumptionKind {
+    /// A flow's `carries` kept these classes off its channels.
+    Carries { flow: FlowId },
+    /// A SaaS system's vendor, dpa, region and auth admitted these classes there.
+    SaasSafeguards { system: SystemId },
+}
+
+#[derive(Clone, Debug)]
+pub struct Assumption {
+    pub kind: AssumptionKind,
+    /// Classes stopped (carries) or admitted (SaaS).
+    pub classes: Vec<ClassId>,
+    /// Confined classes whose proof depends on this directly: without it, the class would
+    /// be delivered to a node where it is not allowed.
+    pub relied_on: Vec<ClassId>,
+    pub justification: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExportUse {
+    pub flow: FlowId,
+    pub basis: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClassVerdict {
+    pub class: ClassId,
+    pub proved: bool,
+    pub holders: Vec<Node>,
+    /// Zones the class may live in.
+    pub allowed_zones: Vec<ZoneId>,
+    /// SaaS systems admitted by their safeguards.
+    pub allowed_saas: Vec<SystemId>,
+    pub exports: Vec<ExportUse>,
+    /// Indices into [`Verdict::assumptions`] this class relies on.
+    pub assumptions: Vec<usize>,
+    /// Number of nodes the class reaches.
+    pub reach: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// One per confined class, in declaration order.
+    pub classes: Vec<ClassVerdict>,
+    pub violations: Vec<Violation>,
+    pub assumptions: Vec<Assumption>,
+    /// Lint findings after `allow` overrides and severity settings.
+    pub lints: Vec<Diag>,
+    /// Findings silenced by `allow`, with the override's reason (for reports).
+    pub allowed: Vec<(Diag, String)>,
+    pub taint: Bits,
+}
+
+impl Verdict {
+    pub fn proved(&self) -> bool {
+        self.classes.iter().all(|c| c.proved)
+    }
+
+    pub fn lint_errors(&self) -> usize {
+        self.lints.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    /// The policy passes: every confined class proved and no error-severity lint.
+    pub fn passes(&self) -> bool {
+        self.proved() && self.lint_errors() == 0
+    }
+
+    pub fn classes_at(&self, model: &Model, node: Node) -> Vec<ClassId> {
+        let r = dense(model, node);
+        (0..model.classes.len()).map(ClassId::from_index).filter(|c| self.taint.get(r, *c)).collect()
+    }
+}
+
+/// Does the class's confinement permit the zone? (Unconfined classes are allowed anywhere.)
+pub fn zone_permits(model: &Model, class: ClassId, zone: ZoneId) -> bool {
+    match &model.class(class).confinement {
+        Confinement::None => true,
+        Confinement::Closed => model.zone(zone).trust == Trust::Closed,
+        Confinement::To(zones) => zones.contains(&zone),
+    }
+}
+
+/// Is `class` allowed at `node`? (DESIGN.md §4: permitted zones, or a safeguarded SaaS
+/// that holds it.)
+pub fn allowed(model: &Model, class: ClassId, node: Node) -> bool {
+    zone_permits(model, class, model.node_zone(node)) || saas_admits(model, class, node)
+}
+
+fn saas_admits(model: &Model, class: ClassId, node: Node) -> bool {
+    match node {
+        Node::System(s) => {
+            let sys = model.system(s);
+            sys.saas_safeguarded() && sys.holds.contains(&class)
+        }
+        Node::ZoneRest(_) => false,
+    }
+}
+
+/// Allowed only thanks to SaaS safeguards (an assumption), not by zone.
+fn saas_admits_only(model: &Model, class: ClassId, node: Node) -> bool {
+    !zone_permits(model, class, model.node_zone(node)) && saas_admits(model, class, node)
+}
+
+fn hub_flow(model: &Model, hub: NodeIndex) -> Option<FlowId> {
+    match model.graph.node_weight(hub)? {
+        GraphNode::Flow(f) => Some(*f),
+        GraphNode::Data(_) => None,
+    }
+}
+
+/// Run the proof and the lints.
+pub fn verify(model: &Model, options: &Options) -> Verdict {
+    let masks = taint::masks(model);
+    let taint = taint::propagate(model, &masks);
+    let confined: Vec<ClassId> =
+        (0..model.classes.len()).map(ClassId::from_index).filter(|c| model.class(*c).confined()).collect();
+
+    let mut violations = Vec::new();
+    let mut classes = Vec::new();
+    for &c in &confined {
+        let holders: Vec<Node> = model
+            .systems
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.holds.contains(&c))
+            .map(|(i, _)| Node::System(SystemId::from_index(i)))
+            .collect();
+        let reached: Vec<Node> = model.nodes().filter(|n| taint.get(dense(model, *n), c)).collect();
+        let leaking: Vec<Node> = reached.iter().copied().filter(|n| !allowed(model, c, *n)).collect();
+        let mut class_violations = Vec::new();
+        if !leaking.is_empty() {
+            let bfs = Bfs::run(model, &masks, Some(c), holders.iter().map(|n| dense(model, *n)));
+            for &n in &leaking {
+                if let Some(v) = violation_at(model, &masks, &bfs, c, n) {
+                    class_violations.push(v);
+                }
+            }
+        }
+        let allowed_zones: Vec<ZoneId> = match &model.class(c).confinement {
+            Confinement::To(z) => z.clone(),
+            _ => (0..model.zones.len())
+                .map(ZoneId::from_index)
+                .filter(|z| model.zone(*z).trust == Trust::Closed)
+                .collect(),
+        };
+        let allowed_saas: Vec<SystemId> = (0..model.systems.len())
+            .map(SystemId::from_index)
+            .filter(|s| saas_admits_only(model, c, Node::System(*s)))
+            .collect();
+        let exports: Vec<ExportUse> = model
+            .flows
+            .iter()
+            .enumerate()
+            .flat_map(|(f, flow)| {
+                flow.exports.iter().filter(|e| e.class == c).map(move |e| ExportUse {
+                    flow: FlowId::from_index(f),
+                    basis: e.basis.clone(),
+                    span: e.span,
+                })
+            })
+            .collect();
+        classes.push(ClassVerdict {
+            class: c,
+            proved: class_violations.is_empty(),
+            holders,
+            allowed_zones,
+            allowed_saas,
+            exports,
+            assumptions: Vec::new(),
+            reach: reached.len(),
+        });
+        violations.extend(class_violations);
+    }
+
+    let assumptions = assumptions(model, &masks, &taint);
+    for cv in &mut classes {
+        cv.assumptions = assumptions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.relied_on.contains(&cv.class) || (matches!(a.kind, AssumptionKind::SaasSafeguards { .. }) && a.classes.contains(&cv.class)))
+            .map(|(i, _)| i)
+            .collect();
+    }
+    let findings = lints::run(model, &taint, &masks, &assumptions);
+    let (lints, allowed) = lints::apply_overrides(model, findings, options);
+    Verdict { classes, violations, assumptions, lints, allowed, taint }
+}
+
+/// The violation of `class` at `node`, if the node holds it or receives it over a channel
+/// that is not an export of it; with the shortest such path.
+fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: Node) -> Option<Violation> {
+    let n = dense(model, node);
+    let class_name = &model.class(class).name;
+    let node_name = model.node_name(node);
+    if let Node::System(s) = node {
+        if model.system(s).holds.contains(&class) {
+            let zone = &model.zone(model.system(s).zone).name;
+            let fix = if model.system(s).is_saas() {
+                format!("`{node_name}` holds `{class_name}` but lacks the SaaS safeguards: declare vendor, dpa, region eea and auth")
+            } else {
+                format!("move `{node_name}` out of zone `{zone}` into a zone where `{class_name}` is allowed, or stop declaring `holds {class_name}`")
+            };
+            return Some(Violation { class, node, path: Vec::new(), fix });
+        }
+    }
+    // Best last hop: (distance of the sender, flow, sender, forward).
+    let mut best: Option<(u32, FlowId, usize, bool)> = None;
+    let ix = NodeIndex::new(n);
+    // node on the TO side of incoming hubs (forward channel), FROM side of outgoing hubs.
+    for (dir, forward) in [(Incoming, true), (Outgoing, false)] {
+        for hub in model.graph.neighbors_directed(ix, dir) {
+            let Some(f) = hub_flow(model, hub) else { continue };
+            if !masks.get(f.index(), class) {
+                continue;
+            }
+            if forward && model.flow(f).exports.iter().any(|e| e.class == class) {
+                continue;
+            }
+            for m in model.graph.neighbors_directed(hub, dir.opposite()) {
+                let d = bfs.dist.get(m.index()).copied().unwrap_or(u32::MAX);
+                if d == u32::MAX {
+                    continue;
+                }
+                let cand = (d, f, m.index(), forward);
+                if best.is_none_or(|b| (cand.0, cand.1, cand.2) < (b.0, b.1, b.2)) {
+                    best = Some(cand);
+                }
+            }
+        }
+    }
+    let (_, flow, sender, forward) = best?;
+    let mut path = bfs.path_to(model, sender);
+    let from = taint::node_at(model, sender)?;
+    path.push(Hop { from, to: node, flow, forward });
+    let f = model.flow(flow);
+    let fix = if node_is_saas(model, node) {
+        format!("`{node_name}` is a SaaS: declare `holds {class_name}` with vendor, dpa, region eea and auth if its agreement covers `{class_name}`, or restrict the flow `{}` with `carries`", model.flow_title(flow))
+    } else if forward && f.exports.is_empty() {
+        format!(
+            "restrict the flow `{}` with `carries … because \"…\"` if it cannot carry `{class_name}`, declare `export {class_name} basis \"…\"` if the transfer is lawful, or remove the flow",
+            model.flow_title(flow)
+        )
+    } else if forward {
+        format!("the flow `{}` exports other classes but not `{class_name}`: add `export {class_name} basis \"…\"` or restrict it with `carries`", model.flow_title(flow))
+    } else {
+        format!(
+            "answers on `{}` travel back to `{node_name}`: restrict it with `carries … because \"…\"`, or move `{node_name}` into a zone where `{class_name}` is allowed",
+            model.flow_title(flow)
+        )
+    };
+    Some(Violation { class, node, path, fix })
+}
+
+fn node_is_saas(model: &Model, node: Node) -> bool {
+    matches!(node, Node::System(s) if model.system(s).is_saas())
+}
+
+/// Every `carries` and SaaS safeguard, with what it stopped or admitted.
+fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
+    let mut out = Vec::new();
+    let classes = model.classes.len();
+    for (fi, flow) in model.flows.iter().enumerate() {
+        let Some(carries) = &flow.carries else { continue };
+        let f = FlowId::from_index(fi);
+        let mut stopped = BTreeSet::new();
+        let mut relied = BTreeSet::new();
+        for ci in 0..classes {
+            let c = ClassId::from_index(ci);
+            if masks.get(fi, c) {
+                continue;
+            }
+            let has = |n: &Node| taint.get(dense(model, *n), c);
+            let confined = model.class(c).confined();
+            let exported = flow.exports.iter().any(|e| e.class == c);
+            // Forward: a FROM node has c and would send it to the TO side.
+            if flow.from.nodes.iter().any(has) {
+                stopped.insert(c);
+                if confined && !exported && flow.to.nodes.iter().any(|n| !allowed(model, c, *n)) {
+                    relied.insert(c);
+                }
+            }
+            if flow.to.nodes.iter().any(has) {
+                stopped.insert(c);
+                if confined && flow.from.nodes.iter().any(|n| !allowed(model, c, *n)) {
+                    relied.insert(c);
+                }
+            }
+        }
+        out.push(Assumption {
+            kind: AssumptionKind::Carries { flow: f },
+            classes: stopped.into_iter().collect(),
+            relied_on: relied.into_iter().collect(),
+            justification: carries.because.clone(),
+            span: carries.span,
+        });
+    }
+    for (si, sys) in model.systems.iter().enumerate() {
+        if !sys.is_saas() || sys.dpa.is_none() && sys.vendor.is_none() && sys.region.is_none() && sys.auth.is_none() {
+            continue;
+        }
+        let s = SystemId::from_index(si);
+        let node = Node::System(s);
+        let r = dense(model, node);
+        let admitted: Vec<ClassId> = (0..classes)
+            .map(ClassId::from_index)
+            .filter(|c| model.class(*c).confined() && taint.get(r, *c) && saas_admits_only(model, *c, node))
+            .collect();
+        let justification = format!(
+            "vendor {}, data processing agreement {}, region {}, auth {}",
+            sys.vendor.as_deref().unwrap_or("?"),
+            sys.dpa.as_deref().unwrap_or("?"),
+            match &sys.region {
+                Some(crate::model::Region::Eea) => "eea".to_string(),
+                Some(crate::model::Region::Other(o)) => o.clone(),
+                None => "?".into(),
+            },
+            match sys.auth {
+                Some(crate::model::Auth::Mfa) => "mfa",
+                Some(crate::model::Auth::Certificate) => "certificate",
+                None => "?",
+            }
+        );
+        out.push(Assumption {
+            kind: AssumptionKind::SaasSafeguards { system: s },
+            relied_on: admitted.clone(),
+            classes: admitted,
+            justification,
+            span: sys.name_span,
+        });
+    }
+    out
+}
