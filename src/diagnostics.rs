@@ -57,6 +57,16 @@ fn saturate(n: usize) -> u32 {
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offsets where lines start, built on first use (reports ask for many lines).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl SourceFile {
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+        })
+    }
 }
 
 /// All files of one policy, addressed by [`FileId`].
@@ -68,7 +78,7 @@ pub struct Sources {
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(saturate(self.files.len()));
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile { name: name.into(), text: text.into(), line_starts: Default::default() });
         id
     }
 
@@ -95,9 +105,10 @@ impl Sources {
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         let Some(file) = self.get(span.file) else { return (0, 0) };
         let start = (span.start as usize).min(file.text.len());
-        let before = file.text.get(..start).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let starts = file.line_starts();
+        let line = starts.partition_point(|s| *s <= start);
+        let line_start = starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let col = file.text.get(line_start..start).map_or(0, |t| t.chars().count()) + 1;
         (line, col)
     }
 }

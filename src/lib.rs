@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod model;
 pub mod report;
 pub mod syntax;
+pub mod synth;
 pub mod verify;
 
 use std::path::Path;

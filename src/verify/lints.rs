@@ -74,7 +74,7 @@ pub fn run(model: &Model, taint: &Bits, masks: &Bits, assumptions: &[Assumption]
         closed_egress(model, f, &mut out);
         export_outside_helsenett(model, f, &mut out);
     }
-    unused(model, assumptions, &mut out);
+    unused(model, taint, assumptions, &mut out);
     shadowed_flows(model, &mut out);
     out
 }
@@ -257,7 +257,7 @@ fn export_outside_helsenett(model: &Model, f: FlowId, out: &mut Vec<Finding>) {
     }
 }
 
-fn unused(model: &Model, assumptions: &[Assumption], out: &mut Vec<Finding>) {
+fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec<Finding>) {
     let mut used_nodes = vec![false; model.systems.len()];
     let mut used_services = vec![false; model.services.len()];
     let mut used_groups = vec![false; model.groups.len()];
@@ -344,13 +344,20 @@ fn unused(model: &Model, assumptions: &[Assumption], out: &mut Vec<Finding>) {
                 format!("the assumption `carries` on `{}` stops nothing", model.flow_title(flow)),
                 "no class that the flow would otherwise carry reaches either end; the assumption changes nothing and can be removed".into(),
             )),
-            AssumptionKind::SaasSafeguards { system } => out.push(finding(
-                "unused",
-                Subject::System(system),
-                a.span,
-                format!("the SaaS safeguards of `{}` admit no confined class", model.system(system).name),
-                "the proof does not rely on this data processing agreement; that is fine if the SaaS holds only unconfined data".into(),
-            )),
+            // A data processing agreement also covers unconfined personal data, so it is
+            // only idle when no class at all is held or received there.
+            AssumptionKind::SaasSafeguards { system } => {
+                let r = dense(model, Node::System(system));
+                if taint.row(r).iter().all(|w| *w == 0) {
+                    out.push(finding(
+                        "unused",
+                        Subject::System(system),
+                        a.span,
+                        format!("the SaaS safeguards of `{}` cover no data: it holds and receives no class", model.system(system).name),
+                        "declare the classes the service processes with `holds`, or drop the safeguards that nothing relies on".into(),
+                    ));
+                }
+            }
         }
     }
 }
@@ -385,7 +392,8 @@ fn shadowed_flows(model: &Model, out: &mut Vec<Finding>) {
             by_to.entry(*n).or_default().push(FlowId::from_index(i));
         }
     }
-    let matches_of = |f: &crate::model::Flow| -> Vec<Match> { f.services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect() };
+    let matches: Vec<Vec<Match>> =
+        model.flows.iter().map(|f| f.services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect()).collect();
     for (i, f) in model.flows.iter().enumerate() {
         let fid = FlowId::from_index(i);
         // A covering flow contains every node of f, so the rarest node bounds the search.
@@ -397,7 +405,7 @@ fn shadowed_flows(model: &Model, out: &mut Vec<Finding>) {
             .chain(f.to.nodes.iter().filter_map(|n| by_to.get(n)))
             .min_by_key(|v| v.len());
         let Some(candidates) = rarest else { continue };
-        let mine = matches_of(f);
+        let mine = &matches[i];
         for &g in candidates.iter().take(SHADOW_CANDIDATES) {
             if g == fid {
                 continue;
@@ -406,7 +414,7 @@ fn shadowed_flows(model: &Model, out: &mut Vec<Finding>) {
             if !subset(&f.from.nodes, &other.from.nodes) || !subset(&f.to.nodes, &other.to.nodes) {
                 continue;
             }
-            let theirs = matches_of(other);
+            let theirs = &matches[g.index()];
             if !mine.iter().all(|m| theirs.iter().any(|t| covers(t, m))) {
                 continue;
             }

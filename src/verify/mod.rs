@@ -271,7 +271,9 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
             if forward && model.flow(f).exports.iter().any(|e| e.class == class) {
                 continue;
             }
-            for m in model.graph.neighbors_directed(hub, dir.opposite()) {
+            // The senders are the other side: a hub's Incoming neighbours are its FROM
+            // nodes, its Outgoing neighbours its TO nodes.
+            for m in model.graph.neighbors_directed(hub, dir) {
                 let d = bfs.dist.get(m.index()).copied().unwrap_or(u32::MAX);
                 if d == u32::MAX {
                     continue;

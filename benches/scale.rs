@@ -1,0 +1,82 @@
+//! Scale benchmark (a bench script, not a timed test): generates synthetic policies of
+//! 1k/10k systems and 10k/100k flows, times each stage in process (best of several
+//! runs), measures end-to-end `zonecheck verify` wall time and peak memory as a child
+//! process, and fits the growth exponent of time against size.
+//!
+//! Run: `cargo bench --bench scale` (add `-- --quick` for fewer repetitions).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use zonecheck::synth::{Size, policy};
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = f();
+        best = best.min(t.elapsed());
+        last = Some(out);
+    }
+    (best, last.expect("at least one run"))
+}
+
+/// Peak resident memory (KiB) of the largest child waited for so far.
+fn children_max_rss_kib() -> i64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runs = if quick { 1 } else { 3 };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scale");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let exe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/zonecheck");
+    let have_exe = exe.exists();
+    if !have_exe {
+        eprintln!("note: {} not built; run `cargo build --release` for end-to-end numbers", exe.display());
+    }
+    let sizes = [
+        Size { systems: 1_000, flows: 10_000, classes: 3 },
+        Size { systems: 10_000, flows: 10_000, classes: 5 },
+        Size { systems: 1_000, flows: 100_000, classes: 5 },
+        Size { systems: 10_000, flows: 100_000, classes: 10 },
+    ];
+    println!("| systems | flows | classes | bytes | parse | resolve | verify | end-to-end verify | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut points = Vec::new();
+    for size in sizes {
+        let text = policy(size);
+        let path = dir.join(format!("synth-{}-{}.zc", size.systems, size.flows));
+        std::fs::write(&path, &text).expect("write policy");
+        let (t_parse, parsed) = best_of(runs, || zonecheck::syntax::parse_str("synth.zc", &text));
+        assert!(parsed.diags.is_empty(), "generated policy must parse");
+        let (t_resolve, model) = best_of(runs, || zonecheck::resolve(parsed.clone()).expect("generated policy must resolve"));
+        let (t_verify, verdict) = best_of(runs, || zonecheck::verify::verify(&model, &Default::default()));
+        assert!(verdict.proved(), "generated policy is meant to be proved");
+        let (e2e, rss) = if have_exe {
+            let (t, status) = best_of(runs, || Command::new(&exe).arg("verify").arg(&path).arg("--format").arg("json").output().expect("run zonecheck"));
+            assert!(status.status.code().is_some_and(|c| c <= 1), "zonecheck verify failed: {}", String::from_utf8_lossy(&status.stderr));
+            (format!("{:.0} ms", t.as_secs_f64() * 1e3), format!("{:.0} MB", children_max_rss_kib() as f64 / 1024.0))
+        } else {
+            ("-".into(), "-".into())
+        };
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            size.systems, size.flows, size.classes, text.len(), ms(t_parse), ms(t_resolve), ms(t_verify), e2e, rss
+        );
+        points.push(((size.systems + size.flows) as f64, (t_parse + t_resolve + t_verify).as_secs_f64()));
+    }
+    // Least-squares slope of log(time) against log(systems + flows).
+    let n = points.len() as f64;
+    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x.ln(), b + y.ln()));
+    let (sxx, sxy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x.ln() * x.ln(), b + x.ln() * y.ln()));
+    let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    println!("\ngrowth: time ∝ size^{slope:.2} (size = systems + flows; parse + resolve + verify in process)");
+}
