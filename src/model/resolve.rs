@@ -57,6 +57,8 @@ pub fn resolve(parsed: Parsed) -> Result<Model, Errors> {
 fn build_graph(model: &mut Model) {
     let mut graph = DiGraph::with_capacity(model.systems.len() + model.zones.len() + model.flows.len(), 0);
     let mut node_index = BTreeMap::new();
+    // INVARIANT: data nodes come first, systems then zones in id order, so that a node's
+    // petgraph index is computable (`verify::taint::dense`) without a lookup.
     for node in model.nodes().collect::<Vec<_>>() {
         node_index.insert(node, graph.add_node(GraphNode::Data(node)));
     }

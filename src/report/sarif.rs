@@ -73,8 +73,7 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
                 "id": c.id,
                 "name": c.id.rsplit("::").next().unwrap_or(c.id),
                 "shortDescription": { "text": c.summary },
-                "defaultConfiguration": { "level": default },
-                "helpUri": "https://github.com/zonecheck/zonecheck/blob/main/docs/json.md"
+                "defaultConfiguration": { "level": default }
             })
         })
         .collect();
@@ -86,7 +85,6 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
             "tool": { "driver": {
                 "name": "zonecheck",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/zonecheck/zonecheck",
                 "rules": rule_values
             }},
             "results": results

@@ -84,7 +84,9 @@ fn weave(lines: &[Line], comments: &[Comment], src: &str) -> String {
             prev_end = Some(c.span.end as usize);
         }
         if let Some(l) = line {
-            if l.top && group.is_empty() && blank_between(prev_end, l.start) {
+            // Also after comments: a file's header comment often stands apart from the
+            // first declaration.
+            if l.top && blank_between(prev_end, l.start) {
                 out.push((0, String::new()));
             }
             let mut text = l.text.clone();

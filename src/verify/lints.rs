@@ -381,32 +381,47 @@ fn subset(small: &[Node], big: &[Node]) -> bool {
     small.iter().all(|x| it.by_ref().any(|y| y == x))
 }
 
+/// Flows with at most this many (from, to) node pairs are indexed by every pair.
+const NARROW_PAIRS: usize = 16;
+
 fn shadowed_flows(model: &Model, out: &mut Vec<Finding>) {
-    let mut by_from: HashMap<Node, Vec<FlowId>> = HashMap::new();
-    let mut by_to: HashMap<Node, Vec<FlowId>> = HashMap::new();
+    // A covering flow contains the first FROM node and the first TO node of the covered
+    // one. Narrow flows are indexed by every (from, to) pair, so a system-to-system flow
+    // finds its candidates in one lookup; the few wide flows (zones, groups) are indexed
+    // by node on each side, and the shorter of the two lists is searched.
+    let mut pairs: HashMap<(Node, Node), Vec<FlowId>> = HashMap::new();
+    let mut wide_from: HashMap<Node, Vec<FlowId>> = HashMap::new();
+    let mut wide_to: HashMap<Node, Vec<FlowId>> = HashMap::new();
     for (i, f) in model.flows.iter().enumerate() {
-        for n in &f.from.nodes {
-            by_from.entry(*n).or_default().push(FlowId::from_index(i));
-        }
-        for n in &f.to.nodes {
-            by_to.entry(*n).or_default().push(FlowId::from_index(i));
+        let id = FlowId::from_index(i);
+        if f.from.nodes.len().saturating_mul(f.to.nodes.len()) <= NARROW_PAIRS {
+            for a in &f.from.nodes {
+                for b in &f.to.nodes {
+                    pairs.entry((*a, *b)).or_default().push(id);
+                }
+            }
+        } else {
+            for n in &f.from.nodes {
+                wide_from.entry(*n).or_default().push(id);
+            }
+            for n in &f.to.nodes {
+                wide_to.entry(*n).or_default().push(id);
+            }
         }
     }
     let matches: Vec<Vec<Match>> =
         model.flows.iter().map(|f| f.services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect()).collect();
+    let empty = Vec::new();
     for (i, f) in model.flows.iter().enumerate() {
         let fid = FlowId::from_index(i);
-        // A covering flow contains every node of f, so the rarest node bounds the search.
-        let rarest = f
-            .from
-            .nodes
-            .iter()
-            .filter_map(|n| by_from.get(n))
-            .chain(f.to.nodes.iter().filter_map(|n| by_to.get(n)))
-            .min_by_key(|v| v.len());
-        let Some(candidates) = rarest else { continue };
+        let (Some(a), Some(b)) = (f.from.nodes.first(), f.to.nodes.first()) else { continue };
+        let narrow = pairs.get(&(*a, *b)).unwrap_or(&empty);
+        let by_from = wide_from.get(a).unwrap_or(&empty);
+        let by_to = wide_to.get(b).unwrap_or(&empty);
+        let wide = if by_from.len() <= by_to.len() { by_from } else { by_to };
+        let candidates = narrow.iter().chain(wide.iter());
         let mine = &matches[i];
-        for &g in candidates.iter().take(SHADOW_CANDIDATES) {
+        for &g in candidates.take(SHADOW_CANDIDATES) {
             if g == fid {
                 continue;
             }

@@ -313,9 +313,64 @@ fn node_is_saas(model: &Model, node: Node) -> bool {
 }
 
 /// Every `carries` and SaaS safeguard, with what it stopped or admitted.
+/// Nodes that would cause a violation of `class` if they had it: from each, a chain of
+/// channels that carry the class ends in a delivery to a node where it is not allowed,
+/// over a channel that is not an export of it. A backward search over the flow hubs, so
+/// linear in the graph; taint is monotone, so having the class means causing that leak.
+fn would_leak(model: &Model, masks: &Bits, class: ClassId) -> Vec<bool> {
+    let nodes = model.systems.len() + model.zones.len();
+    let mut bad = vec![false; nodes];
+    let mut queue = std::collections::VecDeque::new();
+    let mut done = vec![[false; 2]; model.flows.len()];
+    let mark = |side: &[Node], bad: &mut Vec<bool>, queue: &mut std::collections::VecDeque<usize>| {
+        for n in side {
+            let i = dense(model, *n);
+            if let Some(b) = bad.get_mut(i) {
+                if !*b {
+                    *b = true;
+                    queue.push_back(i);
+                }
+            }
+        }
+    };
+    for (fi, flow) in model.flows.iter().enumerate() {
+        if !masks.get(fi, class) {
+            continue;
+        }
+        let exported = flow.exports.iter().any(|e| e.class == class);
+        if !exported && flow.to.nodes.iter().any(|n| !allowed(model, class, *n)) {
+            done[fi][0] = true;
+            mark(&flow.from.nodes, &mut bad, &mut queue);
+        }
+        if flow.from.nodes.iter().any(|n| !allowed(model, class, *n)) {
+            done[fi][1] = true;
+            mark(&flow.to.nodes, &mut bad, &mut queue);
+        }
+    }
+    while let Some(m) = queue.pop_front() {
+        // m receives over hubs where it is on the TO side (forward) or FROM side (answers).
+        for (k, dir) in [(0usize, Incoming), (1, Outgoing)] {
+            for hub in model.graph.neighbors_directed(NodeIndex::new(m), dir) {
+                let Some(f) = hub_flow(model, hub) else { continue };
+                if !masks.get(f.index(), class) || std::mem::replace(&mut done[f.index()][k], true) {
+                    continue;
+                }
+                let flow = model.flow(f);
+                let senders = if k == 0 { &flow.from.nodes } else { &flow.to.nodes };
+                mark(senders, &mut bad, &mut queue);
+            }
+        }
+    }
+    bad
+}
+
+/// Every `carries` and SaaS safeguard, with what it stopped or admitted. A `carries` is
+/// relied on for a confined class when, without it, the class would be delivered to a node
+/// where it is not allowed — over the flow itself (either way), or further on from either end.
 fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
     let mut out = Vec::new();
     let classes = model.classes.len();
+    let mut leak_cache: Vec<Option<Vec<bool>>> = vec![None; classes];
     for (fi, flow) in model.flows.iter().enumerate() {
         let Some(carries) = &flow.carries else { continue };
         let f = FlowId::from_index(fi);
@@ -327,20 +382,24 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
                 continue;
             }
             let has = |n: &Node| taint.get(dense(model, *n), c);
-            let confined = model.class(c).confined();
-            let exported = flow.exports.iter().any(|e| e.class == c);
-            // Forward: a FROM node has c and would send it to the TO side.
-            if flow.from.nodes.iter().any(has) {
-                stopped.insert(c);
-                if confined && !exported && flow.to.nodes.iter().any(|n| !allowed(model, c, *n)) {
-                    relied.insert(c);
-                }
+            let forward = flow.from.nodes.iter().any(has);
+            let backward = flow.to.nodes.iter().any(has);
+            if !forward && !backward {
+                continue;
             }
-            if flow.to.nodes.iter().any(has) {
-                stopped.insert(c);
-                if confined && flow.from.nodes.iter().any(|n| !allowed(model, c, *n)) {
-                    relied.insert(c);
-                }
+            stopped.insert(c);
+            if !model.class(c).confined() {
+                continue;
+            }
+            let leaks = leak_cache[ci].get_or_insert_with(|| would_leak(model, masks, c));
+            let exported = flow.exports.iter().any(|e| e.class == c);
+            // Without the `carries`, the class crosses in one direction and the answers take
+            // it back the other: every node on both sides ends up with it.
+            let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
+            if flow.to.nodes.iter().any(|r| (!exported && !allowed(model, c, *r)) || onward(r))
+                || flow.from.nodes.iter().any(|r| !allowed(model, c, *r) || onward(r))
+            {
+                relied.insert(c);
             }
         }
         out.push(Assumption {

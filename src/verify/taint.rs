@@ -83,9 +83,13 @@ pub fn masks(model: &Model) -> Bits {
     m
 }
 
-/// Dense index of a data node (its petgraph index: data nodes come first).
+/// Dense index of a data node, which is also its petgraph index.
+// INVARIANT: `model::resolve` adds data nodes first, systems then zones, in id order.
 pub fn dense(model: &Model, node: Node) -> usize {
-    model.node_index.get(&node).map_or(usize::MAX, |ix| ix.index())
+    match node {
+        Node::System(s) => s.index(),
+        Node::ZoneRest(z) => model.systems.len() + z.index(),
+    }
 }
 
 pub fn node_at(model: &Model, ix: usize) -> Option<Node> {
