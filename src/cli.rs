@@ -50,6 +50,23 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Compile a proved policy into a bundle of device configurations
+    Compile {
+        /// A `.zc` file or a directory of them
+        path: PathBuf,
+        /// The bundle directory (replaced atomically; default from zonecheck.toml `[output] dir`)
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// A directory of templates overriding the built-in ones (same layout as `targets/`)
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Only this firewall, switch or host
+        #[arg(long)]
+        device: Option<String>,
+        /// zonecheck.toml to use (default: beside the policy)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Show how two systems, zones or groups exchange data and which classes travel
     Explain {
         path: PathBuf,
@@ -95,6 +112,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Graph { path, format } => graph(&path, format),
         Command::Verify { path, format, deny, all, config } => verify(&path, format, deny.is_some(), all, config.as_deref()),
         Command::Explain { path, from, to } => explain(&path, &from, &to),
+        Command::Compile { path, output, templates, device, config } => {
+            compile(&path, output.as_deref(), templates.as_deref(), device, config.as_deref())
+        }
     }
 }
 
@@ -182,18 +202,22 @@ fn graph(path: &Path, format: GraphFormat) -> Exit {
     Exit::Success
 }
 
+fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Config, Exit> {
+    let mut config_sources = Sources::default();
+    crate::config::load(path, config, &mut config_sources).map_err(|diags| {
+        print_diags(&diags, &config_sources);
+        Exit::Input
+    })
+}
+
 fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: Option<&Path>) -> Exit {
     let model = match load(path) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let mut config_sources = Sources::default();
-    let config = match crate::config::load(path, config, &mut config_sources) {
+    let config = match load_config(path, config) {
         Ok(c) => c,
-        Err(diags) => {
-            print_diags(&diags, &config_sources);
-            return Exit::Input;
-        }
+        Err(code) => return code,
     };
     let options = crate::verify::Options { deny_warnings, severities: config.severities() };
     let verdict = crate::verify::verify(&model, &options);
@@ -231,4 +255,75 @@ fn explain(path: &Path, from: &str, to: &str) -> Exit {
     let e = crate::verify::explain::explain(&model, &verdict.taint, a, b);
     print!("{}", crate::report::explain::render(&model, from, to, &e));
     Exit::Success
+}
+
+fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device: Option<String>, config: Option<&Path>) -> Exit {
+    use crate::diagnostics::{Diag, Span, code};
+    let model = match load(path) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let config = match load_config(path, config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(out_dir) = output.map(Path::to_path_buf).or_else(|| config.output.dir.clone()) else {
+        print_diags(
+            &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, "no output directory").help("give `-o DIR`, or `[output] dir = \"…\"` in zonecheck.toml")],
+            &Sources::default(),
+        );
+        return Exit::Input;
+    };
+    // Fail closed: no configuration for a policy that does not pass verify.
+    let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
+    let verdict = crate::verify::verify(&model, &options);
+    if !verdict.passes() {
+        let text = crate::report::human::verdict(&model, &verdict, &crate::report::human::HumanOptions { color: use_color(), width: 100, all: false });
+        eprint!("{text}");
+        eprintln!("error[{}]: verify fails, so nothing was compiled or written", code::COMPILE_REFUSED);
+        return Exit::Violated;
+    }
+    let templates_dir = templates.map(Path::to_path_buf).or_else(|| config.output.templates.clone());
+    let templates = match crate::targets::Templates::load(templates_dir.as_deref()) {
+        Ok(t) => t,
+        Err(d) => {
+            print_diags(&[d], &Sources::default());
+            return Exit::Input;
+        }
+    };
+    let mut options = crate::compile::Options { device, ..Default::default() };
+    if let Some(t) = &config.nftables.table {
+        options.nftables.table = t.clone();
+    }
+    if let Some(r) = &config.nftables.log_rate {
+        options.nftables.log_rate = r.clone();
+    }
+    let bundle = match crate::compile::compile(&model, &options, &templates) {
+        Ok(b) => b,
+        Err(diags) => {
+            print_diags(&diags, &model.sources);
+            return Exit::Input;
+        }
+    };
+    let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
+    let verdict_line = format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
+    let previous = crate::compile::bundle::read_previous(&out_dir);
+    let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
+    match crate::compile::bundle::write(&out_dir, &files) {
+        Ok(()) => {
+            println!("wrote {} device file{} to {}", bundle.files.len(), if bundle.files.len() == 1 { "" } else { "s" }, out_dir.display());
+            for f in &bundle.files {
+                println!("  {:<40} {:>4} rules {:>7} set elements", f.path, f.rules, f.elements);
+            }
+            Exit::Success
+        }
+        Err(e @ crate::compile::bundle::WriteError::NotABundle(_)) => {
+            print_diags(&[Diag::error(code::COMPILE_OUTPUT, Span::NONE, e.to_string()).help("choose an empty or new directory, or one that holds a zonecheck bundle")], &Sources::default());
+            Exit::Input
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {e}", code::COMPILE_OUTPUT);
+            Exit::Internal
+        }
+    }
 }

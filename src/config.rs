@@ -15,6 +15,26 @@ pub struct Config {
     /// Lint name → "allow" | "warn" | "error".
     #[serde(default)]
     pub lints: std::collections::BTreeMap<String, LintLevel>,
+    #[serde(default)]
+    pub output: Output,
+    #[serde(default)]
+    pub nftables: Nftables,
+}
+
+/// `[output]`: where `compile` writes and which templates it uses, unless the command line says.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    pub dir: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
+}
+
+/// `[nftables]`: the table zonecheck owns and how fast it logs drops.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nftables {
+    pub table: Option<String>,
+    pub log_rate: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -58,6 +78,27 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         vec![Diag::error(code, span, msg.replace('\n', " ")).help("see README.md, section zonecheck.toml, for the keys zonecheck knows")]
     })?;
     let mut diags = Vec::new();
+    let at = |needle: &str| text.find(needle).map_or(Span::new(file, 0, 0), |i| Span::new(file, i, i + needle.len()));
+    if let Some(t) = &config.nftables.table {
+        let ok = t.len() <= 64
+            && t.starts_with(|c: char| c.is_ascii_lowercase())
+            && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !NFT_KEYWORDS.contains(&t.as_str());
+        if !ok {
+            diags.push(
+                Diag::error(code::CONFIG_INVALID, at(t), format!("`{t}` cannot name an nftables table"))
+                    .help("use lowercase letters, digits and `_`, starting with a letter, e.g. `zonecheck`"),
+            );
+        }
+    }
+    if let Some(r) = &config.nftables.log_rate {
+        if !valid_rate(r) {
+            diags.push(
+                Diag::error(code::CONFIG_INVALID, at(r), format!("`{r}` is not an nftables rate"))
+                    .help("write `N/second` (or minute, hour, day), optionally with `burst N packets`, e.g. `10/second burst 20 packets`"),
+            );
+        }
+    }
     for name in config.lints.keys() {
         if !crate::model::LINTS.contains(&name.as_str()) {
             let span = text.find(&format!("{name} ")).or_else(|| text.find(name.as_str())).map_or(Span::new(file, 0, 0), |at| Span::new(file, at, at + name.len()));
@@ -80,5 +121,23 @@ pub fn load(policy: &Path, explicit: Option<&Path>, sources: &mut Sources) -> Re
         Err(e) => Err(vec![
             Diag::error(code::IO_UNREADABLE, Span::NONE, format!("cannot read `{}`: {e}", path.display())).help("check the --config path"),
         ]),
+    }
+}
+
+/// Words nft reads as keywords where a table name stands.
+const NFT_KEYWORDS: &[&str] = &["table", "chain", "set", "map", "rule", "inet", "ip", "ip6", "arp", "bridge", "netdev", "flush", "delete", "add", "list", "filter", "nat", "fwd"];
+
+/// `N/unit` with an optional `burst N packets`.
+fn valid_rate(r: &str) -> bool {
+    let words: Vec<&str> = r.split_whitespace().collect();
+    let rate_ok = |w: &str| {
+        w.split_once('/').is_some_and(|(n, unit)| {
+            !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()) && matches!(unit, "second" | "minute" | "hour" | "day")
+        })
+    };
+    match words.as_slice() {
+        [rate] => rate_ok(rate),
+        [rate, "burst", n, "packets"] => rate_ok(rate) && !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
     }
 }

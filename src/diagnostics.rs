@@ -192,6 +192,11 @@ codes! {
     RESOLVE_DUPLICATE_INTERFACE = "zonecheck::resolve::duplicate-interface", "a device declares one interface twice";
     RESOLVE_NO_POLICY = "zonecheck::resolve::duplicate-policy", "more than one `policy` header";
 
+    COMPILE_REFUSED = "zonecheck::compile::verify-failed", "compile refuses to write configurations for a policy that does not pass verify";
+    COMPILE_INTERFACE_NAME = "zonecheck::compile::invalid-interface-name", "an interface name cannot be used by the device's target";
+    COMPILE_TEMPLATE = "zonecheck::compile::template", "a template could not be read or rendered";
+    COMPILE_OUTPUT = "zonecheck::compile::output", "the bundle could not be written, or the output directory is not a bundle";
+    COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
     LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";

@@ -10,12 +10,14 @@
 //! - [`cli`]: the command line; the only stage besides loading that touches the disk.
 
 pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod diagnostics;
 pub mod model;
 pub mod report;
 pub mod syntax;
 pub mod synth;
+pub mod targets;
 pub mod verify;
 
 use std::path::Path;

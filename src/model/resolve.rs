@@ -104,6 +104,11 @@ struct Resolver {
     /// Zone of each zone item index (items are visited in the same order in both passes).
     group_members_raw: Vec<Vec<ast::Ident>>,
     zone_nodes: Vec<Vec<Node>>,
+    /// Where each system wrote each of its addresses, to point at a conflict.
+    address_spans: HashMap<(SystemId, IpNet), Span>,
+    /// Zones the parser could not read whole: their prefixes may be missing, so the
+    /// addresses of their systems are not checked against them.
+    damaged_zones: BTreeSet<ZoneId>,
     group_nodes: Vec<Vec<Node>>,
 }
 
@@ -395,6 +400,9 @@ impl Resolver {
                 _ => {}
             }
         }
+        if item.damaged {
+            self.damaged_zones.insert(id);
+        }
         let zone = &mut self.zones[id.index()];
         let name_span = zone.name_span;
         if !item.damaged {
@@ -545,7 +553,11 @@ impl Resolver {
                 Some(IcmpType::Named(name)) => match table.iter().find(|(n, _)| n == name) {
                     Some((_, v)) => Some(Some(*v)),
                     None => {
-                        let hint = did_you_mean(name, table.iter().map(|(n, _)| *n));
+                        let mut hint = did_you_mean(name, table.iter().map(|(n, _)| *n));
+                        // ICMPv6 prefixes some names: `redirect` is `nd-redirect` there.
+                        if let (true, Some((full, _))) = (hint.is_empty(), table.iter().find(|(n, _)| n.ends_with(&format!("-{name}")))) {
+                            hint = format!("did you mean `{full}`?");
+                        }
                         diags.push(
                             Diag::error(code::RESOLVE_INVALID_ICMP, span, format!("unknown {family} type `{name}`"))
                                 .help(if hint.is_empty() { format!("use a number or one of the {family} type names nft knows, such as `echo-request`") } else { hint }),
@@ -637,15 +649,20 @@ impl Resolver {
             Some((zone, _)) => {
                 sys.zone = zone;
                 self.zones[zone.index()].systems.push(id);
-                for a in &addresses {
-                    self.check_address(&sys, zone, a);
+                if !self.damaged_zones.contains(&zone) {
+                    for a in &addresses {
+                        self.check_address(&sys, zone, a);
+                    }
                 }
             }
             None => {
-                if !item.damaged && seen.0.get("zone").is_none() {
+                if !item.damaged && !seen.0.contains_key("zone") {
                     self.diags.push(missing(sys.name_span, "system", &sys.name, "zone", "zone sikker-srv"));
                 }
             }
+        }
+        for a in &addresses {
+            self.address_spans.entry((id, a.net)).or_insert(a.span);
         }
         sys.addresses = addresses.iter().map(|a| a.net).collect();
         self.systems[id.index()] = sys;
@@ -702,9 +719,12 @@ impl Resolver {
         for (i, other, a) in found {
             let sys = &self.systems[i];
             let o = &self.systems[other.index()];
+            let here = self.address_spans.get(&(SystemId::from_index(i), a)).copied().unwrap_or(sys.name_span);
+            let there = self.address_spans.get(&(other, a)).copied().unwrap_or(o.name_span);
             self.diags.push(
-                Diag::error(code::RESOLVE_ADDRESS_CONFLICT, sys.name_span, format!("`{}` and `{}` both claim `{}`", o.name, sys.name, host_text(&a)))
-                    .related(o.name_span, "the other system")
+                Diag::error(code::RESOLVE_ADDRESS_CONFLICT, here, format!("`{}` and `{}` both claim `{}`", o.name, sys.name, host_text(&a)))
+                    .label(format!("claimed by `{}`", sys.name))
+                    .related(there, format!("claimed by `{}`", o.name))
                     .help("an address identifies one system; a shared virtual address belongs to one system declaration"),
             );
         }
@@ -970,6 +990,7 @@ impl Resolver {
                     if let Some(first) = names_at.get(&name.node) {
                         self.diags.push(
                             Diag::error(code::RESOLVE_DUPLICATE_INTERFACE, name.span, format!("interface `{}` is declared twice", name.node))
+                                .label("declared again here")
                                 .related(*first, "first declared here")
                                 .help("list all zones behind an interface in one `interface NAME zone A, B`"),
                         );
@@ -977,14 +998,22 @@ impl Resolver {
                     }
                     names_at.insert(name.node.clone(), name.span);
                     let mut ids = Vec::new();
+                    // Zones named on this interface so far, kept or not.
+                    let mut here: HashMap<ZoneId, Span> = HashMap::new();
                     for z in zones {
                         let Some(zid) = self.zone_ref(z) else { continue };
+                        if let Some(first) = here.get(&zid) {
+                            self.diags.push(
+                                Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, format!("zone `{}` is listed twice on interface `{}`", z.name, name.node))
+                                    .label("listed again here")
+                                    .related(*first, "first listed here")
+                                    .help("remove the repeated zone"),
+                            );
+                            continue;
+                        }
+                        here.insert(zid, z.span);
                         if let Some((first, other_if)) = zone_at.get(&zid) {
-                            let message = if *other_if == name.node {
-                                format!("zone `{}` is listed twice on interface `{other_if}`", z.name)
-                            } else {
-                                format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node)
-                            };
+                            let message = format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node);
                             self.diags.push(
                                 Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, message)
                                     .related(*first, "first placed here")

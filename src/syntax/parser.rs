@@ -15,7 +15,7 @@ use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser as _};
 
 use super::ast::*;
-use crate::diagnostics::{Code, Diag, FileId, Span, code, did_you_mean};
+use crate::diagnostics::{Code, Diag, FileId, Span, code, did_you_mean, suggest};
 
 /// The parser's error: where, and what was expected there.
 #[derive(Debug)]
@@ -251,9 +251,20 @@ impl<'a> Parser<'a> {
     fn report(&mut self, e: nom::Err<PErr<'a>>) -> &'a str {
         match e {
             nom::Err::Error(e) | nom::Err::Failure(e) => {
-                let span = self.span_len(e.at, e.len);
+                let mut span = self.span_len(e.at, e.len);
+                // White space includes the `\r` of a CRLF line ending; "found end of
+                // line" points before it, where it would point with LF.
+                if e.len == 0 && e.at.starts_with('\n') && self.src.get(..self.off(e.at)).is_some_and(|b| b.ends_with('\r')) {
+                    span = self.span_len(self.src.get(self.off(e.at) - 1..).unwrap_or(""), 0);
+                }
                 let mut d = Diag::error(e.code, span, e.message.into_owned());
-                d.label = if e.len == 0 { "here".into() } else { "this".into() };
+                d.label = if e.code == code::SYNTAX_UNCLOSED_BLOCK {
+                    "opened here".into()
+                } else if e.len == 0 {
+                    "here".into()
+                } else {
+                    "this".into()
+                };
                 if let Some(h) = e.help {
                     d.help = h;
                 }
@@ -337,13 +348,17 @@ impl<'a> Parser<'a> {
     /// references to `epj` do not cascade into unknown-name errors.
     fn stub_item(&self, start: &'a str, at: &'a str) -> Option<Item> {
         let (rest, kw) = raw_word(start).ok()?;
-        let kind = DeclKind::from_keyword(kw)?;
+        // A misspelt keyword (`sytem epj`) keeps the name under the kind it was meant as.
+        let (kind, guessed) = match DeclKind::from_keyword(kw) {
+            Some(kind) => (kind, false),
+            None => (DeclKind::from_keyword(suggest(kw, DeclKind::ALL.iter().map(|k| k.keyword()))?)?, true),
+        };
         if kind == DeclKind::Flow || kind == DeclKind::Policy {
             return None;
         }
         let rest = ws(rest);
         let (after, word) = raw_word(rest).ok()?;
-        if !valid_name(word) || after.len() < at.len() {
+        if !valid_name(word) || (!guessed && after.len() < at.len()) {
             return None;
         }
         let name = Ident { name: word.to_string(), span: self.span(rest, after) };
@@ -364,10 +379,8 @@ impl<'a> Parser<'a> {
                 None => return "",
                 Some(n) => i = i.get(n + 1..).unwrap_or(""),
             }
-            if let Ok((_, w)) = raw_word(i) {
-                if DeclKind::from_keyword(w).is_some() {
-                    return i;
-                }
+            if raw_word(i).is_ok_and(|(_, w)| DeclKind::from_keyword(w).is_some()) {
+                return i;
             }
         }
     }
@@ -532,7 +545,11 @@ impl<'a> Parser<'a> {
                             rest,
                             found_len(rest),
                             code::SYNTAX_MISSING_TERMINATOR,
-                            format!("expected {what} after {}, found {}", props.last().map_or("", |p| p.kind.keyword()), found(rest)),
+                            format!("expected {what} after {}, found {}", props.last().map_or(String::new(), |p| match &p.kind {
+                                PropKind::Members(m) => m.first().map_or(String::new(), |n| format!("`{}`", n.name)),
+                                PropKind::Items(_) => "the service items".to_string(),
+                                other => format!("`{}`", other.keyword()),
+                            }), found(rest)),
                         )
                         .help(if kind == DeclKind::Group {
                             "separate the members of a group with `,`"
@@ -886,7 +903,7 @@ impl<'a> Parser<'a> {
                 '\r' if body.get(idx + 1..).is_some_and(|r| r.starts_with('\n')) => break,
                 c if c.is_control() => {
                     return fail(
-                        err_at(here, c.len_utf8(), code::SYNTAX_CONTROL_CHARACTER, format!("control character {} in a string", c.escape_unicode()))
+                        err_at(here, c.len_utf8(), code::SYNTAX_CONTROL_CHARACTER, format!("control character U+{:04X}{} in a string", u32::from(c), if c == '\t' { " (tab)" } else { "" }))
                             .help("strings cannot hold control characters such as tabs; remove it"),
                     );
                 }

@@ -1,0 +1,276 @@
+//! Lowering: the model to a per-device rule model, independent of any target syntax.
+//!
+//! Each enforcement point gets exactly its part (DESIGN.md §5): a firewall the flows
+//! between zones on its different interfaces, grouped by interface pair; a Linux or Windows
+//! host the flows to it (and, in a closed zone, from it). Endpoints become address
+//! prefixes (zones by exact longest-prefix match), services become protocol/port atoms,
+//! and permits with the same addresses and protocol have their port ranges merged, so the
+//! result is a set of non-overlapping, deduplicated permits, each naming its flows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
+
+use super::addr::{ref_space, zone_spaces};
+use crate::model::{DeviceId, FlowId, Match, Model, Node, Platform, SystemId, Target, Trust, ZoneId};
+
+/// What a permit matches above the addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Svc {
+    /// TCP (6) or UDP (17) with a destination port range.
+    Ports { proto: u8, lo: u16, hi: u16 },
+    /// ICMP (v4) or ICMPv6 of one type.
+    IcmpType { v6: bool, ty: u8 },
+    /// Every packet of one IP protocol.
+    Proto(u8),
+    /// Every packet.
+    Any,
+}
+
+/// One permitted (source, destination, service), with the flows that ask for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Permit {
+    pub src: IpNet,
+    pub dst: IpNet,
+    pub svc: Svc,
+    pub flows: Vec<FlowId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainKind {
+    /// Forwarded from interface `iif` to `oif`.
+    Forward { iif: String, oif: String, from_zones: Vec<ZoneId>, to_zones: Vec<ZoneId> },
+    /// To the host.
+    Input,
+    /// From the host (closed-zone hosts only).
+    Output,
+}
+
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub kind: ChainKind,
+    pub permits: Vec<Permit>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Enforcer {
+    Device(DeviceId),
+    Host(SystemId),
+}
+
+/// The rules one enforcement point must implement.
+#[derive(Clone, Debug)]
+pub struct DeviceRules {
+    pub enforcer: Enforcer,
+    pub name: String,
+    /// `None` for a Windows host (its own target), `Some` for devices and Linux hosts.
+    pub target: HostOrDevice,
+    pub chains: Vec<Chain>,
+    /// Outbound traffic is filtered too (closed-zone hosts).
+    pub filter_output: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostOrDevice {
+    LinuxHost,
+    WindowsHost,
+    Device(Target),
+}
+
+fn svcs(m: Match, v6: bool) -> Option<Svc> {
+    Some(match m {
+        Match::Tcp { lo, hi } => Svc::Ports { proto: 6, lo, hi },
+        Match::Udp { lo, hi } => Svc::Ports { proto: 17, lo, hi },
+        Match::Icmp(Some(ty)) if !v6 => Svc::IcmpType { v6: false, ty },
+        Match::Icmp(None) if !v6 => Svc::Proto(1),
+        Match::Icmpv6(Some(ty)) if v6 => Svc::IcmpType { v6: true, ty },
+        Match::Icmpv6(None) if v6 => Svc::Proto(58),
+        Match::Icmp(_) | Match::Icmpv6(_) => return None,
+        Match::Proto(p) => Svc::Proto(p),
+        Match::Any => Svc::Any,
+    })
+}
+
+/// Collects permits and merges port ranges per (src, dst, protocol).
+#[derive(Default)]
+struct Permits {
+    /// Exact permits: (src, dst, svc) → flows.
+    exact: BTreeMap<(IpNet, IpNet, Svc), BTreeSet<FlowId>>,
+    /// Port ranges: (src, dst, proto) → [(lo, hi, flow)].
+    ports: BTreeMap<(IpNet, IpNet, u8), Vec<(u16, u16, FlowId)>>,
+}
+
+impl Permits {
+    fn add(&mut self, src: IpNet, dst: IpNet, m: Match, flow: FlowId) {
+        let v6 = matches!(src, IpNet::V6(_));
+        if v6 != matches!(dst, IpNet::V6(_)) {
+            return;
+        }
+        match svcs(m, v6) {
+            Some(Svc::Ports { proto, lo, hi }) => self.ports.entry((src, dst, proto)).or_default().push((lo, hi, flow)),
+            Some(svc) => {
+                self.exact.entry((src, dst, svc)).or_default().insert(flow);
+            }
+            None => {}
+        }
+    }
+
+    fn finish(self) -> Vec<Permit> {
+        let mut out: Vec<Permit> = self
+            .exact
+            .into_iter()
+            .map(|((src, dst, svc), flows)| Permit { src, dst, svc, flows: flows.into_iter().collect() })
+            .collect();
+        for ((src, dst, proto), mut ranges) in self.ports {
+            ranges.sort();
+            let mut cur: Option<(u16, u16, BTreeSet<FlowId>)> = None;
+            for (lo, hi, f) in ranges {
+                match &mut cur {
+                    // Overlapping or adjacent ranges become one interval.
+                    Some((_, chi, flows)) if u32::from(lo) <= u32::from(*chi) + 1 => {
+                        *chi = (*chi).max(hi);
+                        flows.insert(f);
+                    }
+                    _ => {
+                        if let Some((l, h, flows)) = cur.take() {
+                            out.push(Permit { src, dst, svc: Svc::Ports { proto, lo: l, hi: h }, flows: flows.into_iter().collect() });
+                        }
+                        cur = Some((lo, hi, BTreeSet::from([f])));
+                    }
+                }
+            }
+            if let Some((l, h, flows)) = cur {
+                out.push(Permit { src, dst, svc: Svc::Ports { proto, lo: l, hi: h }, flows: flows.into_iter().collect() });
+            }
+        }
+        out.sort_by(|a, b| (a.src, a.dst, a.svc).cmp(&(b.src, b.dst, b.svc)));
+        out
+    }
+}
+
+/// The service matches of a flow.
+fn flow_matches(model: &Model, f: FlowId) -> Vec<Match> {
+    let mut m: Vec<Match> = model.flow(f).services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect();
+    m.sort();
+    m.dedup();
+    m
+}
+
+/// Lower every enforcement point of the policy.
+pub fn lower(model: &Model) -> Vec<DeviceRules> {
+    let spaces = zone_spaces(model);
+    // Each flow's sides as (zone, prefix), computed once.
+    let sides: Vec<(BTreeSet<(ZoneId, IpNet)>, BTreeSet<(ZoneId, IpNet)>)> = model
+        .flows
+        .iter()
+        .map(|f| {
+            let mut from = BTreeSet::new();
+            let mut to = BTreeSet::new();
+            for r in &f.from.refs {
+                ref_space(model, &spaces, *r, &mut from);
+            }
+            for r in &f.to.refs {
+                ref_space(model, &spaces, *r, &mut to);
+            }
+            (from, to)
+        })
+        .collect();
+    let matches: Vec<Vec<Match>> = (0..model.flows.len()).map(|i| flow_matches(model, FlowId::from_index(i))).collect();
+    let mut out = Vec::new();
+    for (di, device) in model.devices.iter().enumerate() {
+        let mut iface_of: BTreeMap<ZoneId, usize> = BTreeMap::new();
+        for (k, i) in device.interfaces.iter().enumerate() {
+            for z in &i.zones {
+                iface_of.insert(*z, k);
+            }
+        }
+        let mut pairs: BTreeMap<(usize, usize), (Permits, BTreeSet<ZoneId>, BTreeSet<ZoneId>)> = BTreeMap::new();
+        for (fi, (from, to)) in sides.iter().enumerate() {
+            let f = FlowId::from_index(fi);
+            for (za, src) in from {
+                let Some(&ia) = iface_of.get(za) else { continue };
+                for (zb, dst) in to {
+                    let Some(&ib) = iface_of.get(zb) else { continue };
+                    if ia == ib {
+                        continue;
+                    }
+                    let entry = pairs.entry((ia, ib)).or_default();
+                    entry.1.insert(*za);
+                    entry.2.insert(*zb);
+                    for m in &matches[fi] {
+                        entry.0.add(*src, *dst, *m, f);
+                    }
+                }
+            }
+        }
+        let chains = pairs
+            .into_iter()
+            .map(|((ia, ib), (permits, fz, tz))| Chain {
+                kind: ChainKind::Forward {
+                    iif: device.interfaces[ia].name.clone(),
+                    oif: device.interfaces[ib].name.clone(),
+                    from_zones: fz.into_iter().collect(),
+                    to_zones: tz.into_iter().collect(),
+                },
+                permits: permits.finish(),
+            })
+            .collect();
+        out.push(DeviceRules {
+            enforcer: Enforcer::Device(DeviceId::from_index(di)),
+            name: device.name.clone(),
+            target: HostOrDevice::Device(device.target),
+            chains,
+            filter_output: false,
+        });
+    }
+    // Hosts: which flows reach each system, and which leave it.
+    let mut to_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
+    let mut from_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
+    for (fi, f) in model.flows.iter().enumerate() {
+        for n in &f.to.nodes {
+            if let Node::System(s) = n {
+                to_host.entry(*s).or_default().push(FlowId::from_index(fi));
+            }
+        }
+        for n in &f.from.nodes {
+            if let Node::System(s) = n {
+                from_host.entry(*s).or_default().push(FlowId::from_index(fi));
+            }
+        }
+    }
+    for (si, sys) in model.systems.iter().enumerate() {
+        let kind = match sys.platform {
+            Some(Platform::Linux) => HostOrDevice::LinuxHost,
+            Some(Platform::Windows) => HostOrDevice::WindowsHost,
+            _ => continue,
+        };
+        let s = SystemId::from_index(si);
+        let closed = model.zone(sys.zone).trust == Trust::Closed;
+        let mut input = Permits::default();
+        for f in to_host.get(&s).into_iter().flatten() {
+            for (_, src) in &sides[f.index()].0 {
+                for dst in &sys.addresses {
+                    for m in &matches[f.index()] {
+                        input.add(*src, *dst, *m, *f);
+                    }
+                }
+            }
+        }
+        let mut chains = vec![Chain { kind: ChainKind::Input, permits: input.finish() }];
+        if closed {
+            let mut output = Permits::default();
+            for f in from_host.get(&s).into_iter().flatten() {
+                for src in &sys.addresses {
+                    for (_, dst) in &sides[f.index()].1 {
+                        for m in &matches[f.index()] {
+                            output.add(*src, *dst, *m, *f);
+                        }
+                    }
+                }
+            }
+            chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });
+        }
+        out.push(DeviceRules { enforcer: Enforcer::Host(s), name: sys.name.clone(), target: kind, chains, filter_output: closed });
+    }
+    out
+}

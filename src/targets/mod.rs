@@ -1,0 +1,62 @@
+//! Stage: rendering lowered rule models into device configurations through minijinja
+//! templates. The default templates (`targets/` in the source tree) are compiled into the
+//! binary; `--templates DIR` overrides any of them by file name. Templates only ever see
+//! the lowered model with every policy string already escaped for the target.
+
+pub mod nftables;
+
+use std::path::Path;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use crate::diagnostics::{Diag, Span, code};
+
+/// Built-in templates: (target directory/file name, text).
+const BUILTIN: &[(&str, &str)] = &[
+    ("nftables/firewall.nft.j2", include_str!("../../targets/nftables/firewall.nft.j2")),
+    ("nftables/host.nft.j2", include_str!("../../targets/nftables/host.nft.j2")),
+];
+
+/// The template set: built-ins, each optionally replaced by a file from an override directory.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    pub fn load(overrides: Option<&Path>) -> Result<Templates, Diag> {
+        let mut env = Environment::new();
+        // Strict: a misspelt variable in a user's template is an error, not empty output.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(false);
+        env.set_fuel(Some(50_000_000));
+        for (name, text) in BUILTIN {
+            let source = match overrides.map(|d| d.join(name)) {
+                Some(p) if p.exists() => std::fs::read_to_string(&p).map_err(|e| {
+                    Diag::error(code::COMPILE_TEMPLATE, Span::NONE, format!("cannot read template `{}`: {e}", p.display()))
+                        .help("a --templates directory mirrors `targets/`: e.g. `nftables/firewall.nft.j2`")
+                })?,
+                _ => (*text).to_string(),
+            };
+            env.add_template_owned(name.to_string(), source).map_err(|e| template_error(name, &e))?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn render(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, Diag> {
+        let t = self.env.get_template(name).map_err(|e| template_error(name, &e))?;
+        t.render(ctx).map_err(|e| template_error(name, &e))
+    }
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> Diag {
+    let mut msg = format!("template `{name}`: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Diag::error(code::COMPILE_TEMPLATE, Span::NONE, msg.replace('\n', " "))
+        .help("fix the template (templates receive the lowered rule model; see targets/ for the built-in ones)")
+}

@@ -1,0 +1,246 @@
+//! nftables: one `inet` table per firewall or Linux host, replaced atomically.
+//!
+//! Permits become elements of concatenated interval sets, so the number of rules grows
+//! with the number of interface pairs, not with the number of flows (targets.md §1.7).
+//! nft rejects overlapping intervals in a concatenated set, so each set holds permits of
+//! one source prefix length and one destination prefix length: two such prefixes are
+//! either equal or disjoint, and permits with equal addresses and protocol already had
+//! their port ranges merged by lowering. The sets of one chain are thus overlap-free by
+//! construction.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::Templates;
+use crate::compile::escape::{NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, nft_text};
+use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
+use crate::diagnostics::Diag;
+use crate::model::{FlowId, Model};
+
+/// Settings from zonecheck.toml's `[nftables]`.
+#[derive(Clone, Debug)]
+pub struct NftOptions {
+    pub table: String,
+    pub log_rate: String,
+}
+
+impl Default for NftOptions {
+    fn default() -> Self {
+        NftOptions { table: "zonecheck".into(), log_rate: "10/second burst 20 packets".into() }
+    }
+}
+
+#[derive(Serialize)]
+struct Element {
+    key: String,
+    comment: String,
+}
+
+#[derive(Serialize)]
+struct Set {
+    name: String,
+    #[serde(rename = "typeof")]
+    typeof_: String,
+    elements: Vec<Element>,
+}
+
+#[derive(Serialize)]
+struct Rule {
+    text: String,
+    comment: String,
+}
+
+#[derive(Serialize)]
+struct Chain {
+    name: String,
+    comment: String,
+    hook: &'static str,
+    lo: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+struct Vmap {
+    iif: String,
+    oif: String,
+    chain: String,
+}
+
+#[derive(Serialize)]
+struct File {
+    header: Vec<String>,
+    table: String,
+    table_comment: String,
+    log_prefix: String,
+    log_rate: String,
+    vmap: Vec<Vmap>,
+    chains: Vec<Chain>,
+    sets: Vec<Set>,
+}
+
+/// Counts for the bundle summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub chains: usize,
+    pub rules: usize,
+    pub elements: usize,
+}
+
+/// `file.zc:17`, the shortest stable name of a flow.
+pub fn flow_ref(model: &Model, f: FlowId) -> String {
+    let flow = model.flow(f);
+    let (line, _) = model.sources.line_col(flow.header_span);
+    let name = model.sources.name(flow.header_span.file);
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    format!("{base}:{line}")
+}
+
+/// A comment naming the flows of an element or rule, within nft's limit.
+fn flows_comment(model: &Model, flows: &[FlowId], with_title: bool) -> String {
+    let text = match flows {
+        [one] if with_title => format!("flow {} {}", flow_ref(model, *one), model.flow_title(*one)),
+        _ => {
+            let refs: Vec<String> = flows.iter().map(|f| flow_ref(model, *f)).collect();
+            format!("flow{} {}", if refs.len() == 1 { "" } else { "s" }, refs.join(", "))
+        }
+    };
+    let safe = nft_text(&text, NFT_COMMENT_MAX);
+    if safe.len() < text.len() && flows.len() > 1 {
+        // Cut at a whole reference and say how many more there are.
+        let mut out = String::from("flows ");
+        for (i, f) in flows.iter().enumerate() {
+            let r = flow_ref(model, *f);
+            let more = format!(" +{}", flows.len() - i);
+            if out.len() + r.len() + 2 + more.len() > NFT_COMMENT_MAX {
+                out.push_str(&more);
+                return nft_text(&out, NFT_COMMENT_MAX);
+            }
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&r);
+        }
+        return nft_text(&out, NFT_COMMENT_MAX);
+    }
+    safe
+}
+
+fn addr(n: &IpNet) -> String {
+    if n.prefix_len() == n.max_prefix_len() { n.addr().to_string() } else { n.to_string() }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        1 => "icmp".into(),
+        58 => "ipv6-icmp".into(),
+        n => n.to_string(),
+    }
+}
+
+/// Which set a permit goes to: (family is v6, kind, src len, dst len).
+type SetKey = (bool, u8, u8, u8);
+
+fn set_key(p: &Permit) -> SetKey {
+    let kind = match p.svc {
+        Svc::Ports { .. } => 0,
+        Svc::IcmpType { .. } => 1,
+        Svc::Proto(_) => 2,
+        Svc::Any => 3,
+    };
+    (matches!(p.src, IpNet::V6(_)), kind, p.src.prefix_len(), p.dst.prefix_len())
+}
+
+fn set_typeof(v6: bool, kind: u8) -> String {
+    let (fam, icmp) = if v6 { ("ip6", "icmpv6") } else { ("ip", "icmp") };
+    match kind {
+        0 => format!("{fam} saddr . {fam} daddr . meta l4proto . th dport"),
+        1 => format!("{fam} saddr . {fam} daddr . {icmp} type"),
+        2 => format!("{fam} saddr . {fam} daddr . meta l4proto"),
+        _ => format!("{fam} saddr . {fam} daddr"),
+    }
+}
+
+fn element_key(p: &Permit) -> String {
+    let (s, d) = (addr(&p.src), addr(&p.dst));
+    match p.svc {
+        Svc::Ports { proto, lo, hi } if lo == hi => format!("{s} . {d} . {} . {lo}", proto_name(proto)),
+        Svc::Ports { proto, lo, hi } => format!("{s} . {d} . {} . {lo}-{hi}", proto_name(proto)),
+        Svc::IcmpType { ty, .. } => format!("{s} . {d} . {ty}"),
+        Svc::Proto(p) => format!("{s} . {d} . {}", proto_name(p)),
+        Svc::Any => format!("{s} . {d}"),
+    }
+}
+
+/// Render one firewall or Linux host. Returns the text and its counts.
+pub fn render(
+    model: &Model,
+    rules: &DeviceRules,
+    templates: &Templates,
+    options: &NftOptions,
+    policy_digest: &str,
+) -> Result<(String, Stats), Diag> {
+    let mut stats = Stats::default();
+    let mut sets = Vec::new();
+    let mut chains = Vec::new();
+    let mut vmap = Vec::new();
+    let host = !matches!(rules.target, HostOrDevice::Device(_));
+    for (ci, chain) in rules.chains.iter().enumerate() {
+        let (name, hook, lo, comment) = match &chain.kind {
+            ChainKind::Forward { iif, oif, from_zones, to_zones } => {
+                let zones = |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
+                let name = format!("zc_pair_{ci}");
+                vmap.push(Vmap { iif: iif.clone(), oif: oif.clone(), chain: name.clone() });
+                (name, "forward", "", format!("{iif} to {oif}: {} to {}", zones(from_zones), zones(to_zones)))
+            }
+            ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
+            ChainKind::Output => ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name)),
+        };
+        let mut by_set: BTreeMap<SetKey, Vec<&Permit>> = BTreeMap::new();
+        for p in &chain.permits {
+            by_set.entry(set_key(p)).or_default().push(p);
+        }
+        let mut chain_rules = Vec::new();
+        for ((v6, kind, sl, dl), permits) in by_set {
+            let fam = if v6 { "v6" } else { "v4" };
+            let kind_name = ["ports", "icmp", "proto", "any"][usize::from(kind)];
+            let set_name = format!("{name}_{fam}_{kind_name}_{sl}_{dl}");
+            let typeof_ = set_typeof(v6, kind);
+            let mut flows: Vec<FlowId> = permits.iter().flat_map(|p| p.flows.iter().copied()).collect();
+            flows.sort();
+            flows.dedup();
+            stats.elements += permits.len();
+            stats.rules += 1;
+            chain_rules.push(Rule { text: format!("{typeof_} @{set_name} counter accept"), comment: flows_comment(model, &flows, false) });
+            sets.push(Set {
+                name: set_name,
+                typeof_,
+                elements: permits.iter().map(|p| Element { key: element_key(p), comment: flows_comment(model, &p.flows, true) }).collect(),
+            });
+        }
+        stats.chains += 1;
+        chains.push(Chain { name, comment: nft_text(&comment, NFT_COMMENT_MAX), hook, lo, rules: chain_rules });
+    }
+    let policy_name = model.meta.name.clone().unwrap_or_else(|| "policy".into());
+    let what = if host { "host" } else { "firewall" };
+    let file = File {
+        header: vec![
+            nft_text(&format!("zonecheck {} — {what} {} — {policy_name}", env!("CARGO_PKG_VERSION"), rules.name), 200),
+            format!("policy sha256 {policy_digest}"),
+            "Generated: do not edit by hand. Check with `nft -c -f FILE`, load with `nft -f FILE`.".into(),
+        ],
+        table: options.table.clone(),
+        table_comment: nft_text(&format!("zonecheck {what} {}: {policy_name}", rules.name), NFT_COMMENT_MAX),
+        log_prefix: nft_text(&format!("zc drop {} ", rules.name), NFT_LOG_PREFIX_MAX),
+        log_rate: options.log_rate.clone(),
+        vmap,
+        chains,
+        sets,
+    };
+    let template = if host { "nftables/host.nft.j2" } else { "nftables/firewall.nft.j2" };
+    let text = templates.render(template, &file)?;
+    Ok((text, stats))
+}
