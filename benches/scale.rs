@@ -47,8 +47,8 @@ fn main() {
         Size { systems: 1_000, flows: 100_000, classes: 5 },
         Size { systems: 10_000, flows: 100_000, classes: 10 },
     ];
-    println!("| systems | flows | classes | bytes | parse | resolve | verify | end-to-end verify | peak RSS |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| systems | flows | classes | bytes | parse | resolve | verify | compile (all nftables files) | end-to-end verify | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut points = Vec::new();
     for size in sizes {
         let text = policy(size);
@@ -59,6 +59,9 @@ fn main() {
         let (t_resolve, model) = best_of(runs, || zonecheck::resolve(parsed.clone()).expect("generated policy must resolve"));
         let (t_verify, verdict) = best_of(runs, || zonecheck::verify::verify(&model, &Default::default()));
         assert!(verdict.proved(), "generated policy is meant to be proved");
+        let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
+        let (t_compile, bundle) =
+            best_of(runs, || zonecheck::compile::compile(&model, &Default::default(), &templates).expect("compiles"));
         let (e2e, rss) = if have_exe {
             let (t, status) = best_of(runs, || Command::new(&exe).arg("verify").arg(&path).arg("--format").arg("json").output().expect("run zonecheck"));
             assert!(status.status.code().is_some_and(|c| c <= 1), "zonecheck verify failed: {}", String::from_utf8_lossy(&status.stderr));
@@ -67,9 +70,10 @@ fn main() {
             ("-".into(), "-".into())
         };
         let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+        let compiled = format!("{} ({} files)", ms(t_compile), bundle.files.len());
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            size.systems, size.flows, size.classes, text.len(), ms(t_parse), ms(t_resolve), ms(t_verify), e2e, rss
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            size.systems, size.flows, size.classes, text.len(), ms(t_parse), ms(t_resolve), ms(t_verify), compiled, e2e, rss
         );
         points.push(((size.systems + size.flows) as f64, (t_parse + t_resolve + t_verify).as_secs_f64()));
     }

@@ -118,6 +118,13 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// Write to stdout; a closed pipe (`zonecheck … | head`) is not an error worth a panic.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
 fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -160,13 +167,13 @@ fn fmt(path: &Path, check: bool) -> Exit {
             continue;
         }
         if check {
-            println!("would reformat {}", file.name);
+            out(&format!("would reformat {}\n", file.name));
             unformatted += 1;
         } else if let Err(e) = write_atomically(Path::new(&file.name), formatted.as_bytes()) {
             eprintln!("zonecheck: cannot write {}: {e}", file.name);
             return Exit::Internal;
         } else {
-            println!("reformatted {}", file.name);
+            out(&format!("reformatted {}\n", file.name));
         }
     }
     if unformatted > 0 { Exit::Violated } else { Exit::Success }
@@ -198,7 +205,7 @@ fn graph(path: &Path, format: GraphFormat) -> Exit {
         GraphFormat::Dot => crate::report::graph::dot(&model),
         GraphFormat::Mermaid => crate::report::graph::mermaid(&model),
     };
-    print!("{text}");
+    out(&text);
     Exit::Success
 }
 
@@ -231,7 +238,7 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Format::Sarif => crate::report::sarif::to_string(&model, &verdict),
         Format::Junit => crate::report::junit::to_string(&model, &verdict),
     };
-    print!("{text}");
+    out(&text);
     if verdict.passes() { Exit::Success } else { Exit::Violated }
 }
 
@@ -253,7 +260,7 @@ fn explain(path: &Path, from: &str, to: &str) -> Exit {
     let (Ok((_, a)), Ok((_, b))) = (resolve(from), resolve(to)) else { return Exit::Input };
     let verdict = crate::verify::verify(&model, &crate::verify::Options::default());
     let e = crate::verify::explain::explain(&model, &verdict.taint, a, b);
-    print!("{}", crate::report::explain::render(&model, from, to, &e));
+    out(&crate::report::explain::render(&model, from, to, &e));
     Exit::Success
 }
 
@@ -311,10 +318,11 @@ fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device:
     let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
     match crate::compile::bundle::write(&out_dir, &files) {
         Ok(()) => {
-            println!("wrote {} device file{} to {}", bundle.files.len(), if bundle.files.len() == 1 { "" } else { "s" }, out_dir.display());
+            let mut text = format!("wrote {} device file{} to {}\n", bundle.files.len(), if bundle.files.len() == 1 { "" } else { "s" }, out_dir.display());
             for f in &bundle.files {
-                println!("  {:<40} {:>4} rules {:>7} set elements", f.path, f.rules, f.elements);
+                text.push_str(&format!("  {:<40} {:>4} rules {:>7} set elements\n", f.path, f.rules, f.elements));
             }
+            out(&text);
             Exit::Success
         }
         Err(e @ crate::compile::bundle::WriteError::NotABundle(_)) => {

@@ -103,6 +103,17 @@ pub fn policy(size: Size) -> String {
     }
     s.push('\n');
 
+    // A core firewall: closed zones on one interface each, the rest grouped eight to a port.
+    let _ = writeln!(s, "firewall fw-core \"Kjernebrannmur\" {{\n  target nftables");
+    for (i, z) in zones.iter().enumerate().take(CLOSED) {
+        let _ = writeln!(s, "  interface sikker{i} zone {}", z.name);
+    }
+    for (k, chunk) in zones.get(CLOSED..).unwrap_or(&[]).chunks(8).enumerate() {
+        let names: Vec<&str> = chunk.iter().map(|z| z.name.as_str()).collect();
+        let _ = writeln!(s, "  interface port{k} zone {}", names.join(", "));
+    }
+    let _ = writeln!(s, "  interface uplink zone internet\n}}\n");
+
     let services = ["https", "smb", "ldap", "mssql", "ssh", "rdp", "dns", "syslog-tls", "tcp/8443", "udp/5000-5100"];
     for f in 0..size.flows {
         let mut a = rng.below(size.systems);

@@ -232,9 +232,12 @@ pub fn write(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), WriteE
             }
             let mut f = std::fs::File::create(&p).map_err(io(&p))?;
             f.write_all(bytes).map_err(io(&p))?;
-            f.sync_all().map_err(io(&p))?;
         }
-        swap_in(&tmp, dir)
+        // One flush of the whole file system instead of an fsync per file (a bundle can
+        // hold thousands of host files): the new bundle is on disk before it is swapped in.
+        sync_dir(&tmp).map_err(io(&tmp))?;
+        swap_in(&tmp, dir)?;
+        sync_dir(parent).map_err(io(parent))
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result
@@ -260,6 +263,20 @@ fn swap_in(new: &Path, dir: &Path) -> Result<(), WriteError> {
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+/// Flush the file system holding `dir` (syncfs), or at least the directory itself.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let d = std::fs::File::open(dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is open for the duration of the call.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+    }
+    d.sync_all()
 }
 
 #[cfg(target_os = "linux")]

@@ -2,11 +2,12 @@
 //!
 //! Permits become elements of concatenated interval sets, so the number of rules grows
 //! with the number of interface pairs, not with the number of flows (targets.md §1.7).
-//! nft rejects overlapping intervals in a concatenated set, so each set holds permits of
-//! one source prefix length and one destination prefix length: two such prefixes are
-//! either equal or disjoint, and permits with equal addresses and protocol already had
-//! their port ranges merged by lowering. The sets of one chain are thus overlap-free by
-//! construction.
+//! nft rejects overlapping intervals in a concatenated set. Two prefixes overlap only if
+//! one contains the other, and permits with equal addresses and protocol already had their
+//! port ranges merged by lowering. So permits whose source and destination prefixes nest
+//! with no other prefix of the chain share one set, and the others are split into sets of
+//! one source length and one destination length (where prefixes are equal or disjoint).
+//! The sets of a chain are thus overlap-free by construction.
 
 use std::collections::BTreeMap;
 
@@ -141,17 +142,40 @@ fn proto_name(p: u8) -> String {
     }
 }
 
-/// Which set a permit goes to: (family is v6, kind, src len, dst len).
-type SetKey = (bool, u8, u8, u8);
+/// Which set a permit goes to: (family is v6, kind, src len, dst len); the lengths are
+/// `None` for permits whose prefixes nest with no other prefix of the chain.
+type SetKey = (bool, u8, Option<(u8, u8)>);
 
-fn set_key(p: &Permit) -> SetKey {
+/// Prefixes that contain, or are contained in, another prefix of the list.
+fn nesting(mut prefixes: Vec<IpNet>) -> std::collections::HashSet<IpNet> {
+    prefixes.sort_by_key(|p| (matches!(p, IpNet::V6(_)), p.network(), p.prefix_len()));
+    prefixes.dedup();
+    let mut out = std::collections::HashSet::new();
+    let mut open: Vec<IpNet> = Vec::new();
+    for p in prefixes {
+        while open.last().is_some_and(|top| !top.contains(&p)) {
+            open.pop();
+        }
+        if let Some(top) = open.last() {
+            out.insert(*top);
+            out.insert(p);
+        }
+        open.push(p);
+    }
+    out
+}
+
+fn set_key(p: &Permit, nested_src: &std::collections::HashSet<IpNet>, nested_dst: &std::collections::HashSet<IpNet>) -> SetKey {
     let kind = match p.svc {
         Svc::Ports { .. } => 0,
         Svc::IcmpType { .. } => 1,
         Svc::Proto(_) => 2,
         Svc::Any => 3,
     };
-    (matches!(p.src, IpNet::V6(_)), kind, p.src.prefix_len(), p.dst.prefix_len())
+    // Prefixes that nest with nothing are equal or disjoint to every other one, so such
+    // permits can share one set; the rest are split by prefix lengths (see the module doc).
+    let lens = (nested_src.contains(&p.src) || nested_dst.contains(&p.dst)).then(|| (p.src.prefix_len(), p.dst.prefix_len()));
+    (matches!(p.src, IpNet::V6(_)), kind, lens)
 }
 
 fn set_typeof(v6: bool, kind: u8) -> String {
@@ -199,15 +223,20 @@ pub fn render(
             ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
             ChainKind::Output => ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name)),
         };
+        let nested_src = nesting(chain.permits.iter().map(|p| p.src).collect());
+        let nested_dst = nesting(chain.permits.iter().map(|p| p.dst).collect());
         let mut by_set: BTreeMap<SetKey, Vec<&Permit>> = BTreeMap::new();
         for p in &chain.permits {
-            by_set.entry(set_key(p)).or_default().push(p);
+            by_set.entry(set_key(p, &nested_src, &nested_dst)).or_default().push(p);
         }
         let mut chain_rules = Vec::new();
-        for ((v6, kind, sl, dl), permits) in by_set {
+        for ((v6, kind, lens), permits) in by_set {
             let fam = if v6 { "v6" } else { "v4" };
             let kind_name = ["ports", "icmp", "proto", "any"][usize::from(kind)];
-            let set_name = format!("{name}_{fam}_{kind_name}_{sl}_{dl}");
+            let set_name = match lens {
+                None => format!("{name}_{fam}_{kind_name}"),
+                Some((sl, dl)) => format!("{name}_{fam}_{kind_name}_{sl}_{dl}"),
+            };
             let typeof_ = set_typeof(v6, kind);
             let mut flows: Vec<FlowId> = permits.iter().flat_map(|p| p.flows.iter().copied()).collect();
             flows.sort();
