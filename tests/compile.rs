@@ -1,0 +1,243 @@
+//! compile: the bundle's guarantees (DESIGN.md §5) — refuses while verify fails, byte-
+//! identical output, atomic replacement, escaping of every policy string, golden output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+
+fn zonecheck() -> Command {
+    let mut c = Command::cargo_bin("zonecheck").expect("binary");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zonecheck-compile-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("inside").to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn compile_is_byte_identical_and_manifest_digests_match() {
+    let d = temp("det");
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(d.join("a")).assert().code(0);
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(d.join("b")).assert().code(0);
+    // The same policy read through a different path gives the same bundle, too.
+    let abs = std::fs::canonicalize("policies/fjordvik").expect("canonical");
+    zonecheck().arg("compile").arg(&abs).arg("-o").arg(d.join("c")).assert().code(0);
+    let a = read_tree(&d.join("a"));
+    assert_eq!(a, read_tree(&d.join("b")));
+    assert_eq!(a, read_tree(&d.join("c")));
+    assert!(a.contains_key("firewall/fw-kjerne.nft") && a.contains_key("manifest.json") && a.contains_key("SUMMARY.md"));
+    let manifest: serde_json::Value = serde_json::from_slice(&a["manifest.json"]).expect("json");
+    let files = manifest["files"].as_array().expect("files");
+    assert_eq!(files.len() + 2, a.len(), "every device file is in the manifest");
+    for f in files {
+        let path = f["path"].as_str().expect("path");
+        let bytes = &a[path];
+        assert_eq!(f["sha256"].as_str(), Some(zonecheck::compile::sha256_hex(bytes).as_str()), "{path}");
+        assert_eq!(f["bytes"].as_u64(), Some(bytes.len() as u64));
+    }
+    // Recompiling into the same directory changes nothing but says so.
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(d.join("a")).assert().code(0);
+    let again = read_tree(&d.join("a"));
+    for (k, v) in &a {
+        if k != "SUMMARY.md" {
+            assert_eq!(again.get(k), Some(v), "{k}");
+        }
+    }
+    let summary = String::from_utf8_lossy(&again["SUMMARY.md"]);
+    assert!(summary.contains("The policy is unchanged") && summary.contains("No device file changed"), "{summary}");
+}
+
+#[test]
+fn compile_refuses_a_violated_policy_and_writes_nothing() {
+    let d = temp("refuse");
+    let out = d.join("bundle");
+    zonecheck().args(["compile", "examples/violations/print-to-admin.zc", "-o"]).arg(&out).assert().code(1);
+    assert!(!out.exists(), "nothing written");
+    // A previous bundle stays exactly as it was.
+    zonecheck().args(["compile", "policies/bodo.zc", "-o"]).arg(&out).assert().code(0);
+    let before = read_tree(&out);
+    zonecheck().args(["compile", "examples/violations/vendor-direct.zc", "-o"]).arg(&out).assert().code(1);
+    assert_eq!(before, read_tree(&out));
+    // Bad input: exit 2, previous bundle untouched.
+    std::fs::write(d.join("bad.zc"), "zone a { trust closed; net 10.0.0.0/24 }\nflow a -> b : https \"x\"\n").expect("write");
+    zonecheck().arg("compile").arg(d.join("bad.zc")).arg("-o").arg(&out).assert().code(2);
+    assert_eq!(before, read_tree(&out));
+    // A broken template: exit 2, previous bundle untouched, no temporary directory left.
+    let tpl = d.join("tpl/nftables");
+    std::fs::create_dir_all(&tpl).expect("mkdir");
+    std::fs::write(tpl.join("firewall.nft.j2"), "{{ no_such_variable }}").expect("write");
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&out).arg("--templates").arg(d.join("tpl")).assert().code(2);
+    assert_eq!(before, read_tree(&out));
+    let leftovers: Vec<_> = std::fs::read_dir(&d).expect("dir").filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("zonecheck-new")).collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn compile_never_replaces_a_directory_that_is_not_a_bundle() {
+    let d = temp("notbundle");
+    std::fs::write(d.join("precious.txt"), "keep me").expect("write");
+    let out = zonecheck().args(["compile", "policies/bodo.zc", "-o"]).arg(&d).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("zonecheck::compile::output"));
+    assert_eq!(std::fs::read_to_string(d.join("precious.txt")).expect("still there"), "keep me");
+}
+
+#[test]
+fn templates_can_be_overridden() {
+    let d = temp("tpl");
+    let tpl = d.join("tpl/nftables");
+    std::fs::create_dir_all(&tpl).expect("mkdir");
+    let builtin = std::fs::read_to_string("targets/nftables/firewall.nft.j2").expect("template");
+    std::fs::write(tpl.join("firewall.nft.j2"), format!("# site header: Fjordvik drift\n{builtin}")).expect("write");
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(d.join("out")).arg("--templates").arg(d.join("tpl")).assert().code(0);
+    let fw = std::fs::read_to_string(d.join("out/firewall/fw-kjerne.nft")).expect("read");
+    assert!(fw.starts_with("# site header: Fjordvik drift\n"));
+    // Host files still come from the built-in template.
+    let host = std::fs::read_to_string(d.join("out/host/siem.nft")).expect("read");
+    assert!(host.starts_with("#!/usr/sbin/nft -f"));
+}
+
+#[test]
+fn device_filter_and_unknown_device() {
+    let d = temp("device");
+    zonecheck().args(["compile", "policies/fjordvik", "--device", "fw-kjerne", "-o"]).arg(d.join("out")).assert().code(0);
+    let tree = read_tree(&d.join("out"));
+    assert_eq!(tree.keys().filter(|k| k.ends_with(".nft")).count(), 1);
+    let out = zonecheck().args(["compile", "policies/fjordvik", "--device", "fw-kjerne2", "-o"]).arg(d.join("x")).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("did you mean `fw-kjerne`"));
+}
+
+#[test]
+fn interface_names_nft_cannot_take_are_rejected_with_a_span() {
+    let d = temp("ifname");
+    let text = "zone a { trust internal; net 10.0.0.0/24 }\nzone b { trust internal; net 10.1.0.0/24 }\n\
+                system x { zone a; address 10.0.0.1 }\nsystem y { zone b; address 10.1.0.1 }\nflow x -> y : https \"x\"\n\
+                firewall fw { target nftables; interface \"eth*\" zone a; interface averyveryverylongname zone b }\n";
+    std::fs::write(d.join("p.zc"), text).expect("write");
+    let out = zonecheck().arg("compile").arg(d.join("p.zc")).arg("-o").arg(d.join("out")).assert().code(2).get_output().stderr.clone();
+    let err = String::from_utf8_lossy(&out);
+    assert_eq!(err.matches("zonecheck::compile::invalid-interface-name").count(), 2, "{err}");
+    assert!(err.contains("wildcard"), "{err}");
+    assert!(!d.join("out").exists());
+}
+
+#[test]
+fn golden_fjordvik_firewall() {
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let templates = zonecheck::targets::Templates::load(None).expect("templates");
+    let bundle = zonecheck::compile::compile(&model, &Default::default(), &templates).expect("compiles");
+    for f in &bundle.files {
+        if f.path == "firewall/fw-kjerne.nft" || f.path == "host/siem.nft" || f.path == "host/backup-repo.nft" {
+            insta::assert_snapshot!(f.path.replace('/', "__"), String::from_utf8_lossy(&f.bytes));
+        }
+    }
+}
+
+/// The strings of a generated nft file, as nft's lexer sees them: a `"` opens a string that
+/// runs to the next `"` on the same line (nft has no escapes for it). Returns None if a
+/// string is left open at the end of a line — a policy string broke out.
+fn nft_strings(text: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = if line.trim_start().starts_with('#') { "" } else { line };
+        let mut parts = code.split('"');
+        parts.next();
+        loop {
+            match (parts.next(), parts.next()) {
+                (Some(s), Some(_)) => out.push(s.to_string()),
+                (Some(s), None) => {
+                    // Odd number of quotes: an open string, unless it was the last piece.
+                    if !s.is_empty() || code.matches('"').count() % 2 == 1 {
+                        return None;
+                    }
+                    break;
+                }
+                (None, _) => break,
+            }
+        }
+        if code.matches('"').count() % 2 == 1 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        Just("\"; flush ruleset; \"".to_string()),
+        Just("x\" accept comment \"".to_string()),
+        Just("line\nchain evil { type filter hook input priority 0; policy accept; }".to_string()),
+        Just("\\\" } } table inet x { ".to_string()),
+        Just("æøå ÆØÅ 🦀 ’ ‘ ‚ ‛ $(reboot) `id` # ; { }".to_string()),
+    ]
+}
+
+fn quoted(s: &str) -> String {
+    // A policy string literal for any input: escape `\` and `"`, drop what the language
+    // forbids (control characters) — the compiler must cope with everything else.
+    let mut q = String::from("\"");
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn every_policy_string_stays_inside_its_nft_string(label in hostile(), desc in hostile(), name in hostile()) {
+        let text = format!(
+            "policy {}\nzone a {} {{ trust internal; net 10.0.0.0/24 }}\nzone b {{ trust internal; net 10.1.0.0/24 }}\n\
+             system x {} {{ zone a; address 10.0.0.1; platform linux }}\nsystem y {{ zone b; address 10.1.0.1; platform linux }}\n\
+             flow x -> y : https {}\nfirewall fw {} {{ target nftables; interface eth0 zone a; interface eth1 zone b }}\n",
+            quoted(&name), quoted(&label), quoted(&label), quoted(&format!("need {desc}")), quoted(&label)
+        );
+        let model = zonecheck::load_str("p.zc", &text).map_err(|e| TestCaseError::fail(zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))?;
+        let templates = zonecheck::targets::Templates::load(None).expect("templates");
+        let bundle = zonecheck::compile::compile(&model, &Default::default(), &templates).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        for f in &bundle.files {
+            let text = String::from_utf8_lossy(&f.bytes);
+            let strings = nft_strings(&text).ok_or_else(|| TestCaseError::fail(format!("a string broke out in {}:\n{text}", f.path)))?;
+            for s in &strings {
+                prop_assert!(s.len() <= 128, "nft strings hold at most 128 bytes: {s:?}");
+                prop_assert!(!s.chars().any(|c| c.is_control()));
+            }
+            // Outside strings, only what zonecheck wrote: no policy text at all.
+            for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+                let outside: String = line.split('"').step_by(2).collect();
+                prop_assert!(!outside.contains("flush") && !outside.contains("evil") && !outside.contains("reboot"), "{line}");
+            }
+            // Header comment lines stay comments.
+            for line in text.lines().take(4) {
+                prop_assert!(line.starts_with('#'), "{line}");
+            }
+        }
+    }
+}
