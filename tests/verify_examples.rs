@@ -8,7 +8,11 @@ use zonecheck::verify::{Options, verify};
 
 fn load(path: &Path) -> zonecheck::Model {
     zonecheck::load_policy(path).unwrap_or_else(|e| {
-        panic!("{} does not resolve:\n{}", path.display(), zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100))
+        panic!(
+            "{} does not resolve:\n{}",
+            path.display(),
+            zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)
+        )
     })
 }
 
@@ -28,7 +32,8 @@ fn every_violation_example_is_caught_with_its_path() {
 
 #[test]
 fn every_shipped_policy_is_proved_without_warnings() {
-    let mut paths: Vec<_> = std::fs::read_dir("policies").expect("policies/").map(|e| e.expect("entry").path()).collect();
+    let mut paths: Vec<_> =
+        std::fs::read_dir("policies").expect("policies/").map(|e| e.expect("entry").path()).collect();
     paths.sort();
     assert!(paths.len() >= 5, "fjordvik and the four municipalities");
     for path in paths {
@@ -46,11 +51,19 @@ fn fjordvik_demonstrates_every_assumption_kind_and_override() {
     let v = verify(&model, &Options::default());
     let carries_none = v.assumptions.iter().any(|a| matches!(a.kind, zonecheck::verify::AssumptionKind::Carries { flow } if model.flow(flow).carries.as_ref().is_some_and(|c| c.classes.is_empty())) && !a.relied_on.is_empty());
     let carries_some = v.assumptions.iter().any(|a| matches!(a.kind, zonecheck::verify::AssumptionKind::Carries { flow } if model.flow(flow).carries.as_ref().is_some_and(|c| !c.classes.is_empty())) && !a.relied_on.is_empty());
-    let saas = v.assumptions.iter().any(|a| matches!(a.kind, zonecheck::verify::AssumptionKind::SaasSafeguards { .. }) && !a.classes.is_empty());
-    assert!(carries_none && carries_some && saas, "carries none, carries CLASS and SaaS safeguards must all be relied on");
+    let saas = v
+        .assumptions
+        .iter()
+        .any(|a| matches!(a.kind, zonecheck::verify::AssumptionKind::SaasSafeguards { .. }) && !a.classes.is_empty());
+    assert!(
+        carries_none && carries_some && saas,
+        "carries none, carries CLASS and SaaS safeguards must all be relied on"
+    );
     assert!(v.classes.iter().any(|c| !c.exports.is_empty()), "an export with its basis");
     let overridden: std::collections::BTreeSet<String> = v.allowed.iter().map(|(d, _)| d.code.id.to_string()).collect();
     assert!(overridden.len() >= 3, "several lints are overridden with a reason: {overridden:?}");
+    assert!(model.systems.iter().any(|s| !s.allows.is_empty()), "an override on a system");
+    assert!(model.flows.iter().any(|f| !f.allows.is_empty()), "an override on a flow");
 }
 
 #[test]
@@ -78,7 +91,8 @@ fn one_mistake_tainting_many_systems_is_summarised() {
 fn json_has_the_documented_shape() {
     let model = load(Path::new("examples/violations/print-to-admin.zc"));
     let v = verify(&model, &Options::default());
-    let json: serde_json::Value = serde_json::from_str(&zonecheck::report::json::to_string(&model, &v)).expect("valid JSON");
+    let json: serde_json::Value =
+        serde_json::from_str(&zonecheck::report::json::to_string(&model, &v)).expect("valid JSON");
     assert_eq!(json["version"], 1);
     assert_eq!(json["verdict"], "violated");
     assert_eq!(json["classes"][0]["name"], "helse");
@@ -95,7 +109,8 @@ fn json_has_the_documented_shape() {
 
     let proved = load(Path::new("policies/fjordvik"));
     let pv = verify(&proved, &Options::default());
-    let json: serde_json::Value = serde_json::from_str(&zonecheck::report::json::to_string(&proved, &pv)).expect("valid JSON");
+    let json: serde_json::Value =
+        serde_json::from_str(&zonecheck::report::json::to_string(&proved, &pv)).expect("valid JSON");
     assert_eq!(json["verdict"], "proved");
     assert!(json["violations"].as_array().is_some_and(|a| a.is_empty()));
     assert!(json["assumptions"].as_array().is_some_and(|a| !a.is_empty()));
@@ -105,11 +120,13 @@ fn json_has_the_documented_shape() {
 fn sarif_has_what_github_code_scanning_reads() {
     let model = load(Path::new("examples/violations/vendor-direct.zc"));
     let v = verify(&model, &Options::default());
-    let sarif: serde_json::Value = serde_json::from_str(&zonecheck::report::sarif::to_string(&model, &v)).expect("valid JSON");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&zonecheck::report::sarif::to_string(&model, &v)).expect("valid JSON");
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "zonecheck");
-    let rules: Vec<&str> = run["tool"]["driver"]["rules"].as_array().expect("rules").iter().filter_map(|r| r["id"].as_str()).collect();
+    let rules: Vec<&str> =
+        run["tool"]["driver"]["rules"].as_array().expect("rules").iter().filter_map(|r| r["id"].as_str()).collect();
     let results = run["results"].as_array().expect("results");
     assert_eq!(results.len(), v.violations.len() + v.lints.len(), "one result per violation and lint");
     for r in results {
@@ -159,14 +176,23 @@ fn allow_silences_its_lint_and_stale_allows_are_reported() {
     let plain = zonecheck::load_str("a.zc", &format!("{base}{flow} }}\n")).expect("resolves");
     let v = verify(&plain, &Options::default());
     assert!(v.lints.iter().any(|d| d.code == zonecheck::diagnostics::code::LINT_CLOSED_EGRESS));
-    let allowed = zonecheck::load_str("a.zc", &format!("{base}{flow}; allow closed-egress because \"ROS 1\" }}\n")).expect("resolves");
+    let allowed = zonecheck::load_str("a.zc", &format!("{base}{flow}; allow closed-egress because \"ROS 1\" }}\n"))
+        .expect("resolves");
     let v = verify(&allowed, &Options::default());
     assert!(!v.lints.iter().any(|d| d.code == zonecheck::diagnostics::code::LINT_CLOSED_EGRESS));
     assert_eq!(v.allowed.len(), 1);
     assert_eq!(v.allowed[0].1, "ROS 1");
-    let stale = zonecheck::load_str("a.zc", &format!("{base}{flow}; allow closed-egress because \"ROS 1\"; allow broad-into-closed because \"x\" }}\n")).expect("resolves");
+    let stale = zonecheck::load_str(
+        "a.zc",
+        &format!("{base}{flow}; allow closed-egress because \"ROS 1\"; allow broad-into-closed because \"x\" }}\n"),
+    )
+    .expect("resolves");
     let v = verify(&stale, &Options::default());
-    assert!(v.lints.iter().any(|d| d.message.contains("`allow broad-into-closed`") && d.message.contains("silences nothing")));
+    assert!(
+        v.lints
+            .iter()
+            .any(|d| d.message.contains("`allow broad-into-closed`") && d.message.contains("silences nothing"))
+    );
     let denied = verify(&stale, &Options { deny_warnings: true, ..Options::default() });
     assert!(!denied.passes(), "--deny warnings turns the stale override into a failure");
 }
