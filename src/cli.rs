@@ -18,7 +18,11 @@ pub enum Exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "zonecheck", version, about = "Prove, compile and check network zone policies for sensitive municipal data")]
+#[command(
+    name = "zonecheck",
+    version,
+    about = "Prove, compile and check network zone policies for sensitive municipal data"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -68,11 +72,7 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Show how two systems, zones or groups exchange data and which classes travel
-    Explain {
-        path: PathBuf,
-        from: String,
-        to: String,
-    },
+    Explain { path: PathBuf, from: String, to: String },
     /// Print the resolved model as a graph
     Graph {
         path: PathBuf,
@@ -110,7 +110,9 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Fmt { check, path } => fmt(&path, check),
         Command::Graph { path, format } => graph(&path, format),
-        Command::Verify { path, format, deny, all, config } => verify(&path, format, deny.is_some(), all, config.as_deref()),
+        Command::Verify { path, format, deny, all, config } => {
+            verify(&path, format, deny.is_some(), all, config.as_deref())
+        }
         Command::Explain { path, from, to } => explain(&path, &from, &to),
         Command::Compile { path, output, templates, device, config } => {
             compile(&path, output.as_deref(), templates.as_deref(), device, config.as_deref())
@@ -232,7 +234,11 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Format::Human => crate::report::human::verdict(
             &model,
             &verdict,
-            &crate::report::human::HumanOptions { color: std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(), width: 100, all },
+            &crate::report::human::HumanOptions {
+                color: std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+                width: 100,
+                all,
+            },
         ),
         Format::Json => crate::report::json::to_string(&model, &verdict),
         Format::Sarif => crate::report::sarif::to_string(&model, &verdict),
@@ -249,9 +255,17 @@ fn explain(path: &Path, from: &str, to: &str) -> Exit {
     };
     let resolve = |name: &str| {
         crate::verify::explain::endpoint_nodes(&model, name).ok_or_else(|| {
-            let all = model.systems.iter().map(|s| s.name.as_str()).chain(model.zones.iter().map(|z| z.name.as_str())).chain(model.groups.iter().map(|g| g.name.as_str()));
+            let all = model
+                .systems
+                .iter()
+                .map(|s| s.name.as_str())
+                .chain(model.zones.iter().map(|z| z.name.as_str()))
+                .chain(model.groups.iter().map(|g| g.name.as_str()));
             let hint = crate::diagnostics::did_you_mean(name, all);
-            eprintln!("error[{}]: no system, zone or group is named `{name}`", crate::diagnostics::code::RESOLVE_UNKNOWN_ENDPOINT);
+            eprintln!(
+                "error[{}]: no system, zone or group is named `{name}`",
+                crate::diagnostics::code::RESOLVE_UNKNOWN_ENDPOINT
+            );
             if !hint.is_empty() {
                 eprintln!("  help: {hint}");
             }
@@ -264,7 +278,13 @@ fn explain(path: &Path, from: &str, to: &str) -> Exit {
     Exit::Success
 }
 
-fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device: Option<String>, config: Option<&Path>) -> Exit {
+fn compile(
+    path: &Path,
+    output: Option<&Path>,
+    templates: Option<&Path>,
+    device: Option<String>,
+    config: Option<&Path>,
+) -> Exit {
     use crate::diagnostics::{Diag, Span, code};
     let model = match load(path) {
         Ok(m) => m,
@@ -276,7 +296,8 @@ fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device:
     };
     let Some(out_dir) = output.map(Path::to_path_buf).or_else(|| config.output.dir.clone()) else {
         print_diags(
-            &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, "no output directory").help("give `-o DIR`, or `[output] dir = \"…\"` in zonecheck.toml")],
+            &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, "no output directory")
+                .help("give `-o DIR`, or `[output] dir = \"…\"` in zonecheck.toml")],
             &Sources::default(),
         );
         return Exit::Input;
@@ -285,7 +306,11 @@ fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device:
     let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
     let verdict = crate::verify::verify(&model, &options);
     if !verdict.passes() {
-        let text = crate::report::human::verdict(&model, &verdict, &crate::report::human::HumanOptions { color: use_color(), width: 100, all: false });
+        let text = crate::report::human::verdict(
+            &model,
+            &verdict,
+            &crate::report::human::HumanOptions { color: use_color(), width: 100, all: false },
+        );
         eprint!("{text}");
         eprintln!("error[{}]: verify fails, so nothing was compiled or written", code::COMPILE_REFUSED);
         return Exit::Violated;
@@ -313,12 +338,18 @@ fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device:
         }
     };
     let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
-    let verdict_line = format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
+    let verdict_line =
+        format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
     let previous = crate::compile::bundle::read_previous(&out_dir);
     let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
     match crate::compile::bundle::write(&out_dir, &files) {
         Ok(()) => {
-            let mut text = format!("wrote {} device file{} to {}\n", bundle.files.len(), if bundle.files.len() == 1 { "" } else { "s" }, out_dir.display());
+            let mut text = format!(
+                "wrote {} device file{} to {}\n",
+                bundle.files.len(),
+                if bundle.files.len() == 1 { "" } else { "s" },
+                out_dir.display()
+            );
             for f in &bundle.files {
                 text.push_str(&format!("  {:<40} {:>4} rules {:>7} set elements\n", f.path, f.rules, f.elements));
             }
@@ -326,7 +357,11 @@ fn compile(path: &Path, output: Option<&Path>, templates: Option<&Path>, device:
             Exit::Success
         }
         Err(e @ crate::compile::bundle::WriteError::NotABundle(_)) => {
-            print_diags(&[Diag::error(code::COMPILE_OUTPUT, Span::NONE, e.to_string()).help("choose an empty or new directory, or one that holds a zonecheck bundle")], &Sources::default());
+            print_diags(
+                &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, e.to_string())
+                    .help("choose an empty or new directory, or one that holds a zonecheck bundle")],
+                &Sources::default(),
+            );
             Exit::Input
         }
         Err(e) => {

@@ -75,7 +75,10 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
         let msg = e.message().to_string();
         let code = if msg.starts_with("unknown field") { code::CONFIG_UNKNOWN_KEY } else { code::CONFIG_INVALID };
-        vec![Diag::error(code, span, msg.replace('\n', " ")).help("see README.md, section zonecheck.toml, for the keys zonecheck knows")]
+        vec![
+            Diag::error(code, span, msg.replace('\n', " "))
+                .help("see README.md, section zonecheck.toml, for the keys zonecheck knows"),
+        ]
     })?;
     let mut diags = Vec::new();
     let at = |needle: &str| text.find(needle).map_or(Span::new(file, 0, 0), |i| Span::new(file, i, i + needle.len()));
@@ -91,22 +94,25 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
             );
         }
     }
-    if let Some(r) = &config.nftables.log_rate {
-        if !valid_rate(r) {
-            diags.push(
+    if let Some(r) = &config.nftables.log_rate
+        && !valid_rate(r)
+    {
+        diags.push(
                 Diag::error(code::CONFIG_INVALID, at(r), format!("`{r}` is not an nftables rate"))
                     .help("write `N/second` (or minute, hour, day), optionally with `burst N packets`, e.g. `10/second burst 20 packets`"),
             );
-        }
     }
     for name in config.lints.keys() {
         if !crate::model::LINTS.contains(&name.as_str()) {
-            let span = text.find(&format!("{name} ")).or_else(|| text.find(name.as_str())).map_or(Span::new(file, 0, 0), |at| Span::new(file, at, at + name.len()));
+            let span = text
+                .find(&format!("{name} "))
+                .or_else(|| text.find(name.as_str()))
+                .map_or(Span::new(file, 0, 0), |at| Span::new(file, at, at + name.len()));
             let hint = crate::diagnostics::did_you_mean(name, crate::model::LINTS.iter().copied());
-            diags.push(
-                Diag::error(code::CONFIG_UNKNOWN_KEY, span, format!("unknown lint `{name}`"))
-                    .help(if hint.is_empty() { format!("lints are {}", crate::model::LINTS.join(", ")) } else { hint }),
-            );
+            diags
+                .push(Diag::error(code::CONFIG_UNKNOWN_KEY, span, format!("unknown lint `{name}`")).help(
+                    if hint.is_empty() { format!("lints are {}", crate::model::LINTS.join(", ")) } else { hint },
+                ));
         }
     }
     if diags.is_empty() { Ok(config) } else { Err(diags) }
@@ -119,25 +125,34 @@ pub fn load(policy: &Path, explicit: Option<&Path>, sources: &mut Sources) -> Re
         Ok(text) => parse(&path.display().to_string(), &text, sources),
         Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(vec![
-            Diag::error(code::IO_UNREADABLE, Span::NONE, format!("cannot read `{}`: {e}", path.display())).help("check the --config path"),
+            Diag::error(code::IO_UNREADABLE, Span::NONE, format!("cannot read `{}`: {e}", path.display()))
+                .help("check the --config path"),
         ]),
     }
 }
 
 /// Words nft reads as keywords where a table name stands.
-const NFT_KEYWORDS: &[&str] = &["table", "chain", "set", "map", "rule", "inet", "ip", "ip6", "arp", "bridge", "netdev", "flush", "delete", "add", "list", "filter", "nat", "fwd"];
+const NFT_KEYWORDS: &[&str] = &[
+    "table", "chain", "set", "map", "rule", "inet", "ip", "ip6", "arp", "bridge", "netdev", "flush", "delete", "add",
+    "list", "filter", "nat", "fwd",
+];
 
 /// `N/unit` with an optional `burst N packets`.
 fn valid_rate(r: &str) -> bool {
     let words: Vec<&str> = r.split_whitespace().collect();
     let rate_ok = |w: &str| {
         w.split_once('/').is_some_and(|(n, unit)| {
-            !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()) && matches!(unit, "second" | "minute" | "hour" | "day")
+            !n.is_empty()
+                && n.len() <= 9
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && matches!(unit, "second" | "minute" | "hour" | "day")
         })
     };
     match words.as_slice() {
         [rate] => rate_ok(rate),
-        [rate, "burst", n, "packets"] => rate_ok(rate) && !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()),
+        [rate, "burst", n, "packets"] => {
+            rate_ok(rate) && !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit())
+        }
         _ => false,
     }
 }

@@ -63,9 +63,8 @@ pub struct SourceFile {
 
 impl SourceFile {
     fn line_starts(&self) -> &[usize] {
-        self.line_starts.get_or_init(|| {
-            std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect()
-        })
+        self.line_starts
+            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
     }
 }
 
@@ -96,9 +95,7 @@ impl Sources {
 
     /// The text a span covers (empty if out of range).
     pub fn snippet(&self, span: Span) -> &str {
-        self.get(span.file)
-            .and_then(|f| f.text.get(span.start as usize..span.end as usize))
-            .unwrap_or("")
+        self.get(span.file).and_then(|f| f.text.get(span.start as usize..span.end as usize)).unwrap_or("")
     }
 
     /// 1-based line and column (in characters) of a span's start.
@@ -194,6 +191,7 @@ codes! {
 
     COMPILE_REFUSED = "zonecheck::compile::verify-failed", "compile refuses to write configurations for a policy that does not pass verify";
     COMPILE_INTERFACE_NAME = "zonecheck::compile::invalid-interface-name", "an interface name cannot be used by the device's target";
+    COMPILE_UNSAFE_STRING = "zonecheck::compile::unsafe-string", "a policy string holds characters a target cannot carry safely";
     COMPILE_TEMPLATE = "zonecheck::compile::template", "a template could not be read or rendered";
     COMPILE_OUTPUT = "zonecheck::compile::output", "the bundle could not be written, or the output directory is not a bundle";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
@@ -260,13 +258,8 @@ impl Diag {
     /// A miette report for rendering; related spans in other files become related reports.
     pub fn to_report(&self, sources: &Sources) -> Report {
         let file = sources.get(self.span.file);
-        let (name, text) = file.map_or(("<unknown>".to_string(), Arc::from("")), |f| {
-            (f.name.clone(), f.text.clone())
-        });
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(self.label.clone()),
-            clamp(self.span, &text),
-        )];
+        let (name, text) = file.map_or(("<unknown>".to_string(), Arc::from("")), |f| (f.name.clone(), f.text.clone()));
+        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(self.label.clone()), clamp(self.span, &text))];
         let mut related = Vec::new();
         for (span, label) in &self.related {
             if span.file == self.span.file {
@@ -278,10 +271,7 @@ impl Diag {
                     message: label.clone(),
                     help: None,
                     source: NamedSource::new(other.name.clone(), other.text.clone()),
-                    labels: vec![LabeledSpan::new_primary_with_span(
-                        Some(label.clone()),
-                        clamp(*span, &other.text),
-                    )],
+                    labels: vec![LabeledSpan::new_primary_with_span(Some(label.clone()), clamp(*span, &other.text))],
                     related: Vec::new(),
                 });
             }
@@ -355,11 +345,7 @@ impl miette::Diagnostic for Report {
 /// Render diagnostics as text. `color` selects miette's coloured theme; tests and
 /// non-terminals use the plain Unicode theme at a fixed width so output is stable.
 pub fn render(diags: &[Diag], sources: &Sources, color: bool, width: usize) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width);
     let mut out = String::new();
     for diag in diags {

@@ -22,8 +22,8 @@ pub mod verify;
 
 use std::path::Path;
 
-pub use model::{Model, resolve};
 pub use model::resolve::Errors;
+pub use model::{Model, resolve};
 
 /// Read, parse and resolve a policy file or directory.
 pub fn load_policy(path: &Path) -> Result<Model, Errors> {

@@ -43,9 +43,13 @@ struct ZoneInfo {
 
 /// Generate a policy of roughly `size`.
 pub fn policy(size: Size) -> String {
-    let mut rng = Rng(0x5eed_0f_f10e5 ^ (size.systems as u64) << 20 ^ size.flows as u64);
+    let mut rng = Rng(0x05ee_d0ff_10e5 ^ (size.systems as u64) << 20 ^ size.flows as u64);
     let mut s = String::with_capacity(size.flows * 80 + size.systems * 120);
-    let _ = writeln!(s, "policy \"Syntetisk kommune ({} systemer, {} flyter)\" {{ owner \"zonecheck synth\" }}\n", size.systems, size.flows);
+    let _ = writeln!(
+        s,
+        "policy \"Syntetisk kommune ({} systemer, {} flyter)\" {{ owner \"zonecheck synth\" }}\n",
+        size.systems, size.flows
+    );
     for c in 0..size.classes.max(1) {
         let _ = writeln!(s, "class k{c} \"Konfidensiell klasse {c}\" {{ special; confined }}");
     }
@@ -61,7 +65,8 @@ pub fn policy(size: Size) -> String {
         }
     }
     for z in &zones {
-        let _ = writeln!(s, "zone {} {{ trust {}; net 10.{}.0.0/16, fd00:{:x}::/48 }}", z.name, z.trust, z.octet, z.octet);
+        let _ =
+            writeln!(s, "zone {} {{ trust {}; net 10.{}.0.0/16, fd00:{:x}::/48 }}", z.name, z.trust, z.octet, z.octet);
     }
     let _ = writeln!(s, "zone internet \"Internett\" {{ trust external; net 0.0.0.0/0, ::/0 }}\n");
 
@@ -96,7 +101,8 @@ pub fn policy(size: Size) -> String {
     let internal: Vec<usize> = (0..size.systems).filter(|i| zones[system_zone[*i]].trust == "internal").collect();
     let groups = (size.systems / 200).max(1);
     for g in 0..groups {
-        let members: Vec<String> = (0..5).filter_map(|_| internal.get(rng.below(internal.len())).map(|i| format!("s{i}"))).collect();
+        let members: Vec<String> =
+            (0..5).filter_map(|_| internal.get(rng.below(internal.len())).map(|i| format!("s{i}"))).collect();
         if !members.is_empty() {
             let _ = writeln!(s, "group g{g} {{ {} }}", members.join(", "));
         }
@@ -136,7 +142,8 @@ pub fn policy(size: Size) -> String {
         } else {
             (format!("s{a}"), format!("s{b}"))
         };
-        let closed_involved = za.trust == "closed" || zb.trust == "closed" || from.starts_with('[') || !from.starts_with('s');
+        let closed_involved =
+            za.trust == "closed" || zb.trust == "closed" || from.starts_with('[') || !from.starts_with('s');
         let opts = if closed_involved { " { carries none because \"bare tekniske data\" }" } else { "" };
         let _ = writeln!(s, "flow {from} -> {to} : {svc} \"behov {f}\"{opts}");
     }

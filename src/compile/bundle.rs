@@ -122,7 +122,17 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
     let _ = writeln!(s, "| device | kind | target | file | chains | rules | set elements |");
     let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|");
     for f in &bundle.files {
-        let _ = writeln!(s, "| {} | {} | {} | `{}` | {} | {} | {} |", md(&f.device), f.kind, f.target, f.path, f.chains, f.rules, f.elements);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | `{}` | {} | {} | {} |",
+            md(&f.device),
+            f.kind,
+            f.target,
+            f.path,
+            f.chains,
+            f.rules,
+            f.elements
+        );
     }
     let _ = writeln!(s, "\n## Changes since the previous bundle in this directory\n");
     match previous {
@@ -133,7 +143,11 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
             if prev.manifest.policy.sha256 == bundle.policy_digest {
                 let _ = writeln!(s, "The policy is unchanged (same sha256).");
             } else {
-                let _ = writeln!(s, "The policy changed: sha256 `{}` → `{}`.", prev.manifest.policy.sha256, bundle.policy_digest);
+                let _ = writeln!(
+                    s,
+                    "The policy changed: sha256 `{}` → `{}`.",
+                    prev.manifest.policy.sha256, bundle.policy_digest
+                );
             }
             let mut any = false;
             for f in &bundle.files {
@@ -153,7 +167,10 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
             for p in prev.files.keys() {
                 if !bundle.files.iter().any(|f| &f.path == p) {
                     any = true;
-                    let _ = writeln!(s, "- removed: `{p}` (its device is no longer in the policy: remove the `inet zonecheck` table there by hand)");
+                    let _ = writeln!(
+                        s,
+                        "- removed: `{p}` (its device is no longer in the policy: remove the `inet zonecheck` table there by hand)"
+                    );
                 }
             }
             if !any {
@@ -201,7 +218,11 @@ pub enum WriteError {
 impl std::fmt::Display for WriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WriteError::NotABundle(p) => write!(f, "`{}` exists and is not a zonecheck bundle (no manifest.json); refusing to replace it", p.display()),
+            WriteError::NotABundle(p) => write!(
+                f,
+                "`{}` exists and is not a zonecheck bundle (no manifest.json); refusing to replace it",
+                p.display()
+            ),
             WriteError::Io(p, e) => write!(f, "cannot write `{}`: {e}", p.display()),
         }
     }
@@ -286,7 +307,8 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     let ca = CString::new(a.as_os_str().as_bytes())?;
     let cb = CString::new(b.as_os_str().as_bytes())?;
     // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let rc =
+        unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
     if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
 }
 

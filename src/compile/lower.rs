@@ -91,13 +91,20 @@ fn svcs(m: Match, v6: bool) -> Option<Svc> {
     })
 }
 
+/// Port ranges asked for one (source, destination, protocol), with the flow asking.
+type PortRanges = Vec<(u16, u16, FlowId)>;
+/// A flow side as (zone, prefix) pairs.
+type Side = BTreeSet<(ZoneId, IpNet)>;
+/// One interface pair's permits with the zones behind each end.
+type PairRules = (Permits, BTreeSet<ZoneId>, BTreeSet<ZoneId>);
+
 /// Collects permits and merges port ranges per (src, dst, protocol).
 #[derive(Default)]
 struct Permits {
     /// Exact permits: (src, dst, svc) → flows.
     exact: BTreeMap<(IpNet, IpNet, Svc), BTreeSet<FlowId>>,
     /// Port ranges: (src, dst, proto) → [(lo, hi, flow)].
-    ports: BTreeMap<(IpNet, IpNet, u8), Vec<(u16, u16, FlowId)>>,
+    ports: BTreeMap<(IpNet, IpNet, u8), PortRanges>,
 }
 
 impl Permits {
@@ -133,24 +140,35 @@ impl Permits {
                     }
                     _ => {
                         if let Some((l, h, flows)) = cur.take() {
-                            out.push(Permit { src, dst, svc: Svc::Ports { proto, lo: l, hi: h }, flows: flows.into_iter().collect() });
+                            out.push(Permit {
+                                src,
+                                dst,
+                                svc: Svc::Ports { proto, lo: l, hi: h },
+                                flows: flows.into_iter().collect(),
+                            });
                         }
                         cur = Some((lo, hi, BTreeSet::from([f])));
                     }
                 }
             }
             if let Some((l, h, flows)) = cur {
-                out.push(Permit { src, dst, svc: Svc::Ports { proto, lo: l, hi: h }, flows: flows.into_iter().collect() });
+                out.push(Permit {
+                    src,
+                    dst,
+                    svc: Svc::Ports { proto, lo: l, hi: h },
+                    flows: flows.into_iter().collect(),
+                });
             }
         }
-        out.sort_by(|a, b| (a.src, a.dst, a.svc).cmp(&(b.src, b.dst, b.svc)));
+        out.sort_by_key(|p| (p.src, p.dst, p.svc));
         out
     }
 }
 
 /// The service matches of a flow.
 fn flow_matches(model: &Model, f: FlowId) -> Vec<Match> {
-    let mut m: Vec<Match> = model.flow(f).services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect();
+    let mut m: Vec<Match> =
+        model.flow(f).services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect();
     m.sort();
     m.dedup();
     m
@@ -160,7 +178,7 @@ fn flow_matches(model: &Model, f: FlowId) -> Vec<Match> {
 pub fn lower(model: &Model) -> Vec<DeviceRules> {
     let spaces = zone_spaces(model);
     // Each flow's sides as (zone, prefix), computed once.
-    let sides: Vec<(BTreeSet<(ZoneId, IpNet)>, BTreeSet<(ZoneId, IpNet)>)> = model
+    let sides: Vec<(Side, Side)> = model
         .flows
         .iter()
         .map(|f| {
@@ -184,7 +202,7 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                 iface_of.insert(*z, k);
             }
         }
-        let mut pairs: BTreeMap<(usize, usize), (Permits, BTreeSet<ZoneId>, BTreeSet<ZoneId>)> = BTreeMap::new();
+        let mut pairs: BTreeMap<(usize, usize), PairRules> = BTreeMap::new();
         for (fi, (from, to)) in sides.iter().enumerate() {
             let f = FlowId::from_index(fi);
             for (za, src) in from {
@@ -270,7 +288,13 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             }
             chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });
         }
-        out.push(DeviceRules { enforcer: Enforcer::Host(s), name: sys.name.clone(), target: kind, chains, filter_output: closed });
+        out.push(DeviceRules {
+            enforcer: Enforcer::Host(s),
+            name: sys.name.clone(),
+            target: kind,
+            chains,
+            filter_output: closed,
+        });
     }
     out
 }

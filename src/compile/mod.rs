@@ -81,8 +81,12 @@ fn check_names(model: &Model) -> Vec<Diag> {
         for i in &d.interfaces {
             if let Some(problem) = escape::nft_ifname_problem(&i.name) {
                 diags.push(
-                    Diag::error(code::COMPILE_INTERFACE_NAME, i.span, format!("`{}` cannot be an nftables interface name: {problem}", i.name))
-                        .help("write the interface as the Linux kernel names it, e.g. `eth1`, `ens192` or `zc-srv`"),
+                    Diag::error(
+                        code::COMPILE_INTERFACE_NAME,
+                        i.span,
+                        format!("`{}` cannot be an nftables interface name: {problem}", i.name),
+                    )
+                    .help("write the interface as the Linux kernel names it, e.g. `eth1`, `ens192` or `zc-srv`"),
                 );
             }
         }
@@ -101,10 +105,25 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
     if let Some(name) = &options.device {
         devices.retain(|d| &d.name == name);
         if devices.is_empty() {
-            let all: Vec<&str> = model.devices.iter().map(|d| d.name.as_str()).chain(model.systems.iter().map(|s| s.name.as_str())).collect();
+            let all: Vec<&str> = model
+                .devices
+                .iter()
+                .map(|d| d.name.as_str())
+                .chain(model.systems.iter().map(|s| s.name.as_str()))
+                .collect();
             let hint = crate::diagnostics::did_you_mean(name, all);
-            return Err(vec![Diag::error(code::COMPILE_NO_DEVICE, crate::diagnostics::Span::NONE, format!("no device or host is named `{name}`"))
-                .help(if hint.is_empty() { "give the name of a firewall, switch or Linux/Windows system".into() } else { hint })]);
+            return Err(vec![
+                Diag::error(
+                    code::COMPILE_NO_DEVICE,
+                    crate::diagnostics::Span::NONE,
+                    format!("no device or host is named `{name}`"),
+                )
+                .help(if hint.is_empty() {
+                    "give the name of a firewall, switch or Linux/Windows system".into()
+                } else {
+                    hint
+                }),
+            ]);
         }
     }
     let mut files = BTreeMap::new();
@@ -137,5 +156,10 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
             },
         );
     }
-    Ok(Bundle { policy_name: model.meta.name.clone(), policy_digest: digest, sources, files: files.into_values().collect() })
+    Ok(Bundle {
+        policy_name: model.meta.name.clone(),
+        policy_digest: digest,
+        sources,
+        files: files.into_values().collect(),
+    })
 }

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-pub use crate::syntax::ast::{Auth, Platform, Region, Role, Target, Trust};
 use crate::diagnostics::{Sources, Span};
+pub use crate::syntax::ast::{Auth, Platform, Region, Role, Target, Trust};
 pub use resolve::resolve;
 
 macro_rules! id_type {
@@ -106,8 +106,14 @@ pub struct Zone {
 /// One resolved service item: what packets it matches (layer 4 and above).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Match {
-    Tcp { lo: u16, hi: u16 },
-    Udp { lo: u16, hi: u16 },
+    Tcp {
+        lo: u16,
+        hi: u16,
+    },
+    Udp {
+        lo: u16,
+        hi: u16,
+    },
     /// ICMP type, or every type.
     Icmp(Option<u8>),
     Icmpv6(Option<u8>),
@@ -354,7 +360,11 @@ impl Model {
     pub fn canonical(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
-        let _ = writeln!(s, "policy {:?} {:?} {:?} {:?}", self.meta.name, self.meta.owner, self.meta.contact, self.meta.description);
+        let _ = writeln!(
+            s,
+            "policy {:?} {:?} {:?} {:?}",
+            self.meta.name, self.meta.owner, self.meta.contact, self.meta.description
+        );
         for c in &self.classes {
             let _ = writeln!(s, "class {} {:?} special={} {:?}", c.name, c.label, c.special, c.confinement);
         }
@@ -369,7 +379,19 @@ impl Model {
             let _ = writeln!(
                 s,
                 "system {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                y.name, y.label, y.zone, y.addresses, y.platform, y.holds, y.role, y.owner, y.vendor, y.dpa, y.region, y.auth, allows
+                y.name,
+                y.label,
+                y.zone,
+                y.addresses,
+                y.platform,
+                y.holds,
+                y.role,
+                y.owner,
+                y.vendor,
+                y.dpa,
+                y.region,
+                y.auth,
+                allows
             );
         }
         for g in &self.groups {
@@ -382,8 +404,16 @@ impl Model {
             let _ = writeln!(
                 s,
                 "flow {:?} -> {:?} : {:?} {:?} {:?} {:?} mfa={} enc={} {:?} {:?}",
-                f.from.refs, f.to.refs, f.services.iter().map(|v| (&self.service(*v).name, &self.service(*v).matches)).collect::<Vec<_>>(),
-                f.description, carries, exports, f.require_mfa, f.require_encrypted, f.encrypted_payload, allows
+                f.from.refs,
+                f.to.refs,
+                f.services.iter().map(|v| (&self.service(*v).name, &self.service(*v).matches)).collect::<Vec<_>>(),
+                f.description,
+                carries,
+                exports,
+                f.require_mfa,
+                f.require_encrypted,
+                f.encrypted_payload,
+                allows
             );
         }
         for d in &self.devices {

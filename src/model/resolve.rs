@@ -23,6 +23,9 @@ pub struct Errors {
     pub diags: Vec<Diag>,
 }
 
+/// Diagnostics reported by one resolution (syntax errors included), first in source order.
+pub const MAX_REPORTED_DIAGS: usize = 200;
+
 /// Resolve a parsed policy into a [`Model`], or report every error found.
 pub fn resolve(parsed: Parsed) -> Result<Model, Errors> {
     let Parsed { sources, files, diags } = parsed;
@@ -33,6 +36,8 @@ pub fn resolve(parsed: Parsed) -> Result<Model, Errors> {
     let mut diags = r.diags;
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diags.dedup();
+    // Bounded: rendering costs errors × file size (100,000 duplicate names took minutes).
+    crate::syntax::cap_diags(&mut diags, MAX_REPORTED_DIAGS);
     if diags.iter().any(|d| d.severity == crate::diagnostics::Severity::Error) {
         return Err(Errors { sources, diags });
     }
@@ -198,87 +203,108 @@ impl Resolver {
                         None
                     })
                 }
-                DeclKind::Zone => first_span(&self.zone_names, &name.name, |id| self.zones[id.index()].name_span).or_else(|| {
-                    self.zone_names.insert(name.name.clone(), ZoneId::from_index(self.zones.len()));
-                    self.zones.push(Zone {
-                        name: name.name.clone(),
-                        label,
-                        trust: Trust::Internal,
-                        nets: Vec::new(),
-                        systems: Vec::new(),
-                        span: item.span,
-                        name_span: name.span,
-                    });
-                    None
-                }),
+                DeclKind::Zone => first_span(&self.zone_names, &name.name, |id| self.zones[id.index()].name_span)
+                    .or_else(|| {
+                        self.zone_names.insert(name.name.clone(), ZoneId::from_index(self.zones.len()));
+                        self.zones.push(Zone {
+                            name: name.name.clone(),
+                            label,
+                            trust: Trust::Internal,
+                            nets: Vec::new(),
+                            systems: Vec::new(),
+                            span: item.span,
+                            name_span: name.span,
+                        });
+                        None
+                    }),
                 DeclKind::Service => {
                     if let Some(first) = user_services.get(&name.name) {
                         Some(*first)
                     } else {
                         user_services.insert(name.name.clone(), name.span);
-                        let service = Service { name: name.name.clone(), label, matches: Vec::new(), encrypted: false, span: Some(item.span) };
+                        let service = Service {
+                            name: name.name.clone(),
+                            label,
+                            matches: Vec::new(),
+                            encrypted: false,
+                            span: Some(item.span),
+                        };
                         // A user definition replaces a built-in of the same name.
                         match self.service_names.get(&name.name) {
                             Some(id) => self.services[id.index()] = service,
                             None => {
-                                self.service_names.insert(name.name.clone(), ServiceId::from_index(self.services.len()));
+                                self.service_names
+                                    .insert(name.name.clone(), ServiceId::from_index(self.services.len()));
                                 self.services.push(service);
                             }
                         }
                         None
                     }
                 }
-                DeclKind::System => first_span(&self.system_names, &name.name, |id| self.systems[id.index()].name_span).or_else(|| {
-                    self.system_names.insert(name.name.clone(), SystemId::from_index(self.systems.len()));
-                    self.systems.push(System {
+                DeclKind::System => first_span(&self.system_names, &name.name, |id| self.systems[id.index()].name_span)
+                    .or_else(|| {
+                        self.system_names.insert(name.name.clone(), SystemId::from_index(self.systems.len()));
+                        self.systems.push(System {
+                            name: name.name.clone(),
+                            label,
+                            zone: ZoneId(u32::MAX),
+                            addresses: Vec::new(),
+                            platform: None,
+                            holds: Vec::new(),
+                            role: None,
+                            owner: None,
+                            vendor: None,
+                            dpa: None,
+                            region: None,
+                            auth: None,
+                            allows: Vec::new(),
+                            span: item.span,
+                            name_span: name.span,
+                        });
+                        None
+                    }),
+                DeclKind::Group => first_span(&self.group_names, &name.name, |id| self.groups[id.index()].name_span)
+                    .or_else(|| {
+                        self.group_names.insert(name.name.clone(), GroupId::from_index(self.groups.len()));
+                        self.groups.push(Group {
+                            name: name.name.clone(),
+                            label,
+                            members: Vec::new(),
+                            span: item.span,
+                            name_span: name.span,
+                        });
+                        self.group_members_raw.push(Vec::new());
+                        None
+                    }),
+                DeclKind::Firewall | DeclKind::Switch => first_span(&self.device_names, &name.name, |id| {
+                    self.devices[id.index()].name_span
+                })
+                .or_else(|| {
+                    self.device_names.insert(name.name.clone(), DeviceId::from_index(self.devices.len()));
+                    self.devices.push(Device {
                         name: name.name.clone(),
                         label,
-                        zone: ZoneId(u32::MAX),
-                        addresses: Vec::new(),
-                        platform: None,
-                        holds: Vec::new(),
-                        role: None,
-                        owner: None,
-                        vendor: None,
-                        dpa: None,
-                        region: None,
-                        auth: None,
-                        allows: Vec::new(),
+                        kind: if item.kind == DeclKind::Firewall { DeviceKind::Firewall } else { DeviceKind::Switch },
+                        target: Target::Nftables,
+                        interfaces: Vec::new(),
+                        tcam: None,
                         span: item.span,
                         name_span: name.span,
                     });
                     None
                 }),
-                DeclKind::Group => first_span(&self.group_names, &name.name, |id| self.groups[id.index()].name_span).or_else(|| {
-                    self.group_names.insert(name.name.clone(), GroupId::from_index(self.groups.len()));
-                    self.groups.push(Group { name: name.name.clone(), label, members: Vec::new(), span: item.span, name_span: name.span });
-                    self.group_members_raw.push(Vec::new());
-                    None
-                }),
-                DeclKind::Firewall | DeclKind::Switch => {
-                    first_span(&self.device_names, &name.name, |id| self.devices[id.index()].name_span).or_else(|| {
-                        self.device_names.insert(name.name.clone(), DeviceId::from_index(self.devices.len()));
-                        self.devices.push(Device {
-                            name: name.name.clone(),
-                            label,
-                            kind: if item.kind == DeclKind::Firewall { DeviceKind::Firewall } else { DeviceKind::Switch },
-                            target: Target::Nftables,
-                            interfaces: Vec::new(),
-                            tcam: None,
-                            span: item.span,
-                            name_span: name.span,
-                        });
-                        None
-                    })
-                }
                 DeclKind::Policy | DeclKind::Flow => None,
             };
             if let Some(first) = first {
                 self.diags.push(
-                    Diag::error(code::RESOLVE_DUPLICATE, name.span, format!("the {} `{}` is defined twice", item.kind.noun(), name.name))
-                        .label("defined again here")
-                        .related(first, "first defined here")
-                        .help(format!("names of each kind are unique; rename or remove one `{}`", name.name)),
+                    Diag::error(
+                        code::RESOLVE_DUPLICATE,
+                        name.span,
+                        format!("the {} `{}` is defined twice", item.kind.noun(), name.name),
+                    )
+                    .label("defined again here")
+                    .related(first, "first defined here")
+                    .help(format!("names of each kind are unique; rename or remove one `{}`", name.name)),
                 );
             }
         }
@@ -293,18 +319,26 @@ impl Resolver {
             }
             for (span, kind) in others {
                 self.diags.push(
-                    Diag::error(code::RESOLVE_AMBIGUOUS, self.systems[sys.index()].name_span, format!("`{name}` names both a system and a {kind}"))
-                        .related(span, format!("the {kind}"))
-                        .help("systems, zones and groups are all flow endpoints, so their names must differ"),
+                    Diag::error(
+                        code::RESOLVE_AMBIGUOUS,
+                        self.systems[sys.index()].name_span,
+                        format!("`{name}` names both a system and a {kind}"),
+                    )
+                    .related(span, format!("the {kind}"))
+                    .help("systems, zones and groups are all flow endpoints, so their names must differ"),
                 );
             }
         }
         for (name, z) in &self.zone_names {
             if let Some(g) = self.group_names.get(name) {
                 self.diags.push(
-                    Diag::error(code::RESOLVE_AMBIGUOUS, self.zones[z.index()].name_span, format!("`{name}` names both a zone and a group"))
-                        .related(self.groups[g.index()].name_span, "the group")
-                        .help("systems, zones and groups are all flow endpoints, so their names must differ"),
+                    Diag::error(
+                        code::RESOLVE_AMBIGUOUS,
+                        self.zones[z.index()].name_span,
+                        format!("`{name}` names both a zone and a group"),
+                    )
+                    .related(self.groups[g.index()].name_span, "the group")
+                    .help("systems, zones and groups are all flow endpoints, so their names must differ"),
                 );
             }
         }
@@ -338,8 +372,12 @@ impl Resolver {
         self.zone_nodes = (0..self.zones.len())
             .map(|z| {
                 let zone = &self.zones[z];
-                let mut nodes: Vec<Node> =
-                    zone.systems.iter().filter(|s| !self.systems[s.index()].is_saas()).map(|s| Node::System(*s)).collect();
+                let mut nodes: Vec<Node> = zone
+                    .systems
+                    .iter()
+                    .filter(|s| !self.systems[s.index()].is_saas())
+                    .map(|s| Node::System(*s))
+                    .collect();
                 nodes.push(Node::ZoneRest(ZoneId::from_index(z)));
                 nodes
             })
@@ -360,8 +398,12 @@ impl Resolver {
         let mut seen = Seen::default();
         for p in item.props() {
             match &p.kind {
-                PropKind::Owner(s) if seen.once(&mut self.diags, "owner", p.span) => self.meta.owner = Some(s.value.clone()),
-                PropKind::Contact(s) if seen.once(&mut self.diags, "contact", p.span) => self.meta.contact = Some(s.value.clone()),
+                PropKind::Owner(s) if seen.once(&mut self.diags, "owner", p.span) => {
+                    self.meta.owner = Some(s.value.clone())
+                }
+                PropKind::Contact(s) if seen.once(&mut self.diags, "contact", p.span) => {
+                    self.meta.contact = Some(s.value.clone())
+                }
                 PropKind::Description(s) if seen.once(&mut self.diags, "description", p.span) => {
                     self.meta.description = Some(s.value.clone())
                 }
@@ -389,8 +431,12 @@ impl Resolver {
                     for a in list {
                         if a.net.trunc() != a.net {
                             self.diags.push(
-                                Diag::error(code::RESOLVE_HOST_BITS, a.span, format!("prefix `{}` has host bits set", a.net))
-                                    .help(format!("did you mean `{}`?", a.net.trunc())),
+                                Diag::error(
+                                    code::RESOLVE_HOST_BITS,
+                                    a.span,
+                                    format!("prefix `{}` has host bits set", a.net),
+                                )
+                                .help(format!("did you mean `{}`?", a.net.trunc())),
                             );
                         }
                         nets.push(a.net.trunc());
@@ -407,7 +453,13 @@ impl Resolver {
         let name_span = zone.name_span;
         if !item.damaged {
             if trust.is_none() {
-                self.diags.push(missing(name_span, "zone", &zone.name, "trust", "trust closed|internal|dmz|partner|external"));
+                self.diags.push(missing(
+                    name_span,
+                    "zone",
+                    &zone.name,
+                    "trust",
+                    "trust closed|internal|dmz|partner|external",
+                ));
             }
             if nets.is_empty() {
                 self.diags.push(missing(name_span, "zone", &zone.name, "net", "net 10.20.10.0/24, fd20:20:10::/64"));
@@ -425,7 +477,11 @@ impl Resolver {
                     let msg = if other == zone {
                         format!("prefix `{net}` is listed twice in zone `{}`", self.zones[zone.index()].name)
                     } else {
-                        format!("zones `{}` and `{}` both claim `{net}`", self.zones[other.index()].name, self.zones[zone.index()].name)
+                        format!(
+                            "zones `{}` and `{}` both claim `{net}`",
+                            self.zones[other.index()].name,
+                            self.zones[zone.index()].name
+                        )
                     };
                     self.diags.push(
                         Diag::error(code::RESOLVE_DUPLICATE_PREFIX, *span, msg)
@@ -501,8 +557,12 @@ impl Resolver {
         let has_items = item.props().iter().any(|p| matches!(p.kind, PropKind::Items(_)));
         if !has_items && !item.damaged {
             self.diags.push(
-                Diag::error(code::RESOLVE_MISSING_PROPERTY, name.span, format!("the service `{}` lists no ports or protocols", name.name))
-                    .help("add service items, for example `tcp/443` or `udp/53, tcp/53`"),
+                Diag::error(
+                    code::RESOLVE_MISSING_PROPERTY,
+                    name.span,
+                    format!("the service `{}` lists no ports or protocols", name.name),
+                )
+                .help("add service items, for example `tcp/443` or `udp/53, tcp/53`"),
             );
         }
         matches.sort();
@@ -537,7 +597,11 @@ impl Resolver {
             }
             Some((u16::try_from(p.lo).ok()?, u16::try_from(p.hi).ok()?))
         };
-        let icmp = |diags: &mut Vec<Diag>, t: &Option<IcmpType>, table: &[(&str, u8)], family: &str| -> Option<Option<u8>> {
+        let icmp = |diags: &mut Vec<Diag>,
+                    t: &Option<IcmpType>,
+                    table: &[(&str, u8)],
+                    family: &str|
+         -> Option<Option<u8>> {
             match t {
                 None => Some(None),
                 Some(IcmpType::Number(n)) => match u8::try_from(*n) {
@@ -555,7 +619,9 @@ impl Resolver {
                     None => {
                         let mut hint = did_you_mean(name, table.iter().map(|(n, _)| *n));
                         // ICMPv6 prefixes some names: `redirect` is `nd-redirect` there.
-                        if let (true, Some((full, _))) = (hint.is_empty(), table.iter().find(|(n, _)| n.ends_with(&format!("-{name}")))) {
+                        if let (true, Some((full, _))) =
+                            (hint.is_empty(), table.iter().find(|(n, _)| n.ends_with(&format!("-{name}"))))
+                        {
                             hint = format!("did you mean `{full}`?");
                         }
                         diags.push(
@@ -582,7 +648,10 @@ impl Resolver {
             ServiceItem::Proto(n) => match u8::try_from(*n) {
                 Ok(v) => Match::Proto(v),
                 Err(_) => {
-                    d.push(Diag::error(code::RESOLVE_INVALID_PROTOCOL, span, format!("protocol number {n} is above 255")).help("IP protocol numbers are 0 to 255"));
+                    d.push(
+                        Diag::error(code::RESOLVE_INVALID_PROTOCOL, span, format!("protocol number {n} is above 255"))
+                            .help("IP protocol numbers are 0 to 255"),
+                    );
                     return None;
                 }
             },
@@ -680,17 +749,30 @@ impl Resolver {
         let written = crate::syntax::fmt::addr_text(a);
         match self.owner_of(&a.net, zone) {
             None => self.diags.push(
-                Diag::error(code::RESOLVE_ADDRESS_OUTSIDE_ZONE, a.span, format!("`{written}` of `{}` is outside its zone `{zone_name}`", sys.name))
-                    .related(self.zones[zone.index()].name_span, "the zone")
-                    .help(format!("use an address inside a `net` of `{zone_name}`, or add a prefix for it there")),
+                Diag::error(
+                    code::RESOLVE_ADDRESS_OUTSIDE_ZONE,
+                    a.span,
+                    format!("`{written}` of `{}` is outside its zone `{zone_name}`", sys.name),
+                )
+                .related(self.zones[zone.index()].name_span, "the zone")
+                .help(format!("use an address inside a `net` of `{zone_name}`, or add a prefix for it there")),
             ),
             Some((owner, net, span)) if owner != zone => {
                 let inside_own = self.zones[zone.index()].nets.iter().any(|n| n.contains(&a.net));
                 let owner_name = &self.zones[owner.index()].name;
                 let (code, msg) = if inside_own {
-                    (code::RESOLVE_ADDRESS_IN_OTHER_ZONE, format!("`{written}` of `{}` lies in the more specific zone `{owner_name}`", sys.name))
+                    (
+                        code::RESOLVE_ADDRESS_IN_OTHER_ZONE,
+                        format!("`{written}` of `{}` lies in the more specific zone `{owner_name}`", sys.name),
+                    )
                 } else {
-                    (code::RESOLVE_ADDRESS_OUTSIDE_ZONE, format!("`{written}` of `{}` is outside its zone `{zone_name}` (it belongs to `{owner_name}`)", sys.name))
+                    (
+                        code::RESOLVE_ADDRESS_OUTSIDE_ZONE,
+                        format!(
+                            "`{written}` of `{}` is outside its zone `{zone_name}` (it belongs to `{owner_name}`)",
+                            sys.name
+                        ),
+                    )
                 };
                 self.diags.push(
                     Diag::error(code, a.span, msg)
@@ -722,10 +804,14 @@ impl Resolver {
             let here = self.address_spans.get(&(SystemId::from_index(i), a)).copied().unwrap_or(sys.name_span);
             let there = self.address_spans.get(&(other, a)).copied().unwrap_or(o.name_span);
             self.diags.push(
-                Diag::error(code::RESOLVE_ADDRESS_CONFLICT, here, format!("`{}` and `{}` both claim `{}`", o.name, sys.name, host_text(&a)))
-                    .label(format!("claimed by `{}`", sys.name))
-                    .related(there, format!("claimed by `{}`", o.name))
-                    .help("an address identifies one system; a shared virtual address belongs to one system declaration"),
+                Diag::error(
+                    code::RESOLVE_ADDRESS_CONFLICT,
+                    here,
+                    format!("`{}` and `{}` both claim `{}`", o.name, sys.name, host_text(&a)),
+                )
+                .label(format!("claimed by `{}`", sys.name))
+                .related(there, format!("claimed by `{}`", o.name))
+                .help("an address identifies one system; a shared virtual address belongs to one system declaration"),
             );
         }
     }
@@ -748,8 +834,13 @@ impl Resolver {
         if found.is_none() {
             let hint = did_you_mean(&z.name, self.zones.iter().map(|z| z.name.as_str()));
             self.diags.push(
-                Diag::error(code::RESOLVE_UNKNOWN_ZONE, z.span, format!("unknown zone `{}`", z.name))
-                    .help(if hint.is_empty() { "declare it with `zone NAME { trust …; net … }`".to_string() } else { hint }),
+                Diag::error(code::RESOLVE_UNKNOWN_ZONE, z.span, format!("unknown zone `{}`", z.name)).help(
+                    if hint.is_empty() {
+                        "declare it with `zone NAME { trust …; net … }`".to_string()
+                    } else {
+                        hint
+                    },
+                ),
             );
         }
         found
@@ -777,11 +868,20 @@ impl Resolver {
         if let Some(g) = self.group_names.get(&n.name) {
             return Some(EndpointRef::Group(*g));
         }
-        let all = self.systems.iter().map(|s| s.name.as_str()).chain(self.zones.iter().map(|z| z.name.as_str())).chain(self.groups.iter().map(|g| g.name.as_str()));
+        let all = self
+            .systems
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.zones.iter().map(|z| z.name.as_str()))
+            .chain(self.groups.iter().map(|g| g.name.as_str()));
         let hint = did_you_mean(&n.name, all);
         self.diags.push(
-            Diag::error(code::RESOLVE_UNKNOWN_ENDPOINT, n.span, format!("no system, zone or group is named `{}`", n.name))
-                .help(if hint.is_empty() { "declare it, or check the spelling".to_string() } else { hint }),
+            Diag::error(
+                code::RESOLVE_UNKNOWN_ENDPOINT,
+                n.span,
+                format!("no system, zone or group is named `{}`", n.name),
+            )
+            .help(if hint.is_empty() { "declare it, or check the spelling".to_string() } else { hint }),
         );
         None
     }
@@ -838,28 +938,40 @@ impl Resolver {
                                 state[child.index()] = State::Open;
                                 stack.push((child.index(), 0));
                             }
-                            State::Open => {
+                            // Past 100 cycles stop listing them: each costs the stack's depth (quadratic).
+                            State::Open if reported.len() < 100 => {
                                 // A cycle: the groups on the stack from `child` up to `g`.
                                 let start = stack.iter().position(|(s, _)| *s == child.index()).unwrap_or(0);
-                                let cycle: Vec<usize> = stack.get(start..).unwrap_or(&[]).iter().map(|(s, _)| *s).collect();
+                                let cycle: Vec<usize> =
+                                    stack.get(start..).unwrap_or(&[]).iter().map(|(s, _)| *s).collect();
                                 let key: BTreeSet<usize> = cycle.iter().copied().collect();
                                 if reported.insert(key.into_iter().collect::<Vec<_>>()) {
-                                    let names: Vec<&str> = cycle.iter().map(|i| self.groups[*i].name.as_str()).collect();
+                                    // At most 8 names and labels: miette renders 10,000 labels for seconds.
+                                    let mut names: Vec<&str> =
+                                        cycle.iter().take(8).map(|i| self.groups[*i].name.as_str()).collect();
+                                    let more = format!("… ({} groups in all)", cycle.len());
+                                    if cycle.len() > 8 {
+                                        names.push(&more);
+                                    }
                                     let first = cycle.iter().copied().min().unwrap_or(g);
                                     let mut d = Diag::error(
                                         code::RESOLVE_GROUP_CYCLE,
                                         self.groups[first].name_span,
-                                        format!("groups contain each other: {} -> {}", names.join(" -> "), self.groups[child.index()].name),
+                                        format!(
+                                            "groups contain each other: {} -> {}",
+                                            names.join(" -> "),
+                                            self.groups[child.index()].name
+                                        ),
                                     )
                                     .label("this group is part of the cycle")
                                     .help("a group cannot contain itself, directly or through other groups");
-                                    for i in cycle.iter().filter(|i| **i != first) {
+                                    for i in cycle.iter().filter(|i| **i != first).take(7) {
                                         d = d.related(self.groups[*i].name_span, "also in the cycle");
                                     }
                                     self.diags.push(d);
                                 }
                             }
-                            State::Done => {}
+                            State::Open | State::Done => {}
                         }
                     }
                 } else {
@@ -868,8 +980,12 @@ impl Resolver {
                     for m in &self.groups[g].members {
                         match *m {
                             EndpointRef::System(s) => nodes.push(Node::System(s)),
-                            EndpointRef::Zone(z) => nodes.extend(self.zone_nodes.get(z.index()).into_iter().flatten().copied()),
-                            EndpointRef::Group(c) => nodes.extend(self.group_nodes.get(c.index()).into_iter().flatten().copied()),
+                            EndpointRef::Zone(z) => {
+                                nodes.extend(self.zone_nodes.get(z.index()).into_iter().flatten().copied())
+                            }
+                            EndpointRef::Group(c) => {
+                                nodes.extend(self.group_nodes.get(c.index()).into_iter().flatten().copied())
+                            }
                         }
                     }
                     nodes.sort();
@@ -920,7 +1036,13 @@ impl Resolver {
                         service_ids.push(*id);
                     } else if let Some(m) = self.service_match(&it.node, it.span) {
                         let id = ServiceId::from_index(self.services.len());
-                        self.services.push(Service { name: name.clone(), label: None, matches: vec![m], encrypted: false, span: Some(it.span) });
+                        self.services.push(Service {
+                            name: name.clone(),
+                            label: None,
+                            matches: vec![m],
+                            encrypted: false,
+                            span: Some(it.span),
+                        });
                         self.service_names.insert(name, id);
                         service_ids.push(id);
                     }
@@ -958,7 +1080,9 @@ impl Resolver {
                     }
                 }
                 PropKind::RequireMfa if seen.once(&mut self.diags, "require mfa", p.span) => flow.require_mfa = true,
-                PropKind::RequireEncrypted if seen.once(&mut self.diags, "require encrypted", p.span) => flow.require_encrypted = true,
+                PropKind::RequireEncrypted if seen.once(&mut self.diags, "require encrypted", p.span) => {
+                    flow.require_encrypted = true
+                }
                 PropKind::EncryptedPayload(s) if seen.once(&mut self.diags, "encrypted payload", p.span) => {
                     empty_reason(&mut self.diags, s, "description of the payload encryption");
                     flow.encrypted_payload = Some(s.value.clone());
@@ -989,10 +1113,14 @@ impl Resolver {
                 PropKind::Interface { name, zones, .. } => {
                     if let Some(first) = names_at.get(&name.node) {
                         self.diags.push(
-                            Diag::error(code::RESOLVE_DUPLICATE_INTERFACE, name.span, format!("interface `{}` is declared twice", name.node))
-                                .label("declared again here")
-                                .related(*first, "first declared here")
-                                .help("list all zones behind an interface in one `interface NAME zone A, B`"),
+                            Diag::error(
+                                code::RESOLVE_DUPLICATE_INTERFACE,
+                                name.span,
+                                format!("interface `{}` is declared twice", name.node),
+                            )
+                            .label("declared again here")
+                            .related(*first, "first declared here")
+                            .help("list all zones behind an interface in one `interface NAME zone A, B`"),
                         );
                         continue;
                     }
@@ -1004,16 +1132,21 @@ impl Resolver {
                         let Some(zid) = self.zone_ref(z) else { continue };
                         if let Some(first) = here.get(&zid) {
                             self.diags.push(
-                                Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, format!("zone `{}` is listed twice on interface `{}`", z.name, name.node))
-                                    .label("listed again here")
-                                    .related(*first, "first listed here")
-                                    .help("remove the repeated zone"),
+                                Diag::error(
+                                    code::RESOLVE_INTERFACE_ZONE_TWICE,
+                                    z.span,
+                                    format!("zone `{}` is listed twice on interface `{}`", z.name, name.node),
+                                )
+                                .label("listed again here")
+                                .related(*first, "first listed here")
+                                .help("remove the repeated zone"),
                             );
                             continue;
                         }
                         here.insert(zid, z.span);
                         if let Some((first, other_if)) = zone_at.get(&zid) {
-                            let message = format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node);
+                            let message =
+                                format!("zone `{}` is on two interfaces, `{other_if}` and `{}`", z.name, name.node);
                             self.diags.push(
                                 Diag::error(code::RESOLVE_INTERFACE_ZONE_TWICE, z.span, message)
                                     .related(*first, "first placed here")

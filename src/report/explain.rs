@@ -27,7 +27,8 @@ fn directions(model: &Model, out: &mut String, title: &str, list: &[Direction]) 
     for d in list {
         let class = model.class(d.class);
         let tag = if class.confined() { " (confined)" } else { "" };
-        let _ = writeln!(out, "  {}{tag}: {} hop{}", class.name, d.path.len(), if d.path.len() == 1 { "" } else { "s" });
+        let _ =
+            writeln!(out, "  {}{tag}: {} hop{}", class.name, d.path.len(), if d.path.len() == 1 { "" } else { "s" });
         for h in &d.path {
             let _ = writeln!(out, "    {}", hop_line(model, h));
         }
@@ -47,9 +48,18 @@ pub fn render(model: &Model, from: &str, to: &str, e: &Explanation) -> String {
         let carries = match &flow.carries {
             None => String::new(),
             Some(c) if c.classes.is_empty() => " — carries none".into(),
-            Some(c) => format!(" — carries {}", c.classes.iter().map(|x| model.class(*x).name.as_str()).collect::<Vec<_>>().join(", ")),
+            Some(c) => format!(
+                " — carries {}",
+                c.classes.iter().map(|x| model.class(*x).name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         };
-        let _ = writeln!(out, "  {} \"{}\" ({}:{line}){carries}", model.flow_title(*f), flow.description, model.sources.name(flow.header_span.file));
+        let _ = writeln!(
+            out,
+            "  {} \"{}\" ({}:{line}){carries}",
+            model.flow_title(*f),
+            flow.description,
+            model.sources.name(flow.header_span.file)
+        );
     }
     match &e.connection {
         Some(path) if e.direct.is_empty() => {

@@ -89,8 +89,17 @@ pub fn dot(model: &Model) -> String {
             None => format!("{} ({})", zone.name, trust_word(zone.trust)),
         };
         let _ = writeln!(s, "  subgraph cluster_z{zi} {{");
-        let _ = writeln!(s, "    label={}; style=filled; fillcolor={};", dot_str(&label), dot_str(trust_colour(zone.trust)));
-        let _ = writeln!(s, "    z{zi} [label={}, shape=ellipse, style=dashed];", dot_str(&format!("rest of {}", zone.name)));
+        let _ = writeln!(
+            s,
+            "    label={}; style=filled; fillcolor={};",
+            dot_str(&label),
+            dot_str(trust_colour(zone.trust))
+        );
+        let _ = writeln!(
+            s,
+            "    z{zi} [label={}, shape=ellipse, style=dashed];",
+            dot_str(&format!("rest of {}", zone.name))
+        );
         for sid in &zone.systems {
             let sys = model.system(*sid);
             let mut lines = vec![sys.name.clone()];

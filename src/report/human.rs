@@ -47,20 +47,31 @@ pub fn violation_diag(model: &Model, v: &Violation) -> Diag {
             Node::System(s) => model.system(s).name_span,
             Node::ZoneRest(z) => model.zone(z).name_span,
         };
-        return Diag::error(code::VERIFY_LEAK, span, format!("`{node}` holds `{class}` but lies in zone `{zone}`, where `{class}` is not allowed"))
-            .label(format!("holds `{class}`"))
-            .help(v.fix.clone());
+        return Diag::error(
+            code::VERIFY_LEAK,
+            span,
+            format!("`{node}` holds `{class}` but lies in zone `{zone}`, where `{class}` is not allowed"),
+        )
+        .label(format!("holds `{class}`"))
+        .help(v.fix.clone());
     };
     let dir = |h: &crate::verify::Hop| if h.forward { "" } else { " (answer direction)" };
     let mut d = Diag::error(
         code::VERIFY_LEAK,
         model.flow(last.flow).header_span,
-        format!("`{class}` reaches `{node}` ({}), where it is not allowed: {}", node_kind(model, v.node), path_text(model, v)),
+        format!(
+            "`{class}` reaches `{node}` ({}), where it is not allowed: {}",
+            node_kind(model, v.node),
+            path_text(model, v)
+        ),
     )
     .label(format!("{} → {}{}", model.node_name(last.from), node, dir(last)))
     .help(v.fix.clone());
     for (i, h) in v.path.iter().enumerate().take(v.path.len().saturating_sub(1)) {
-        d = d.related(model.flow(h.flow).header_span, format!("hop {}: {} → {}{}", i + 1, model.node_name(h.from), model.node_name(h.to), dir(h)));
+        d = d.related(
+            model.flow(h.flow).header_span,
+            format!("hop {}: {} → {}{}", i + 1, model.node_name(h.from), model.node_name(h.to), dir(h)),
+        );
     }
     d
 }
@@ -82,7 +93,11 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
             diags.push(violation_diag(model, v));
         }
         if vs.len() > shown {
-            hidden.push((cv.class, vs.len() - shown, vs.get(shown..).unwrap_or(&[]).iter().map(|v| model.node_name(v.node)).collect::<Vec<_>>()));
+            hidden.push((
+                cv.class,
+                vs.len() - shown,
+                vs.get(shown..).unwrap_or(&[]).iter().map(|v| model.node_name(v.node)).collect::<Vec<_>>(),
+            ));
         }
     }
     out.push_str(&render(&diags, &model.sources, opts.color, opts.width));
@@ -147,8 +162,24 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
             let classes: Vec<&str> = a.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
             match a.kind {
                 AssumptionKind::Carries { flow } => {
-                    let what = if model.flow(flow).carries.as_ref().is_some_and(|c| c.classes.is_empty()) { "carries none" } else { "carries" };
-                    let _ = writeln!(out, "  {what} on {}: \"{}\" — keeps {} off it", flow_at(model, flow), a.justification, classes.join(", "));
+                    let what = if model.flow(flow).carries.as_ref().is_some_and(|c| c.classes.is_empty()) {
+                        "carries none"
+                    } else {
+                        "carries"
+                    };
+                    let relied: Vec<&str> = a.relied_on.iter().map(|c| model.class(*c).name.as_str()).collect();
+                    let reliance = if relied.is_empty() {
+                        " (no confined class depends on it)".to_string()
+                    } else {
+                        format!("; the proof of {} depends on it", relied.join(", "))
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  {what} on {}: \"{}\" — keeps {} off it{reliance}",
+                        flow_at(model, flow),
+                        a.justification,
+                        classes.join(", ")
+                    );
                 }
                 AssumptionKind::SaasSafeguards { system } => {
                     let sys = model.system(system);
@@ -170,7 +201,8 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
         for (d, reason) in &verdict.allowed {
             let (line, _) = model.sources.line_col(d.span);
             let lint = d.code.id.rsplit("::").next().unwrap_or(d.code.id);
-            let _ = writeln!(out, "  {lint} at {}:{line}: \"{reason}\" — {}", model.sources.name(d.span.file), d.message);
+            let _ =
+                writeln!(out, "  {lint} at {}:{line}: \"{reason}\" — {}", model.sources.name(d.span.file), d.message);
         }
     }
 

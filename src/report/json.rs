@@ -198,12 +198,24 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         .iter()
         .map(|a| {
             let (file, line, _) = loc(model, a.span);
-            let cls = |ids: &[crate::model::ClassId]| ids.iter().map(|c| model.class(*c).name.clone()).collect::<Vec<_>>();
+            let cls =
+                |ids: &[crate::model::ClassId]| ids.iter().map(|c| model.class(*c).name.clone()).collect::<Vec<_>>();
             let (kind, flow, system) = match a.kind {
                 AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(flow)), None),
-                AssumptionKind::SaasSafeguards { system } => ("saas-safeguards", None, Some(model.system(system).name.clone())),
+                AssumptionKind::SaasSafeguards { system } => {
+                    ("saas-safeguards", None, Some(model.system(system).name.clone()))
+                }
             };
-            AssumptionOut { kind, flow, system, classes: cls(&a.classes), relied_on: cls(&a.relied_on), justification: a.justification.clone(), file, line }
+            AssumptionOut {
+                kind,
+                flow,
+                system,
+                classes: cls(&a.classes),
+                relied_on: cls(&a.relied_on),
+                justification: a.justification.clone(),
+                file,
+                line,
+            }
         })
         .collect();
     let lints = v
@@ -211,7 +223,16 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         .iter()
         .map(|d| {
             let (file, line, column) = loc(model, d.span);
-            LintOut { code: d.code.id, lint: lint_name(d), severity: severity(d.severity), message: d.message.clone(), help: d.help.clone(), file, line, column }
+            LintOut {
+                code: d.code.id,
+                lint: lint_name(d),
+                severity: severity(d.severity),
+                message: d.message.clone(),
+                help: d.help.clone(),
+                file,
+                line,
+                column,
+            }
         })
         .collect();
     let allowed = v
@@ -219,7 +240,14 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         .iter()
         .map(|(d, reason)| {
             let (file, line, _) = loc(model, d.span);
-            AllowedOut { code: d.code.id, lint: lint_name(d), message: d.message.clone(), reason: reason.clone(), file, line }
+            AllowedOut {
+                code: d.code.id,
+                lint: lint_name(d),
+                message: d.message.clone(),
+                reason: reason.clone(),
+                file,
+                line,
+            }
         })
         .collect();
     Report {

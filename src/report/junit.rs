@@ -39,7 +39,15 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
             .violations
             .iter()
             .filter(|x| x.class == cv.class)
-            .map(|x| format!("{} reaches {}: {}\n  fix: {}", name, model.node_name(x.node), crate::report::human::path_text(model, x), x.fix))
+            .map(|x| {
+                format!(
+                    "{} reaches {}: {}\n  fix: {}",
+                    name,
+                    model.node_name(x.node),
+                    crate::report::human::path_text(model, x),
+                    x.fix
+                )
+            })
             .collect();
         let failure = (!cv.proved).then(|| (format!("{} leak(s) of {name}", leaks.len()), leaks.join("\n")));
         cases.push(Case { class: "zonecheck.class", name, failure });
@@ -54,7 +62,8 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
                 format!("{}:{line}: {}", model.sources.name(d.span.file), d.message)
             })
             .collect();
-        let failure = (!errors.is_empty()).then(|| (format!("{} finding(s) of {lint}", errors.len()), errors.join("\n")));
+        let failure =
+            (!errors.is_empty()).then(|| (format!("{} finding(s) of {lint}", errors.len()), errors.join("\n")));
         cases.push(Case { class: "zonecheck.lint", name: lint.to_string(), failure });
     }
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();

@@ -39,11 +39,16 @@ fn level(s: Severity) -> &'static str {
 }
 
 fn result(model: &Model, d: &Diag) -> Value {
-    let related: Vec<Value> = d.related.iter().enumerate().map(|(i, (span, label))| {
-        let mut l = location(model, *span, Some(label));
-        l["id"] = json!(i + 1);
-        l
-    }).collect();
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, (span, label))| {
+            let mut l = location(model, *span, Some(label));
+            l["id"] = json!(i + 1);
+            l
+        })
+        .collect();
     let mut r = json!({
         "ruleId": d.code.id,
         "level": level(d.severity),

@@ -281,8 +281,7 @@ impl Keyword for Role {
 }
 
 impl Keyword for Auth {
-    const TABLE: &'static [(&'static str, Auth)] =
-        &[("mfa", Auth::Mfa), ("certificate", Auth::Certificate)];
+    const TABLE: &'static [(&'static str, Auth)] = &[("mfa", Auth::Mfa), ("certificate", Auth::Certificate)];
 }
 
 impl Keyword for Target {
@@ -308,7 +307,9 @@ pub enum PropKind {
     Contact(Str),
     Description(Str),
     Special,
-    Confined { to: Vec<Ident> },
+    Confined {
+        to: Vec<Ident>,
+    },
     Trust(Spanned<Trust>),
     Net(Vec<AddrLit>),
     Items(Vec<Spanned<ServiceItem>>),
@@ -322,16 +323,30 @@ pub enum PropKind {
     Dpa(Str),
     Region(Spanned<Region>),
     Auth(Spanned<Auth>),
-    Allow { lint: Ident, because: Str },
+    Allow {
+        lint: Ident,
+        because: Str,
+    },
     Members(Vec<Ident>),
     /// `carries none` when `classes` is empty and `none` is set.
-    Carries { classes: Vec<Ident>, none: bool, because: Str },
-    Export { class: Ident, basis: Str },
+    Carries {
+        classes: Vec<Ident>,
+        none: bool,
+        because: Str,
+    },
+    Export {
+        class: Ident,
+        basis: Str,
+    },
     RequireMfa,
     RequireEncrypted,
     EncryptedPayload(Str),
     Target(Spanned<Target>),
-    Interface { name: Spanned<String>, quoted: bool, zones: Vec<Ident> },
+    Interface {
+        name: Spanned<String>,
+        quoted: bool,
+        zones: Vec<Ident>,
+    },
     Tcam(Spanned<u64>),
 }
 
@@ -378,10 +393,9 @@ pub fn property_keywords(kind: DeclKind) -> &'static [&'static str] {
         DeclKind::Class => &["special", "confined"],
         DeclKind::Zone => &["trust", "net"],
         DeclKind::Service => &["tcp", "udp", "icmp", "icmpv6", "proto", "any", "encrypted"],
-        DeclKind::System => &[
-            "zone", "address", "platform", "holds", "role", "owner", "vendor", "dpa", "region",
-            "auth", "allow",
-        ],
+        DeclKind::System => {
+            &["zone", "address", "platform", "holds", "role", "owner", "vendor", "dpa", "region", "auth", "allow"]
+        }
         DeclKind::Group => &[],
         DeclKind::Flow => &["carries", "export", "require", "encrypted", "allow"],
         DeclKind::Firewall | DeclKind::Switch => &["target", "interface", "tcam"],

@@ -113,7 +113,9 @@ fn weave(lines: &[Line], comments: &[Comment], src: &str) -> String {
 }
 
 fn has_comment_inside(file: &File, span: Span) -> bool {
-    file.comments.iter().any(|c| c.span.start > span.start && c.span.start < span.end)
+    // Binary search (comments are in source order): a linear scan per item made fmt quadratic.
+    let next = file.comments.partition_point(|c| c.span.start <= span.start);
+    file.comments.get(next).is_some_and(|c| c.span.start < span.end)
 }
 
 fn item_lines(item: &Item, file: &File, lines: &mut Vec<Line>) {

@@ -23,13 +23,40 @@ fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
+/// Syntax errors reported per file. A file that is no policy at all (a log, a binary renamed
+/// `.zc`) gives one error per line, which buries the useful first ones and costs the
+/// renderer time proportional to errors × file size.
+pub const MAX_SYNTAX_ERRORS_PER_FILE: usize = 100;
+
+/// Keep the first `max` diagnostics in source order; replace the rest by one that counts
+/// them and points at the first one left out.
+pub fn cap_diags(diags: &mut Vec<Diag>, max: usize) {
+    if diags.len() <= max {
+        return;
+    }
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let rest = diags.split_off(max);
+    let Some(next) = rest.first() else { return };
+    let errors = rest.iter().filter(|d| d.severity == crate::diagnostics::Severity::Error).count();
+    let message = format!("{} more problems ({errors} errors) are not shown", rest.len());
+    let summary = if errors > 0 { Diag::error(next.code, next.span, message) } else { Diag::warning(next.code, next.span, message) };
+    let first_line: String = next.message.chars().take(120).collect();
+    diags.push(
+        summary
+            .label(format!("the first of them: {first_line}"))
+            .help("fix the problems above and run again; a file that is not a policy gives one error per line"),
+    );
+}
+
 /// Parse already-loaded sources.
 pub fn parse_sources(sources: Sources) -> Parsed {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     for (id, file) in sources.iter() {
-        let (ast, errs) = parse_file(&file.text, id);
+        let (ast, mut errs) = parse_file(&file.text, id);
         files.push(ast);
+        // Bounded, so that rendering them stays linear in the file's size.
+        cap_diags(&mut errs, MAX_SYNTAX_ERRORS_PER_FILE);
         diags.extend(errs);
     }
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -85,9 +112,13 @@ pub fn load(path: &Path) -> Result<Sources, Vec<Diag>> {
                     let id = sources.add(p.display().to_string(), lossy);
                     // Point at the first bad byte (as it appears in the lossy text).
                     diags.push(
-                        Diag::error(code::IO_NOT_UTF8, Span::new(id, valid, valid + 1), format!("`{}` is not valid UTF-8", p.display()))
-                            .label("first invalid byte")
-                            .help("save the policy as UTF-8 (æøå are welcome, but in UTF-8)"),
+                        Diag::error(
+                            code::IO_NOT_UTF8,
+                            Span::new(id, valid, valid + 1),
+                            format!("`{}` is not valid UTF-8", p.display()),
+                        )
+                        .label("first invalid byte")
+                        .help("save the policy as UTF-8 (æøå are welcome, but in UTF-8)"),
                     );
                 }
             },

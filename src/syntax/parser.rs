@@ -197,7 +197,9 @@ fn property_syntax(kind: DeclKind, word: &str) -> Option<&'static str> {
         (_, "description") => "`description \"text\"`",
         (_, "confined") => "`confined` or `confined to ZONE, …`",
         (_, "net") => "`net 10.20.10.0/24, fd20:20:10::/64`",
-        (DeclKind::Service, "tcp" | "udp" | "icmp" | "icmpv6" | "proto" | "any") => "`tcp/443, udp/49152-65535, icmp/echo-request`",
+        (DeclKind::Service, "tcp" | "udp" | "icmp" | "icmpv6" | "proto" | "any") => {
+            "`tcp/443, udp/49152-65535, icmp/echo-request`"
+        }
         (_, "zone") => "`zone ZONE`",
         (_, "address") => "`address 10.20.10.10, fd20:20:10::10`",
         (_, "holds") => "`holds CLASS, …`",
@@ -254,7 +256,10 @@ impl<'a> Parser<'a> {
                 let mut span = self.span_len(e.at, e.len);
                 // White space includes the `\r` of a CRLF line ending; "found end of
                 // line" points before it, where it would point with LF.
-                if e.len == 0 && e.at.starts_with('\n') && self.src.get(..self.off(e.at)).is_some_and(|b| b.ends_with('\r')) {
+                if e.len == 0
+                    && e.at.starts_with('\n')
+                    && self.src.get(..self.off(e.at)).is_some_and(|b| b.ends_with('\r'))
+                {
                     span = self.span_len(self.src.get(self.off(e.at) - 1..).unwrap_or(""), 0);
                 }
                 let mut d = Diag::error(e.code, span, e.message.into_owned());
@@ -269,7 +274,9 @@ impl<'a> Parser<'a> {
                     d.help = h;
                 }
                 if e.at.starts_with(TYPOGRAPHIC_QUOTES) {
-                    d.help = "strings go between straight double quotes `\"…\"`; typographic quotes do not delimit a string".into();
+                    d.help =
+                        "strings go between straight double quotes `\"…\"`; typographic quotes do not delimit a string"
+                            .into();
                 }
                 self.diags.push(d);
                 e.at
@@ -387,9 +394,8 @@ impl<'a> Parser<'a> {
 
     fn item(&mut self, i: &'a str) -> R<'a, Item> {
         let start = i;
-        let (rest, word) = raw_word(i).map_err(|_| {
-            nom::Err::Failure(expected(i, "a declaration (`zone`, `system`, `flow`, …)"))
-        })?;
+        let (rest, word) =
+            raw_word(i).map_err(|_| nom::Err::Failure(expected(i, "a declaration (`zone`, `system`, `flow`, …)")))?;
         let Some(kind) = DeclKind::from_keyword(word) else {
             let hint = did_you_mean(word, DeclKind::ALL.iter().map(|k| k.keyword()));
             let e = err_at(i, word.len(), code::SYNTAX_UNKNOWN_STATEMENT, format!("unknown statement `{word}`"))
@@ -413,11 +419,8 @@ impl<'a> Parser<'a> {
             }
         };
         let after_header = ws(rest);
-        let (rest, body, damaged) = if after_header.starts_with('{') {
-            self.block(kind, after_header)
-        } else {
-            (rest, None, false)
-        };
+        let (rest, body, damaged) =
+            if after_header.starts_with('{') { self.block(kind, after_header) } else { (rest, None, false) };
         Ok((rest, Item { kind, header, body, span: self.span(start, rest), damaged }))
     }
 
@@ -488,8 +491,8 @@ impl<'a> Parser<'a> {
 
     fn service_ref(&mut self, i: &'a str) -> R<'a, ServiceRef> {
         let (after, word) = raw_word(i).map_err(|_| nom::Err::Failure(expected(i, "a service")))?;
-        let inline = matches!(word, "tcp" | "udp" | "proto") && after.starts_with('/')
-            || matches!(word, "icmp" | "icmpv6");
+        let inline =
+            matches!(word, "tcp" | "udp" | "proto") && after.starts_with('/') || matches!(word, "icmp" | "icmpv6");
         if inline {
             let (rest, item) = self.service_item(i)?;
             Ok((rest, ServiceRef::Inline(item)))
@@ -524,9 +527,13 @@ impl<'a> Parser<'a> {
                     }));
             if unclosed {
                 self.diags.push(
-                    Diag::error(code::SYNTAX_UNCLOSED_BLOCK, open, format!("this `{{` of a {} is never closed", kind.noun()))
-                        .label("opened here")
-                        .help("add the missing `}`"),
+                    Diag::error(
+                        code::SYNTAX_UNCLOSED_BLOCK,
+                        open,
+                        format!("this `{{` of a {} is never closed", kind.noun()),
+                    )
+                    .label("opened here")
+                    .help("add the missing `}`"),
                 );
                 let close = self.span_len(i, 0);
                 return (i, Some(Body { props, close }), true);
@@ -536,7 +543,8 @@ impl<'a> Parser<'a> {
                 Ok((rest, prop)) => {
                     props.push(prop);
                     let rest = ws(rest);
-                    let separator = if kind == DeclKind::Group { [',', '\n', ';', '}'] } else { ['\n', ';', '}', '\n'] };
+                    let separator =
+                        if kind == DeclKind::Group { [',', '\n', ';', '}'] } else { ['\n', ';', '}', '\n'] };
                     if rest.is_empty() || rest.starts_with(separator) {
                         i = rest;
                     } else {
@@ -545,11 +553,16 @@ impl<'a> Parser<'a> {
                             rest,
                             found_len(rest),
                             code::SYNTAX_MISSING_TERMINATOR,
-                            format!("expected {what} after {}, found {}", props.last().map_or(String::new(), |p| match &p.kind {
-                                PropKind::Members(m) => m.first().map_or(String::new(), |n| format!("`{}`", n.name)),
-                                PropKind::Items(_) => "the service items".to_string(),
-                                other => format!("`{}`", other.keyword()),
-                            }), found(rest)),
+                            format!(
+                                "expected {what} after {}, found {}",
+                                props.last().map_or(String::new(), |p| match &p.kind {
+                                    PropKind::Members(m) =>
+                                        m.first().map_or(String::new(), |n| format!("`{}`", n.name)),
+                                    PropKind::Items(_) => "the service items".to_string(),
+                                    other => format!("`{}`", other.keyword()),
+                                }),
+                                found(rest)
+                            ),
                         )
                         .help(if kind == DeclKind::Group {
                             "separate the members of a group with `,`"
@@ -580,14 +593,25 @@ impl<'a> Parser<'a> {
 
     fn prop(&mut self, kind: DeclKind, i: &'a str) -> R<'a, Prop> {
         let start = i;
-        let (rest, word) = raw_word(i).map_err(|_| nom::Err::Failure(expected(i, &format!("a property of the {}", kind.noun()))))?;
+        let (rest, word) =
+            raw_word(i).map_err(|_| nom::Err::Failure(expected(i, &format!("a property of the {}", kind.noun()))))?;
         let allowed = property_keywords(kind);
         if !allowed.contains(&word) {
             let hint = did_you_mean(word, allowed.iter().copied());
             let list = allowed.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ");
-            let help = if hint.is_empty() { format!("a {} accepts {list}", kind.noun()) } else { format!("{hint} (a {} accepts {list})", kind.noun()) };
+            let help = if hint.is_empty() {
+                format!("a {} accepts {list}", kind.noun())
+            } else {
+                format!("{hint} (a {} accepts {list})", kind.noun())
+            };
             return fail(
-                err_at(i, word.len(), code::SYNTAX_UNKNOWN_PROPERTY, format!("unknown property `{word}` in a {}", kind.noun())).help(help),
+                err_at(
+                    i,
+                    word.len(),
+                    code::SYNTAX_UNKNOWN_PROPERTY,
+                    format!("unknown property `{word}` in a {}", kind.noun()),
+                )
+                .help(help),
             );
         }
         let r = ws(rest);
@@ -626,7 +650,9 @@ impl<'a> Parser<'a> {
             }
             (_, "zone") => self.ident(r, "a zone").map(|(i, z)| (i, PropKind::Zone(z)))?,
             (_, "address") => self.addr_list(r).map(|(i, v)| (i, PropKind::Address(v)))?,
-            (_, "platform") => self.keyword_value::<Platform>(r, "a platform").map(|(i, v)| (i, PropKind::Platform(v)))?,
+            (_, "platform") => {
+                self.keyword_value::<Platform>(r, "a platform").map(|(i, v)| (i, PropKind::Platform(v)))?
+            }
             (_, "holds") => self.ident_list(r, "a data class").map(|(i, v)| (i, PropKind::Holds(v)))?,
             (_, "role") => self.keyword_value::<Role>(r, "a role").map(|(i, v)| (i, PropKind::Role(v)))?,
             (_, "vendor") => self.string(r).map(|(i, s)| (i, PropKind::Vendor(s)))?,
@@ -634,12 +660,17 @@ impl<'a> Parser<'a> {
             (_, "region") => {
                 let (i, w) = raw_word(r).map_err(|_| nom::Err::Failure(expected(r, "a region (`eea` or a name)")))?;
                 if !valid_name(w) {
-                    return fail(err_at(r, w.len(), code::SYNTAX_INVALID_NAME, format!("invalid region `{w}`")).help("regions are `eea` or a lowercase name such as `us`"));
+                    return fail(
+                        err_at(r, w.len(), code::SYNTAX_INVALID_NAME, format!("invalid region `{w}`"))
+                            .help("regions are `eea` or a lowercase name such as `us`"),
+                    );
                 }
                 let region = if w == "eea" { Region::Eea } else { Region::Other(w.to_string()) };
                 (i, PropKind::Region(Spanned { node: region, span: self.span(r, i) }))
             }
-            (_, "auth") => self.keyword_value::<Auth>(r, "an authentication kind").map(|(i, v)| (i, PropKind::Auth(v)))?,
+            (_, "auth") => {
+                self.keyword_value::<Auth>(r, "an authentication kind").map(|(i, v)| (i, PropKind::Auth(v)))?
+            }
             (_, "allow") => {
                 let (i, lint) = self.ident(r, "a lint name")?;
                 let (i, because) = self.keyword_then_string(i, "because", "the reason for the exception")?;
@@ -719,10 +750,13 @@ impl<'a> Parser<'a> {
                 let words = K::TABLE.iter().map(|(w, _)| *w);
                 let hint = did_you_mean(w, words.clone());
                 let list = words.map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ");
-                fail(
-                    err_at(i, w.len(), code::SYNTAX_INVALID_VALUE, format!("`{w}` is not {what}"))
-                        .help(if hint.is_empty() { format!("expected one of {list}") } else { format!("{hint} (expected one of {list})") }),
-                )
+                fail(err_at(i, w.len(), code::SYNTAX_INVALID_VALUE, format!("`{w}` is not {what}")).help(
+                    if hint.is_empty() {
+                        format!("expected one of {list}")
+                    } else {
+                        format!("{hint} (expected one of {list})")
+                    },
+                ))
             }
         }
     }
@@ -754,7 +788,9 @@ impl<'a> Parser<'a> {
             } else {
                 "names start with a lowercase letter a-z and continue with a-z, 0-9, `_` or `-`".to_string()
             };
-            return fail(err_at(i, w.len(), code::SYNTAX_INVALID_NAME, format!("`{w}` is not a valid name")).help(help));
+            return fail(
+                err_at(i, w.len(), code::SYNTAX_INVALID_NAME, format!("`{w}` is not a valid name")).help(help),
+            );
         }
         Ok((rest, Ident { name: w.to_string(), span: self.span(i, rest) }))
     }
@@ -826,11 +862,22 @@ impl<'a> Parser<'a> {
         let (rest, digits) = digit1::<_, PErr>(i).map_err(|_| nom::Err::Failure(expected(i, "a number")))?;
         if rest.starts_with(is_word_char) && !rest.starts_with('-') {
             let len = found_len(i);
-            return fail(err_at(i, len, code::SYNTAX_INVALID_NUMBER, format!("`{}` is not a number", i.get(..len).unwrap_or(""))).help("numbers are written in decimal digits"));
+            return fail(
+                err_at(
+                    i,
+                    len,
+                    code::SYNTAX_INVALID_NUMBER,
+                    format!("`{}` is not a number", i.get(..len).unwrap_or("")),
+                )
+                .help("numbers are written in decimal digits"),
+            );
         }
         match digits.parse::<u64>() {
             Ok(n) if n <= u64::from(u32::MAX) => Ok((rest, n)),
-            _ => fail(err_at(i, digits.len(), code::SYNTAX_INVALID_NUMBER, format!("number `{digits}` is far too large")).help("ports are 1 to 65535, protocol numbers and ICMP types 0 to 255")),
+            _ => fail(
+                err_at(i, digits.len(), code::SYNTAX_INVALID_NUMBER, format!("number `{digits}` is far too large"))
+                    .help("ports are 1 to 65535, protocol numbers and ICMP types 0 to 255"),
+            ),
         }
     }
 
@@ -846,13 +893,16 @@ impl<'a> Parser<'a> {
 
     fn service_item(&mut self, i: &'a str) -> R<'a, Spanned<ServiceItem>> {
         let start = i;
-        let (rest, word) = raw_word(i).map_err(|_| nom::Err::Failure(expected(i, "a service item such as `tcp/443`")))?;
+        let (rest, word) =
+            raw_word(i).map_err(|_| nom::Err::Failure(expected(i, "a service item such as `tcp/443`")))?;
         let slash = rest.strip_prefix('/');
         let (rest, item) = match (word, slash) {
             ("tcp", Some(r)) => self.port_range(r).map(|(i, p)| (i, ServiceItem::Tcp(p)))?,
             ("udp", Some(r)) => self.port_range(r).map(|(i, p)| (i, ServiceItem::Udp(p)))?,
             ("proto", Some(r)) => self.number(r).map(|(i, n)| (i, ServiceItem::Proto(n)))?,
-            ("icmp" | "icmpv6", None) => (rest, if word == "icmp" { ServiceItem::Icmp(None) } else { ServiceItem::Icmpv6(None) }),
+            ("icmp" | "icmpv6", None) => {
+                (rest, if word == "icmp" { ServiceItem::Icmp(None) } else { ServiceItem::Icmpv6(None) })
+            }
             ("icmp" | "icmpv6", Some(r)) => {
                 let (after, ty) = if r.starts_with(|c: char| c.is_ascii_digit()) {
                     let (after, n) = self.number(r)?;
@@ -864,11 +914,19 @@ impl<'a> Parser<'a> {
                 (after, if word == "icmp" { ServiceItem::Icmp(Some(ty)) } else { ServiceItem::Icmpv6(Some(ty)) })
             }
             ("any", None) => (rest, ServiceItem::Any),
-            ("tcp" | "udp" | "proto", None) => return fail(expected(rest, &format!("`/` and a {} after `{word}`", if word == "proto" { "protocol number" } else { "port" }))),
+            ("tcp" | "udp" | "proto", None) => {
+                return fail(expected(
+                    rest,
+                    &format!("`/` and a {} after `{word}`", if word == "proto" { "protocol number" } else { "port" }),
+                ));
+            }
             _ => {
                 return fail(
-                    expected(i, "a service item (`tcp/P`, `udp/P`, `icmp`, `icmp/TYPE`, `icmpv6/TYPE`, `proto/N`, `any`)")
-                        .help("service items look like `tcp/443`, `udp/49152-65535` or `icmp/echo-request`"),
+                    expected(
+                        i,
+                        "a service item (`tcp/P`, `udp/P`, `icmp`, `icmp/TYPE`, `icmpv6/TYPE`, `proto/N`, `any`)",
+                    )
+                    .help("service items look like `tcp/443`, `udp/49152-65535` or `icmp/echo-request`"),
                 );
             }
         };
@@ -894,8 +952,13 @@ impl<'a> Parser<'a> {
                     Some((_, '\n')) | None => break,
                     Some((_, other)) => {
                         return fail(
-                            err_at(here, 1 + other.len_utf8(), code::SYNTAX_INVALID_ESCAPE, format!("invalid escape `\\{}` in a string", other.escape_debug()))
-                                .help("only `\\\"` and `\\\\` are escapes; write other characters as they are"),
+                            err_at(
+                                here,
+                                1 + other.len_utf8(),
+                                code::SYNTAX_INVALID_ESCAPE,
+                                format!("invalid escape `\\{}` in a string", other.escape_debug()),
+                            )
+                            .help("only `\\\"` and `\\\\` are escapes; write other characters as they are"),
                         );
                     }
                 },
@@ -903,8 +966,17 @@ impl<'a> Parser<'a> {
                 '\r' if body.get(idx + 1..).is_some_and(|r| r.starts_with('\n')) => break,
                 c if c.is_control() => {
                     return fail(
-                        err_at(here, c.len_utf8(), code::SYNTAX_CONTROL_CHARACTER, format!("control character U+{:04X}{} in a string", u32::from(c), if c == '\t' { " (tab)" } else { "" }))
-                            .help("strings cannot hold control characters such as tabs; remove it"),
+                        err_at(
+                            here,
+                            c.len_utf8(),
+                            code::SYNTAX_CONTROL_CHARACTER,
+                            format!(
+                                "control character U+{:04X}{} in a string",
+                                u32::from(c),
+                                if c == '\t' { " (tab)" } else { "" }
+                            ),
+                        )
+                        .help("strings cannot hold control characters such as tabs; remove it"),
                     );
                 }
                 c => value.push(c),

@@ -15,7 +15,18 @@ use crate::diagnostics::{Diag, Span, code};
 const BUILTIN: &[(&str, &str)] = &[
     ("nftables/firewall.nft.j2", include_str!("../../targets/nftables/firewall.nft.j2")),
     ("nftables/host.nft.j2", include_str!("../../targets/nftables/host.nft.j2")),
+    // windows templates
+    // switch ACL templates
 ];
+
+/// Counts for the bundle summary (and the TCAM budget of switches).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub chains: usize,
+    /// Rules, firewall rules or ACL entries, as the target counts them.
+    pub rules: usize,
+    pub elements: usize,
+}
 
 /// The template set: built-ins, each optionally replaced by a file from an override directory.
 pub struct Templates {
@@ -34,8 +45,12 @@ impl Templates {
         for (name, text) in BUILTIN {
             let source = match overrides.map(|d| d.join(name)) {
                 Some(p) if p.exists() => std::fs::read_to_string(&p).map_err(|e| {
-                    Diag::error(code::COMPILE_TEMPLATE, Span::NONE, format!("cannot read template `{}`: {e}", p.display()))
-                        .help("a --templates directory mirrors `targets/`: e.g. `nftables/firewall.nft.j2`")
+                    Diag::error(
+                        code::COMPILE_TEMPLATE,
+                        Span::NONE,
+                        format!("cannot read template `{}`: {e}", p.display()),
+                    )
+                    .help("a --templates directory mirrors `targets/`: e.g. `nftables/firewall.nft.j2`")
                 })?,
                 _ => (*text).to_string(),
             };

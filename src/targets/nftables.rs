@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::Templates;
+use super::{Stats, Templates};
 use crate::compile::escape::{NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, nft_text};
 use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
 use crate::diagnostics::Diag;
@@ -81,13 +81,6 @@ struct File {
     sets: Vec<Set>,
 }
 
-/// Counts for the bundle summary.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Stats {
-    pub chains: usize,
-    pub rules: usize,
-    pub elements: usize,
-}
 
 /// `file.zc:17`, the shortest stable name of a flow.
 pub fn flow_ref(model: &Model, f: FlowId) -> String {
@@ -165,7 +158,11 @@ fn nesting(mut prefixes: Vec<IpNet>) -> std::collections::HashSet<IpNet> {
     out
 }
 
-fn set_key(p: &Permit, nested_src: &std::collections::HashSet<IpNet>, nested_dst: &std::collections::HashSet<IpNet>) -> SetKey {
+fn set_key(
+    p: &Permit,
+    nested_src: &std::collections::HashSet<IpNet>,
+    nested_dst: &std::collections::HashSet<IpNet>,
+) -> SetKey {
     let kind = match p.svc {
         Svc::Ports { .. } => 0,
         Svc::IcmpType { .. } => 1,
@@ -174,7 +171,8 @@ fn set_key(p: &Permit, nested_src: &std::collections::HashSet<IpNet>, nested_dst
     };
     // Prefixes that nest with nothing are equal or disjoint to every other one, so such
     // permits can share one set; the rest are split by prefix lengths (see the module doc).
-    let lens = (nested_src.contains(&p.src) || nested_dst.contains(&p.dst)).then(|| (p.src.prefix_len(), p.dst.prefix_len()));
+    let lens =
+        (nested_src.contains(&p.src) || nested_dst.contains(&p.dst)).then(|| (p.src.prefix_len(), p.dst.prefix_len()));
     (matches!(p.src, IpNet::V6(_)), kind, lens)
 }
 
@@ -215,13 +213,17 @@ pub fn render(
     for (ci, chain) in rules.chains.iter().enumerate() {
         let (name, hook, lo, comment) = match &chain.kind {
             ChainKind::Forward { iif, oif, from_zones, to_zones } => {
-                let zones = |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
+                let zones = |z: &[crate::model::ZoneId]| {
+                    z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ")
+                };
                 let name = format!("zc_pair_{ci}");
                 vmap.push(Vmap { iif: iif.clone(), oif: oif.clone(), chain: name.clone() });
                 (name, "forward", "", format!("{iif} to {oif}: {} to {}", zones(from_zones), zones(to_zones)))
             }
             ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
-            ChainKind::Output => ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name)),
+            ChainKind::Output => {
+                ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name))
+            }
         };
         let nested_src = nesting(chain.permits.iter().map(|p| p.src).collect());
         let nested_dst = nesting(chain.permits.iter().map(|p| p.dst).collect());
@@ -243,11 +245,17 @@ pub fn render(
             flows.dedup();
             stats.elements += permits.len();
             stats.rules += 1;
-            chain_rules.push(Rule { text: format!("{typeof_} @{set_name} counter accept"), comment: flows_comment(model, &flows, false) });
+            chain_rules.push(Rule {
+                text: format!("{typeof_} @{set_name} counter accept"),
+                comment: flows_comment(model, &flows, false),
+            });
             sets.push(Set {
                 name: set_name,
                 typeof_,
-                elements: permits.iter().map(|p| Element { key: element_key(p), comment: flows_comment(model, &p.flows, true) }).collect(),
+                elements: permits
+                    .iter()
+                    .map(|p| Element { key: element_key(p), comment: flows_comment(model, &p.flows, true) })
+                    .collect(),
             });
         }
         stats.chains += 1;

@@ -50,7 +50,14 @@ pub fn endpoint_nodes(model: &Model, name: &str) -> Option<(EndpointRef, Vec<Nod
                     match *m {
                         EndpointRef::System(s) => v.push(Node::System(s)),
                         EndpointRef::Zone(z) => {
-                            v.extend(model.zone(z).systems.iter().filter(|s| !model.system(**s).is_saas()).map(|s| Node::System(*s)));
+                            v.extend(
+                                model
+                                    .zone(z)
+                                    .systems
+                                    .iter()
+                                    .filter(|s| !model.system(**s).is_saas())
+                                    .map(|s| Node::System(*s)),
+                            );
                             v.push(Node::ZoneRest(z));
                         }
                         EndpointRef::Group(c) => stack.push(c),
@@ -65,9 +72,19 @@ pub fn endpoint_nodes(model: &Model, name: &str) -> Option<(EndpointRef, Vec<Nod
     Some((r, nodes))
 }
 
-fn shortest(model: &Model, masks: &Bits, class: Option<ClassId>, starts: &[Node], targets: &[Node]) -> Option<Vec<Hop>> {
+fn shortest(
+    model: &Model,
+    masks: &Bits,
+    class: Option<ClassId>,
+    starts: &[Node],
+    targets: &[Node],
+) -> Option<Vec<Hop>> {
     let bfs = Bfs::run(model, masks, class, starts.iter().map(|n| dense(model, *n)));
-    let best = targets.iter().map(|n| dense(model, *n)).filter(|i| bfs.dist.get(*i).is_some_and(|d| *d != u32::MAX)).min_by_key(|i| (bfs.dist[*i], *i))?;
+    let best = targets
+        .iter()
+        .map(|n| dense(model, *n))
+        .filter(|i| bfs.dist.get(*i).is_some_and(|d| *d != u32::MAX))
+        .min_by_key(|i| (bfs.dist[*i], *i))?;
     Some(bfs.path_to(model, best))
 }
 
@@ -78,7 +95,10 @@ pub fn explain(model: &Model, taint: &Bits, from: Vec<Node>, to: Vec<Node>) -> E
         .flows
         .iter()
         .enumerate()
-        .filter(|(_, f)| (contains(&f.from.nodes, &from) && contains(&f.to.nodes, &to)) || (contains(&f.from.nodes, &to) && contains(&f.to.nodes, &from)))
+        .filter(|(_, f)| {
+            (contains(&f.from.nodes, &from) && contains(&f.to.nodes, &to))
+                || (contains(&f.from.nodes, &to) && contains(&f.to.nodes, &from))
+        })
         .map(|(i, _)| FlowId::from_index(i))
         .collect();
     let connection = shortest(model, &masks, None, &from, &to).filter(|p| !p.is_empty());
@@ -91,10 +111,10 @@ pub fn explain(model: &Model, taint: &Bits, from: Vec<Node>, to: Vec<Node>) -> E
             if starts.is_empty() {
                 continue;
             }
-            if let Some(path) = shortest(model, &masks, Some(c), &starts, dst) {
-                if !path.is_empty() {
-                    out.push(Direction { class: c, path });
-                }
+            if let Some(path) = shortest(model, &masks, Some(c), &starts, dst)
+                && !path.is_empty()
+            {
+                out.push(Direction { class: c, path });
             }
         }
     }

@@ -50,7 +50,13 @@ fn default_severity(lint: &str) -> Severity {
     LINTS.iter().find(|(n, _, _)| *n == lint).map_or(Severity::Warning, |(_, _, s)| *s)
 }
 
-fn finding(lint: &'static str, subject: Subject, span: crate::diagnostics::Span, message: String, help: String) -> Finding {
+fn finding(
+    lint: &'static str,
+    subject: Subject,
+    span: crate::diagnostics::Span,
+    message: String,
+    help: String,
+) -> Finding {
     let diag = Diag { severity: default_severity(lint), ..Diag::error(lint_code(lint), span, message) }.help(help);
     Finding { lint, subject, diag }
 }
@@ -155,7 +161,8 @@ fn unencrypted_special(model: &Model, taint: &Bits, masks: &Bits, f: FlowId, out
     if flow.encrypted_payload.is_some() || flow.require_encrypted {
         return;
     }
-    let plain: Vec<&str> = flow.services.iter().map(|s| model.service(*s)).filter(|s| !s.encrypted).map(|s| s.name.as_str()).collect();
+    let plain: Vec<&str> =
+        flow.services.iter().map(|s| model.service(*s)).filter(|s| !s.encrypted).map(|s| s.name.as_str()).collect();
     if plain.is_empty() {
         return;
     }
@@ -166,7 +173,9 @@ fn unencrypted_special(model: &Model, taint: &Bits, masks: &Bits, f: FlowId, out
             continue;
         }
         let has = |n: &Node| taint.get(dense(model, *n), c);
-        if crosses_zones(model, &flow.from.nodes, &flow.to.nodes, has) || crosses_zones(model, &flow.to.nodes, &flow.from.nodes, has) {
+        if crosses_zones(model, &flow.from.nodes, &flow.to.nodes, has)
+            || crosses_zones(model, &flow.to.nodes, &flow.from.nodes, has)
+        {
             crossing.push(c);
         }
     }
@@ -190,7 +199,8 @@ fn broad_into_closed(model: &Model, f: FlowId, out: &mut Vec<Finding>) {
     }
     let any_service = flow.services.iter().any(|s| model.service(*s).matches.contains(&Match::Any));
     let zone_from = flow.from.refs.iter().any(|r| matches!(r, EndpointRef::Zone(_)));
-    let zone_to_closed = flow.to.refs.iter().any(|r| matches!(r, EndpointRef::Zone(z) if model.zone(*z).trust == Trust::Closed));
+    let zone_to_closed =
+        flow.to.refs.iter().any(|r| matches!(r, EndpointRef::Zone(z) if model.zone(*z).trust == Trust::Closed));
     let what = if any_service {
         "permits `any` service into a closed zone"
     } else if zone_from && zone_to_closed {
@@ -318,7 +328,13 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
     }
     for (i, g) in model.groups.iter().enumerate() {
         if !used_groups[i] {
-            out.push(finding("unused", Subject::Policy, g.name_span, format!("group `{}` is used by no flow or group", g.name), "remove the group or use it".into()));
+            out.push(finding(
+                "unused",
+                Subject::Policy,
+                g.name_span,
+                format!("group `{}` is used by no flow or group", g.name),
+                "remove the group or use it".into(),
+            ));
         }
     }
     for (i, c) in model.classes.iter().enumerate() {
@@ -409,8 +425,11 @@ fn shadowed_flows(model: &Model, out: &mut Vec<Finding>) {
             }
         }
     }
-    let matches: Vec<Vec<Match>> =
-        model.flows.iter().map(|f| f.services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect()).collect();
+    let matches: Vec<Vec<Match>> = model
+        .flows
+        .iter()
+        .map(|f| f.services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect())
+        .collect();
     let empty = Vec::new();
     for (i, f) in model.flows.iter().enumerate() {
         let fid = FlowId::from_index(i);
@@ -446,7 +465,8 @@ fn shadowed_flows(model: &Model, out: &mut Vec<Finding>) {
                     Subject::Flow(fid),
                     f.header_span,
                     format!("flow `{}` is wholly covered by `{}`", model.flow_title(fid), model.flow_title(g)),
-                    "the other flow already permits everything this one does; remove one, or narrow the broader flow".into(),
+                    "the other flow already permits everything this one does; remove one, or narrow the broader flow"
+                        .into(),
                 )
                 .with_related(other.header_span, "covered by this flow"),
             );
@@ -470,13 +490,21 @@ pub fn apply_overrides(model: &Model, findings: Vec<Finding>, options: &Options)
     let mut used_allows: BTreeSet<(bool, usize, usize)> = BTreeSet::new();
     for f in findings {
         let allow = match f.subject {
-            Subject::Flow(id) => model.flow(id).allows.iter().position(|a| a.lint == f.lint).map(|k| (true, id.index(), k)),
-            Subject::System(id) => model.system(id).allows.iter().position(|a| a.lint == f.lint).map(|k| (false, id.index(), k)),
+            Subject::Flow(id) => {
+                model.flow(id).allows.iter().position(|a| a.lint == f.lint).map(|k| (true, id.index(), k))
+            }
+            Subject::System(id) => {
+                model.system(id).allows.iter().position(|a| a.lint == f.lint).map(|k| (false, id.index(), k))
+            }
             Subject::Policy => None,
         };
         if let Some(key) = allow {
             used_allows.insert(key);
-            let reason = if key.0 { &model.flows[key.1].allows[key.2].because } else { &model.systems[key.1].allows[key.2].because };
+            let reason = if key.0 {
+                &model.flows[key.1].allows[key.2].because
+            } else {
+                &model.systems[key.1].allows[key.2].because
+            };
             silenced.push((f.diag, reason.clone()));
             continue;
         }
@@ -491,8 +519,11 @@ pub fn apply_overrides(model: &Model, findings: Vec<Finding>, options: &Options)
     }
     // An override that silences nothing is stale: say so, so policies stay honest.
     let stale = |lint: &str, span, what: String| {
-        Diag { severity: Severity::Warning, ..Diag::error(code::LINT_UNUSED, span, format!("`allow {lint}` on {what} silences nothing")) }
-            .help("the lint does not fire here (any more); remove the override")
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(code::LINT_UNUSED, span, format!("`allow {lint}` on {what} silences nothing"))
+        }
+        .help("the lint does not fire here (any more); remove the override")
     };
     for (fi, flow) in model.flows.iter().enumerate() {
         for (k, a) in flow.allows.iter().enumerate() {

@@ -232,7 +232,10 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
         cv.assumptions = assumptions
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.relied_on.contains(&cv.class) || (matches!(a.kind, AssumptionKind::SaasSafeguards { .. }) && a.classes.contains(&cv.class)))
+            .filter(|(_, a)| {
+                a.relied_on.contains(&cv.class)
+                    || (matches!(a.kind, AssumptionKind::SaasSafeguards { .. }) && a.classes.contains(&cv.class))
+            })
             .map(|(i, _)| i)
             .collect();
     }
@@ -247,16 +250,20 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
     let n = dense(model, node);
     let class_name = &model.class(class).name;
     let node_name = model.node_name(node);
-    if let Node::System(s) = node {
-        if model.system(s).holds.contains(&class) {
-            let zone = &model.zone(model.system(s).zone).name;
-            let fix = if model.system(s).is_saas() {
-                format!("`{node_name}` holds `{class_name}` but lacks the SaaS safeguards: declare vendor, dpa, region eea and auth")
-            } else {
-                format!("move `{node_name}` out of zone `{zone}` into a zone where `{class_name}` is allowed, or stop declaring `holds {class_name}`")
-            };
-            return Some(Violation { class, node, path: Vec::new(), fix });
-        }
+    if let Node::System(s) = node
+        && model.system(s).holds.contains(&class)
+    {
+        let zone = &model.zone(model.system(s).zone).name;
+        let fix = if model.system(s).is_saas() {
+            format!(
+                "`{node_name}` holds `{class_name}` but lacks the SaaS safeguards: declare vendor, dpa, region eea and auth"
+            )
+        } else {
+            format!(
+                "move `{node_name}` out of zone `{zone}` into a zone where `{class_name}` is allowed, or stop declaring `holds {class_name}`"
+            )
+        };
+        return Some(Violation { class, node, path: Vec::new(), fix });
     }
     // Best last hop: (distance of the sender, flow, sender, forward).
     let mut best: Option<(u32, FlowId, usize, bool)> = None;
@@ -291,14 +298,20 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
     path.push(Hop { from, to: node, flow, forward });
     let f = model.flow(flow);
     let fix = if node_is_saas(model, node) {
-        format!("`{node_name}` is a SaaS: declare `holds {class_name}` with vendor, dpa, region eea and auth if its agreement covers `{class_name}`, or restrict the flow `{}` with `carries`", model.flow_title(flow))
+        format!(
+            "`{node_name}` is a SaaS: declare `holds {class_name}` with vendor, dpa, region eea and auth if its agreement covers `{class_name}`, or restrict the flow `{}` with `carries`",
+            model.flow_title(flow)
+        )
     } else if forward && f.exports.is_empty() {
         format!(
             "restrict the flow `{}` with `carries … because \"…\"` if it cannot carry `{class_name}`, declare `export {class_name} basis \"…\"` if the transfer is lawful, or remove the flow",
             model.flow_title(flow)
         )
     } else if forward {
-        format!("the flow `{}` exports other classes but not `{class_name}`: add `export {class_name} basis \"…\"` or restrict it with `carries`", model.flow_title(flow))
+        format!(
+            "the flow `{}` exports other classes but not `{class_name}`: add `export {class_name} basis \"…\"` or restrict it with `carries`",
+            model.flow_title(flow)
+        )
     } else {
         format!(
             "answers on `{}` travel back to `{node_name}`: restrict it with `carries … because \"…\"`, or move `{node_name}` into a zone where `{class_name}` is allowed",
@@ -325,11 +338,11 @@ fn would_leak(model: &Model, masks: &Bits, class: ClassId) -> Vec<bool> {
     let mark = |side: &[Node], bad: &mut Vec<bool>, queue: &mut std::collections::VecDeque<usize>| {
         for n in side {
             let i = dense(model, *n);
-            if let Some(b) = bad.get_mut(i) {
-                if !*b {
-                    *b = true;
-                    queue.push_back(i);
-                }
+            if let Some(b) = bad.get_mut(i)
+                && !*b
+            {
+                *b = true;
+                queue.push_back(i);
             }
         }
     };
@@ -376,7 +389,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
         let f = FlowId::from_index(fi);
         let mut stopped = BTreeSet::new();
         let mut relied = BTreeSet::new();
-        for ci in 0..classes {
+        for (ci, leak_entry) in leak_cache.iter_mut().enumerate() {
             let c = ClassId::from_index(ci);
             if masks.get(fi, c) {
                 continue;
@@ -391,7 +404,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             if !model.class(c).confined() {
                 continue;
             }
-            let leaks = leak_cache[ci].get_or_insert_with(|| would_leak(model, masks, c));
+            let leaks = leak_entry.get_or_insert_with(|| would_leak(model, masks, c));
             let exported = flow.exports.iter().any(|e| e.class == c);
             // Without the `carries`, the class crosses in one direction and the answers take
             // it back the other: every node on both sides ends up with it.

@@ -148,7 +148,9 @@ pub fn propagate(model: &Model, masks: &Bits) -> Bits {
                 let done = side.row(f.index());
                 let mut any = false;
                 for w in 0..words {
-                    let p = delta.get(w).copied().unwrap_or(0) & mask.get(w).copied().unwrap_or(0) & !done.get(w).copied().unwrap_or(0);
+                    let p = delta.get(w).copied().unwrap_or(0)
+                        & mask.get(w).copied().unwrap_or(0)
+                        & !done.get(w).copied().unwrap_or(0);
                     if let Some(x) = pass.get_mut(w) {
                         *x = p;
                     }
@@ -197,11 +199,11 @@ impl Bfs {
         let mut hub_done = vec![[false; 2]; model.flows.len()];
         let mut queue = VecDeque::new();
         for s in starts {
-            if let Some(d) = dist.get_mut(s) {
-                if *d == u32::MAX {
-                    *d = 0;
-                    queue.push_back(s);
-                }
+            if let Some(d) = dist.get_mut(s)
+                && *d == u32::MAX
+            {
+                *d = 0;
+                queue.push_back(s);
             }
         }
         while let Some(r) = queue.pop_front() {
