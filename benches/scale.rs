@@ -47,7 +47,9 @@ fn main() {
         Size { systems: 1_000, flows: 100_000, classes: 5 },
         Size { systems: 10_000, flows: 100_000, classes: 10 },
     ];
-    println!("| systems | flows | classes | bytes | parse | resolve | verify | compile (all nftables files) | end-to-end verify | peak RSS |");
+    println!(
+        "| systems | flows | classes | bytes | parse | resolve | verify | compile (all nftables files) | end-to-end verify | peak RSS |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut points = Vec::new();
     for size in sizes {
@@ -56,15 +58,22 @@ fn main() {
         std::fs::write(&path, &text).expect("write policy");
         let (t_parse, parsed) = best_of(runs, || zonecheck::syntax::parse_str("synth.zc", &text));
         assert!(parsed.diags.is_empty(), "generated policy must parse");
-        let (t_resolve, model) = best_of(runs, || zonecheck::resolve(parsed.clone()).expect("generated policy must resolve"));
+        let (t_resolve, model) =
+            best_of(runs, || zonecheck::resolve(parsed.clone()).expect("generated policy must resolve"));
         let (t_verify, verdict) = best_of(runs, || zonecheck::verify::verify(&model, &Default::default()));
         assert!(verdict.proved(), "generated policy is meant to be proved");
         let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
         let (t_compile, bundle) =
             best_of(runs, || zonecheck::compile::compile(&model, &Default::default(), &templates).expect("compiles"));
         let (e2e, rss) = if have_exe {
-            let (t, status) = best_of(runs, || Command::new(&exe).arg("verify").arg(&path).arg("--format").arg("json").output().expect("run zonecheck"));
-            assert!(status.status.code().is_some_and(|c| c <= 1), "zonecheck verify failed: {}", String::from_utf8_lossy(&status.stderr));
+            let (t, status) = best_of(runs, || {
+                Command::new(&exe).arg("verify").arg(&path).arg("--format").arg("json").output().expect("run zonecheck")
+            });
+            assert!(
+                status.status.code().is_some_and(|c| c <= 1),
+                "zonecheck verify failed: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
             (format!("{:.0} ms", t.as_secs_f64() * 1e3), format!("{:.0} MB", children_max_rss_kib() as f64 / 1024.0))
         } else {
             ("-".into(), "-".into())
@@ -73,7 +82,16 @@ fn main() {
         let compiled = format!("{} ({} files)", ms(t_compile), bundle.files.len());
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            size.systems, size.flows, size.classes, text.len(), ms(t_parse), ms(t_resolve), ms(t_verify), compiled, e2e, rss
+            size.systems,
+            size.flows,
+            size.classes,
+            text.len(),
+            ms(t_parse),
+            ms(t_resolve),
+            ms(t_verify),
+            compiled,
+            e2e,
+            rss
         );
         points.push(((size.systems + size.flows) as f64, (t_parse + t_resolve + t_verify).as_secs_f64()));
     }

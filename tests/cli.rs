@@ -21,7 +21,8 @@ fn verify_exit_codes() {
     zonecheck().args(["verify", "examples/violations/print-to-admin.zc"]).assert().code(1);
     zonecheck().args(["verify", "does-not-exist.zc"]).assert().code(2);
     let d = temp_dir("bad");
-    std::fs::write(d.join("bad.zc"), "zone a { trust closed; net 10.0.0.0/24 }\nflow a -> nowhere : https \"x\"\n").expect("write");
+    std::fs::write(d.join("bad.zc"), "zone a { trust closed; net 10.0.0.0/24 }\nflow a -> nowhere : https \"x\"\n")
+        .expect("write");
     let out = zonecheck().args(["verify"]).arg(d.join("bad.zc")).assert().code(2).get_output().stderr.clone();
     let err = String::from_utf8_lossy(&out);
     assert!(err.contains("zonecheck::resolve::unknown-system"), "{err}");
@@ -31,10 +32,22 @@ fn verify_exit_codes() {
 #[test]
 fn verify_formats_print_parseable_output() {
     for format in ["json", "sarif"] {
-        let out = zonecheck().args(["verify", "policies/fjordvik", "--format", format]).assert().code(0).get_output().stdout.clone();
+        let out = zonecheck()
+            .args(["verify", "policies/fjordvik", "--format", format])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
         let _: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{format}: {e}"));
     }
-    let out = zonecheck().args(["verify", "examples/violations/vendor-direct.zc", "--format", "junit"]).assert().code(1).get_output().stdout.clone();
+    let out = zonecheck()
+        .args(["verify", "examples/violations/vendor-direct.zc", "--format", "junit"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     assert!(String::from_utf8_lossy(&out).starts_with("<?xml"));
 }
 
@@ -95,7 +108,13 @@ fn fmt_check_and_rewrite() {
 
 #[test]
 fn explain_shows_the_leak_path() {
-    let out = zonecheck().args(["explain", "examples/violations/print-to-admin.zc", "vda-01", "print"]).assert().code(0).get_output().stdout.clone();
+    let out = zonecheck()
+        .args(["explain", "examples/violations/print-to-admin.zc", "vda-01", "print"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("vda-01 -> print : ipps"), "{text}");
     assert!(text.contains("helse (confined): 1 hop"), "{text}");
@@ -105,8 +124,20 @@ fn explain_shows_the_leak_path() {
 #[test]
 fn graph_is_deterministic() {
     for format in ["dot", "mermaid"] {
-        let a = zonecheck().args(["graph", "policies/fjordvik", "--format", format]).assert().code(0).get_output().stdout.clone();
-        let b = zonecheck().args(["graph", "policies/fjordvik", "--format", format]).assert().code(0).get_output().stdout.clone();
+        let a = zonecheck()
+            .args(["graph", "policies/fjordvik", "--format", format])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let b = zonecheck()
+            .args(["graph", "policies/fjordvik", "--format", format])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
         assert_eq!(a, b);
         assert!(String::from_utf8_lossy(&a).contains("sikker-srv"));
     }

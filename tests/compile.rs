@@ -48,7 +48,9 @@ fn compile_is_byte_identical_and_manifest_digests_match() {
     let a = read_tree(&d.join("a"));
     assert_eq!(a, read_tree(&d.join("b")));
     assert_eq!(a, read_tree(&d.join("c")));
-    assert!(a.contains_key("firewall/fw-kjerne.nft") && a.contains_key("manifest.json") && a.contains_key("SUMMARY.md"));
+    assert!(
+        a.contains_key("firewall/fw-kjerne.nft") && a.contains_key("manifest.json") && a.contains_key("SUMMARY.md")
+    );
     let manifest: serde_json::Value = serde_json::from_slice(&a["manifest.json"]).expect("json");
     let files = manifest["files"].as_array().expect("files");
     assert_eq!(files.len() + 2, a.len(), "every device file is in the manifest");
@@ -82,16 +84,27 @@ fn compile_refuses_a_violated_policy_and_writes_nothing() {
     zonecheck().args(["compile", "examples/violations/vendor-direct.zc", "-o"]).arg(&out).assert().code(1);
     assert_eq!(before, read_tree(&out));
     // Bad input: exit 2, previous bundle untouched.
-    std::fs::write(d.join("bad.zc"), "zone a { trust closed; net 10.0.0.0/24 }\nflow a -> b : https \"x\"\n").expect("write");
+    std::fs::write(d.join("bad.zc"), "zone a { trust closed; net 10.0.0.0/24 }\nflow a -> b : https \"x\"\n")
+        .expect("write");
     zonecheck().arg("compile").arg(d.join("bad.zc")).arg("-o").arg(&out).assert().code(2);
     assert_eq!(before, read_tree(&out));
     // A broken template: exit 2, previous bundle untouched, no temporary directory left.
     let tpl = d.join("tpl/nftables");
     std::fs::create_dir_all(&tpl).expect("mkdir");
     std::fs::write(tpl.join("firewall.nft.j2"), "{{ no_such_variable }}").expect("write");
-    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&out).arg("--templates").arg(d.join("tpl")).assert().code(2);
+    zonecheck()
+        .args(["compile", "policies/fjordvik", "-o"])
+        .arg(&out)
+        .arg("--templates")
+        .arg(d.join("tpl"))
+        .assert()
+        .code(2);
     assert_eq!(before, read_tree(&out));
-    let leftovers: Vec<_> = std::fs::read_dir(&d).expect("dir").filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("zonecheck-new")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("zonecheck-new"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -99,7 +112,8 @@ fn compile_refuses_a_violated_policy_and_writes_nothing() {
 fn compile_never_replaces_a_directory_that_is_not_a_bundle() {
     let d = temp("notbundle");
     std::fs::write(d.join("precious.txt"), "keep me").expect("write");
-    let out = zonecheck().args(["compile", "policies/bodo.zc", "-o"]).arg(&d).assert().code(2).get_output().stderr.clone();
+    let out =
+        zonecheck().args(["compile", "policies/bodo.zc", "-o"]).arg(&d).assert().code(2).get_output().stderr.clone();
     assert!(String::from_utf8_lossy(&out).contains("zonecheck::compile::output"));
     assert_eq!(std::fs::read_to_string(d.join("precious.txt")).expect("still there"), "keep me");
 }
@@ -111,7 +125,13 @@ fn templates_can_be_overridden() {
     std::fs::create_dir_all(&tpl).expect("mkdir");
     let builtin = std::fs::read_to_string("targets/nftables/firewall.nft.j2").expect("template");
     std::fs::write(tpl.join("firewall.nft.j2"), format!("# site header: Fjordvik drift\n{builtin}")).expect("write");
-    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(d.join("out")).arg("--templates").arg(d.join("tpl")).assert().code(0);
+    zonecheck()
+        .args(["compile", "policies/fjordvik", "-o"])
+        .arg(d.join("out"))
+        .arg("--templates")
+        .arg(d.join("tpl"))
+        .assert()
+        .code(0);
     let fw = std::fs::read_to_string(d.join("out/firewall/fw-kjerne.nft")).expect("read");
     assert!(fw.starts_with("# site header: Fjordvik drift\n"));
     // Host files still come from the built-in template.
@@ -122,10 +142,21 @@ fn templates_can_be_overridden() {
 #[test]
 fn device_filter_and_unknown_device() {
     let d = temp("device");
-    zonecheck().args(["compile", "policies/fjordvik", "--device", "fw-kjerne", "-o"]).arg(d.join("out")).assert().code(0);
+    zonecheck()
+        .args(["compile", "policies/fjordvik", "--device", "fw-kjerne", "-o"])
+        .arg(d.join("out"))
+        .assert()
+        .code(0);
     let tree = read_tree(&d.join("out"));
     assert_eq!(tree.keys().filter(|k| k.ends_with(".nft")).count(), 1);
-    let out = zonecheck().args(["compile", "policies/fjordvik", "--device", "fw-kjerne2", "-o"]).arg(d.join("x")).assert().code(2).get_output().stderr.clone();
+    let out = zonecheck()
+        .args(["compile", "policies/fjordvik", "--device", "fw-kjerne2", "-o"])
+        .arg(d.join("x"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8_lossy(&out).contains("did you mean `fw-kjerne`"));
 }
 
@@ -136,7 +167,16 @@ fn interface_names_nft_cannot_take_are_rejected_with_a_span() {
                 system x { zone a; address 10.0.0.1 }\nsystem y { zone b; address 10.1.0.1 }\nflow x -> y : https \"x\"\n\
                 firewall fw { target nftables; interface \"eth*\" zone a; interface averyveryverylongname zone b }\n";
     std::fs::write(d.join("p.zc"), text).expect("write");
-    let out = zonecheck().arg("compile").arg(d.join("p.zc")).arg("-o").arg(d.join("out")).assert().code(2).get_output().stderr.clone();
+    let out = zonecheck()
+        .arg("compile")
+        .arg(d.join("p.zc"))
+        .arg("-o")
+        .arg(d.join("out"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
     let err = String::from_utf8_lossy(&out);
     assert_eq!(err.matches("zonecheck::compile::invalid-interface-name").count(), 2, "{err}");
     assert!(err.contains("wildcard"), "{err}");

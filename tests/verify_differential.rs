@@ -25,7 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
-use zonecheck::model::{Carries, ClassId, Confinement, EndpointRef, FlowId, Model, Node, Platform, Region, SystemId, Trust, ZoneId};
+use zonecheck::model::{
+    Carries, ClassId, Confinement, EndpointRef, FlowId, Model, Node, Platform, Region, SystemId, Trust, ZoneId,
+};
 use zonecheck::verify::{AssumptionKind, Options, Verdict, verify};
 
 // ---- loading ----------------------------------------------------------------------------
@@ -43,7 +45,11 @@ fn load(name: &str, text: &str) -> Model {
 fn load_path(path: &Path) -> Model {
     match zonecheck::load_policy(path) {
         Ok(m) => m,
-        Err(e) => panic!("`{}` does not resolve:\n{}", path.display(), zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)),
+        Err(e) => panic!(
+            "`{}` does not resolve:\n{}",
+            path.display(),
+            zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)
+        ),
     }
 }
 
@@ -227,7 +233,8 @@ fn reference(model: &Model) -> Reference {
             if ref_allowed(model, c, *node) {
                 continue;
             }
-            let len = if r.holds[i] & bit(c) != 0 { Some(0) } else { r.leaking_into(c, i).map(|ch| dist[ch.from] + 1).min() };
+            let len =
+                if r.holds[i] & bit(c) != 0 { Some(0) } else { r.leaking_into(c, i).map(|ch| dist[ch.from] + 1).min() };
             if let Some(len) = len {
                 r.violations.insert((c, *node), len);
             }
@@ -247,7 +254,10 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
             expand_refs(model, &e.refs, 0, &mut want);
             let got: BTreeSet<Node> = e.nodes.iter().copied().collect();
             if want != got || got.len() != e.nodes.len() {
-                return Err(format!("flow {f} `{}`: {side} expands to {got:?}, DESIGN §3 says {want:?}", model.flow_title(FlowId::from_index(f))));
+                return Err(format!(
+                    "flow {f} `{}`: {side} expands to {got:?}, DESIGN §3 says {want:?}",
+                    model.flow_title(FlowId::from_index(f))
+                ));
             }
         }
     }
@@ -269,14 +279,19 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
         let c = cv.class.index();
         let name = &model.classes[c].name;
         if cv.proved == r.violated(c) {
-            return Err(format!("class `{name}`: verify says proved={}, reference says proved={}", cv.proved, !r.violated(c)));
+            return Err(format!(
+                "class `{name}`: verify says proved={}, reference says proved={}",
+                cv.proved,
+                !r.violated(c)
+            ));
         }
         let reach = r.taint.iter().filter(|t| *t & bit(c) != 0).count();
         if cv.reach != reach {
             return Err(format!("class `{name}`: verify reach {}, reference {reach}", cv.reach));
         }
         let holders: BTreeSet<Node> = cv.holders.iter().copied().collect();
-        let want: BTreeSet<Node> = r.nodes.iter().enumerate().filter(|(i, _)| r.holds[*i] & bit(c) != 0).map(|(_, n)| *n).collect();
+        let want: BTreeSet<Node> =
+            r.nodes.iter().enumerate().filter(|(i, _)| r.holds[*i] & bit(c) != 0).map(|(_, n)| *n).collect();
         if holders != want {
             return Err(format!("class `{name}`: verify holders {holders:?}, reference {want:?}"));
         }
@@ -289,7 +304,11 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
     let mut got: BTreeSet<(usize, Node)> = BTreeSet::new();
     for v in &verdict.violations {
         if !got.insert((v.class.index(), v.node)) {
-            return Err(format!("violation of `{}` at `{}` reported twice", model.classes[v.class.index()].name, model.node_name(v.node)));
+            return Err(format!(
+                "violation of `{}` at `{}` reported twice",
+                model.classes[v.class.index()].name,
+                model.node_name(v.node)
+            ));
         }
     }
     let want: BTreeSet<(usize, Node)> = r.violations.keys().copied().collect();
@@ -320,16 +339,26 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
             continue;
         };
         if !holder(first.from) {
-            return Err(format!("{what}: path starts at `{}`, which does not hold the class", model.node_name(first.from)));
+            return Err(format!(
+                "{what}: path starts at `{}`, which does not hold the class",
+                model.node_name(first.from)
+            ));
         }
         for (k, hop) in v.path.iter().enumerate() {
             let flow = &model.flows[hop.flow.index()];
-            let (senders, receivers) = if hop.forward { (&flow.from.nodes, &flow.to.nodes) } else { (&flow.to.nodes, &flow.from.nodes) };
+            let (senders, receivers) =
+                if hop.forward { (&flow.from.nodes, &flow.to.nodes) } else { (&flow.to.nodes, &flow.from.nodes) };
             if !senders.contains(&hop.from) || !receivers.contains(&hop.to) {
-                return Err(format!("{what}: hop {k} {hop:?} is not a channel of flow `{}`", model.flow_title(hop.flow)));
+                return Err(format!(
+                    "{what}: hop {k} {hop:?} is not a channel of flow `{}`",
+                    model.flow_title(hop.flow)
+                ));
             }
             if flow.carries.as_ref().is_some_and(|cr| !cr.classes.contains(&v.class)) {
-                return Err(format!("{what}: hop {k} uses flow `{}`, whose `carries` excludes the class", model.flow_title(hop.flow)));
+                return Err(format!(
+                    "{what}: hop {k} uses flow `{}`, whose `carries` excludes the class",
+                    model.flow_title(hop.flow)
+                ));
             }
             if let Some(next) = v.path.get(k + 1)
                 && next.from != hop.to
@@ -342,7 +371,10 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
             return Err(format!("{what}: path ends at `{}`", model.node_name(last.to)));
         }
         if last.forward && model.flows[last.flow.index()].exports.iter().any(|e| e.class == v.class) {
-            return Err(format!("{what}: the last hop is an export of the class over `{}`", model.flow_title(last.flow)));
+            return Err(format!(
+                "{what}: the last hop is an export of the class over `{}`",
+                model.flow_title(last.flow)
+            ));
         }
     }
     Ok(())
@@ -371,7 +403,10 @@ fn mutation_targets(model: &Model, verdict: &Verdict, limit: Option<usize>) -> V
     let with: Vec<usize> = (0..model.flows.len()).filter(|f| model.flows[*f].carries.is_some()).collect();
     let Some(limit) = limit else { return with };
     let relied = |f: &usize| {
-        verdict.assumptions.iter().any(|a| a.kind == AssumptionKind::Carries { flow: FlowId::from_index(*f) } && !a.relied_on.is_empty())
+        verdict
+            .assumptions
+            .iter()
+            .any(|a| a.kind == AssumptionKind::Carries { flow: FlowId::from_index(*f) } && !a.relied_on.is_empty())
     };
     let (yes, no): (Vec<usize>, Vec<usize>) = with.into_iter().partition(relied);
     let spread = |v: &[usize], k: usize| -> Vec<usize> {
@@ -386,17 +421,28 @@ fn mutation_targets(model: &Model, verdict: &Verdict, limit: Option<usize>) -> V
 
 /// Delete the `carries` of flows (see [`mutation_targets`]) one at a time and check the
 /// consequences against the verdict's assumptions and the reference.
-fn mutation_check(model: &Model, verdict: &Verdict, r: &Reference, stats: &Stats, limit: Option<usize>) -> Result<(), String> {
+fn mutation_check(
+    model: &Model,
+    verdict: &Verdict,
+    r: &Reference,
+    stats: &Stats,
+    limit: Option<usize>,
+) -> Result<(), String> {
     let mut m = model.clone();
     let base: BTreeSet<(usize, Node)> = r.violations.keys().copied().collect();
     let base_verify: BTreeSet<(ClassId, Node)> = verdict.violations.iter().map(|v| (v.class, v.node)).collect();
     for f in mutation_targets(model, verdict, limit) {
         let title = model.flow_title(FlowId::from_index(f));
-        let Some(a) = verdict.assumptions.iter().find(|a| a.kind == AssumptionKind::Carries { flow: FlowId::from_index(f) }) else {
+        let Some(a) =
+            verdict.assumptions.iter().find(|a| a.kind == AssumptionKind::Carries { flow: FlowId::from_index(f) })
+        else {
             return Err(format!("the `carries` of `{title}` is not listed as an assumption"));
         };
         if let Some(c) = a.relied_on.iter().find(|c| !a.classes.contains(c)) {
-            return Err(format!("`{title}`: relied on `{}`, which it does not list as stopped", model.classes[c.index()].name));
+            return Err(format!(
+                "`{title}`: relied on `{}`, which it does not list as stopped",
+                model.classes[c.index()].name
+            ));
         }
         let saved = m.flows[f].carries.take();
         let v2 = run_verify(&m);
@@ -405,9 +451,15 @@ fn mutation_check(model: &Model, verdict: &Verdict, r: &Reference, stats: &Stats
         compare(&m, &v2, &r2).map_err(|e| format!("after deleting the `carries` of `{title}`: {e}"))?;
         if !a.relied_on.is_empty() {
             stats.relied_mutants.fetch_add(1, Relaxed);
-            if !v2.violations.iter().any(|v| a.relied_on.contains(&v.class) && !base_verify.contains(&(v.class, v.node))) {
+            if !v2
+                .violations
+                .iter()
+                .any(|v| a.relied_on.contains(&v.class) && !base_verify.contains(&(v.class, v.node)))
+            {
                 let names: Vec<&str> = a.relied_on.iter().map(|c| model.classes[c.index()].name.as_str()).collect();
-                return Err(format!("deleting the `carries` of `{title}` (relied on for {names:?}) creates no violation of those classes"));
+                return Err(format!(
+                    "deleting the `carries` of `{title}` (relied on for {names:?}) creates no violation of those classes"
+                ));
             }
         }
         let after: BTreeSet<(usize, Node)> = r2.violations.keys().copied().collect();
@@ -417,7 +469,10 @@ fn mutation_check(model: &Model, verdict: &Verdict, r: &Reference, stats: &Stats
             if got != base_verify {
                 return Err(format!("deleting the harmless `carries` of `{title}` changes verify's violations"));
             }
-        } else if after.iter().any(|(c, n)| !base.contains(&(*c, *n)) && !a.relied_on.contains(&ClassId::from_index(*c))) {
+        } else if after
+            .iter()
+            .any(|(c, n)| !base.contains(&(*c, *n)) && !a.relied_on.contains(&ClassId::from_index(*c)))
+        {
             stats.indirect.fetch_add(1, Relaxed);
         }
         // On a proved policy, `relied_on` is exact: it names precisely the classes that
@@ -426,7 +481,8 @@ fn mutation_check(model: &Model, verdict: &Verdict, r: &Reference, stats: &Stats
             let leaked: BTreeSet<ClassId> = after.iter().map(|(c, _)| ClassId::from_index(*c)).collect();
             let relied: BTreeSet<ClassId> = a.relied_on.iter().copied().collect();
             if leaked != relied {
-                let names = |s: &BTreeSet<ClassId>| s.iter().map(|c| model.classes[c.index()].name.clone()).collect::<Vec<_>>();
+                let names =
+                    |s: &BTreeSet<ClassId>| s.iter().map(|c| model.classes[c.index()].name.clone()).collect::<Vec<_>>();
                 return Err(format!(
                     "`{title}`: relied_on {:?}, but deleting the `carries` leaks {:?}",
                     names(&relied),
@@ -462,7 +518,8 @@ fn repair(model: &Model) -> Model {
                 let flow = &mut m.flows[f];
                 let mut classes = flow.carries.as_ref().map_or_else(|| all.clone(), |cr| cr.classes.clone());
                 classes.retain(|x| *x != class);
-                flow.carries = Some(Carries { classes, because: "repaired by the test".into(), span: flow.header_span });
+                flow.carries =
+                    Some(Carries { classes, because: "repaired by the test".into(), span: flow.header_span });
             }
         }
     }
@@ -587,7 +644,11 @@ fn violations_of(text: &str) -> (Model, Verdict, Vec<NamedViolation>) {
         .violations
         .iter()
         .map(|v| {
-            let hops = v.path.iter().map(|h| (model.node_name(h.from), model.node_name(h.to), h.flow.index(), h.forward)).collect();
+            let hops = v
+                .path
+                .iter()
+                .map(|h| (model.node_name(h.from), model.node_name(h.to), h.flow.index(), h.forward))
+                .collect();
             (model.classes[v.class.index()].name.clone(), model.node_name(v.node), hops)
         })
         .collect();
@@ -606,7 +667,9 @@ fn smoke_two_way_channel_leaks_the_answer() {
     assert!(!verdict.proved());
 
     // `carries none` closes both directions, and the proof relies on it.
-    let text = format!("{BASE}flow client -> epj : https \"Klienten bruker EPJ\" {{ carries none because \"bare innlogging\" }}\n");
+    let text = format!(
+        "{BASE}flow client -> epj : https \"Klienten bruker EPJ\" {{ carries none because \"bare innlogging\" }}\n"
+    );
     let (model, verdict, v) = violations_of(&text);
     assert!(v.is_empty() && verdict.proved());
     let helse = model.class_by_name("helse").unwrap();
@@ -638,8 +701,16 @@ fn smoke_export_admits_only_from_to() {
     assert_eq!(
         v,
         vec![
-            ("helse".to_string(), "client".to_string(), vec![hop("epj", "edi", 0, true), hop("edi", "client", 1, true)]),
-            ("helse".to_string(), "edi".to_string(), vec![hop("epj", "edi", 0, true), hop("edi", "client", 1, true), hop("client", "edi", 1, false)]),
+            (
+                "helse".to_string(),
+                "client".to_string(),
+                vec![hop("epj", "edi", 0, true), hop("edi", "client", 1, true)]
+            ),
+            (
+                "helse".to_string(),
+                "edi".to_string(),
+                vec![hop("epj", "edi", 0, true), hop("edi", "client", 1, true), hop("client", "edi", 1, false)]
+            ),
         ]
     );
 }
@@ -699,7 +770,11 @@ fn smoke_holder_in_wrong_zone_and_shortest_path() {
     assert_eq!(
         v,
         vec![
-            ("helse".to_string(), "client".to_string(), vec![hop("epj", "mid", 0, true), hop("mid", "client", 1, true)]),
+            (
+                "helse".to_string(),
+                "client".to_string(),
+                vec![hop("epj", "mid", 0, true), hop("mid", "client", 1, true)]
+            ),
             ("barnevern".to_string(), "bv-adm".to_string(), vec![]),
         ]
     );

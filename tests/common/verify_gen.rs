@@ -30,8 +30,23 @@ use proptest::prelude::*;
 
 /// Built-in services a flow may name (DESIGN.md §2; see src/model/builtin.rs).
 pub const SERVICES: &[&str] = &[
-    "https", "smb", "ssh", "rdp", "dns", "ntp", "smtp", "syslog", "ica", "ipp", "ldap", "kerberos", "mssql", "any", "ping",
-    "tcp/8443", "udp/5000-5010",
+    "https",
+    "smb",
+    "ssh",
+    "rdp",
+    "dns",
+    "ntp",
+    "smtp",
+    "syslog",
+    "ica",
+    "ipp",
+    "ldap",
+    "kerberos",
+    "mssql",
+    "any",
+    "ping",
+    "tcp/8443",
+    "udp/5000-5010",
 ];
 
 const TRUSTS: &[&str] = &["closed", "internal", "dmz", "partner", "external"];
@@ -133,11 +148,20 @@ impl fmt::Debug for GenPolicy {
 }
 
 fn zone_spec() -> impl Strategy<Value = ZoneSpec> {
-    (0u8..5, prop::bool::weighted(0.2), any::<bool>()).prop_map(|(trust, extra_net, label)| ZoneSpec { trust, extra_net, label })
+    (0u8..5, prop::bool::weighted(0.2), any::<bool>()).prop_map(|(trust, extra_net, label)| ZoneSpec {
+        trust,
+        extra_net,
+        label,
+    })
 }
 
 fn class_spec() -> impl Strategy<Value = ClassSpec> {
-    (prop_oneof![4 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8)], any::<bool>(), prop::collection::vec(any::<u8>(), 1..=3), any::<bool>())
+    (
+        prop_oneof![4 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8)],
+        any::<bool>(),
+        prop::collection::vec(any::<u8>(), 1..=3),
+        any::<bool>(),
+    )
         .prop_map(|(kind, special, to, label)| ClassSpec { kind, special, to, label })
 }
 
@@ -196,7 +220,15 @@ fn flow_spec() -> impl Strategy<Value = FlowSpec> {
         prop::bool::weighted(0.1),
         prop::bool::weighted(0.05),
     )
-        .prop_map(|(from, to, services, carries, exports, require_mfa, allow)| FlowSpec { from, to, services, carries, exports, require_mfa, allow })
+        .prop_map(|(from, to, services, carries, exports, require_mfa, allow)| FlowSpec {
+            from,
+            to,
+            services,
+            carries,
+            exports,
+            require_mfa,
+            allow,
+        })
 }
 
 /// Specs of every size the brief asks for (1–80 systems, 0–150 flows, …).
@@ -205,7 +237,10 @@ pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
         prop::collection::vec(zone_spec(), 2..=8),
         prop::bool::weighted(0.6),
         prop::collection::vec(class_spec(), 1..=5),
-        prop::collection::vec(prop::collection::vec(ref_spec(), 1..=4).prop_map(|members| GroupSpec { members }), 0..=6),
+        prop::collection::vec(
+            prop::collection::vec(ref_spec(), 1..=4).prop_map(|members| GroupSpec { members }),
+            0..=6,
+        ),
         any::<bool>(),
         // Small policies are cheap and find most bugs; large ones still come up.
         prop_oneof![
@@ -236,7 +271,11 @@ fn pick<T: Copy + Into<u64>>(i: T, n: usize) -> usize {
 
 /// Trust of zone `z` as written.
 fn zone_trust(spec: &PolicySpec, z: usize) -> &'static str {
-    if spec.internet && z + 1 == spec.zones.len() { "external" } else { TRUSTS[spec.zones[z].trust as usize % TRUSTS.len()] }
+    if spec.internet && z + 1 == spec.zones.len() {
+        "external"
+    } else {
+        TRUSTS[spec.zones[z].trust as usize % TRUSTS.len()]
+    }
 }
 
 /// The zone a system is placed in: SaaS systems go to an external zone when there is one.
@@ -304,9 +343,20 @@ pub fn render(spec: &PolicySpec) -> String {
     let mut t = String::new();
     let nz = spec.zones.len();
     if spec.with_header {
-        let _ = writeln!(t, "policy \"Generert kommune – «æøå» \\\"test\\\"\" {{ owner \"IT\"; contact \"it@example.no\" }}");
+        let _ = writeln!(
+            t,
+            "policy \"Generert kommune – «æøå» \\\"test\\\"\" {{ owner \"IT\"; contact \"it@example.no\" }}"
+        );
     }
-    let _ = writeln!(t, "# {} zones, {} classes, {} systems, {} groups, {} flows", nz, spec.classes.len(), spec.systems.len(), spec.groups.len(), spec.flows.len());
+    let _ = writeln!(
+        t,
+        "# {} zones, {} classes, {} systems, {} groups, {} flows",
+        nz,
+        spec.classes.len(),
+        spec.systems.len(),
+        spec.groups.len(),
+        spec.flows.len()
+    );
     for (z, zs) in spec.zones.iter().enumerate() {
         let label = if zs.label { format!(" \"Sone {z} – æøå\"") } else { String::new() };
         let nets = if spec.internet && z + 1 == nz {
@@ -397,7 +447,9 @@ pub fn render(spec: &PolicySpec) -> String {
         match &fs.carries {
             CarriesSpec::Unlimited => {}
             CarriesSpec::Nothing => props.push(format!("carries none because \"flyt {f} bærer ingen data\"")),
-            CarriesSpec::Classes(cs) => props.push(format!("carries {} because \"bare det som trengs\"", class_names(spec, cs).join(", "))),
+            CarriesSpec::Classes(cs) => {
+                props.push(format!("carries {} because \"bare det som trengs\"", class_names(spec, cs).join(", ")))
+            }
         }
         for c in class_names(spec, &fs.exports) {
             props.push(format!("export {c} basis \"Lov § {f}\""));
@@ -408,7 +460,12 @@ pub fn render(spec: &PolicySpec) -> String {
         if fs.allow {
             props.push("allow closed-egress because \"ROS 2025-1\"".into());
         }
-        let head = format!("flow {} -> {} : {} \"Flyt {f}: dokumentert behov\"", end_text(spec, &fs.from), end_text(spec, &fs.to), services.join(", "));
+        let head = format!(
+            "flow {} -> {} : {} \"Flyt {f}: dokumentert behov\"",
+            end_text(spec, &fs.from),
+            end_text(spec, &fs.to),
+            services.join(", ")
+        );
         if props.is_empty() {
             let _ = writeln!(t, "{head}");
         } else if f % 2 == 0 {
