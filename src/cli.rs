@@ -67,6 +67,9 @@ pub enum Command {
         /// Only this firewall, switch or host
         #[arg(long)]
         device: Option<String>,
+        /// Only these targets: nftables, windows, cisco-ios, aruba-aoscx, junos, arista-eos
+        #[arg(long, value_delimiter = ',', value_parser = parse_target)]
+        target: Vec<crate::compile::TargetName>,
         /// zonecheck.toml to use (default: beside the policy)
         #[arg(long)]
         config: Option<PathBuf>,
@@ -114,8 +117,8 @@ pub fn run(cli: Cli) -> Exit {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
         Command::Explain { path, from, to } => explain(&path, &from, &to),
-        Command::Compile { path, output, templates, device, config } => {
-            compile(&path, output.as_deref(), templates.as_deref(), device, config.as_deref())
+        Command::Compile { path, output, templates, device, target, config } => {
+            compile(&path, output.as_deref(), templates.as_deref(), device, target, config.as_deref())
         }
     }
 }
@@ -278,11 +281,19 @@ fn explain(path: &Path, from: &str, to: &str) -> Exit {
     Exit::Success
 }
 
+fn parse_target(s: &str) -> Result<crate::compile::TargetName, String> {
+    crate::compile::TargetName::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = crate::compile::TargetName::ALL.iter().map(|(_, n)| *n).collect();
+        format!("unknown target `{s}`; targets are {}", names.join(", "))
+    })
+}
+
 fn compile(
     path: &Path,
     output: Option<&Path>,
     templates: Option<&Path>,
     device: Option<String>,
+    targets: Vec<crate::compile::TargetName>,
     config: Option<&Path>,
 ) -> Exit {
     use crate::diagnostics::{Diag, Span, code};
@@ -323,7 +334,13 @@ fn compile(
             return Exit::Input;
         }
     };
-    let mut options = crate::compile::Options { device, ..Default::default() };
+    let mut options = crate::compile::Options { device, targets, ..Default::default() };
+    if let Some((lo, hi)) = config.acl.ephemeral {
+        options.acl.ephemeral = (lo, hi);
+    }
+    if let Some(g) = &config.windows.group {
+        options.windows.group = g.clone();
+    }
     if let Some(t) = &config.nftables.table {
         options.nftables.table = t.clone();
     }
@@ -351,7 +368,20 @@ fn compile(
                 out_dir.display()
             );
             for f in &bundle.files {
-                text.push_str(&format!("  {:<40} {:>4} rules {:>7} set elements\n", f.path, f.rules, f.elements));
+                let what = match f.target {
+                    "nftables" => format!("{:>5} rules {:>7} set elements", f.rules, f.elements),
+                    "windows" => format!("{:>5} firewall rules", f.rules),
+                    _ => format!("{:>5} ACL entries", f.rules),
+                };
+                text.push_str(&format!("  {:<40} {what}\n", f.path));
+            }
+            for f in &bundle.files {
+                if let Some(limit) = f.tcam.filter(|l| f.rules as u64 > *l) {
+                    text.push_str(&format!(
+                        "warning: {} needs {} ACL entries, above its TCAM budget of {limit}\n",
+                        f.device, f.rules
+                    ));
+                }
             }
             out(&text);
             Exit::Success

@@ -19,6 +19,26 @@ pub struct Config {
     pub output: Output,
     #[serde(default)]
     pub nftables: Nftables,
+    #[serde(default)]
+    pub acl: Acl,
+    #[serde(default)]
+    pub windows: Windows,
+}
+
+/// `[acl]`: stateless switch ACLs.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acl {
+    /// The clients' ephemeral port range that UDP answers may go to, e.g. `[49152, 65535]`.
+    pub ephemeral: Option<(u16, u16)>,
+}
+
+/// `[windows]`: Windows Defender Firewall scripts.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Windows {
+    /// The firewall rule group the scripts own.
+    pub group: Option<String>,
 }
 
 /// `[output]`: where `compile` writes and which templates it uses, unless the command line says.
@@ -101,6 +121,22 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
                 Diag::error(code::CONFIG_INVALID, at(r), format!("`{r}` is not an nftables rate"))
                     .help("write `N/second` (or minute, hour, day), optionally with `burst N packets`, e.g. `10/second burst 20 packets`"),
             );
+    }
+    if let Some((lo, hi)) = config.acl.ephemeral
+        && (lo == 0 || lo > hi)
+    {
+        diags.push(
+            Diag::error(code::CONFIG_INVALID, at("ephemeral"), format!("`[{lo}, {hi}]` is not a port range"))
+                .help("give the low and the high port, 1 to 65535, e.g. `ephemeral = [49152, 65535]`"),
+        );
+    }
+    if let Some(g) = &config.windows.group
+        && let Some(problem) = crate::targets::windows::group_problem(g)
+    {
+        diags.push(
+            Diag::error(code::CONFIG_INVALID, at(g), format!("`{g}` cannot name a firewall rule group: {problem}"))
+                .help("use letters, digits, `-` and `_`, e.g. `zonecheck`"),
+        );
     }
     for name in config.lints.keys() {
         if !crate::model::LINTS.contains(&name.as_str()) {

@@ -119,20 +119,39 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
     let _ = writeln!(s, "- verify: {verdict_line}");
     let _ = writeln!(s, "- every file is listed with its sha256 in `manifest.json`\n");
     let _ = writeln!(s, "## Devices\n");
-    let _ = writeln!(s, "| device | kind | target | file | chains | rules | set elements |");
+    let _ = writeln!(
+        s,
+        "| device | kind | target | file | rules (nftables) / firewall rules (Windows) / ACL entries (switches) | set elements | TCAM budget |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|");
     for f in &bundle.files {
+        let elements = if f.target == "nftables" { f.elements.to_string() } else { "–".into() };
+        let budget = f.tcam.map_or("–".to_string(), |t| t.to_string());
         let _ = writeln!(
             s,
-            "| {} | {} | {} | `{}` | {} | {} | {} |",
+            "| {} | {} | {} | `{}` | {} | {elements} | {budget} |",
             md(&f.device),
             f.kind,
             f.target,
             f.path,
-            f.chains,
             f.rules,
-            f.elements
         );
+    }
+    let over: Vec<&super::BundleFile> =
+        bundle.files.iter().filter(|f| f.tcam.is_some_and(|limit| f.rules as u64 > limit)).collect();
+    if !over.is_empty() {
+        let _ = writeln!(s);
+        for f in over {
+            let _ = writeln!(
+                s,
+                "**Warning:** `{}` needs {} ACL entries, above its TCAM budget of {} (`tcam` in the policy). \
+                 The switch may refuse the ACL or fall back to software forwarding: split the zones over more \
+                 switches, or narrow the flows.",
+                md(&f.device),
+                f.rules,
+                f.tcam.unwrap_or_default()
+            );
+        }
     }
     let _ = writeln!(s, "\n## Changes since the previous bundle in this directory\n");
     match previous {
@@ -177,6 +196,28 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
                 let _ = writeln!(s, "No device file changed.");
             }
         }
+    }
+    let has = |ext: &str| bundle.files.iter().any(|f| f.path.ends_with(ext));
+    if has(".ps1") {
+        let _ = writeln!(
+            s,
+            "\n## Deploy (Windows Defender Firewall: `host/*.ps1`)\n\n\
+             Run the host's script in an elevated PowerShell (`powershell -ExecutionPolicy Bypass -File host\\NAME.ps1`).\n\
+             It removes and recreates only the rules of its own group (`zonecheck`), never rules made by hand, sets the\n\
+             default inbound action to Block (outbound too for closed-zone hosts), turns on logging of dropped packets and\n\
+             prints what it removed and created. Running it again gives the same rules. Roll back by running the previous\n\
+             bundle's script."
+        );
+    }
+    if has(".ios") || has(".aoscx") || has(".junos") || has(".eos") {
+        let _ = writeln!(
+            s,
+            "\n## Deploy (switch ACLs: `switch/*`)\n\n\
+             Each file defines new, versioned ACLs (the name ends with the policy digest) and then applies them to the SVIs;\n\
+             replacing the ACL on an interface is one command, so the change is hitless. Paste or push it in configuration\n\
+             mode, check the entry counts against the table above, then remove the previous version's ACLs. The rollback\n\
+             section at the end of each file re-applies the previous version."
+        );
     }
     let _ = writeln!(
         s,

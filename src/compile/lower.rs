@@ -12,7 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 
 use super::addr::{ref_space, zone_spaces};
-use crate::model::{DeviceId, FlowId, Match, Model, Node, Platform, SystemId, Target, Trust, ZoneId};
+use crate::model::{DeviceId, DeviceKind, FlowId, Match, Model, Node, Platform, SystemId, Target, Trust, ZoneId};
+
+/// The interface name of a switch's routed uplink: everything not behind one of its SVIs.
+/// It is not a valid interface name, so no target mistakes it for a declared one.
+pub const UPLINK: &str = "(uplink)";
 
 /// What a permit matches above the addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,7 +67,7 @@ pub enum Enforcer {
 pub struct DeviceRules {
     pub enforcer: Enforcer,
     pub name: String,
-    /// `None` for a Windows host (its own target), `Some` for devices and Linux hosts.
+    /// Which kind of enforcement point, and for devices their target.
     pub target: HostOrDevice,
     pub chains: Vec<Chain>,
     /// Outbound traffic is filtered too (closed-zone hosts).
@@ -202,14 +206,24 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                 iface_of.insert(*z, k);
             }
         }
+        // A switch routes between its SVIs and sends everything else to its uplink; a
+        // firewall only sees traffic between zones on its interfaces.
+        let switch = device.kind == DeviceKind::Switch;
+        let uplink = device.interfaces.len();
+        let side_of = |z: &ZoneId| iface_of.get(z).copied().or(switch.then_some(uplink));
         let mut pairs: BTreeMap<(usize, usize), PairRules> = BTreeMap::new();
         for (fi, (from, to)) in sides.iter().enumerate() {
             let f = FlowId::from_index(fi);
             for (za, src) in from {
-                let Some(&ia) = iface_of.get(za) else { continue };
+                let Some(ia) = side_of(za) else { continue };
                 for (zb, dst) in to {
-                    let Some(&ib) = iface_of.get(zb) else { continue };
-                    if ia == ib {
+                    let Some(ib) = side_of(zb) else { continue };
+                    // Off-switch to off-switch never crosses the switch. Two zones behind one
+                    // SVI are routed back out through it (a switch sees that, a firewall does
+                    // not); within one zone traffic stays in its VLAN.
+                    let crosses =
+                        if switch { (ia != uplink || ib != uplink) && (ia != ib || za != zb) } else { ia != ib };
+                    if !crosses {
                         continue;
                     }
                     let entry = pairs.entry((ia, ib)).or_default();
@@ -221,12 +235,13 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                 }
             }
         }
+        let name_of = |k: usize| device.interfaces.get(k).map_or_else(|| UPLINK.to_string(), |i| i.name.clone());
         let chains = pairs
             .into_iter()
             .map(|((ia, ib), (permits, fz, tz))| Chain {
                 kind: ChainKind::Forward {
-                    iif: device.interfaces[ia].name.clone(),
-                    oif: device.interfaces[ib].name.clone(),
+                    iif: name_of(ia),
+                    oif: name_of(ib),
                     from_zones: fz.into_iter().collect(),
                     to_zones: tz.into_iter().collect(),
                 },

@@ -23,7 +23,62 @@ use lower::{Enforcer, HostOrDevice};
 pub struct Options {
     /// Only this device or host.
     pub device: Option<String>,
+    /// Only these targets (empty: all).
+    pub targets: Vec<TargetName>,
     pub nftables: NftOptions,
+    pub windows: crate::targets::windows::WindowsOptions,
+    pub acl: crate::targets::acl::AclOptions,
+}
+
+/// The targets `compile --target` can select.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetName {
+    Nftables,
+    Windows,
+    CiscoIos,
+    ArubaAoscx,
+    Junos,
+    AristaEos,
+}
+
+impl TargetName {
+    pub const ALL: [(TargetName, &'static str); 6] = [
+        (TargetName::Nftables, "nftables"),
+        (TargetName::Windows, "windows"),
+        (TargetName::CiscoIos, "cisco-ios"),
+        (TargetName::ArubaAoscx, "aruba-aoscx"),
+        (TargetName::Junos, "junos"),
+        (TargetName::AristaEos, "arista-eos"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        TargetName::ALL.iter().find(|(t, _)| *t == self).map_or("?", |(_, n)| n)
+    }
+
+    pub fn parse(s: &str) -> Option<TargetName> {
+        TargetName::ALL.iter().find(|(_, n)| *n == s).map(|(t, _)| *t)
+    }
+
+    fn of_device(t: Target) -> TargetName {
+        match t {
+            Target::Nftables => TargetName::Nftables,
+            Target::CiscoIos => TargetName::CiscoIos,
+            Target::ArubaAoscx => TargetName::ArubaAoscx,
+            Target::Junos => TargetName::Junos,
+            Target::AristaEos => TargetName::AristaEos,
+        }
+    }
+
+    /// The bundle file extension of a switch configuration.
+    fn switch_extension(self) -> &'static str {
+        match self {
+            TargetName::CiscoIos => "ios",
+            TargetName::ArubaAoscx => "aoscx",
+            TargetName::Junos => "junos",
+            TargetName::AristaEos => "eos",
+            TargetName::Nftables | TargetName::Windows => "txt",
+        }
+    }
 }
 
 /// One generated file.
@@ -39,6 +94,8 @@ pub struct BundleFile {
     pub chains: usize,
     pub rules: usize,
     pub elements: usize,
+    /// The device's TCAM budget (switches), when the policy sets one.
+    pub tcam: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -127,34 +184,63 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
         }
     }
     let mut files = BTreeMap::new();
+    let mut diags = Vec::new();
     for d in &devices {
-        let (dir, kind, target) = match (d.enforcer, d.target) {
-            (Enforcer::Device(id), HostOrDevice::Device(Target::Nftables)) => {
-                let kind = match model.devices[id.index()].kind {
+        let target = match (d.enforcer, d.target) {
+            (_, HostOrDevice::Device(t)) => TargetName::of_device(t),
+            (_, HostOrDevice::LinuxHost) => TargetName::Nftables,
+            (_, HostOrDevice::WindowsHost) => TargetName::Windows,
+        };
+        if !options.targets.is_empty() && !options.targets.contains(&target) {
+            continue;
+        }
+        let (kind, tcam) = match d.enforcer {
+            Enforcer::Device(id) => {
+                let dev = &model.devices[id.index()];
+                let kind = match dev.kind {
                     crate::model::DeviceKind::Firewall => "firewall",
                     crate::model::DeviceKind::Switch => "switch",
                 };
-                (kind, kind, "nftables")
+                (kind, dev.tcam)
             }
-            (Enforcer::Host(_), HostOrDevice::LinuxHost) => ("host", "host", "nftables"),
-            // Windows hosts and switch ACL targets are rendered by their own targets.
-            _ => continue,
+            Enforcer::Host(_) => ("host", None),
         };
-        let (text, stats) = nftables::render(model, d, templates, &options.nftables, &digest).map_err(|e| vec![e])?;
-        let path = format!("{dir}/{}.nft", d.name);
+        let rendered = match target {
+            TargetName::Nftables => nftables::render(model, d, templates, &options.nftables, &digest)
+                .map(|(text, stats)| (text.into_bytes(), stats, "nft"))
+                .map_err(|e| vec![e]),
+            TargetName::Windows => crate::targets::windows::render(model, d, templates, &options.windows, &digest)
+                .map(|(bytes, stats)| (bytes, stats, "ps1")),
+            switch => crate::targets::acl::render(model, d, templates, &options.acl, &digest)
+                .map(|(bytes, stats)| (bytes, stats, switch.switch_extension())),
+        };
+        let (bytes, stats, ext) = match rendered {
+            Ok(r) => r,
+            Err(e) => {
+                diags.extend(e);
+                continue;
+            }
+        };
+        let path = format!("{kind}/{}.{ext}", d.name);
         files.insert(
             path.clone(),
             BundleFile {
                 path,
                 device: d.name.clone(),
                 kind,
-                target,
-                bytes: text.into_bytes(),
+                target: target.name(),
+                bytes,
                 chains: stats.chains,
                 rules: stats.rules,
                 elements: stats.elements,
+                tcam,
             },
         );
+    }
+    if !diags.is_empty() {
+        diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        diags.dedup();
+        return Err(diags);
     }
     Ok(Bundle {
         policy_name: model.meta.name.clone(),

@@ -3,7 +3,14 @@
 //! binary; `--templates DIR` overrides any of them by file name. Templates only ever see
 //! the lowered model with every policy string already escaped for the target.
 
+pub mod acl;
+pub mod aoscx;
+pub mod eos;
+pub mod ios;
+pub mod junos;
 pub mod nftables;
+pub mod powershell;
+pub mod windows;
 
 use std::path::Path;
 
@@ -16,7 +23,12 @@ const BUILTIN: &[(&str, &str)] = &[
     ("nftables/firewall.nft.j2", include_str!("../../targets/nftables/firewall.nft.j2")),
     ("nftables/host.nft.j2", include_str!("../../targets/nftables/host.nft.j2")),
     // windows templates
+    ("windows/host.ps1.j2", include_str!("../../targets/windows/host.ps1.j2")),
     // switch ACL templates
+    ("cisco-ios/switch.j2", include_str!("../../targets/cisco-ios/switch.j2")),
+    ("aruba-aoscx/switch.j2", include_str!("../../targets/aruba-aoscx/switch.j2")),
+    ("junos/switch.j2", include_str!("../../targets/junos/switch.j2")),
+    ("arista-eos/switch.j2", include_str!("../../targets/arista-eos/switch.j2")),
 ];
 
 /// Counts for the bundle summary (and the TCAM budget of switches).

@@ -81,7 +81,6 @@ struct File {
     sets: Vec<Set>,
 }
 
-
 /// `file.zc:17`, the shortest stable name of a flow.
 pub fn flow_ref(model: &Model, f: FlowId) -> String {
     let flow = model.flow(f);

@@ -1,0 +1,752 @@
+//! Stateless switch ACLs (Cisco IOS-XE, Aruba AOS-CX, Juniper Junos, Arista EOS).
+//!
+//! A switch enforces the flows leaving the SVIs it routes (DESIGN.md §5, targets.md §3–4).
+//! Every interface of the device gets one inbound ACL per address family, holding
+//!
+//! 1. a permit for every permit of every chain that enters through this interface
+//!    (`iif` = this interface): source, destination, protocol, destination port;
+//! 2. the exact return entries of every chain that leaves through it (`oif` = this
+//!    interface), because the answers to those flows enter here: addresses swapped, TCP
+//!    from the service port with `established` (ACK or RST), UDP from the service port to
+//!    the client's ephemeral range (never "all UDP back"), ICMP echo-reply for an allowed
+//!    echo-request, and the plain mirror for whole protocols and `any`;
+//! 3. in the IPv6 ACL, neighbour discovery (NS, NA, RS) ahead of everything else, since an
+//!    explicit final deny would otherwise kill ND;
+//! 4. an explicit final `deny … log`.
+//!
+//! Entries that match the same packets are merged (their flows are listed together). The
+//! vendor-neutral [`Ace`] list is what the TCAM budget counts; each vendor module turns it
+//! into that vendor's text and a minijinja view with every policy string already made safe
+//! by [`cli_text`]. ACL names carry the policy digest (`ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d`),
+//! so a new version is defined beside the one in use and swapped in with one command per
+//! interface and family, which is hitless; the file names how to roll back.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use super::{Stats, Templates};
+use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
+use crate::diagnostics::{Diag, Span, code};
+use crate::model::{DeviceId, FlowId, Model, Target};
+use crate::syntax::ast::Keyword;
+
+/// Settings of the switch ACL targets (per device).
+#[derive(Clone, Debug)]
+pub struct AclOptions {
+    /// The clients' ephemeral port range: UDP answers may go to these ports only.
+    pub ephemeral: (u16, u16),
+}
+
+impl Default for AclOptions {
+    fn default() -> Self {
+        AclOptions { ephemeral: (1024, 65535) }
+    }
+}
+
+/// Why an entry is there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AceKind {
+    /// A permitted flow, in its direction.
+    Forward,
+    /// The answers to a permitted flow.
+    Return,
+    /// IPv6 neighbour discovery.
+    Nd,
+    /// The explicit final deny.
+    Deny,
+}
+
+/// One vendor-neutral ACL entry. `None` fields match everything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ace {
+    pub permit: bool,
+    /// IP protocol (next header); `None` = any.
+    pub proto: Option<u8>,
+    pub src: IpNet,
+    pub sport: Option<(u16, u16)>,
+    pub dst: IpNet,
+    pub dport: Option<(u16, u16)>,
+    pub icmp_type: Option<u8>,
+    /// TCP with ACK or RST set.
+    pub established: bool,
+    pub log: bool,
+    pub kind: AceKind,
+    /// The flows asking for this entry (empty for ND and the final deny).
+    pub flows: Vec<FlowId>,
+}
+
+/// What an entry matches, for merging duplicates.
+type AceKey = (bool, Option<u8>, IpNet, Option<(u16, u16)>, IpNet, Option<(u16, u16)>, Option<u8>, bool);
+
+impl Ace {
+    fn key(&self) -> AceKey {
+        (self.permit, self.proto, self.src, self.sport, self.dst, self.dport, self.icmp_type, self.established)
+    }
+}
+
+/// One ACL: an interface, a family, its entries in order (first match wins).
+#[derive(Clone, Debug)]
+pub struct Acl {
+    pub name: String,
+    pub v6: bool,
+    pub entries: Vec<Ace>,
+}
+
+/// The two inbound ACLs of one interface.
+#[derive(Clone, Debug)]
+pub struct SviAcls {
+    /// Index into `model.devices[id].interfaces`.
+    pub iface: usize,
+    /// The interface as the policy names it.
+    pub name: String,
+    pub v4: Acl,
+    pub v6: Acl,
+}
+
+/// The IPv6 neighbour discovery types every IPv6 ACL permits first: NS, NA, RS.
+pub const ND_TYPES: [u8; 3] = [135, 136, 133];
+/// Remarks and comments hold at most this many characters (Cisco's limit, targets.md §3).
+pub const REMARK_MAX: usize = 100;
+/// ACL and filter names hold at most this many characters (Junos' limit is 64).
+pub const NAME_MAX: usize = 63;
+
+/// Collects entries in order, merging those that match the same packets.
+#[derive(Default)]
+struct Entries {
+    list: Vec<Ace>,
+    index: BTreeMap<AceKey, usize>,
+}
+
+impl Entries {
+    fn push(&mut self, ace: Ace) {
+        match self.index.get(&ace.key()) {
+            Some(&i) => {
+                let flows = &mut self.list[i].flows;
+                flows.extend(ace.flows);
+                flows.sort();
+                flows.dedup();
+            }
+            None => {
+                self.index.insert(ace.key(), self.list.len());
+                self.list.push(ace);
+            }
+        }
+    }
+}
+
+fn any_net(v6: bool) -> IpNet {
+    if v6 { IpNet::V6(ipnet::Ipv6Net::default()) } else { IpNet::V4(ipnet::Ipv4Net::default()) }
+}
+
+fn ace(kind: AceKind, src: IpNet, dst: IpNet, flows: &[FlowId]) -> Ace {
+    Ace {
+        permit: true,
+        proto: None,
+        src,
+        sport: None,
+        dst,
+        dport: None,
+        icmp_type: None,
+        established: false,
+        log: false,
+        kind,
+        flows: flows.to_vec(),
+    }
+}
+
+/// The entry for a permit, in its own direction.
+pub fn forward(p: &Permit) -> Ace {
+    let mut a = ace(AceKind::Forward, p.src, p.dst, &p.flows);
+    match p.svc {
+        Svc::Ports { proto, lo, hi } => {
+            a.proto = Some(proto);
+            a.dport = Some((lo, hi));
+        }
+        Svc::IcmpType { v6, ty } => {
+            a.proto = Some(if v6 { 58 } else { 1 });
+            a.icmp_type = Some(ty);
+        }
+        Svc::Proto(n) => a.proto = Some(n),
+        Svc::Any => {}
+    }
+    a
+}
+
+/// The ICMP answer to an ICMP request type, if the type has one.
+pub fn icmp_reply(v6: bool, ty: u8) -> Option<u8> {
+    match (v6, ty) {
+        (false, 8) => Some(0),   // echo-request → echo-reply
+        (false, 13) => Some(14), // timestamp-request → timestamp-reply
+        (true, 128) => Some(129),
+        _ => None,
+    }
+}
+
+/// The exact stateless return entry for a permit, if its service has answers.
+pub fn reverse(p: &Permit, options: &AclOptions) -> Option<Ace> {
+    let mut a = ace(AceKind::Return, p.dst, p.src, &p.flows);
+    match p.svc {
+        Svc::Ports { proto: 6, lo, hi } => {
+            a.proto = Some(6);
+            a.sport = Some((lo, hi));
+            a.established = true;
+        }
+        Svc::Ports { proto, lo, hi } => {
+            let (elo, ehi) = options.ephemeral;
+            a.proto = Some(proto);
+            a.sport = Some((lo, hi));
+            a.dport = Some((elo.min(ehi), elo.max(ehi)));
+        }
+        Svc::IcmpType { v6, ty } => {
+            a.proto = Some(if v6 { 58 } else { 1 });
+            a.icmp_type = Some(icmp_reply(v6, ty)?);
+        }
+        Svc::Proto(n) => a.proto = Some(n),
+        Svc::Any => {}
+    }
+    Some(a)
+}
+
+fn final_deny(v6: bool) -> Ace {
+    Ace { permit: false, log: true, ..ace(AceKind::Deny, any_net(v6), any_net(v6), &[]) }
+}
+
+fn nd(ty: u8) -> Ace {
+    Ace { proto: Some(58), icmp_type: Some(ty), ..ace(AceKind::Nd, any_net(true), any_net(true), &[]) }
+}
+
+/// The uppercase name part for a device or interface: letters and digits, other runs as `-`.
+fn name_part(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_uppercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// A short, stable hash of a string (FNV-1a), for names that had to be shortened.
+fn short_hash(s: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08X}")[..6].to_string()
+}
+
+/// The first 8 hex digits of the policy digest: the version in every ACL name.
+pub fn version(policy_digest: &str) -> String {
+    let v: String = policy_digest.chars().filter(char::is_ascii_hexdigit).take(8).collect();
+    if v.is_empty() { "0".into() } else { v.to_ascii_lowercase() }
+}
+
+/// `ZC-<DEVICE>-<IFACE>-IN-V4-<version>`, at most [`NAME_MAX`] characters; `unique` tells
+/// apart interfaces whose names differ only in case or punctuation.
+pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool, version: &str) -> String {
+    let mut stem = format!("{}-{}", name_part(device), name_part(iface));
+    if let Some(k) = unique {
+        stem.push_str(&format!("-{k}"));
+    }
+    let tail = format!("-IN-V{}-{version}", if v6 { 6 } else { 4 });
+    if 3 + stem.len() + tail.len() > NAME_MAX {
+        let hash = short_hash(&stem);
+        let keep = NAME_MAX.saturating_sub(3 + tail.len() + 1 + hash.len());
+        stem = format!("{}-{hash}", stem.chars().take(keep).collect::<String>().trim_end_matches('-'));
+    }
+    format!("ZC-{stem}{tail}")
+}
+
+/// Build the per-interface, per-family ACL entry lists of a switch (vendor-neutral).
+pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, policy_digest: &str) -> Vec<SviAcls> {
+    let Enforcer::Device(id) = rules.enforcer else { return Vec::new() };
+    let device = &model.devices[id.index()];
+    let version = version(policy_digest);
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (k, iface) in device.interfaces.iter().enumerate() {
+        let part = name_part(&iface.name);
+        let n = seen.entry(part).or_insert(0);
+        let unique = (*n > 0).then_some(k);
+        *n += 1;
+        let mut fam: [Entries; 2] = Default::default();
+        for nd_type in ND_TYPES {
+            fam[1].push(nd(nd_type));
+        }
+        // Forward entries first, then the answers to flows leaving through this interface.
+        for chain in &rules.chains {
+            if let ChainKind::Forward { iif, .. } = &chain.kind
+                && *iif == iface.name
+            {
+                for p in &chain.permits {
+                    fam[usize::from(p.src.addr().is_ipv6())].push(forward(p));
+                }
+            }
+        }
+        for chain in &rules.chains {
+            if let ChainKind::Forward { oif, .. } = &chain.kind
+                && *oif == iface.name
+            {
+                for p in &chain.permits {
+                    if let Some(r) = reverse(p, options) {
+                        fam[usize::from(p.src.addr().is_ipv6())].push(r);
+                    }
+                }
+            }
+        }
+        let [mut v4, mut v6] = fam;
+        v4.push(final_deny(false));
+        v6.push(final_deny(true));
+        out.push(SviAcls {
+            iface: k,
+            name: iface.name.clone(),
+            v4: Acl { name: acl_name(&device.name, &iface.name, unique, false, &version), v6: false, entries: v4.list },
+            v6: Acl { name: acl_name(&device.name, &iface.name, unique, true, &version), v6: true, entries: v6.list },
+        });
+    }
+    out
+}
+
+/// ASCII free text for a remark, comment or annotation, at most `max` bytes.
+///
+/// Switch CLIs take the rest of the line as the text, so the one danger is a line break;
+/// beyond that they differ (`?` opens context help when pasted, `"` may open a quoted
+/// argument, a Junos `/* */` comment ends at `*/`, some firmware chokes on non-ASCII). So
+/// the text is reduced to printable ASCII: Norwegian and other common letters are
+/// transliterated (æ → ae, ø → oe, å → aa), typographic quotes and dashes become ASCII,
+/// control characters and other whitespace become spaces, `?`, `"` and `\` are dropped —
+/// and `*` too when `junos` — and anything else outside ASCII is dropped.
+pub fn cli_text(s: &str, max: usize, junos: bool) -> String {
+    fn push(t: &str, out: &mut String) {
+        for c in t.chars() {
+            if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+                continue;
+            }
+            out.push(c);
+        }
+    }
+    let mut out = String::with_capacity(s.len().min(max));
+    for c in s.chars() {
+        let t: &str = match c {
+            'æ' | 'ä' => "ae",
+            'Æ' | 'Ä' => "AE",
+            'ø' | 'ö' => "oe",
+            'Ø' | 'Ö' => "OE",
+            'å' => "aa",
+            'Å' => "AA",
+            'ü' => "ue",
+            'Ü' => "UE",
+            'ß' => "ss",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'É' | 'È' | 'Ê' | 'Ë' => "E",
+            'á' | 'à' | 'â' => "a",
+            'Á' | 'À' | 'Â' => "A",
+            'í' | 'ì' | 'î' | 'ï' => "i",
+            'ó' | 'ò' | 'ô' => "o",
+            'ú' | 'ù' | 'û' => "u",
+            'ñ' => "n",
+            'ç' => "c",
+            '§' => "par.",
+            '‘' | '’' | '‚' | '‛' | '′' | '`' => "'",
+            '–' | '—' | '‐' | '‑' | '−' => "-",
+            '…' => "...",
+            '→' => "->",
+            '?' | '"' | '\\' => "",
+            '*' if junos => "",
+            c if c.is_control() || c.is_whitespace() => " ",
+            c if c.is_ascii_graphic() => {
+                let mut buf = [0u8; 4];
+                let t: &str = c.encode_utf8(&mut buf);
+                push(t, &mut out);
+                continue;
+            }
+            _ => "",
+        };
+        push(t, &mut out);
+    }
+    let mut out = out.trim().to_string();
+    out.truncate(max);
+    out.trim_end().to_string()
+}
+
+/// Whether entry `i` serves the same flows in the same way as the one before it: a remark
+/// then covers both (a remark describes the entries that follow it).
+pub fn same_as_previous(entries: &[Ace], i: usize) -> bool {
+    i > 0 && entries[i - 1].kind == entries[i].kind && entries[i - 1].flows == entries[i].flows
+}
+
+/// A remark naming an entry's flows: `zc 40-flows.zc:12 a -> b : https: description`.
+pub fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
+    let prefix = match a.kind {
+        AceKind::Forward => "zc",
+        AceKind::Return => "zc return",
+        AceKind::Nd => return "zc IPv6 neighbour discovery".into(),
+        AceKind::Deny => return "zc default deny".into(),
+    };
+    let text = match a.flows.as_slice() {
+        [one] => format!(
+            "{prefix} {} {}: {}",
+            super::nftables::flow_ref(model, *one),
+            model.flow_title(*one),
+            model.flow(*one).description
+        ),
+        flows => {
+            let mut out = format!("{prefix} flows");
+            for (i, f) in flows.iter().enumerate() {
+                let r = cli_text(&super::nftables::flow_ref(model, *f), max, junos);
+                let more = format!(" +{}", flows.len() - i);
+                if out.len() + 2 + r.len() + more.len() > max && i + 1 < flows.len() {
+                    out.push_str(&more);
+                    break;
+                }
+                out.push_str(if i == 0 { " " } else { ", " });
+                out.push_str(&r);
+            }
+            out
+        }
+    };
+    cli_text(&text, max, junos)
+}
+
+/// The zones behind an interface, for comments: `adm-klient (Administrativt nett)`.
+pub fn zones_text(model: &Model, id: DeviceId, iface: usize) -> String {
+    let i = &model.devices[id.index()].interfaces[iface];
+    let zones: Vec<String> = i
+        .zones
+        .iter()
+        .map(|z| {
+            let z = model.zone(*z);
+            match &z.label {
+                Some(l) => format!("{} ({l})", z.name),
+                None => z.name.clone(),
+            }
+        })
+        .collect();
+    zones.join(", ")
+}
+
+/// Comment lines at the top of every switch file (already safe free text).
+pub fn header(model: &Model, rules: &DeviceRules, policy_digest: &str, how: &str, junos: bool) -> Vec<String> {
+    let (label, target) = match rules.enforcer {
+        Enforcer::Device(id) => {
+            let d = &model.devices[id.index()];
+            (d.label.clone(), d.target.word())
+        }
+        Enforcer::Host(_) => (None, "?"),
+    };
+    let policy = model.meta.name.clone().unwrap_or_else(|| "policy".into());
+    let what = match label {
+        Some(l) => format!("switch {} ({l})", rules.name),
+        None => format!("switch {}", rules.name),
+    };
+    let lines = [
+        format!("zonecheck {} - {target} - {what} - {policy}", env!("CARGO_PKG_VERSION")),
+        format!("policy sha256 {policy_digest}"),
+        format!("Generated: do not edit by hand. {how}"),
+    ];
+    lines.iter().map(|l| cli_text(l, 200, junos)).collect()
+}
+
+/// The TCAM budget a device's entries exceed, if any: `(budget, entries)`.
+pub fn over_budget(model: &Model, rules: &DeviceRules, stats: &Stats) -> Option<(u64, usize)> {
+    let Enforcer::Device(id) = rules.enforcer else { return None };
+    let budget = model.devices[id.index()].tcam?;
+    (stats.rules as u64 > budget).then_some((budget, stats.rules))
+}
+
+/// `COMPILE_INTERFACE_NAME` for an interface a vendor cannot take.
+pub(super) fn bad_iface(model: &Model, id: DeviceId, k: usize, vendor: &str, why: &str, example: &str) -> Diag {
+    let i = &model.devices[id.index()].interfaces[k];
+    Diag::error(
+        code::COMPILE_INTERFACE_NAME,
+        i.span,
+        format!("`{}` cannot be a {vendor} interface name: {why}", i.name.escape_debug()),
+    )
+    .help(format!("write the interface as the switch names it, e.g. {example}"))
+}
+
+/// The problem with a CLI interface name in general (spaces, quotes, control characters).
+pub(super) fn cli_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.len() > 64 {
+        return Some(format!("it is {} bytes long", name.len()));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | ':' | '-' | '_')))
+        .map(|c| format!("it contains `{}`; use letters, digits, `/`, `.`, `:`, `-` and `_`", c.escape_debug()))
+}
+
+/// Sequence numbers: 10, 20, ….
+pub(super) fn seq(i: usize) -> usize {
+    (i + 1) * 10
+}
+
+/// Port match text for the Cisco-like CLIs: `eq 443`, `range 1024 65535`.
+pub(super) fn ports(p: Option<(u16, u16)>) -> String {
+    match p {
+        None => String::new(),
+        Some((lo, hi)) if lo == hi => format!(" eq {lo}"),
+        Some((lo, hi)) => format!(" range {lo} {hi}"),
+    }
+}
+
+/// How a Cisco-like, line-oriented CLI (IOS-XE, EOS, AOS-CX) writes ACLs.
+pub(super) struct CliVendor {
+    /// For messages: `Cisco IOS-XE`.
+    pub name: &'static str,
+    pub template: &'static str,
+    /// How to load the file, for the header.
+    pub how: &'static str,
+    /// Example interface names, for the diagnostic.
+    pub example: &'static str,
+    /// The interface as the CLI writes it after `interface `, or why it cannot be one.
+    pub iface: fn(&str) -> Result<String, String>,
+    /// An entry after its sequence number: `permit tcp any host 10.0.0.1 eq 443`.
+    pub ace: fn(&Ace, bool) -> String,
+    /// Remarks have their own sequence numbers (EOS) rather than none or the entry's.
+    pub remark_own_seq: bool,
+    /// AOS-CX applies ACLs on VLAN interfaces as `routed-in`.
+    pub direction: fn(&str) -> &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct CliEntry {
+    seq: usize,
+    remark_seq: usize,
+    remark: String,
+    text: String,
+}
+
+#[derive(serde::Serialize)]
+struct CliAcl {
+    name: String,
+    v6: bool,
+    entries: Vec<CliEntry>,
+}
+
+#[derive(serde::Serialize)]
+struct CliIface {
+    /// As written after `interface `.
+    name: String,
+    direction: &'static str,
+    /// The zones behind it (safe free text).
+    zones: String,
+    v4: String,
+    v6: String,
+    /// The names without the version, for the rollback notes.
+    v4_stem: String,
+    v6_stem: String,
+}
+
+#[derive(serde::Serialize)]
+struct CliFile {
+    header: Vec<String>,
+    device: String,
+    version: String,
+    session: String,
+    acls: Vec<CliAcl>,
+    interfaces: Vec<CliIface>,
+}
+
+fn stem(name: &str) -> String {
+    name.rfind('-').map_or(name, |i| &name[..=i]).to_string()
+}
+
+/// Interface names a vendor cannot take, as diagnostics; otherwise the names it writes.
+pub(super) fn ifaces(
+    model: &Model,
+    id: DeviceId,
+    acls: &[SviAcls],
+    vendor: &str,
+    example: &str,
+    f: impl Fn(&str) -> Result<String, String>,
+) -> Result<Vec<String>, Vec<Diag>> {
+    let mut names = Vec::new();
+    let mut diags = Vec::new();
+    for a in acls {
+        match cli_name_problem(&a.name).map_or_else(|| f(&a.name), Err) {
+            Ok(n) => names.push(n),
+            Err(why) => diags.push(bad_iface(model, id, a.iface, vendor, &why, example)),
+        }
+    }
+    if diags.is_empty() { Ok(names) } else { Err(diags) }
+}
+
+/// Render a switch through a line-oriented CLI vendor's template.
+pub(super) fn render_cli(
+    model: &Model,
+    id: DeviceId,
+    rules: &DeviceRules,
+    acls: &[SviAcls],
+    templates: &Templates,
+    policy_digest: &str,
+    vendor: &CliVendor,
+) -> Result<String, Vec<Diag>> {
+    let names = ifaces(model, id, acls, vendor.name, vendor.example, vendor.iface)?;
+    let mut views = Vec::new();
+    let mut interfaces = Vec::new();
+    for (a, cli) in acls.iter().zip(names) {
+        for acl in [&a.v4, &a.v6] {
+            // Lines numbered in order: entries only, or (EOS) remarks and entries alike.
+            let mut line = 0;
+            let entries = acl
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let remark = if same_as_previous(&acl.entries, i) {
+                        String::new()
+                    } else {
+                        remark(model, e, REMARK_MAX, false)
+                    };
+                    let remark_seq = seq(line);
+                    if vendor.remark_own_seq && !remark.is_empty() {
+                        line += 1;
+                    }
+                    let entry = CliEntry { seq: seq(line), remark_seq, remark, text: (vendor.ace)(e, acl.v6) };
+                    line += 1;
+                    entry
+                })
+                .collect();
+            views.push(CliAcl { name: acl.name.clone(), v6: acl.v6, entries });
+        }
+        interfaces.push(CliIface {
+            direction: (vendor.direction)(&cli),
+            name: cli,
+            zones: cli_text(&zones_text(model, id, a.iface), 200, false),
+            v4: a.v4.name.clone(),
+            v6: a.v6.name.clone(),
+            v4_stem: stem(&a.v4.name),
+            v6_stem: stem(&a.v6.name),
+        });
+    }
+    let version = version(policy_digest);
+    let file = CliFile {
+        header: header(model, rules, policy_digest, vendor.how, false),
+        device: cli_text(&rules.name, 64, false),
+        session: format!("zc-{}-{version}", name_part(&rules.name).to_ascii_lowercase()),
+        version,
+        acls: views,
+        interfaces,
+    };
+    templates.render(vendor.template, &file).map_err(|e| vec![e])
+}
+
+/// Render one switch: the device's ACLs in its vendor's syntax, and its counts
+/// (`rules` = ACL entries, what a TCAM budget counts; `chains` = ACLs).
+pub fn render(
+    model: &Model,
+    rules: &DeviceRules,
+    templates: &Templates,
+    options: &AclOptions,
+    policy_digest: &str,
+) -> Result<(Vec<u8>, Stats), Vec<Diag>> {
+    let (HostOrDevice::Device(target), Enforcer::Device(id)) = (rules.target, rules.enforcer) else {
+        return Err(vec![not_acl(rules)]);
+    };
+    let acls = build(model, rules, options, policy_digest);
+    let stats = Stats {
+        chains: acls.len() * 2,
+        rules: acls.iter().map(|a| a.v4.entries.len() + a.v6.entries.len()).sum(),
+        elements: 0,
+    };
+    let text = match target {
+        Target::CiscoIos => render_cli(model, id, rules, &acls, templates, policy_digest, &super::ios::VENDOR)?,
+        Target::AristaEos => render_cli(model, id, rules, &acls, templates, policy_digest, &super::eos::VENDOR)?,
+        Target::ArubaAoscx => render_cli(model, id, rules, &acls, templates, policy_digest, &super::aoscx::VENDOR)?,
+        Target::Junos => super::junos::render(model, id, rules, &acls, templates, policy_digest)?,
+        Target::Nftables => return Err(vec![not_acl(rules)]),
+    };
+    Ok((text.into_bytes(), stats))
+}
+
+fn not_acl(rules: &DeviceRules) -> Diag {
+    Diag::error(
+        code::COMPILE_TEMPLATE,
+        Span::NONE,
+        format!("internal: `{}` is not a switch ACL target (cisco-ios, aruba-aoscx, junos, arista-eos)", rules.name),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cli_text_is_one_safe_ascii_line(s in any::<String>(), max in 1usize..150, junos in any::<bool>()) {
+            let t = cli_text(&s, max, junos);
+            prop_assert!(t.len() <= max);
+            prop_assert!(t.chars().all(|c| c.is_ascii_graphic() || c == ' '));
+            prop_assert!(!t.contains(['?', '"', '\\']));
+            prop_assert!(!junos || !t.contains('*'));
+            prop_assert!(!t.starts_with(' ') && !t.ends_with(' ') && !t.contains("  "));
+        }
+    }
+
+    #[test]
+    fn hostile_text_loses_its_line_breaks() {
+        assert_eq!(cli_text("a\npermit ip any any", 100, false), "a permit ip any any");
+        assert_eq!(cli_text("x\r\nend", 100, false), "x end");
+        assert_eq!(
+            cli_text("Sikker sone – servere: æøå ÆØÅ “q” ’", 100, false),
+            "Sikker sone - servere: aeoeaa AEOEAA q '"
+        );
+        assert_eq!(cli_text("a */ b /* c", 100, true), "a / b / c");
+        assert_eq!(cli_text("what? 🦀", 100, false), "what");
+        assert_eq!(cli_text("abcdef", 3, false), "abc");
+    }
+
+    /// Lowering gives a switch chains only between its declared interfaces. If it ever
+    /// adds chains to or from an undeclared uplink, each SVI still gets exactly its part:
+    /// forward entries for chains entering through it, answers for chains leaving by it.
+    #[test]
+    fn chains_to_an_undeclared_uplink_are_served() {
+        use crate::compile::lower::{Chain, lower};
+        let model = crate::load_str(
+            "t.zc",
+            "zone a { trust internal; net 10.0.0.0/24 }\nzone b { trust internal; net 10.1.0.0/24 }\n\
+             flow a -> b : https \"x\"\nswitch sw { target cisco-ios; interface Vlan10 zone a }\n",
+        )
+        .expect("resolves");
+        let mut rules = lower(&model).remove(0);
+        assert!(rules.chains.is_empty(), "b is behind no interface of sw");
+        let p = Permit {
+            src: "10.0.0.0/24".parse().expect("net"),
+            dst: "10.1.0.0/24".parse().expect("net"),
+            svc: Svc::Ports { proto: 6, lo: 443, hi: 443 },
+            flows: vec![FlowId(0)],
+        };
+        let kind = |iif: &str, oif: &str| ChainKind::Forward {
+            iif: iif.into(),
+            oif: oif.into(),
+            from_zones: Vec::new(),
+            to_zones: Vec::new(),
+        };
+        rules.chains.push(Chain { kind: kind("Vlan10", "uplink"), permits: vec![p.clone()] });
+        let acls = build(&model, &rules, &AclOptions::default(), "ab");
+        assert_eq!(acls.len(), 1);
+        assert_eq!(acls[0].v4.entries, vec![forward(&p), final_deny(false)]);
+        // A flow from behind the uplink to a client on Vlan10: its answers enter at Vlan10.
+        let reply = Permit { src: p.dst, dst: p.src, ..p.clone() };
+        rules.chains[0] = Chain { kind: kind("uplink", "Vlan10"), permits: vec![reply.clone()] };
+        let acls = build(&model, &rules, &AclOptions::default(), "ab");
+        assert_eq!(acls[0].v4.entries, vec![reverse(&reply, &AclOptions::default()).expect("tcp"), final_deny(false)]);
+    }
+
+    #[test]
+    fn names_are_versioned_and_bounded() {
+        assert_eq!(acl_name("sw-core", "Vlan32", None, false, "3f2a9c1d"), "ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d");
+        assert_eq!(acl_name("sw-core", "irb.10", Some(3), true, "3f2a9c1d"), "ZC-SW-CORE-IRB-10-3-IN-V6-3f2a9c1d");
+        let long = acl_name(&"x".repeat(80), "GigabitEthernet1/0/1", None, false, "3f2a9c1d");
+        assert!(long.len() <= NAME_MAX && long.ends_with("-IN-V4-3f2a9c1d"), "{long}");
+        assert_eq!(version("ABCDEF0123456789"), "abcdef01");
+    }
+}

@@ -1,0 +1,61 @@
+//! Arista EOS ACLs (targets.md §4): Cisco-like and first-match, with native prefixes,
+//! `remark` lines with their own sequence numbers, `established`, applied with
+//! `ip access-group … in` / `ipv6 access-group … in` inside one `configure session`, so
+//! the whole change commits atomically.
+
+use ipnet::IpNet;
+
+use super::acl::{Ace, CliVendor, ports};
+
+pub(super) const VENDOR: CliVendor = CliVendor {
+    name: "Arista EOS",
+    template: "arista-eos/switch.j2",
+    how: "Paste in privileged EXEC mode: it opens a configure session and commits it.",
+    example: "`Vlan32`, `Ethernet1` or `Port-Channel1`",
+    iface: super::ios::iface,
+    ace,
+    remark_own_seq: true,
+    direction: |_| "in",
+};
+
+fn addr(n: &IpNet) -> String {
+    match n {
+        _ if n.prefix_len() == 0 => "any".into(),
+        _ if n.prefix_len() == n.max_prefix_len() => format!("host {}", n.addr()),
+        n => format!("{}/{}", n.network(), n.prefix_len()),
+    }
+}
+
+fn proto(p: Option<u8>, v6: bool) -> String {
+    match p {
+        None if v6 => "ipv6".into(),
+        None => "ip".into(),
+        Some(6) => "tcp".into(),
+        Some(17) => "udp".into(),
+        Some(1) if !v6 => "icmp".into(),
+        Some(58) if v6 => "icmpv6".into(),
+        Some(n) => n.to_string(),
+    }
+}
+
+fn ace(a: &Ace, v6: bool) -> String {
+    let mut s = format!(
+        "{} {} {}{} {}{}",
+        if a.permit { "permit" } else { "deny" },
+        proto(a.proto, v6),
+        addr(&a.src),
+        ports(a.sport),
+        addr(&a.dst),
+        ports(a.dport)
+    );
+    if let Some(t) = a.icmp_type {
+        s.push_str(&format!(" {t}"));
+    }
+    if a.established {
+        s.push_str(" established");
+    }
+    if a.log {
+        s.push_str(" log");
+    }
+    s
+}

@@ -1,0 +1,1261 @@
+//! The Windows target: golden scripts, injection safety and a reader.
+//!
+//! - Golden snapshots of the PowerShell scripts of Fjordvik's Windows hosts and of every
+//!   example policy with a Windows host.
+//! - A test lexer that follows PowerShell's quoting rules (single-quoted strings end at any
+//!   of the five single-quote characters unless doubled; double-quoted strings with
+//!   backtick escapes and `$` expansion; `#` and `<# #>` comments; statements end at a
+//!   newline or `;`). Hostile policy strings must land inside one single-quoted literal
+//!   each, the script's commands must be the template's fixed set, and no string may
+//!   expand anything.
+//! - A reader that parses a script back into permitted (source, destination, service)
+//!   tuples per direction, compared with the lowered permits on random policies: nothing
+//!   lost or added by rendering, and splitting rules keeps the union.
+//! - Optionally, tree-sitter-powershell parses the golden scripts without ERROR nodes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use ipnet::IpNet;
+use proptest::prelude::*;
+use zonecheck::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, lower};
+use zonecheck::diagnostics::code;
+use zonecheck::model::Model;
+use zonecheck::targets::Templates;
+use zonecheck::targets::windows::{self, WindowsOptions};
+
+static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| Templates::load(None).expect("templates"));
+
+/// The five characters PowerShell reads as a single quote, and the four it reads as a
+/// double quote (PowerShell's `CharTraits`).
+const SQ: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
+const DQ: [char; 4] = ['"', '\u{201C}', '\u{201D}', '\u{201E}'];
+
+/// Every command the template may run, and those every script runs.
+const COMMANDS: &[&str] = &[
+    "Set-StrictMode",
+    "Write-Host",
+    "Get-NetFirewallRule",
+    "Remove-NetFirewallRule",
+    "New-NetFirewallRule",
+    "Out-Null",
+    "Get-NetFirewallProfile",
+    "Set-NetFirewallProfile",
+    "if",
+    "foreach",
+];
+const ALWAYS: &[&str] = &[
+    "Set-StrictMode",
+    "Write-Host",
+    "Get-NetFirewallRule",
+    "Remove-NetFirewallRule",
+    "Get-NetFirewallProfile",
+    "Set-NetFirewallProfile",
+    "if",
+    "foreach",
+];
+/// The variables the template uses.
+const VARIABLES: &[&str] = &[
+    "$ErrorActionPreference",
+    "$group",
+    "$old",
+    "$old.Count",
+    "$p",
+    "$p.Name",
+    "$p.Enabled",
+    "$p.DefaultInboundAction",
+    "$p.DefaultOutboundAction",
+    "$p.LogBlocked",
+];
+
+fn windows_hosts(model: &Model) -> Vec<DeviceRules> {
+    lower(model).into_iter().filter(|d| d.target == HostOrDevice::WindowsHost).collect()
+}
+
+fn digest(model: &Model) -> String {
+    zonecheck::compile::policy_digest(model).0
+}
+
+/// The script as text, after checking the encoding: UTF-8 with BOM, CRLF only.
+fn decode(bytes: &[u8]) -> String {
+    let text = std::str::from_utf8(bytes).expect("UTF-8");
+    let text = text.strip_prefix('\u{FEFF}').expect("starts with a BOM");
+    assert!(!text.contains('\u{FEFF}'), "one BOM");
+    let b = text.as_bytes();
+    for (i, c) in b.iter().enumerate() {
+        if *c == b'\n' {
+            assert!(i > 0 && b[i - 1] == b'\r', "bare LF at byte {i}");
+        }
+        if *c == b'\r' {
+            assert!(b.get(i + 1) == Some(&b'\n'), "bare CR at byte {i}");
+        }
+    }
+    assert!(text.ends_with("\r\n"));
+    text.to_string()
+}
+
+fn render(model: &Model, d: &DeviceRules) -> (String, zonecheck::targets::Stats) {
+    let (bytes, stats) = windows::render(model, d, &TEMPLATES, &WindowsOptions::default(), &digest(model))
+        .unwrap_or_else(|e| panic!("render {}: {e:?}", d.name));
+    (decode(&bytes), stats)
+}
+
+// ---------------------------------------------------------------------------------------
+// The lexer
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    /// A single-quoted literal: its value and its byte range in the script (quotes included).
+    Single {
+        value: String,
+        start: usize,
+        end: usize,
+    },
+    /// A double-quoted string; `expands` if it holds `$` expansion.
+    Double {
+        expands: bool,
+    },
+    HereString,
+    Comment(String),
+    /// A bareword; `command` if it stands where PowerShell reads a command name.
+    Word {
+        text: String,
+        command: bool,
+    },
+    Var(String),
+    Op(&'static str),
+    /// The end of a statement (newline or `;`).
+    End,
+}
+
+fn is_newline(c: char) -> bool {
+    c == '\n' || c == '\r'
+}
+
+fn word_end(c: char) -> bool {
+    c.is_whitespace() || "(){};,|".contains(c) || SQ.contains(&c) || DQ.contains(&c)
+}
+
+/// Lex a script the way PowerShell's tokenizer treats quotes, comments and statement ends.
+/// Anything the generated scripts never contain (line continuation by backtick followed by
+/// something other than a newline, `${…}`) is an error.
+fn lex(text: &str) -> Result<Vec<Tok>, String> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|c| c.1);
+    let offset = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
+    let mut out = Vec::new();
+    // Open brackets: '(' (newlines inside are whitespace), 'a' for @( and $(, '{'.
+    let mut stack: Vec<char> = Vec::new();
+    let mut command = true;
+    let mut i = 0;
+    while let Some(c) = at(i) {
+        // Line continuation: backtick + newline.
+        if c == '`' {
+            match (at(i + 1), at(i + 2)) {
+                (Some('\r'), Some('\n')) => i += 3,
+                (Some('\n' | '\r'), _) => i += 2,
+                _ => return Err(format!("backtick not before a newline at byte {}", offset(i))),
+            }
+            continue;
+        }
+        if is_newline(c) {
+            let last = out.last();
+            let continues = stack.last() == Some(&'(')
+                || matches!(last, Some(Tok::Op(",") | Tok::Op("|") | Tok::Op("=")) | Some(Tok::End) | None);
+            if !continues {
+                out.push(Tok::End);
+                command = true;
+            }
+            i += 1;
+            continue;
+        }
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == ';' {
+            out.push(Tok::End);
+            command = true;
+            i += 1;
+            continue;
+        }
+        if c == '<' && at(i + 1) == Some('#') {
+            let start = i;
+            i += 2;
+            loop {
+                match at(i) {
+                    None => return Err("unterminated block comment".into()),
+                    Some('#') if at(i + 1) == Some('>') => {
+                        i += 2;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+            out.push(Tok::Comment(text[offset(start)..offset(i)].to_string()));
+            continue;
+        }
+        if c == '#' {
+            let start = i;
+            while at(i).is_some_and(|c| !is_newline(c)) {
+                i += 1;
+            }
+            out.push(Tok::Comment(text[offset(start)..offset(i)].to_string()));
+            continue;
+        }
+        if c == '@' && at(i + 1).is_some_and(|q| SQ.contains(&q) || DQ.contains(&q)) {
+            // A here-string needs a newline right after the opening quote.
+            let mut j = i + 2;
+            while at(j).is_some_and(|c| c == ' ' || c == '\t') {
+                j += 1;
+            }
+            if at(j).is_some_and(is_newline) {
+                // Skip to a line starting with a quote and `@`.
+                let mut k = j;
+                loop {
+                    match at(k) {
+                        None => return Err("unterminated here-string".into()),
+                        Some(n) if is_newline(n) => {
+                            k += 1;
+                            if at(k).is_some_and(|q| SQ.contains(&q) || DQ.contains(&q)) && at(k + 1) == Some('@') {
+                                k += 2;
+                                break;
+                            }
+                        }
+                        _ => k += 1,
+                    }
+                }
+                out.push(Tok::HereString);
+                command = false;
+                i = k;
+                continue;
+            }
+        }
+        if SQ.contains(&c) {
+            let start = offset(i);
+            let mut value = String::new();
+            i += 1;
+            loop {
+                match at(i) {
+                    None => return Err(format!("unterminated single-quoted string at byte {start}")),
+                    Some(q) if SQ.contains(&q) => {
+                        if let Some(q2) = at(i + 1).filter(|q2| SQ.contains(q2)) {
+                            value.push(q2);
+                            i += 2;
+                        } else {
+                            i += 1;
+                            break;
+                        }
+                    }
+                    Some(ch) => {
+                        value.push(ch);
+                        i += 1;
+                    }
+                }
+            }
+            out.push(Tok::Single { value, start, end: offset(i) });
+            command = false;
+            continue;
+        }
+        if DQ.contains(&c) {
+            let mut expands = false;
+            i += 1;
+            loop {
+                match at(i) {
+                    None => return Err("unterminated double-quoted string".into()),
+                    Some('`') => i += 2,
+                    Some('$') => {
+                        if at(i + 1).is_some_and(|n| n.is_alphanumeric() || "_({?^:$".contains(n)) {
+                            expands = true;
+                        }
+                        i += 1;
+                    }
+                    Some(q) if DQ.contains(&q) => {
+                        if at(i + 1).is_some_and(|q2| DQ.contains(&q2)) {
+                            i += 2;
+                        } else {
+                            i += 1;
+                            break;
+                        }
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            out.push(Tok::Double { expands });
+            command = false;
+            continue;
+        }
+        if c == '$' {
+            match at(i + 1) {
+                Some('(') => {
+                    out.push(Tok::Op("$("));
+                    stack.push('a');
+                    command = true;
+                    i += 2;
+                }
+                Some('{') => return Err("${…} variable".into()),
+                _ => {
+                    let start = i;
+                    i += 1;
+                    while at(i).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == ':') {
+                        i += 1;
+                    }
+                    out.push(Tok::Var(text[offset(start)..offset(i)].to_string()));
+                    command = false;
+                }
+            }
+            continue;
+        }
+        if c == '@' && at(i + 1) == Some('(') {
+            out.push(Tok::Op("@("));
+            stack.push('a');
+            command = true;
+            i += 2;
+            continue;
+        }
+        if c == '@' && at(i + 1) == Some('{') {
+            out.push(Tok::Op("@{"));
+            stack.push('{');
+            command = false;
+            i += 2;
+            continue;
+        }
+        let op = match c {
+            '(' => Some("("),
+            ')' => Some(")"),
+            '{' => Some("{"),
+            '}' => Some("}"),
+            ',' => Some(","),
+            '|' => Some("|"),
+            '=' => Some("="),
+            _ => None,
+        };
+        if let Some(op) = op {
+            match op {
+                "(" => stack.push('('),
+                "{" => stack.push('{'),
+                ")" if !matches!(stack.pop(), Some('(' | 'a')) => {
+                    return Err(format!("unbalanced ) at byte {}", offset(i)));
+                }
+                "}" => {
+                    if stack.pop() != Some('{') {
+                        return Err(format!("unbalanced }} at byte {}", offset(i)));
+                    }
+                    out.push(Tok::End);
+                }
+                _ => {}
+            }
+            out.push(Tok::Op(op));
+            command = matches!(op, "(" | "{" | "|" | "=");
+            i += 1;
+            continue;
+        }
+        // A bareword.
+        let start = i;
+        while at(i).is_some_and(|c| !word_end(c)) {
+            if at(i) == Some('`') {
+                return Err(format!("backtick inside a bareword at byte {}", offset(i)));
+            }
+            i += 1;
+        }
+        out.push(Tok::Word { text: text[offset(start)..offset(i)].to_string(), command });
+        command = false;
+    }
+    if !stack.is_empty() {
+        return Err(format!("unclosed brackets {stack:?}"));
+    }
+    Ok(out)
+}
+
+/// Structural checks every generated script must pass: only the template's commands and
+/// variables, no double-quoted or here-strings, barewords from a plain alphabet.
+fn check_structure(text: &str) -> Result<Vec<Tok>, String> {
+    let toks = lex(text)?;
+    let mut commands = BTreeSet::new();
+    for t in &toks {
+        match t {
+            Tok::Word { text, command: true } => {
+                commands.insert(text.clone());
+            }
+            Tok::Word { text, .. } if !text.chars().all(|c| c.is_ascii_alphanumeric() || "-.".contains(c)) => {
+                return Err(format!("bareword {text:?}"));
+            }
+            Tok::Double { expands } => return Err(format!("double-quoted string (expands: {expands})")),
+            Tok::HereString => return Err("here-string".into()),
+            Tok::Var(v) if !VARIABLES.contains(&v.as_str()) => return Err(format!("variable {v}")),
+            Tok::Op("$(") | Tok::Op("@{") => return Err("subexpression or hashtable".into()),
+            _ => {}
+        }
+    }
+    for c in &commands {
+        if !COMMANDS.contains(&c.as_str()) {
+            return Err(format!("command {c:?} is not one the template runs"));
+        }
+    }
+    for c in ALWAYS {
+        if !commands.contains(*c) {
+            return Err(format!("command {c} is missing"));
+        }
+    }
+    if !text.starts_with("#Requires -RunAsAdministrator\r\n") {
+        return Err("does not start with #Requires -RunAsAdministrator".into());
+    }
+    for needle in ["Set-StrictMode -Version 3.0", "$ErrorActionPreference = 'Stop'"] {
+        if !text.contains(needle) {
+            return Err(format!("missing {needle}"));
+        }
+    }
+    // No trailing whitespace: a backtick followed by a space is no line continuation.
+    if text.lines().any(|l| l.ends_with(' ') || l.ends_with('\t')) {
+        return Err("trailing whitespace".into());
+    }
+    Ok(toks)
+}
+
+// ---------------------------------------------------------------------------------------
+// The reader
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default)]
+struct ReadRule {
+    params: BTreeMap<String, Vec<String>>,
+}
+
+impl ReadRule {
+    fn one(&self, p: &str) -> Option<&str> {
+        self.params.get(p).and_then(|v| v.first()).map(String::as_str)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct ReadScript {
+    group: String,
+    removes_group: bool,
+    rules: Vec<ReadRule>,
+    profile: BTreeMap<String, Vec<String>>,
+}
+
+/// The values after a parameter: literals, barewords and variables (resolved), up to the
+/// next parameter or the end of the command.
+fn read_command(
+    toks: &[Tok],
+    vars: &BTreeMap<String, String>,
+) -> Result<(BTreeMap<String, Vec<String>>, usize), String> {
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut cur: Option<String> = None;
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(t) = toks.get(i) {
+        match t {
+            Tok::End | Tok::Op("|") | Tok::Op(")") | Tok::Op("}") if depth == 0 => break,
+            Tok::End | Tok::Comment(_) => {}
+            Tok::Op("@(") | Tok::Op("(") => depth += 1,
+            Tok::Op(")") => depth -= 1,
+            Tok::Op(",") => {}
+            Tok::Word { text, .. } if depth == 0 && text.starts_with('-') => {
+                let name = text[1..].to_string();
+                if params.contains_key(&name) {
+                    return Err(format!("parameter -{name} twice"));
+                }
+                params.insert(name.clone(), Vec::new());
+                cur = Some(name);
+            }
+            Tok::Word { text, .. } | Tok::Single { value: text, .. } => {
+                let p = cur.as_ref().ok_or("value before any parameter")?;
+                params.get_mut(p).expect("current").push(text.clone());
+            }
+            Tok::Var(v) => {
+                let p = cur.as_ref().ok_or("variable before any parameter")?;
+                let value = vars.get(v).ok_or(format!("unknown variable {v}"))?;
+                params.get_mut(p).expect("current").push(value.clone());
+            }
+            other => return Err(format!("unexpected {other:?} in a command")),
+        }
+        i += 1;
+    }
+    Ok((params, i))
+}
+
+/// Parse a generated script back into its rules and profile settings.
+fn read(text: &str) -> Result<ReadScript, String> {
+    let toks = check_structure(text)?;
+    let mut vars = BTreeMap::new();
+    let mut out = ReadScript::default();
+    let mut i = 0;
+    while i < toks.len() {
+        match (&toks[i], toks.get(i + 1), toks.get(i + 2)) {
+            (Tok::Var(v), Some(Tok::Op("=")), Some(Tok::Single { value, .. })) => {
+                vars.insert(v.clone(), value.clone());
+                if v == "$group" {
+                    out.group = value.clone();
+                }
+                i += 3;
+            }
+            (Tok::Word { text, command: true }, _, _)
+                if matches!(
+                    text.as_str(),
+                    "New-NetFirewallRule" | "Set-NetFirewallProfile" | "Get-NetFirewallRule"
+                ) =>
+            {
+                let (params, used) = read_command(&toks[i + 1..], &vars)?;
+                match text.as_str() {
+                    "New-NetFirewallRule" => out.rules.push(ReadRule { params }),
+                    "Set-NetFirewallProfile" => out.profile = params,
+                    "Get-NetFirewallRule" => {
+                        let g = params.get("Group").ok_or("Get-NetFirewallRule without -Group")?;
+                        out.removes_group = g == &vec![out.group.clone()] && !out.group.is_empty();
+                    }
+                    _ => {}
+                }
+                i += 1 + used;
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum A {
+    Any,
+    Net(IpNet),
+}
+
+fn family(a: A) -> Option<bool> {
+    match a {
+        A::Any => None,
+        A::Net(n) => Some(matches!(n, IpNet::V6(_))),
+    }
+}
+
+/// (inbound, source, destination, service).
+type Tuple = (bool, A, A, Svc);
+
+fn parse_addr(s: &str) -> Result<A, String> {
+    if let Ok(n) = s.parse::<IpNet>() {
+        return Ok(A::Net(n));
+    }
+    s.parse::<std::net::IpAddr>().map(|a| A::Net(IpNet::from(a))).map_err(|_| format!("address {s:?}"))
+}
+
+fn parse_range(s: &str) -> Result<(u16, u16), String> {
+    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
+    Ok((lo.parse().map_err(|_| format!("port {s}"))?, hi.parse().map_err(|_| format!("port {s}"))?))
+}
+
+/// The permitted tuples of the read rules, and the largest number of addresses in a rule.
+fn permitted(script: &ReadScript) -> Result<(BTreeSet<Tuple>, usize), String> {
+    let mut out = BTreeSet::new();
+    let mut most = 0;
+    let mut names = BTreeSet::new();
+    for r in &script.rules {
+        let fixed = [("Action", "Allow"), ("Enabled", "True"), ("Profile", "Any"), ("PolicyStore", "PersistentStore")];
+        for (p, v) in fixed {
+            if r.one(p) != Some(v) {
+                return Err(format!("rule {:?}: -{p} is {:?}", r.one("Name"), r.one(p)));
+            }
+        }
+        if r.one("Group") != Some(script.group.as_str()) {
+            return Err("rule outside the group".into());
+        }
+        for p in ["Name", "DisplayName", "Description"] {
+            if r.params.get(p).map(Vec::len) != Some(1) {
+                return Err(format!("rule without one -{p}"));
+            }
+        }
+        if !names.insert(r.one("Name").unwrap_or_default().to_string()) {
+            return Err(format!("duplicate rule name {:?}", r.one("Name")));
+        }
+        let known = [
+            "Action",
+            "Enabled",
+            "Profile",
+            "PolicyStore",
+            "Group",
+            "Name",
+            "DisplayName",
+            "Description",
+            "Direction",
+            "Protocol",
+            "LocalAddress",
+            "RemoteAddress",
+            "LocalPort",
+            "RemotePort",
+            "IcmpType",
+        ];
+        if let Some(p) = r.params.keys().find(|p| !known.contains(&p.as_str())) {
+            return Err(format!("unknown parameter -{p}"));
+        }
+        let inbound = match r.one("Direction") {
+            Some("Inbound") => true,
+            Some("Outbound") => false,
+            d => return Err(format!("direction {d:?}")),
+        };
+        let addrs = |p: &str| -> Result<Vec<A>, String> {
+            match r.params.get(p) {
+                None => Ok(vec![A::Any]),
+                Some(v) if v.is_empty() => Err(format!("empty -{p}")),
+                Some(v) => v.iter().map(|s| parse_addr(s)).collect(),
+            }
+        };
+        let (local, remote) = (addrs("LocalAddress")?, addrs("RemoteAddress")?);
+        most = most
+            .max(r.params.get("LocalAddress").map_or(0, Vec::len) + r.params.get("RemoteAddress").map_or(0, Vec::len));
+        let (service_port, other_port) =
+            if inbound { ("LocalPort", "RemotePort") } else { ("RemotePort", "LocalPort") };
+        if r.params.contains_key(other_port) {
+            return Err(format!("-{other_port} on a {} rule", if inbound { "inbound" } else { "outbound" }));
+        }
+        let ports = r.params.get(service_port);
+        let icmp = r.params.get("IcmpType");
+        let proto = r.one("Protocol").ok_or("no -Protocol")?;
+        let svcs: Vec<Svc> = match (proto, ports, icmp) {
+            ("TCP" | "UDP", Some(ports), None) => {
+                let p = if proto == "TCP" { 6 } else { 17 };
+                ports
+                    .iter()
+                    .map(|s| parse_range(s).map(|(lo, hi)| Svc::Ports { proto: p, lo, hi }))
+                    .collect::<Result<_, _>>()?
+            }
+            ("TCP", None, None) => vec![Svc::Proto(6)],
+            ("UDP", None, None) => vec![Svc::Proto(17)],
+            ("ICMPv4" | "ICMPv6", None, Some(types)) => types
+                .iter()
+                .map(|t| {
+                    t.parse().map(|ty| Svc::IcmpType { v6: proto == "ICMPv6", ty }).map_err(|_| format!("icmp {t}"))
+                })
+                .collect::<Result<_, _>>()?,
+            ("ICMPv4", None, None) => vec![Svc::Proto(1)],
+            ("ICMPv6", None, None) => vec![Svc::Proto(58)],
+            ("Any", None, None) => vec![Svc::Any],
+            (n, None, None) if n.parse::<u8>().is_ok() => vec![Svc::Proto(n.parse().unwrap_or_default())],
+            other => return Err(format!("protocol and ports {other:?}")),
+        };
+        for l in &local {
+            for rm in &remote {
+                let (fl, fr) = (family(*l), family(*rm));
+                if fl.is_some() && fr.is_some() && fl != fr {
+                    continue; // an IPv4 and an IPv6 address: no packet
+                }
+                for s in &svcs {
+                    let (src, dst) = if inbound { (*rm, *l) } else { (*l, *rm) };
+                    out.insert((inbound, src, dst, *s));
+                }
+            }
+        }
+    }
+    Ok((out, most))
+}
+
+/// What the lowering says the host permits, plus the neighbour discovery the target adds.
+fn intended(model: &Model, d: &DeviceRules) -> BTreeSet<Tuple> {
+    let mut out = BTreeSet::new();
+    for c in &d.chains {
+        let inbound = match c.kind {
+            ChainKind::Input => true,
+            ChainKind::Output => false,
+            ChainKind::Forward { .. } => panic!("a host with a forward chain"),
+        };
+        for p in &c.permits {
+            out.insert((inbound, A::Net(p.src), A::Net(p.dst), p.svc));
+        }
+    }
+    let sys = model.system(model.system_by_name(&d.name).expect("system"));
+    if sys.addresses.iter().any(|a| matches!(a, IpNet::V6(_))) {
+        for ty in windows::ND_TYPES {
+            out.insert((true, A::Any, A::Any, Svc::IcmpType { v6: true, ty }));
+            if d.filter_output {
+                out.insert((false, A::Any, A::Any, Svc::IcmpType { v6: true, ty }));
+            }
+        }
+    }
+    out
+}
+
+/// Render with `limit`, read back, compare with the lowering.
+fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, String> {
+    let (bytes, stats) =
+        windows::render_with_limit(model, d, &TEMPLATES, &WindowsOptions::default(), &digest(model), limit)
+            .map_err(|e| format!("{e:?}"))?;
+    let text = decode(&bytes);
+    let script = read(&text).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
+    if script.group != "zonecheck" || !script.removes_group {
+        return Err("the group's old rules are not removed".into());
+    }
+    let (got, most) = permitted(&script).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
+    if most > limit.max(2) {
+        return Err(format!("{}: a rule holds {most} addresses, limit {limit}", d.name));
+    }
+    if stats.rules != script.rules.len() {
+        return Err(format!("stats say {} rules, script has {}", stats.rules, script.rules.len()));
+    }
+    let want = intended(model, d);
+    if got != want {
+        let lost: Vec<_> = want.difference(&got).take(5).collect();
+        let added: Vec<_> = got.difference(&want).take(5).collect();
+        return Err(format!("{}: lost {lost:?}, added {added:?}\n{text}", d.name));
+    }
+    let p = &script.profile;
+    let outbound = if d.filter_output { "Block" } else { "Allow" };
+    let expect = [
+        ("Profile", vec!["Domain", "Private", "Public"]),
+        ("Enabled", vec!["True"]),
+        ("DefaultInboundAction", vec!["Block"]),
+        ("DefaultOutboundAction", vec![outbound]),
+        ("LogBlocked", vec!["True"]),
+    ];
+    for (k, v) in expect {
+        if p.get(k).map(|x| x.iter().map(String::as_str).collect::<Vec<_>>()) != Some(v.clone()) {
+            return Err(format!("Set-NetFirewallProfile -{k} is {:?}, want {v:?}", p.get(k)));
+        }
+    }
+    Ok(script.rules.len())
+}
+
+// ---------------------------------------------------------------------------------------
+// Golden scripts
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn golden_fjordvik_windows_hosts() {
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let hosts = windows_hosts(&model);
+    // A closed-zone server, a closed-zone jump host and an internal server.
+    for name in ["epj-plo-app", "jump-sikker", "fil"] {
+        let d = hosts.iter().find(|d| d.name == name).expect("host");
+        let (text, stats) = render(&model, d);
+        check_structure(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        round_trip(&model, d, windows::MAX_ADDRESSES).unwrap_or_else(|e| panic!("{e}"));
+        let header = format!("# {name}: {} rules\n", stats.rules);
+        insta::assert_snapshot!(format!("fjordvik__{name}"), format!("{header}{}", text.replace("\r\n", "\n")));
+    }
+    // Every Windows host of Fjordvik round-trips, and is deterministic.
+    for d in &hosts {
+        let a = render(&model, d).0;
+        assert_eq!(a, render(&model, d).0);
+        round_trip(&model, d, windows::MAX_ADDRESSES).unwrap_or_else(|e| panic!("{e}"));
+        round_trip(&model, d, 3).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+fn zc_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            zc_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "zc") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn golden_examples_with_windows_hosts() {
+    let mut files = Vec::new();
+    zc_files(Path::new("examples"), &mut files);
+    let mut seen = 0;
+    for f in files {
+        // Violation examples do not pass verify; lowering does not need it.
+        let model = zonecheck::load_policy(&f).unwrap_or_else(|e| panic!("{}: {:?}", f.display(), e.diags));
+        let hosts = windows_hosts(&model);
+        if hosts.is_empty() {
+            continue;
+        }
+        seen += 1;
+        let mut all = String::new();
+        for d in &hosts {
+            let (text, stats) = render(&model, d);
+            check_structure(&text).unwrap_or_else(|e| panic!("{} {}: {e}", f.display(), d.name));
+            round_trip(&model, d, windows::MAX_ADDRESSES).unwrap_or_else(|e| panic!("{e}"));
+            all.push_str(&format!("===== host {} ({} rules) =====\n", d.name, stats.rules));
+            all.push_str(&text.replace("\r\n", "\n"));
+        }
+        let rel = f.strip_prefix("examples").expect("inside").with_extension("");
+        let name = format!("example__{}", rel.to_string_lossy().replace(['/', '\\'], "__"));
+        insta::assert_snapshot!(name, all);
+    }
+    assert!(seen >= 7, "every example has Windows hosts; saw {seen}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Injection
+// ---------------------------------------------------------------------------------------
+
+/// A policy string literal for any text: `\` and `"` escaped, control characters dropped
+/// (the policy language forbids them; the target must cope with everything else).
+fn quoted(s: &str) -> String {
+    let mut q = String::from("\"");
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
+/// What a policy string holds after the policy language's rules (as `quoted` writes it).
+fn as_policy(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).collect()
+}
+
+fn marker(k: usize) -> (String, String) {
+    (format!("ZQX{k}Y<"), format!(">ZQX{k}Y"))
+}
+
+fn marked(k: usize, s: &str) -> String {
+    let (a, b) = marker(k);
+    format!("{a}{s}{b}")
+}
+
+/// Strings 0..5: policy name, label and owner of `x`, descriptions of two flows; 5 and 6
+/// label and owner of `y`.
+fn hostile_policy(s: &[String; 7]) -> String {
+    format!(
+        "policy {}\n\
+         zone a {} {{ trust closed; net 10.0.0.0/24, fd00:a::/64 }}\n\
+         zone b {{ trust internal; net 10.1.0.0/24 }}\n\
+         system x {} {{ zone a; address 10.0.0.1, fd00:a::1; platform windows; owner {} }}\n\
+         system y {} {{ zone b; address 10.1.0.1; platform windows; owner {} }}\n\
+         flow x -> y : https {}\n\
+         flow b -> x : rdp, ping {}\n",
+        quoted(&marked(0, &s[0])),
+        quoted(&s[1]),
+        quoted(&marked(1, &s[1])),
+        quoted(&marked(2, &s[2])),
+        quoted(&marked(5, &s[5])),
+        quoted(&marked(6, &s[6])),
+        quoted(&marked(3, &s[3])),
+        quoted(&marked(4, &s[4])),
+    )
+}
+
+/// Every marked string of `expect` lies inside one single-quoted literal, whole.
+fn check_confined(text: &str, toks: &[Tok], expect: &[(usize, String)]) -> Result<(), String> {
+    let singles: Vec<(usize, usize, &str)> = toks
+        .iter()
+        .filter_map(|t| match t {
+            Tok::Single { value, start, end } => Some((*start, *end, value.as_str())),
+            _ => None,
+        })
+        .collect();
+    let inside = |pos: usize, len: usize| singles.iter().position(|(s, e, _)| *s < pos && pos + len < *e);
+    for (k, s) in expect {
+        let (open, close) = marker(*k);
+        let opens: Vec<usize> = text.match_indices(&open).map(|m| m.0).collect();
+        let closes: Vec<usize> = text.match_indices(&close).map(|m| m.0).collect();
+        if opens.is_empty() {
+            return Err(format!("string {k} is missing from the script"));
+        }
+        if opens.len() != closes.len() {
+            return Err(format!("string {k}: {} openings, {} closings", opens.len(), closes.len()));
+        }
+        for (o, c) in opens.iter().zip(&closes) {
+            let a = inside(*o, open.len()).ok_or(format!("string {k} opens outside a literal at byte {o}"))?;
+            let b = inside(*c, close.len()).ok_or(format!("string {k} closes outside a literal at byte {c}"))?;
+            if a != b {
+                return Err(format!("string {k} spans several tokens"));
+            }
+        }
+        // Decoded, every occurrence is the whole string (descriptions with `|` as `¦`).
+        let whole = [format!("{open}{s}{close}"), format!("{open}{}{close}", s.replace('|', "\u{A6}"))];
+        let found: usize = singles
+            .iter()
+            .map(|(_, _, v)| {
+                let n = v.matches(&whole[0]).count();
+                if whole[0] == whole[1] { n } else { n + v.matches(&whole[1]).count() }
+            })
+            .sum();
+        if found != opens.len() {
+            return Err(format!("string {k}: {found} whole copies of {} occurrences", opens.len()));
+        }
+    }
+    Ok(())
+}
+
+/// Compile the hostile policy's Windows hosts and check every script; `Ok(false)` when the
+/// strings were rightly rejected.
+fn injection_case(s: &[String; 7]) -> Result<bool, String> {
+    let text = hostile_policy(s);
+    let model = zonecheck::load_str("p.zc", &text)
+        .map_err(|e| zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100))?;
+    let strings: Vec<String> = s.iter().map(|x| as_policy(x)).collect();
+    let mut accepted = true;
+    for d in windows_hosts(&model) {
+        // The strings each host's script carries: x is closed, so it also gets flow 3.
+        let carried: &[usize] = if d.name == "x" { &[0, 1, 2, 3, 4] } else { &[0, 3, 5, 6] };
+        let rejectable = carried
+            .iter()
+            .any(|k| strings[*k].chars().any(|c| zonecheck::targets::powershell::unsafe_char(c).is_some()));
+        let r = windows::render(&model, &d, &TEMPLATES, &WindowsOptions::default(), &digest(&model));
+        let (bytes, _) = match r {
+            Err(diags) => {
+                if !rejectable {
+                    return Err(format!("rejected acceptable strings: {diags:?}"));
+                }
+                if diags.iter().any(|d| d.code != code::COMPILE_UNSAFE_STRING) {
+                    return Err(format!("wrong code: {diags:?}"));
+                }
+                accepted = false;
+                continue;
+            }
+            Ok(x) => x,
+        };
+        if rejectable {
+            return Err("a string with a line separator or control was accepted".into());
+        }
+        let script = decode(&bytes);
+        let toks = check_structure(&script).map_err(|e| format!("{}: {e}\n{script}", d.name))?;
+        let expect: Vec<(usize, String)> = carried.iter().map(|k| (*k, strings[*k].clone())).collect();
+        check_confined(&script, &toks, &expect).map_err(|e| format!("{}: {e}\n{script}", d.name))?;
+        round_trip(&model, &d, windows::MAX_ADDRESSES)?;
+    }
+    Ok(accepted)
+}
+
+const HOSTILE: &[&str] = &[
+    "'; Remove-Item",
+    "’ ; calc ; ’",
+    "‘x‛",
+    "\nRemove-Item C:\\ -Recurse",
+    "\u{2028}Remove-Item C:\\ -Recurse",
+    "#",
+    "\"",
+    "$(calc)",
+    "`",
+    "` \n",
+    "'",
+    "''",
+    "‚",
+    "a' + (calc) + 'b",
+    "x'; Start-Process calc; #",
+    "“$(calc)”",
+    "<# x",
+    "#> '",
+    "@'",
+    "'@",
+    "| Out-Null; calc",
+    "æøå ÆØÅ 🦀 – — §",
+    "\\",
+    "\u{202E}evil",
+];
+
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => any::<String>(),
+        2 => proptest::sample::select(HOSTILE).prop_map(str::to_string),
+        3 => "[‘’‚‛'\"“”„`$#;(){}@<>| a-zæ\\-]{0,24}",
+    ]
+}
+
+#[test]
+fn fixed_hostile_strings_stay_inside_literals() {
+    let mut rejected = 0;
+    for h in HOSTILE {
+        for k in 0..7 {
+            let mut s: [String; 7] = Default::default();
+            for (i, x) in s.iter_mut().enumerate() {
+                *x = format!("v{i}");
+            }
+            s[k] = (*h).to_string();
+            match injection_case(&s) {
+                Ok(true) => {}
+                Ok(false) => rejected += 1,
+                Err(e) => panic!("{h:?} in string {k}: {e}"),
+            }
+        }
+    }
+    // Only U+2028 and U+202E survive the policy language and must be rejected.
+    assert!(rejected > 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #[test]
+    fn every_policy_string_stays_inside_one_literal(
+        a in hostile(), b in hostile(), c in hostile(), d in hostile(), e in hostile(), f in hostile(), g in hostile()
+    ) {
+        injection_case(&[a, b, c, d, e, f, g]).map_err(TestCaseError::fail)?;
+    }
+}
+
+#[test]
+fn unquotable_strings_are_rejected_with_a_diagnostic() {
+    // Through the policy language: U+2028 passes its control-character check.
+    let text = "zone a { trust internal; net 10.0.0.0/24 }\n\
+                system x { zone a; address 10.0.0.1; platform windows }\n\
+                flow a -> x : https \"line one\u{2028}Remove-Item C:\\\\ -Recurse\"\n";
+    let model = zonecheck::load_str("p.zc", text).expect("resolves");
+    let d = &windows_hosts(&model)[0];
+    let diags =
+        windows::render(&model, d, &TEMPLATES, &WindowsOptions::default(), "x").expect_err("must reject, not render");
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, code::COMPILE_UNSAFE_STRING);
+    assert_eq!(diags[0].span, model.flows[0].header_span);
+    assert!(diags[0].message.contains("description of flow p.zc:3"), "{}", diags[0].message);
+
+    // Strings that cannot come from the policy text but could from a future front end.
+    for bad in ["a\nRemove-Item C:\\ -Recurse", "a\rb", "nul\0", "nel\u{85}", "tab\t", "\u{2029}", "\u{2066}x"] {
+        let mut m = model.clone();
+        m.systems[0].label = Some(bad.into());
+        m.systems[0].owner = Some(format!("owner {bad}"));
+        let diags = windows::render(&m, d, &TEMPLATES, &WindowsOptions::default(), "x").expect_err("rejected");
+        assert_eq!(diags.len(), 3, "label, owner and description: {diags:?}");
+        assert!(diags.iter().all(|d| d.code == code::COMPILE_UNSAFE_STRING));
+        assert!(diags.iter().any(|d| d.span == m.systems[0].name_span && d.message.contains("label")));
+        assert!(diags.iter().any(|d| d.span == m.systems[0].span && d.message.contains("owner")));
+    }
+    let mut m = model.clone();
+    m.flows[0].description = "ok".into();
+    m.meta.name = Some("name\n'; calc".into());
+    let diags = windows::render(&m, d, &TEMPLATES, &WindowsOptions::default(), "x").expect_err("rejected");
+    assert!(diags[0].message.contains("policy name"), "{diags:?}");
+
+    // A group name with wildcards is refused.
+    let opts = WindowsOptions { group: "zone*".into() };
+    let diags = windows::render(&model, d, &TEMPLATES, &opts, "x").expect_err("rejected");
+    assert_eq!(diags[0].code, code::CONFIG_INVALID);
+}
+
+// ---------------------------------------------------------------------------------------
+// The reader against the lowering, on random policies
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct RZone {
+    closed: bool,
+    v6: bool,
+    /// A more specific zone inside, so this zone's space is not one prefix.
+    nested: bool,
+}
+
+#[derive(Clone, Debug)]
+struct RSys {
+    zone: usize,
+    v6: bool,
+    windows: bool,
+}
+
+#[derive(Clone, Debug)]
+struct RFlow {
+    from: (u8, usize, usize),
+    to: (u8, usize, usize),
+    services: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct RPolicy {
+    zones: Vec<RZone>,
+    internet: bool,
+    systems: Vec<RSys>,
+    groups: Vec<Vec<(bool, usize)>>,
+    flows: Vec<RFlow>,
+}
+
+const SERVICES: &[&str] = &[
+    "service s0 { tcp/80, tcp/81 }",
+    "service s1 { tcp/1000-2000, udp/53 }",
+    "service s2 { icmp/echo-request, icmpv6/echo-request }",
+    "service s3 { icmp }",
+    "service s4 { proto/47 }",
+    "service s5 { any }",
+    "service s6 { tcp/1500-1600, tcp/8080, udp/54 }",
+    "service s7 { tcp/443 }",
+];
+
+fn rpolicy() -> impl Strategy<Value = RPolicy> {
+    let zone = (any::<bool>(), any::<bool>(), prop::bool::weighted(0.3)).prop_map(|(closed, v6, nested)| RZone {
+        closed,
+        v6,
+        nested,
+    });
+    let sys = (0usize..8, any::<bool>(), prop::bool::weighted(0.85)).prop_map(|(zone, v6, windows)| RSys {
+        zone,
+        v6,
+        windows,
+    });
+    let ep = (0u8..4, 0usize..16, 0usize..16);
+    let flow = (ep.clone(), ep, prop::collection::vec(0..SERVICES.len(), 1..3))
+        .prop_map(|(from, to, services)| RFlow { from, to, services });
+    (
+        prop::collection::vec(zone, 1..4),
+        prop::bool::weighted(0.3),
+        prop::collection::vec(sys, 1..6),
+        prop::collection::vec(prop::collection::vec((any::<bool>(), 0usize..16), 1..3), 0..3),
+        prop::collection::vec(flow, 1..7),
+    )
+        .prop_map(|(zones, internet, systems, groups, flows)| RPolicy { zones, internet, systems, groups, flows })
+}
+
+fn rrender(p: &RPolicy) -> String {
+    let mut t = String::new();
+    for s in SERVICES {
+        t.push_str(s);
+        t.push('\n');
+    }
+    let nz = p.zones.len();
+    for (i, z) in p.zones.iter().enumerate() {
+        let trust = if z.closed { "closed" } else { "internal" };
+        let v6 = if z.v6 { format!(", fd00:{i}::/48") } else { String::new() };
+        t.push_str(&format!("zone z{i} {{ trust {trust}; net 10.{i}.0.0/16{v6} }}\n"));
+        if z.nested {
+            t.push_str(&format!("zone n{i} {{ trust internal; net 10.{i}.128.0/17 }}\n"));
+        }
+    }
+    if p.internet {
+        t.push_str("zone inet { trust external; net 0.0.0.0/0, ::/0 }\n");
+    }
+    for (j, s) in p.systems.iter().enumerate() {
+        let z = s.zone % nz;
+        let v6 = if s.v6 && p.zones[z].v6 { format!(", fd00:{z}::{}", j + 1) } else { String::new() };
+        let platform = if s.windows { "windows" } else { "linux" };
+        t.push_str(&format!("system h{j} {{ zone z{z}; address 10.{z}.0.{}{v6}; platform {platform} }}\n", j + 1));
+    }
+    let member = |(sys, k): (bool, usize)| {
+        if sys { format!("h{}", k % p.systems.len()) } else { format!("z{}", k % nz) }
+    };
+    for (g, members) in p.groups.iter().enumerate() {
+        let m: Vec<String> = members.iter().map(|m| member(*m)).collect();
+        t.push_str(&format!("group g{g} {{ {} }}\n", m.join(", ")));
+    }
+    let endpoint = |(kind, a, b): (u8, usize, usize)| match kind {
+        0 => format!("h{}", a % p.systems.len()),
+        1 => {
+            // A zone, sometimes the nested one or the internet.
+            if p.internet && b % 5 == 0 {
+                "inet".to_string()
+            } else if p.zones[a % nz].nested && b % 3 == 0 {
+                format!("n{}", a % nz)
+            } else {
+                format!("z{}", a % nz)
+            }
+        }
+        2 if !p.groups.is_empty() => format!("g{}", a % p.groups.len()),
+        _ => format!("[h{}, z{}]", a % p.systems.len(), b % nz),
+    };
+    for (k, f) in p.flows.iter().enumerate() {
+        let services: Vec<String> = f.services.iter().map(|s| format!("s{s}")).collect();
+        t.push_str(&format!("flow {} -> {} : {} \"f{k}\"\n", endpoint(f.from), endpoint(f.to), services.join(", ")));
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #[test]
+    fn reader_space_equals_the_lowered_permits(p in rpolicy(), limit in 2usize..7) {
+        let text = rrender(&p);
+        let model = zonecheck::load_str("r.zc", &text).map_err(|e| {
+            TestCaseError::fail(format!("{}\n{text}", zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))
+        })?;
+        for d in windows_hosts(&model) {
+            round_trip(&model, &d, windows::MAX_ADDRESSES).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            round_trip(&model, &d, limit).map_err(|e| TestCaseError::fail(format!("limit {limit}: {e}\n{text}")))?;
+        }
+    }
+}
+
+#[test]
+fn more_than_a_thousand_addresses_are_split() {
+    let mut text = String::from(
+        "zone many { trust internal; net 10.50.0.0/16 }\nzone h { trust closed; net 10.60.0.0/24, fd00:60::/64 }\n\
+         system host { zone h; address 10.60.0.1, fd00:60::1; platform windows }\n",
+    );
+    let n = 1200;
+    for i in 0..n {
+        text.push_str(&format!("system s{i} {{ zone many; address 10.50.{}.{} }}\n", i / 250, i % 250 + 1));
+    }
+    let members: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    text.push_str(&format!("group clients {{ {} }}\n", members.join(", ")));
+    text.push_str("flow clients -> host : s7 \"many clients\"\nflow host -> clients : s7 \"and back\"\n");
+    text.push_str(SERVICES[7]);
+    let model = zonecheck::load_str("big.zc", &text).expect("resolves");
+    let d = &windows_hosts(&model)[0];
+    // 1,200 remote addresses and one local IPv4 address per direction: two rules each,
+    // plus IPv6 neighbour discovery both ways.
+    let rules = round_trip(&model, d, windows::MAX_ADDRESSES).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rules, 2 + 2 + 2);
+    let (script, _) = render(&model, d);
+    assert!(script.contains("[part 2/2]"));
+}
+
+// ---------------------------------------------------------------------------------------
+// tree-sitter-powershell, when installed
+// ---------------------------------------------------------------------------------------
+
+const TREE_SITTER_CHECK: &str = r#"
+import json, sys
+from tree_sitter import Language, Parser
+import tree_sitter_powershell as tsp
+parser = Parser(Language(tsp.language()))
+result = {}
+for path in sys.argv[1:]:
+    src = open(path, "rb").read()
+    if src.startswith(b"\xef\xbb\xbf"):
+        src = src[3:]
+    tree = parser.parse(src)
+    errors, commands = [], set()
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.type == "ERROR" or n.is_missing:
+            errors.append("%s at %s" % (n.type, n.start_point))
+        if n.type == "command_name":
+            commands.add(src[n.start_byte:n.end_byte].decode())
+        stack.extend(n.children)
+    result[path] = {"errors": errors, "commands": sorted(commands)}
+print(json.dumps(result))
+"#;
+
+#[test]
+fn tree_sitter_powershell_parses_the_scripts() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = std::process::Command::new(&python).args(["-c", "import tree_sitter, tree_sitter_powershell"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        let msg =
+            "tree-sitter-powershell is not installed (pip install tree-sitter==0.26.1 tree-sitter-powershell==0.26.4)";
+        assert!(std::env::var_os("ZONECHECK_REQUIRE_TREE_SITTER").is_none(), "{msg}");
+        eprintln!("skipped: {msg}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("zonecheck-windows-ts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut paths = Vec::new();
+    let mut write = |name: String, bytes: Vec<u8>| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        paths.push(p);
+    };
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    for d in windows_hosts(&model) {
+        let (bytes, _) =
+            windows::render(&model, &d, &TEMPLATES, &WindowsOptions::default(), &digest(&model)).expect("r");
+        write(format!("{}.ps1", d.name), bytes);
+    }
+    let mut s: [String; 7] = Default::default();
+    for (i, h) in ["'; Remove-Item", "’ ; calc ; ’", "‘x‛", "$(calc)", "`", "#", "\""].iter().enumerate() {
+        s[i] = (*h).to_string();
+    }
+    let hostile = zonecheck::load_str("p.zc", &hostile_policy(&s)).expect("resolves");
+    for d in windows_hosts(&hostile) {
+        let (bytes, _) = windows::render(&hostile, &d, &TEMPLATES, &WindowsOptions::default(), "x").expect("r");
+        write(format!("hostile-{}.ps1", d.name), bytes);
+    }
+    let out =
+        std::process::Command::new(&python).arg("-c").arg(TREE_SITTER_CHECK).args(&paths).output().expect("run python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for p in &paths {
+        let r = &result[p.to_string_lossy().as_ref()];
+        assert_eq!(r["errors"].as_array().map(Vec::len), Some(0), "{}: {}", p.display(), r["errors"]);
+        for c in r["commands"].as_array().expect("commands") {
+            let c = c.as_str().expect("str");
+            assert!(COMMANDS.contains(&c), "{}: command {c}", p.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
