@@ -85,6 +85,39 @@ impl Ace {
     }
 }
 
+/// How a vendor spells the parts of an entry. IOS-XE, EOS and AOS-CX share one entry
+/// shape, `permit|deny PROTO SRC[ SPORT] DST[ DPORT][ ICMP][ established][ log]`, and
+/// differ only in these words.
+pub struct Spelling {
+    pub proto: fn(Option<u8>, bool) -> String,
+    pub addr: fn(&IpNet) -> String,
+    pub icmp: fn(u8, bool) -> String,
+}
+
+/// One entry in the shared shape (see [`Spelling`]).
+pub fn ace_line(a: &Ace, v6: bool, spelling: &Spelling) -> String {
+    let mut s = format!(
+        "{} {} {}{} {}{}",
+        if a.permit { "permit" } else { "deny" },
+        (spelling.proto)(a.proto, v6),
+        (spelling.addr)(&a.src),
+        ports(a.sport),
+        (spelling.addr)(&a.dst),
+        ports(a.dport)
+    );
+    if let Some(t) = a.icmp_type {
+        s.push(' ');
+        s.push_str(&(spelling.icmp)(t, v6));
+    }
+    if a.established {
+        s.push_str(" established");
+    }
+    if a.log {
+        s.push_str(" log");
+    }
+    s
+}
+
 /// One ACL: an interface, a family, its entries in order (first match wins).
 #[derive(Clone, Debug)]
 pub struct Acl {

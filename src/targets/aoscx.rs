@@ -6,7 +6,7 @@
 
 use ipnet::IpNet;
 
-use super::acl::{Ace, CliVendor, ports};
+use super::acl::{Ace, CliVendor, Spelling, ace_line};
 
 pub(super) const VENDOR: CliVendor = CliVendor {
     name: "Aruba AOS-CX",
@@ -58,23 +58,5 @@ fn proto(p: Option<u8>, v6: bool) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    let mut s = format!(
-        "{} {} {}{} {}{}",
-        if a.permit { "permit" } else { "deny" },
-        proto(a.proto, v6),
-        addr(&a.src),
-        ports(a.sport),
-        addr(&a.dst),
-        ports(a.dport)
-    );
-    if let Some(t) = a.icmp_type {
-        s.push_str(&format!(" icmp-type {t}"));
-    }
-    if a.established {
-        s.push_str(" established");
-    }
-    if a.log {
-        s.push_str(" log");
-    }
-    s
+    ace_line(a, v6, &Spelling { proto, addr, icmp: |t, _| format!("icmp-type {t}") })
 }

@@ -5,7 +5,7 @@
 
 use ipnet::IpNet;
 
-use super::acl::{Ace, CliVendor, ports};
+use super::acl::{Ace, CliVendor, Spelling, ace_line};
 
 pub(super) const VENDOR: CliVendor = CliVendor {
     name: "Arista EOS",
@@ -39,23 +39,5 @@ fn proto(p: Option<u8>, v6: bool) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    let mut s = format!(
-        "{} {} {}{} {}{}",
-        if a.permit { "permit" } else { "deny" },
-        proto(a.proto, v6),
-        addr(&a.src),
-        ports(a.sport),
-        addr(&a.dst),
-        ports(a.dport)
-    );
-    if let Some(t) = a.icmp_type {
-        s.push_str(&format!(" {t}"));
-    }
-    if a.established {
-        s.push_str(" established");
-    }
-    if a.log {
-        s.push_str(" log");
-    }
-    s
+    ace_line(a, v6, &Spelling { proto, addr, icmp: |t, _| t.to_string() })
 }

@@ -5,7 +5,7 @@
 
 use ipnet::IpNet;
 
-use super::acl::{Ace, CliVendor, ports};
+use super::acl::{Ace, CliVendor, Spelling, ace_line};
 
 pub(super) const VENDOR: CliVendor = CliVendor {
     name: "Cisco IOS-XE",
@@ -57,24 +57,5 @@ fn icmp(ty: u8, v6: bool) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    let mut s = format!(
-        "{} {} {}{} {}{}",
-        if a.permit { "permit" } else { "deny" },
-        proto(a.proto, v6),
-        addr(&a.src),
-        ports(a.sport),
-        addr(&a.dst),
-        ports(a.dport)
-    );
-    if let Some(t) = a.icmp_type {
-        s.push(' ');
-        s.push_str(&icmp(t, v6));
-    }
-    if a.established {
-        s.push_str(" established");
-    }
-    if a.log {
-        s.push_str(" log");
-    }
-    s
+    ace_line(a, v6, &Spelling { proto, addr, icmp })
 }
