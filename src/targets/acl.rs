@@ -737,41 +737,46 @@ mod tests {
         assert_eq!(cli_text("abcdef", 3, false), "abc");
     }
 
-    /// Lowering gives a switch chains only between its declared interfaces. If it ever
-    /// adds chains to or from an undeclared uplink, each SVI still gets exactly its part:
-    /// forward entries for chains entering through it, answers for chains leaving by it.
+    /// A switch routes what is behind none of its SVIs to its uplink: lowering gives it
+    /// chains to and from the uplink, and each SVI gets exactly its part of them —
+    /// forward entries for flows entering through it, answers for flows leaving by it.
     #[test]
-    fn chains_to_an_undeclared_uplink_are_served() {
-        use crate::compile::lower::{Chain, lower};
+    fn chains_to_the_uplink_are_served() {
+        use crate::compile::lower::{UPLINK, lower};
         let model = crate::load_str(
             "t.zc",
             "zone a { trust internal; net 10.0.0.0/24 }\nzone b { trust internal; net 10.1.0.0/24 }\n\
-             flow a -> b : https \"x\"\nswitch sw { target cisco-ios; interface Vlan10 zone a }\n",
+             flow a -> b : https \"x\"\nflow b -> a : ssh \"y\"\nswitch sw { target cisco-ios; interface Vlan10 zone a }\n",
         )
         .expect("resolves");
-        let mut rules = lower(&model).remove(0);
-        assert!(rules.chains.is_empty(), "b is behind no interface of sw");
-        let p = Permit {
+        let rules = lower(&model).remove(0);
+        let kinds: Vec<(String, String)> = rules
+            .chains
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ChainKind::Forward { iif, oif, .. } => Some((iif.clone(), oif.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, vec![("Vlan10".to_string(), UPLINK.to_string()), (UPLINK.to_string(), "Vlan10".to_string())]);
+        let out = Permit {
             src: "10.0.0.0/24".parse().expect("net"),
             dst: "10.1.0.0/24".parse().expect("net"),
             svc: Svc::Ports { proto: 6, lo: 443, hi: 443 },
             flows: vec![FlowId(0)],
         };
-        let kind = |iif: &str, oif: &str| ChainKind::Forward {
-            iif: iif.into(),
-            oif: oif.into(),
-            from_zones: Vec::new(),
-            to_zones: Vec::new(),
+        let inbound = Permit {
+            src: "10.1.0.0/24".parse().expect("net"),
+            dst: "10.0.0.0/24".parse().expect("net"),
+            svc: Svc::Ports { proto: 6, lo: 22, hi: 22 },
+            flows: vec![FlowId(1)],
         };
-        rules.chains.push(Chain { kind: kind("Vlan10", "uplink"), permits: vec![p.clone()] });
         let acls = build(&model, &rules, &AclOptions::default(), "ab");
-        assert_eq!(acls.len(), 1);
-        assert_eq!(acls[0].v4.entries, vec![forward(&p), final_deny(false)]);
-        // A flow from behind the uplink to a client on Vlan10: its answers enter at Vlan10.
-        let reply = Permit { src: p.dst, dst: p.src, ..p.clone() };
-        rules.chains[0] = Chain { kind: kind("uplink", "Vlan10"), permits: vec![reply.clone()] };
-        let acls = build(&model, &rules, &AclOptions::default(), "ab");
-        assert_eq!(acls[0].v4.entries, vec![reverse(&reply, &AclOptions::default()).expect("tcp"), final_deny(false)]);
+        assert_eq!(acls.len(), 1, "an ACL for the declared SVI only");
+        assert_eq!(
+            acls[0].v4.entries,
+            vec![forward(&out), reverse(&inbound, &AclOptions::default()).expect("tcp"), final_deny(false)]
+        );
     }
 
     #[test]
