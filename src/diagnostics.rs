@@ -149,6 +149,7 @@ codes! {
     CONFIG_INVALID = "zonecheck::config::invalid", "zonecheck.toml is not valid TOML or has a wrong value";
     CONFIG_UNKNOWN_KEY = "zonecheck::config::unknown-key", "zonecheck.toml has a key zonecheck does not know";
 
+    TOO_MANY = "zonecheck::too-many-problems", "more problems than one run shows; the rest are counted in this one";
     SYNTAX_UNEXPECTED = "zonecheck::syntax::unexpected-token", "the parser found something other than what the grammar allows here";
     SYNTAX_UNKNOWN_STATEMENT = "zonecheck::syntax::unknown-statement", "a top-level statement starts with an unknown keyword";
     SYNTAX_UNKNOWN_PROPERTY = "zonecheck::syntax::unknown-property", "a block holds a property its declaration does not have";

@@ -142,3 +142,17 @@ fn graph_is_deterministic() {
         assert!(String::from_utf8_lossy(&a).contains("sikker-srv"));
     }
 }
+
+#[test]
+fn a_file_that_is_not_a_policy_gives_a_bounded_report() {
+    // One error per line would bury the first ones; the run shows the first hundred and
+    // counts the rest in one diagnostic.
+    let d = temp_dir("many");
+    let text: String = (0..500).map(|i| format!("system Server{i} {{ zone adm }}\n")).collect();
+    std::fs::write(d.join("notes.zc"), text).expect("write");
+    let out = zonecheck().arg("verify").arg(d.join("notes.zc")).assert().code(2).get_output().stderr.clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(err.contains("zonecheck::too-many-problems"), "{err}");
+    assert!(err.contains("400 more problems"), "{err}");
+    assert!(err.matches("zonecheck::syntax::").count() <= 100, "{err}");
+}

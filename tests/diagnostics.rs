@@ -27,6 +27,7 @@ const TESTED_ELSEWHERE: &[(&str, &str)] = &[
     ("zonecheck::verify::", "verification: verify tests"),
     ("zonecheck::lint::", "lints run during verification: verify tests"),
     ("zonecheck::compile::", "compilation to device configurations: compile tests"),
+    ("zonecheck::too-many-problems", "the cap on problems per run: tests/cli.rs"),
 ];
 
 fn fixtures_dir() -> PathBuf {

@@ -40,9 +40,9 @@ pub fn cap_diags(diags: &mut Vec<Diag>, max: usize) {
     let errors = rest.iter().filter(|d| d.severity == crate::diagnostics::Severity::Error).count();
     let message = format!("{} more problems ({errors} errors) are not shown", rest.len());
     let summary = if errors > 0 {
-        Diag::error(next.code, next.span, message)
+        Diag::error(crate::diagnostics::code::TOO_MANY, next.span, message)
     } else {
-        Diag::warning(next.code, next.span, message)
+        Diag::warning(crate::diagnostics::code::TOO_MANY, next.span, message)
     };
     let first_line: String = next.message.chars().take(120).collect();
     diags.push(
