@@ -222,13 +222,14 @@ fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Conf
     })
 }
 
+/// The policy and its zonecheck.toml, or the exit code after printing why not.
+fn load_with_config(path: &Path, config: Option<&Path>) -> Result<(crate::Model, crate::config::Config), Exit> {
+    Ok((load(path)?, load_config(path, config)?))
+}
+
 fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: Option<&Path>) -> Exit {
-    let model = match load(path) {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
-    let config = match load_config(path, config) {
-        Ok(c) => c,
+    let (model, config) = match load_with_config(path, config) {
+        Ok(both) => both,
         Err(code) => return code,
     };
     let options = crate::verify::Options { deny_warnings, severities: config.severities() };
@@ -297,12 +298,8 @@ fn compile(
     config: Option<&Path>,
 ) -> Exit {
     use crate::diagnostics::{Diag, Span, code};
-    let model = match load(path) {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
-    let config = match load_config(path, config) {
-        Ok(c) => c,
+    let (model, config) = match load_with_config(path, config) {
+        Ok(both) => both,
         Err(code) => return code,
     };
     let Some(out_dir) = output.map(Path::to_path_buf).or_else(|| config.output.dir.clone()) else {

@@ -89,9 +89,25 @@ impl Ace {
 /// shape, `permit|deny PROTO SRC[ SPORT] DST[ DPORT][ ICMP][ established][ log]`, and
 /// differ only in these words.
 pub struct Spelling {
-    pub proto: fn(Option<u8>, bool) -> String,
+    /// The protocol word for "any IP" in an IPv4 and an IPv6 ACL.
+    pub any: [&'static str; 2],
+    /// The protocol word for ICMPv6 in an IPv6 ACL.
+    pub icmpv6: &'static str,
     pub addr: fn(&IpNet) -> String,
     pub icmp: fn(u8, bool) -> String,
+}
+
+impl Spelling {
+    fn proto(&self, p: Option<u8>, v6: bool) -> String {
+        match p {
+            None => self.any[usize::from(v6)].into(),
+            Some(6) => "tcp".into(),
+            Some(17) => "udp".into(),
+            Some(1) if !v6 => "icmp".into(),
+            Some(58) if v6 => self.icmpv6.into(),
+            Some(n) => n.to_string(),
+        }
+    }
 }
 
 /// One entry in the shared shape (see [`Spelling`]).
@@ -99,7 +115,7 @@ pub fn ace_line(a: &Ace, v6: bool, spelling: &Spelling) -> String {
     let mut s = format!(
         "{} {} {}{} {}{}",
         if a.permit { "permit" } else { "deny" },
-        (spelling.proto)(a.proto, v6),
+        spelling.proto(a.proto, v6),
         (spelling.addr)(&a.src),
         ports(a.sport),
         (spelling.addr)(&a.dst),

@@ -46,17 +46,6 @@ fn addr(n: &IpNet) -> String {
     }
 }
 
-fn proto(p: Option<u8>, v6: bool) -> String {
-    match p {
-        None => "any".into(),
-        Some(6) => "tcp".into(),
-        Some(17) => "udp".into(),
-        Some(1) if !v6 => "icmp".into(),
-        Some(58) if v6 => "icmpv6".into(),
-        Some(n) => n.to_string(),
-    }
-}
-
 fn ace(a: &Ace, v6: bool) -> String {
-    ace_line(a, v6, &Spelling { proto, addr, icmp: |t, _| format!("icmp-type {t}") })
+    ace_line(a, v6, &Spelling { any: ["any", "any"], icmpv6: "icmpv6", addr, icmp: |t, _| format!("icmp-type {t}") })
 }

@@ -35,18 +35,6 @@ fn addr(n: &IpNet) -> String {
     }
 }
 
-fn proto(p: Option<u8>, v6: bool) -> String {
-    match p {
-        None if v6 => "ipv6".into(),
-        None => "ip".into(),
-        Some(6) => "tcp".into(),
-        Some(17) => "udp".into(),
-        Some(1) if !v6 => "icmp".into(),
-        Some(58) if v6 => "icmp".into(),
-        Some(n) => n.to_string(),
-    }
-}
-
 fn icmp(ty: u8, v6: bool) -> String {
     match (v6, ty) {
         (true, 135) => "nd-ns".into(),
@@ -57,5 +45,5 @@ fn icmp(ty: u8, v6: bool) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    ace_line(a, v6, &Spelling { proto, addr, icmp })
+    ace_line(a, v6, &Spelling { any: ["ip", "ipv6"], icmpv6: "icmp", addr, icmp })
 }
