@@ -9,6 +9,7 @@
 //! - [`diagnostics`]: spans, the code registry and miette rendering, shared by all stages.
 //! - [`cli`]: the command line; the only stage besides loading that touches the disk.
 
+pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod config;

@@ -1,0 +1,455 @@
+//! A ruleset as the device evaluates it, independent of its syntax: chains of first-match
+//! rules with jumps, gotos and returns, entered from base chains at hooks. Every reader
+//! (`check::read`) produces one; [`Ruleset::permitted`] turns it into a packet space.
+//!
+//! Packets are those that open a connection (conntrack state `new`), so `ct state
+//! established,related accept` matches nothing here; stateless devices see both
+//! directions explicitly.
+
+use super::space::{Cube, Dim, Field, Packet, Path, Space, TooFragmented};
+
+/// Where a rule was written, for people: a line in a text, or a place in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// 1-based line in the file read (0 when unknown).
+    pub line: usize,
+    /// The rule as a person would recognise it (one line, possibly shortened).
+    pub text: String,
+    /// A handle, sequence number or name the device uses for the rule, if any.
+    pub handle: Option<String>,
+    /// The rule's comment (zonecheck puts the flow there).
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    /// Drop or reject.
+    Drop,
+    /// Evaluate the chain; if it returns, go on with the next rule.
+    Jump(usize),
+    /// Evaluate the chain; if it returns, return from this chain too.
+    Goto(usize),
+    Return,
+    /// No verdict (counter, log): go on with the next rule.
+    Continue,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Drop => "drop",
+            Action::Jump(_) => "jump",
+            Action::Goto(_) => "goto",
+            Action::Return => "return",
+            Action::Continue => "continue",
+        }
+    }
+}
+
+/// One rule: the packets it matches (a union of cubes) and what it does with them.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub matches: Vec<Cube>,
+    pub action: Action,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Chain {
+    pub name: String,
+    pub rules: Vec<Rule>,
+}
+
+/// Where a base chain is attached (netfilter hooks; ACLs use Forward).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hook {
+    Prerouting,
+    Input,
+    Forward,
+    Output,
+    Postrouting,
+}
+
+impl Hook {
+    /// The paths whose packets pass this hook.
+    pub fn paths(self) -> &'static [Path] {
+        match self {
+            Hook::Prerouting => &[Path::Input, Path::Forward],
+            Hook::Input => &[Path::Input],
+            Hook::Forward => &[Path::Forward],
+            Hook::Output => &[Path::Output],
+            Hook::Postrouting => &[Path::Forward, Path::Output],
+        }
+    }
+}
+
+/// A chain packets enter from a hook.
+#[derive(Clone, Debug)]
+pub struct Base {
+    pub chain: usize,
+    pub hook: Hook,
+    /// Lower runs first.
+    pub priority: i64,
+    /// The family the chain sees: `None` both (nft `inet`), `Some(true)` IPv6 only.
+    pub family: Option<bool>,
+    /// What happens to packets that leave the chain without a verdict.
+    pub policy_accept: bool,
+}
+
+/// Something a reader could not model. Any problem makes the check fail closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub message: String,
+}
+
+/// A device's rules as read from a file.
+#[derive(Clone, Debug, Default)]
+pub struct Ruleset {
+    pub chains: Vec<Chain>,
+    pub bases: Vec<Base>,
+    pub problems: Vec<Problem>,
+}
+
+/// A rule by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleRef {
+    pub chain: usize,
+    pub rule: usize,
+}
+
+/// Jumps nested deeper than this are an error (nft allows 16 levels too).
+const MAX_DEPTH: usize = 32;
+
+/// What evaluating a ruleset found out beyond the permitted space.
+#[derive(Clone, Debug, Default)]
+pub struct Evaluation {
+    /// Per path and family, the permitted packets.
+    pub permitted: Space,
+    /// Per rule: did any packet reach it and match (`reached`), and the packets it decides
+    /// or passes on (its effective region, over every invocation).
+    pub stats: Vec<Vec<RuleStats>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RuleStats {
+    pub reached: bool,
+    pub effective: Vec<Cube>,
+}
+
+/// The evaluation failed: too fragmented, or jumps too deep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvalError {
+    TooFragmented,
+    TooDeep(String),
+}
+
+impl From<TooFragmented> for EvalError {
+    fn from(_: TooFragmented) -> Self {
+        EvalError::TooFragmented
+    }
+}
+
+/// What one chain invocation did with its input.
+#[derive(Default)]
+struct Outcome {
+    accepted: Vec<Cube>,
+    /// Accepted or dropped (not returned).
+    decided: Vec<Cube>,
+}
+
+/// `(input ∩ rule) ` as cubes, with the rule's cubes indexed when there are many.
+fn intersect_all(input: &[Cube], matches: &[Cube], index: Option<&Space>) -> Vec<Cube> {
+    let mut out = Vec::new();
+    for i in input {
+        match index {
+            Some(s) => out.extend(s.intersect_cube(i)),
+            None => out.extend(matches.iter().filter_map(|m| m.intersect(i))),
+        }
+    }
+    out
+}
+
+impl Ruleset {
+    /// The chain called `name`.
+    pub fn chain_named(&self, name: &str) -> Option<usize> {
+        self.chains.iter().position(|c| c.name == name)
+    }
+
+    pub fn rule(&self, r: RuleRef) -> &Rule {
+        &self.chains[r.chain].rules[r.rule]
+    }
+
+    /// The permitted packets of the given paths: a packet is permitted when every base
+    /// chain it passes accepts it (an accept ends one base chain, a drop ends them all).
+    pub fn permitted(&self, paths: &[Path]) -> Result<Evaluation, EvalError> {
+        let indexes = self.indexes();
+        let mut ev = Evaluation {
+            permitted: Space::new(),
+            stats: self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect(),
+        };
+        for &path in paths {
+            for v6 in [false, true] {
+                let Some(start) = Cube::any(v6).with_value(Dim::Path, path as u128) else { continue };
+                let mut bases: Vec<&Base> = self
+                    .bases
+                    .iter()
+                    .filter(|b| b.hook.paths().contains(&path) && b.family.is_none_or(|f| f == v6))
+                    .collect();
+                bases.sort_by_key(|b| (b.priority, b.hook));
+                // What has passed every base chain so far.
+                let mut passed = vec![start];
+                for b in bases {
+                    let out = self.eval(b.chain, 0, &passed, 0, &indexes, Some(&mut ev.stats))?;
+                    let mut accepted = out.accepted;
+                    if b.policy_accept {
+                        let decided = Space::from_cubes(out.decided);
+                        for c in &passed {
+                            accepted.extend(decided.subtract_from(c)?);
+                        }
+                    }
+                    passed = accepted;
+                }
+                ev.permitted.extend(passed);
+            }
+        }
+        Ok(ev)
+    }
+
+    /// Big rules (sets) get an index of their cubes.
+    fn indexes(&self) -> Vec<Vec<Option<Space>>> {
+        self.chains
+            .iter()
+            .map(|c| {
+                c.rules
+                    .iter()
+                    .map(|r| (r.matches.len() > 8).then(|| Space::from_cubes(r.matches.iter().cloned())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Evaluate `chain` from rule `start` on `input`.
+    #[allow(clippy::too_many_arguments)]
+    fn eval(
+        &self,
+        chain: usize,
+        start: usize,
+        input: &[Cube],
+        depth: usize,
+        indexes: &[Vec<Option<Space>>],
+        mut stats: Option<&mut [Vec<RuleStats>]>,
+    ) -> Result<Outcome, EvalError> {
+        if depth > MAX_DEPTH {
+            return Err(EvalError::TooDeep(self.chains[chain].name.clone()));
+        }
+        let mut out = Outcome::default();
+        // Packets that no longer reach the following rules.
+        let mut consumed = Space::new();
+        for (k, rule) in self.chains[chain].rules.iter().enumerate().skip(start) {
+            if input.is_empty() {
+                break;
+            }
+            let hit = intersect_all(input, &rule.matches, indexes[chain][k].as_ref());
+            if hit.is_empty() {
+                continue;
+            }
+            let mut eff = Vec::new();
+            for h in &hit {
+                eff.extend(consumed.subtract_from(h)?);
+            }
+            if let Some(stats) = stats.as_deref_mut() {
+                stats[chain][k].reached = true;
+                stats[chain][k].effective.extend(eff.iter().cloned());
+            }
+            if eff.is_empty() {
+                continue;
+            }
+            match rule.action {
+                Action::Accept => {
+                    out.accepted.extend(eff.iter().cloned());
+                    out.decided.extend(eff);
+                    consumed.extend(hit);
+                }
+                Action::Drop => {
+                    out.decided.extend(eff);
+                    consumed.extend(hit);
+                }
+                Action::Return => consumed.extend(hit),
+                Action::Jump(c) => {
+                    let sub = self.eval(c, 0, &eff, depth + 1, indexes, stats.as_deref_mut())?;
+                    out.accepted.extend(sub.accepted);
+                    consumed.extend(sub.decided.iter().cloned());
+                    out.decided.extend(sub.decided);
+                }
+                Action::Goto(c) => {
+                    let sub = self.eval(c, 0, &eff, depth + 1, indexes, stats.as_deref_mut())?;
+                    out.accepted.extend(sub.accepted);
+                    out.decided.extend(sub.decided);
+                    consumed.extend(hit);
+                }
+                Action::Continue => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The rule that decides a packet's fate in one base chain, and the fate; `None` for the
+    /// rule when the chain's policy decides. Concrete, rule by rule: the reference
+    /// semantics the symbolic evaluation must agree with.
+    pub fn trace_chain(&self, chain: usize, p: &Packet, depth: usize) -> Option<(Option<RuleRef>, Option<bool>)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        for (k, rule) in self.chains[chain].rules.iter().enumerate() {
+            if !rule.matches.iter().any(|c| c.contains(p)) {
+                continue;
+            }
+            let here = RuleRef { chain, rule: k };
+            match rule.action {
+                Action::Accept => return Some((Some(here), Some(true))),
+                Action::Drop => return Some((Some(here), Some(false))),
+                Action::Return => return Some((Some(here), None)),
+                Action::Jump(c) => match self.trace_chain(c, p, depth + 1)? {
+                    (r, Some(v)) => return Some((r, Some(v))),
+                    (_, None) => {}
+                },
+                Action::Goto(c) => return self.trace_chain(c, p, depth + 1),
+                Action::Continue => {}
+            }
+        }
+        Some((None, None))
+    }
+
+    /// Is the packet permitted, and which rules decided (one per base chain passed, the
+    /// one that dropped it last)? `None` where a base chain's policy decided.
+    pub fn trace(&self, p: &Packet) -> (bool, Vec<(usize, Option<RuleRef>)>) {
+        let mut bases: Vec<&Base> = self
+            .bases
+            .iter()
+            .filter(|b| b.hook.paths().contains(&p.path) && b.family.is_none_or(|f| f == p.v6))
+            .collect();
+        bases.sort_by_key(|b| (b.priority, b.hook));
+        let mut deciders = Vec::new();
+        for b in bases {
+            let (rule, verdict) = self.trace_chain(b.chain, p, 0).unwrap_or((None, Some(false)));
+            deciders.push((b.chain, rule));
+            if !verdict.unwrap_or(b.policy_accept) {
+                return (false, deciders);
+            }
+        }
+        (true, deciders)
+    }
+
+    /// Rules that can never decide a packet (shadowed: every packet they match was decided
+    /// by earlier rules together, or never reaches them), and rules whose removal would
+    /// change nothing (redundant: later rules give their packets the same verdict).
+    /// Needs the [`Evaluation`] of the same paths.
+    pub fn dead_rules(&self, ev: &Evaluation) -> Result<Vec<(RuleRef, Dead)>, EvalError> {
+        let mut out = Vec::new();
+        let indexes = self.indexes();
+        let called: Vec<bool> = (0..self.chains.len())
+            .map(|c| {
+                self.bases.iter().any(|b| b.chain == c)
+                    || self
+                        .chains
+                        .iter()
+                        .flat_map(|x| &x.rules)
+                        .any(|r| matches!(r.action, Action::Jump(t) | Action::Goto(t) if t == c))
+            })
+            .collect();
+        for (c, chain) in self.chains.iter().enumerate() {
+            if !called[c] {
+                continue;
+            }
+            let base_policy = self.bases.iter().find(|b| b.chain == c).map(|b| b.policy_accept);
+            for (k, rule) in chain.rules.iter().enumerate() {
+                let st = &ev.stats[c][k];
+                let r = RuleRef { chain: c, rule: k };
+                if matches!(rule.action, Action::Continue) {
+                    continue;
+                }
+                if rule.matches.iter().all(Cube::is_empty) || rule.matches.is_empty() {
+                    out.push((r, Dead::Unmatchable));
+                } else if st.effective.is_empty() {
+                    out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
+                } else if let Action::Accept | Action::Drop = rule.action
+                    && self.later_agree(c, k, &st.effective, base_policy, &indexes)?
+                {
+                    out.push((r, Dead::Redundant));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Earlier rules of the chain that together cover a shadowed rule: those whose
+    /// effective region overlaps it, largest action difference first.
+    fn blockers(&self, c: usize, k: usize, ev: &Evaluation) -> Vec<RuleRef> {
+        let rule = &self.chains[c].rules[k];
+        let mut by = Vec::new();
+        for j in 0..k {
+            let eff = &ev.stats[c][j].effective;
+            if eff.iter().any(|e| rule.matches.iter().any(|m| m.overlaps(e))) {
+                by.push(RuleRef { chain: c, rule: j });
+            }
+        }
+        by
+    }
+
+    /// Do the rules after `k` (and the policy, for a base chain) give every packet of
+    /// `region` the verdict of rule `k`?
+    fn later_agree(
+        &self,
+        c: usize,
+        k: usize,
+        region: &[Cube],
+        base_policy: Option<bool>,
+        indexes: &[Vec<Option<Space>>],
+    ) -> Result<bool, EvalError> {
+        let want = self.chains[c].rules[k].action == Action::Accept;
+        let out = self.eval(c, k + 1, region, 0, indexes, None)?;
+        let decided = Space::from_cubes(out.decided);
+        let accepted = Space::from_cubes(out.accepted);
+        for piece in region {
+            // Packets the later rules leave undecided get the policy (base chains) or go
+            // back to the caller, where removing the rule would change their fate.
+            let undecided = decided.subtract_from(piece)?;
+            if !undecided.is_empty() && base_policy != Some(want) {
+                return Ok(false);
+            }
+            let acc = accepted.intersect_cube(piece);
+            let acc = Space::from_cubes(acc);
+            let dropped_or_not = if want {
+                // Every decided packet must be accepted.
+                let decided_here = Space::from_cubes(decided.intersect_cube(piece));
+                !decided_here.is_subset(&acc)?
+            } else {
+                !acc.is_empty()
+            };
+            if dropped_or_not {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Why a rule is dead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dead {
+    /// It matches no packet at all.
+    Unmatchable,
+    /// Earlier rules decide every packet it matches (together, not necessarily one alone).
+    Shadowed { by: Vec<RuleRef> },
+    /// Later rules would give its packets the same verdict.
+    Redundant,
+}
+
+/// A field of ports or types for a protocol match: tcp/udp ports only exist for protocols
+/// with ports.
+pub fn port_protocols() -> Field {
+    Field::from_ranges([(6, 6), (17, 17), (33, 33), (132, 132), (136, 136)])
+}

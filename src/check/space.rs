@@ -1,0 +1,733 @@
+//! The packet-space engine: exact sets of packets, with union, intersection, difference,
+//! emptiness and a witness (one concrete packet of a set).
+//!
+//! # Representation
+//!
+//! A packet is a point in [`DIMS`] dimensions ([`Dim`]): the path through the device
+//! (input, forward, output), the input and output interface (dictionary-encoded by
+//! [`Ifaces`]), the address family, source and destination address (IPv4 in the low 32
+//! bits of a `u128`), protocol, source and destination port (for ICMP: code and type), and
+//! whether a TCP segment carries ACK or RST (what a stateless ACL's `established` tests).
+//!
+//! A [`Field`] is a sorted union of disjoint `u128` intervals; a [`Cube`] is the product of
+//! one field per dimension ("generalised box"); a set of packets is a union of cubes. This
+//! is the representation verification.md §4(b) recommends over bit-level BDDs: a set
+//! element, an ACL entry or a firewall rule is one cube, witnesses and explanations come out
+//! in the engineer's vocabulary (prefixes, port ranges), and IPv6 costs no more than IPv4.
+//!
+//! # Complexity
+//!
+//! - Field intersection and difference: O(a + b) in the number of intervals.
+//! - Cube intersection: O(DIMS) field operations; cube difference `a \ b` yields at most
+//!   DIMS disjoint cubes (one per dimension where `a` leaves `b`).
+//! - Set difference `A \ B`: every cube of `A` is cut by the cubes of `B` that overlap it,
+//!   found through an [`Index`] on the destination address (intervals grouped by
+//!   length class, so a query is O(129 · log n + hits)). For rulesets compiled from a
+//!   policy, cubes overlap few others and this is near-linear. In general the number of
+//!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
+//!   at [`MAX_PIECES`] and says so instead of running away ([`TooFragmented`]).
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+use smallvec::{SmallVec, smallvec};
+
+/// The dimensions of a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dim {
+    /// [`Path`] as 0, 1, 2.
+    Path = 0,
+    Iif,
+    Oif,
+    /// 0 for IPv4, 1 for IPv6.
+    Family,
+    Src,
+    Dst,
+    Proto,
+    /// Source port; for ICMP the code.
+    Sport,
+    /// Destination port; for ICMP the type.
+    Dport,
+    /// 0: no ACK or RST (a connection's first packet, or not TCP); 1: ACK or RST set.
+    Flags,
+}
+
+pub const DIMS: usize = 10;
+pub const ALL_DIMS: [Dim; DIMS] =
+    [Dim::Path, Dim::Iif, Dim::Oif, Dim::Family, Dim::Src, Dim::Dst, Dim::Proto, Dim::Sport, Dim::Dport, Dim::Flags];
+
+/// Where a packet goes through the device: to it, through it, or from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Path {
+    Input = 0,
+    Forward = 1,
+    Output = 2,
+}
+
+impl Path {
+    pub const ALL: [Path; 3] = [Path::Input, Path::Forward, Path::Output];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::Input => "input",
+            Path::Forward => "forward",
+            Path::Output => "output",
+        }
+    }
+
+    fn from_value(v: u128) -> Path {
+        match v {
+            0 => Path::Input,
+            1 => Path::Forward,
+            _ => Path::Output,
+        }
+    }
+}
+
+/// The largest value of each dimension (addresses: of the family, see [`Cube::any`]).
+pub fn dim_max(d: Dim) -> u128 {
+    match d {
+        Dim::Path => 2,
+        Dim::Iif | Dim::Oif => u128::from(u32::MAX),
+        Dim::Family | Dim::Flags => 1,
+        Dim::Src | Dim::Dst => u128::MAX,
+        Dim::Proto => 255,
+        Dim::Sport | Dim::Dport => 65535,
+    }
+}
+
+/// The largest address of a family.
+pub fn addr_max(v6: bool) -> u128 {
+    if v6 { u128::MAX } else { u128::from(u32::MAX) }
+}
+
+/// More pieces than this in one difference and the engine gives up (inconclusive).
+pub const MAX_PIECES: usize = 4_000_000;
+
+/// A difference fragmented beyond [`MAX_PIECES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooFragmented;
+
+// ---------------------------------------------------------------------------------------
+// Fields
+// ---------------------------------------------------------------------------------------
+
+/// A set of values: sorted, disjoint, non-adjacent inclusive intervals.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Field(SmallVec<[(u128, u128); 1]>);
+
+impl fmt::Debug for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(a, b)| if a == b { format!("{a}") } else { format!("{a}-{b}") }))
+            .finish()
+    }
+}
+
+impl Field {
+    pub fn empty() -> Field {
+        Field(SmallVec::new())
+    }
+
+    pub fn range(lo: u128, hi: u128) -> Field {
+        if lo > hi { Field::empty() } else { Field(smallvec![(lo, hi)]) }
+    }
+
+    pub fn point(v: u128) -> Field {
+        Field::range(v, v)
+    }
+
+    /// Any list of intervals, in any order, overlapping or not.
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (u128, u128)>) -> Field {
+        let mut v: Vec<(u128, u128)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        v.sort_unstable();
+        let mut out: SmallVec<[(u128, u128); 1]> = SmallVec::new();
+        for (a, b) in v {
+            match out.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        Field(out)
+    }
+
+    /// The addresses of a prefix (IPv4 in the low 32 bits).
+    pub fn prefix(net: &IpNet) -> Field {
+        let (lo, hi) = net_bounds(net);
+        Field::range(lo, hi)
+    }
+
+    pub fn intervals(&self) -> &[(u128, u128)] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn first(&self) -> Option<u128> {
+        self.0.first().map(|r| r.0)
+    }
+
+    /// The smallest interval holding the whole field.
+    pub fn hull(&self) -> Option<(u128, u128)> {
+        Some((self.0.first()?.0, self.0.last()?.1))
+    }
+
+    pub fn contains(&self, v: u128) -> bool {
+        // Few intervals in practice; a binary search keeps large unions cheap too.
+        let i = self.0.partition_point(|r| r.1 < v);
+        self.0.get(i).is_some_and(|r| r.0 <= v)
+    }
+
+    pub fn intersects(&self, o: &Field) -> bool {
+        let (mut i, mut j) = (0, 0);
+        while i < self.0.len() && j < o.0.len() {
+            let (a, b) = (self.0[i], o.0[j]);
+            if a.1 < b.0 {
+                i += 1;
+            } else if b.1 < a.0 {
+                j += 1;
+            } else {
+                return true;
+            }
+        }
+        false
+    }
+
+    pub fn intersect(&self, o: &Field) -> Field {
+        if self.0.len() == 1 && o.0.len() == 1 {
+            let (a, b) = (self.0[0], o.0[0]);
+            return Field::range(a.0.max(b.0), a.1.min(b.1));
+        }
+        let mut out = SmallVec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < self.0.len() && j < o.0.len() {
+            let (a, b) = (self.0[i], o.0[j]);
+            let (lo, hi) = (a.0.max(b.0), a.1.min(b.1));
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+            if a.1 < b.1 { i += 1 } else { j += 1 }
+        }
+        Field(out)
+    }
+
+    pub fn subtract(&self, o: &Field) -> Field {
+        let mut out = SmallVec::new();
+        let mut j = 0;
+        for &(mut lo, hi) in &self.0 {
+            while j < o.0.len() && o.0[j].1 < lo {
+                j += 1;
+            }
+            let mut k = j;
+            let mut done = false;
+            while k < o.0.len() && o.0[k].0 <= hi {
+                let (blo, bhi) = o.0[k];
+                if blo > lo {
+                    out.push((lo, blo - 1));
+                }
+                if bhi >= hi {
+                    done = true;
+                    break;
+                }
+                lo = bhi + 1;
+                k += 1;
+            }
+            if !done {
+                out.push((lo, hi));
+            }
+        }
+        Field(out)
+    }
+
+    pub fn union(&self, o: &Field) -> Field {
+        Field::from_ranges(self.0.iter().chain(o.0.iter()).copied())
+    }
+
+    pub fn is_subset(&self, o: &Field) -> bool {
+        self.subtract(o).is_empty()
+    }
+
+    /// Every value of `0..=max` not in the field.
+    pub fn complement(&self, max: u128) -> Field {
+        Field::range(0, max).subtract(self)
+    }
+}
+
+/// The first and last address of a prefix, IPv4 in the low 32 bits.
+pub fn net_bounds(net: &IpNet) -> (u128, u128) {
+    match net {
+        IpNet::V4(n) => (u128::from(u32::from(n.network())), u128::from(u32::from(n.broadcast()))),
+        IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
+    }
+}
+
+pub fn addr_value(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+pub fn addr_of(v6: bool, v: u128) -> IpAddr {
+    if v6 { IpAddr::V6(Ipv6Addr::from(v)) } else { IpAddr::V4(Ipv4Addr::from(v as u32)) }
+}
+
+// ---------------------------------------------------------------------------------------
+// Cubes
+// ---------------------------------------------------------------------------------------
+
+/// A product of one field per dimension. Addresses always lie in the family's range.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cube([Field; DIMS]);
+
+impl fmt::Debug for Cube {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Cube");
+        for d in ALL_DIMS {
+            let full = Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(self.v6()) } else { dim_max(d) });
+            if self.0[d as usize] != full {
+                s.field(&format!("{d:?}"), &self.0[d as usize]);
+            }
+        }
+        s.finish()
+    }
+}
+
+impl Cube {
+    /// Every packet of one family.
+    pub fn any(v6: bool) -> Cube {
+        let mut f: [Field; DIMS] = Default::default();
+        for d in ALL_DIMS {
+            f[d as usize] = Field::range(0, dim_max(d));
+        }
+        f[Dim::Family as usize] = Field::point(u128::from(v6));
+        f[Dim::Src as usize] = Field::range(0, addr_max(v6));
+        f[Dim::Dst as usize] = Field::range(0, addr_max(v6));
+        Cube(f)
+    }
+
+    /// Every packet of both families: two cubes.
+    pub fn universe() -> [Cube; 2] {
+        [Cube::any(false), Cube::any(true)]
+    }
+
+    /// IPv6? (Cubes hold one family; see [`Cube::any`].)
+    pub fn v6(&self) -> bool {
+        self.0[Dim::Family as usize].first() == Some(1)
+    }
+
+    pub fn field(&self, d: Dim) -> &Field {
+        &self.0[d as usize]
+    }
+
+    /// This cube narrowed to `f` in dimension `d`; `None` if nothing is left.
+    pub fn with(mut self, d: Dim, f: &Field) -> Option<Cube> {
+        let n = self.0[d as usize].intersect(f);
+        if n.is_empty() {
+            return None;
+        }
+        self.0[d as usize] = n;
+        Some(self)
+    }
+
+    pub fn with_value(self, d: Dim, v: u128) -> Option<Cube> {
+        self.with(d, &Field::point(v))
+    }
+
+    pub fn with_range(self, d: Dim, lo: u128, hi: u128) -> Option<Cube> {
+        self.with(d, &Field::range(lo, hi))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().any(Field::is_empty)
+    }
+
+    pub fn overlaps(&self, o: &Cube) -> bool {
+        // Family and addresses first: they tell cubes apart most often.
+        [Dim::Family, Dim::Dst, Dim::Src, Dim::Dport, Dim::Iif, Dim::Oif, Dim::Proto, Dim::Path, Dim::Sport, Dim::Flags]
+            .iter()
+            .all(|d| self.0[*d as usize].intersects(&o.0[*d as usize]))
+    }
+
+    pub fn intersect(&self, o: &Cube) -> Option<Cube> {
+        if !self.overlaps(o) {
+            return None;
+        }
+        let mut f: [Field; DIMS] = Default::default();
+        for d in 0..DIMS {
+            f[d] = self.0[d].intersect(&o.0[d]);
+        }
+        Some(Cube(f))
+    }
+
+    pub fn is_subset(&self, o: &Cube) -> bool {
+        (0..DIMS).all(|d| self.0[d].is_subset(&o.0[d]))
+    }
+
+    /// `self \ o` as at most [`DIMS`] disjoint cubes.
+    pub fn subtract(&self, o: &Cube) -> SmallVec<[Cube; 4]> {
+        if !self.overlaps(o) {
+            return smallvec![self.clone()];
+        }
+        let mut out = SmallVec::new();
+        let mut rest = self.clone();
+        for d in 0..DIMS {
+            let outside = rest.0[d].subtract(&o.0[d]);
+            if !outside.is_empty() {
+                let mut piece = rest.clone();
+                piece.0[d] = outside;
+                out.push(piece);
+                rest.0[d] = rest.0[d].intersect(&o.0[d]);
+            }
+        }
+        out
+    }
+
+    pub fn contains(&self, p: &Packet) -> bool {
+        let v = p.values();
+        (0..DIMS).all(|d| self.0[d].contains(v[d]))
+    }
+
+    /// One packet of the cube, chosen to be easy to read and to send: TCP before UDP before
+    /// ICMP echo, a well-known port, a high source port, a host address rather than a
+    /// network address, a connection's first packet.
+    pub fn witness(&self) -> Packet {
+        let f = |d: Dim| &self.0[d as usize];
+        let prefer = |d: Dim, wanted: &[u128]| {
+            wanted.iter().copied().find(|v| f(d).contains(*v)).or_else(|| f(d).first()).unwrap_or(0)
+        };
+        let proto = prefer(Dim::Proto, &[6, 17, 1, 58]) as u8;
+        let dport = if matches!(proto, 1 | 58) {
+            prefer(Dim::Dport, &[8, 128, 0])
+        } else {
+            prefer(Dim::Dport, &[443, 22, 80, 53, 445, 3389, 389, 636, 123, 514, 1433, 5432])
+        } as u16;
+        let sport = if matches!(proto, 1 | 58) {
+            prefer(Dim::Sport, &[0])
+        } else {
+            prefer(Dim::Sport, &[49152, 50000, 1024, 33434])
+        } as u16;
+        // The first host of the first interval (not its network address when there are
+        // three or more addresses).
+        let host = |d: Dim| {
+            let (lo, hi) = f(d).intervals().first().copied().unwrap_or((0, 0));
+            if hi - lo >= 2 { lo + 1 } else { lo }
+        };
+        Packet {
+            path: Path::from_value(prefer(Dim::Path, &[1, 0, 2])),
+            iif: prefer(Dim::Iif, &[]) as u32,
+            oif: prefer(Dim::Oif, &[]) as u32,
+            v6: self.v6(),
+            src: host(Dim::Src),
+            dst: host(Dim::Dst),
+            proto,
+            sport,
+            dport,
+            ack: prefer(Dim::Flags, &[0]) == 1,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Packets
+// ---------------------------------------------------------------------------------------
+
+/// One concrete packet: a point of the space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Packet {
+    pub path: Path,
+    pub iif: u32,
+    pub oif: u32,
+    pub v6: bool,
+    pub src: u128,
+    pub dst: u128,
+    pub proto: u8,
+    /// For ICMP: the code.
+    pub sport: u16,
+    /// For ICMP: the type.
+    pub dport: u16,
+    /// TCP ACK or RST set.
+    pub ack: bool,
+}
+
+impl Packet {
+    pub fn values(&self) -> [u128; DIMS] {
+        [
+            self.path as u128,
+            u128::from(self.iif),
+            u128::from(self.oif),
+            u128::from(self.v6),
+            self.src,
+            self.dst,
+            u128::from(self.proto),
+            u128::from(self.sport),
+            u128::from(self.dport),
+            u128::from(self.ack),
+        ]
+    }
+
+    pub fn src_addr(&self) -> IpAddr {
+        addr_of(self.v6, self.src)
+    }
+
+    pub fn dst_addr(&self) -> IpAddr {
+        addr_of(self.v6, self.dst)
+    }
+
+    /// `tcp 10.0.0.2:49152 -> 10.1.0.2:443 (forward, in eth1, out eth2)`.
+    pub fn describe(&self, ifaces: &Ifaces) -> String {
+        let proto = proto_name(self.proto);
+        let (s, d) = (self.src_addr(), self.dst_addr());
+        let addr = |a: IpAddr, port: Option<u16>| match (a, port) {
+            (IpAddr::V6(a), Some(p)) => format!("[{a}]:{p}"),
+            (a, Some(p)) => format!("{a}:{p}"),
+            (a, None) => a.to_string(),
+        };
+        let body = match self.proto {
+            6 | 17 | 132 | 33 | 136 => {
+                let flags = if self.proto == 6 && self.ack { " (ACK)" } else { "" };
+                format!("{proto} {} -> {}{flags}", addr(s, Some(self.sport)), addr(d, Some(self.dport)))
+            }
+            1 | 58 => format!("{proto} type {} code {} {} -> {}", self.dport, self.sport, addr(s, None), addr(d, None)),
+            _ => format!("{proto} {} -> {}", addr(s, None), addr(d, None)),
+        };
+        let mut via = vec![self.path.name().to_string()];
+        if self.iif != 0 {
+            via.push(format!("in {}", ifaces.name(self.iif)));
+        }
+        if self.oif != 0 {
+            via.push(format!("out {}", ifaces.name(self.oif)));
+        }
+        format!("{body} ({})", via.join(", "))
+    }
+}
+
+pub fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        58 => "icmpv6".into(),
+        47 => "gre".into(),
+        50 => "esp".into(),
+        132 => "sctp".into(),
+        n => format!("proto {n}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Interfaces
+// ---------------------------------------------------------------------------------------
+
+/// Interface names as numbers, shared by every ruleset compared with each other.
+///
+/// 0 is the empty name (no interface: the output interface of a packet to the device).
+/// Numbers never handed out stand for interfaces nobody named, so `iifname != "eth0"`
+/// (every number but eth0's) covers them too.
+#[derive(Clone, Debug, Default)]
+pub struct Ifaces {
+    names: Vec<String>,
+    ids: std::collections::HashMap<String, u32>,
+}
+
+impl Ifaces {
+    pub fn new() -> Ifaces {
+        let mut i = Ifaces::default();
+        i.id("");
+        i
+    }
+
+    pub fn id(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.ids.get(name) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), i);
+        i
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: u32) -> String {
+        match self.names.get(id as usize) {
+            Some(n) if n.is_empty() => "(none)".into(),
+            Some(n) => n.clone(),
+            None => "(an interface not named anywhere)".into(),
+        }
+    }
+
+    /// Every interface: named or not, and none.
+    pub fn all() -> Field {
+        Field::range(0, dim_max(Dim::Iif))
+    }
+
+    /// Every interface but none (a packet that arrived, or leaves).
+    pub fn some() -> Field {
+        Field::range(1, dim_max(Dim::Iif))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sets of packets
+// ---------------------------------------------------------------------------------------
+
+/// An interval index on one dimension of a growing list of cubes: which cubes may overlap
+/// a query cube. Intervals are grouped by length class (bit length of `hi - lo`); within a
+/// class, an interval overlapping `[qlo, qhi]` starts in `[qlo - 2^class, qhi]`.
+#[derive(Clone, Debug)]
+pub struct Index {
+    dim: Dim,
+    classes: Vec<BTreeSet<(u128, u32)>>,
+    nonempty: Vec<usize>,
+}
+
+impl Index {
+    pub fn new(dim: Dim) -> Index {
+        Index { dim, classes: vec![BTreeSet::new(); 129], nonempty: Vec::new() }
+    }
+
+    pub fn insert(&mut self, cube: &Cube, id: u32) {
+        let Some((lo, hi)) = cube.field(self.dim).hull() else { return };
+        let class = (128 - (hi - lo).leading_zeros()) as usize;
+        if self.classes[class].is_empty() {
+            self.nonempty.push(class);
+        }
+        self.classes[class].insert((lo, id));
+    }
+
+    /// The ids of indexed cubes whose hull in the index dimension overlaps `cube`'s.
+    pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + 'a {
+        let (qlo, qhi) = cube.field(self.dim).hull().unwrap_or((1, 0));
+        self.nonempty.iter().flat_map(move |&class| {
+            let from = if class >= 128 { 0 } else { qlo.saturating_sub(1u128 << class) };
+            let range = if qlo > qhi { None } else { Some(self.classes[class].range((from, 0)..=(qhi, u32::MAX))) };
+            range.into_iter().flatten().map(|(_, id)| *id)
+        })
+    }
+}
+
+/// A union of cubes, with an index for overlap queries.
+#[derive(Clone, Debug)]
+pub struct Space {
+    cubes: Vec<Cube>,
+    index: Index,
+}
+
+impl Default for Space {
+    fn default() -> Self {
+        Space::new()
+    }
+}
+
+impl Space {
+    pub fn new() -> Space {
+        Space { cubes: Vec::new(), index: Index::new(Dim::Dst) }
+    }
+
+    pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
+        let mut s = Space::new();
+        for c in cubes {
+            s.push(c);
+        }
+        s
+    }
+
+    pub fn universe() -> Space {
+        Space::from_cubes(Cube::universe())
+    }
+
+    pub fn push(&mut self, c: Cube) {
+        if c.is_empty() {
+            return;
+        }
+        self.index.insert(&c, self.cubes.len() as u32);
+        self.cubes.push(c);
+    }
+
+    pub fn extend(&mut self, cubes: impl IntoIterator<Item = Cube>) {
+        for c in cubes {
+            self.push(c);
+        }
+    }
+
+    pub fn cubes(&self) -> &[Cube] {
+        &self.cubes
+    }
+
+    pub fn len(&self) -> usize {
+        self.cubes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cubes.is_empty()
+    }
+
+    /// The cubes of this set that overlap `c`.
+    pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
+        self.index.candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
+    }
+
+    pub fn contains(&self, p: &Packet) -> bool {
+        let probe = Cube::any(p.v6).with_value(Dim::Dst, p.dst).expect("address of its family");
+        self.index.candidates(&probe).any(|i| self.cubes[i as usize].contains(p))
+    }
+
+    /// `c ∩ self` as cubes (overlapping where the set's cubes overlap).
+    pub fn intersect_cube(&self, c: &Cube) -> Vec<Cube> {
+        self.overlapping(c).filter_map(|x| x.intersect(c)).collect()
+    }
+
+    /// `c \ self` as disjoint cubes.
+    pub fn subtract_from(&self, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
+        let mut pieces = vec![c.clone()];
+        for x in self.overlapping(c) {
+            let mut next = Vec::with_capacity(pieces.len());
+            for p in &pieces {
+                next.extend(p.subtract(x));
+            }
+            if next.len() > MAX_PIECES {
+                return Err(TooFragmented);
+            }
+            pieces = next;
+            if pieces.is_empty() {
+                break;
+            }
+        }
+        Ok(pieces)
+    }
+
+    /// `self \ other` as disjoint cubes.
+    pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {
+        let mut out = Vec::new();
+        for c in &self.cubes {
+            out.extend(other.subtract_from(c)?);
+            if out.len() > MAX_PIECES {
+                return Err(TooFragmented);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `self ∩ other` as cubes.
+    pub fn intersection(&self, other: &Space) -> Space {
+        let (small, large) = if self.len() <= other.len() { (self, other) } else { (other, self) };
+        Space::from_cubes(small.cubes.iter().flat_map(|c| large.intersect_cube(c)))
+    }
+
+    /// Is every packet of `self` in `other`?
+    pub fn is_subset(&self, other: &Space) -> Result<bool, TooFragmented> {
+        for c in &self.cubes {
+            if !other.subtract_from(c)?.is_empty() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
