@@ -1,5 +1,361 @@
 //! Stage 5: check that a ruleset permits exactly what the policy permits (DESIGN.md §6).
+//!
+//! A reader ([`read`]) turns a generated file or a live dump into a [`ruleset::Ruleset`];
+//! evaluating it gives its permitted packets ([`space`]); [`intended`] gives what the
+//! lowering says the device must permit. The two are compared within the device's scope
+//! (forwarded packets for a firewall or switch, packets to and from a host), and every
+//! difference is reported as regions of packets, each with a concrete witness, the rule that
+//! decides the witness on the device and the flows that ask for it.
 
+pub mod intended;
 pub mod read;
 pub mod ruleset;
 pub mod space;
+
+use std::collections::BTreeMap;
+
+use crate::compile::lower::{DeviceRules, HostOrDevice};
+use crate::model::{Model, Target};
+use crate::targets::acl::AclOptions;
+use intended::{Intended, Why};
+use ruleset::{Dead, EvalError, Origin, Problem, RuleRef, Ruleset};
+use space::{Cube, Ifaces, Packet, Space};
+
+/// The formats `check` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// `nft -j list ruleset`.
+    NftJson,
+    /// nft text: zonecheck's `.nft` files or `nft list ruleset`.
+    NftText,
+    CiscoIos,
+    AristaEos,
+    ArubaAoscx,
+    Junos,
+    /// zonecheck's PowerShell script.
+    WindowsScript,
+    /// The JSON export of a live Windows host ([`read::windows::EXPORT_COMMAND`]).
+    WindowsExport,
+}
+
+impl Format {
+    pub const ALL: [(Format, &'static str); 8] = [
+        (Format::NftJson, "nft-json"),
+        (Format::NftText, "nft"),
+        (Format::CiscoIos, "cisco-ios"),
+        (Format::AristaEos, "arista-eos"),
+        (Format::ArubaAoscx, "aruba-aoscx"),
+        (Format::Junos, "junos"),
+        (Format::WindowsScript, "windows-script"),
+        (Format::WindowsExport, "windows-json"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Format::ALL.iter().find(|(f, _)| *f == self).map_or("?", |(_, n)| n)
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.iter().find(|(_, n)| *n == s).map(|(f, _)| *f)
+    }
+
+    /// The format of a file meant for a device of this kind, from its name and content.
+    pub fn detect(kind: HostOrDevice, file_name: &str, text: &str) -> Option<Format> {
+        let json = text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+        Some(match kind {
+            HostOrDevice::LinuxHost | HostOrDevice::Device(Target::Nftables) => {
+                if json {
+                    Format::NftJson
+                } else {
+                    Format::NftText
+                }
+            }
+            HostOrDevice::WindowsHost => {
+                if json || file_name.ends_with(".json") {
+                    Format::WindowsExport
+                } else {
+                    Format::WindowsScript
+                }
+            }
+            HostOrDevice::Device(Target::CiscoIos) => Format::CiscoIos,
+            HostOrDevice::Device(Target::AristaEos) => Format::AristaEos,
+            HostOrDevice::Device(Target::ArubaAoscx) => Format::ArubaAoscx,
+            HostOrDevice::Device(Target::Junos) => Format::Junos,
+        })
+    }
+
+    /// Can a device of this kind be checked from this format?
+    pub fn fits(self, kind: HostOrDevice) -> bool {
+        Format::detect(kind, "", "") == Some(self)
+            || matches!(
+                (self, kind),
+                (Format::NftJson, HostOrDevice::LinuxHost | HostOrDevice::Device(Target::Nftables))
+                    | (Format::WindowsExport, HostOrDevice::WindowsHost)
+            )
+    }
+}
+
+/// Read a file of a format into a ruleset.
+pub fn read(format: Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
+    use read::acl::Dialect;
+    match format {
+        Format::NftJson => read::nft::read_json(text, ifaces),
+        Format::NftText => read::nft_text::read_text(text, ifaces),
+        Format::CiscoIos => read::acl::read(Dialect::CiscoIos, text, ifaces),
+        Format::AristaEos => read::acl::read(Dialect::AristaEos, text, ifaces),
+        Format::ArubaAoscx => read::acl::read(Dialect::ArubaAoscx, text, ifaces),
+        Format::Junos => read::acl::read(Dialect::Junos, text, ifaces),
+        Format::WindowsScript => read::windows::read_script(text, ifaces),
+        Format::WindowsExport => read::windows::read_export(text, ifaces),
+    }
+}
+
+/// Which way a difference goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// The device permits packets the policy does not.
+    More,
+    /// The device drops packets the policy permits.
+    Less,
+}
+
+/// Regions of one difference that share the deciding rule and the reason: one finding.
+#[derive(Clone, Debug)]
+pub struct Difference {
+    pub direction: Direction,
+    /// One packet in the difference.
+    pub witness: Packet,
+    /// The witness in words (`tcp 10.0.0.2:49152 -> 10.1.0.2:443 (forward, in eth1, out eth2)`).
+    pub witness_text: String,
+    /// The rule that decides the witness on the device (the last base chain's), if a rule
+    /// and not a chain policy does.
+    pub rule: Option<Origin>,
+    /// Why the policy permits the witness (for `Less`), as flow names.
+    pub intended: Option<String>,
+    /// How many disjoint regions of packets this finding covers.
+    pub regions: usize,
+    /// The first region, for people: every dimension that is not "anything".
+    pub region: String,
+}
+
+/// A rule that never decides anything, or whose removal would change nothing.
+#[derive(Clone, Debug)]
+pub struct DeadRule {
+    pub rule: Origin,
+    pub chain: String,
+    pub kind: &'static str,
+    /// For shadowed rules: the earlier rules that cover it together.
+    pub by: Vec<Origin>,
+}
+
+/// The result for one device.
+#[derive(Clone, Debug)]
+pub struct DeviceCheck {
+    pub device: String,
+    pub file: String,
+    pub format: Format,
+    pub differences: Vec<Difference>,
+    /// Constructs the reader could not model: any makes the device "different".
+    pub problems: Vec<Problem>,
+    pub dead: Vec<DeadRule>,
+    /// The comparison could not finish (fragmentation limit, jumps too deep).
+    pub inconclusive: Option<String>,
+    /// Rules and cubes read, for the summary.
+    pub rules: usize,
+}
+
+impl DeviceCheck {
+    pub fn equal(&self) -> bool {
+        self.differences.is_empty() && self.problems.is_empty() && self.inconclusive.is_none()
+    }
+}
+
+/// At most this many findings per device and direction; the rest are counted in the last.
+pub const MAX_FINDINGS: usize = 200;
+
+/// Check one device's file against the policy.
+pub fn check_device(
+    model: &Model,
+    rules: &DeviceRules,
+    format: Format,
+    file: &str,
+    text: &str,
+    acl: &AclOptions,
+) -> DeviceCheck {
+    let mut ifaces = Ifaces::new();
+    let intended = intended::intended(model, rules, &mut ifaces, acl);
+    let ruleset = read(format, text, &mut ifaces);
+    let mut out = DeviceCheck {
+        device: rules.name.clone(),
+        file: file.to_string(),
+        format,
+        differences: Vec::new(),
+        problems: ruleset.problems.clone(),
+        dead: Vec::new(),
+        inconclusive: None,
+        rules: ruleset.chains.iter().map(|c| c.rules.len()).sum(),
+    };
+    match compare(model, &intended, &ruleset, &ifaces) {
+        Ok((differences, dead)) => {
+            out.differences = differences;
+            out.dead = dead;
+        }
+        Err(EvalError::TooFragmented) => {
+            out.inconclusive = Some(format!(
+                "the packet space fragmented beyond {} pieces; the ruleset is too irregular to compare exactly",
+                space::MAX_PIECES
+            ))
+        }
+        Err(EvalError::TooDeep(chain)) => {
+            out.inconclusive = Some(format!("jumps nest deeper than the kernel allows, through chain {chain}"))
+        }
+    }
+    out
+}
+
+/// Region cubes of one direction grouped into findings.
+fn findings(
+    model: &Model,
+    direction: Direction,
+    regions: Vec<Cube>,
+    intended: &Intended,
+    ruleset: &Ruleset,
+    ifaces: &Ifaces,
+) -> Vec<Difference> {
+    let mut groups: BTreeMap<(Option<RuleRef>, Option<String>), Difference> = BTreeMap::new();
+    let mut overflow = 0;
+    for region in regions {
+        let witness = region.witness();
+        let (_, deciders) = ruleset.trace(&witness);
+        let rule = deciders.last().and_then(|(_, r)| *r);
+        let why = intended.why(&witness).map(|w| why_text(model, w));
+        let key = (rule, why.clone());
+        if let Some(d) = groups.get_mut(&key) {
+            d.regions += 1;
+            continue;
+        }
+        if groups.len() >= MAX_FINDINGS {
+            overflow += 1;
+            continue;
+        }
+        groups.insert(
+            key,
+            Difference {
+                direction,
+                witness,
+                witness_text: witness.describe(ifaces),
+                rule: rule.map(|r| ruleset.rule(r).origin.clone()),
+                intended: why,
+                regions: 1,
+                region: describe_region(&region, ifaces),
+            },
+        );
+    }
+    let mut out: Vec<Difference> = groups.into_values().collect();
+    if let Some(last) = out.last_mut() {
+        last.regions += overflow;
+    }
+    out.sort_by(|a, b| a.witness.cmp(&b.witness));
+    out
+}
+
+fn why_text(model: &Model, w: &Why) -> String {
+    let flows = |fs: &[crate::model::FlowId]| {
+        fs.iter()
+            .map(|f| format!("{} {}", crate::targets::nftables::flow_ref(model, *f), model.flow_title(*f)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match w {
+        Why::Flows(fs) => format!("flow {}", flows(fs)),
+        Why::Answers(fs) => format!("answers to flow {}", flows(fs)),
+        Why::Baseline(s) => (*s).to_string(),
+    }
+}
+
+/// Every dimension of a region that is not "anything", in the engineer's words.
+pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
+    use space::{Dim, Field, addr_max, addr_of, dim_max};
+    let v6 = c.v6();
+    let full = |d: Dim| {
+        Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) })
+    };
+    let mut parts = vec![if v6 { "ipv6".to_string() } else { "ipv4".to_string() }];
+    for (d, label) in [
+        (Dim::Path, "path"),
+        (Dim::Iif, "in"),
+        (Dim::Oif, "out"),
+        (Dim::Src, "src"),
+        (Dim::Dst, "dst"),
+        (Dim::Proto, "proto"),
+        (Dim::Sport, "sport"),
+        (Dim::Dport, "dport"),
+        (Dim::Flags, "ack/rst"),
+    ] {
+        let f = c.field(d);
+        if *f == full(d) {
+            continue;
+        }
+        let shown: Vec<String> = f
+            .intervals()
+            .iter()
+            .take(4)
+            .map(|&(lo, hi)| match d {
+                Dim::Src | Dim::Dst => range_text(v6, lo, hi, addr_of),
+                Dim::Iif | Dim::Oif if lo == hi => ifaces.name(lo as u32),
+                Dim::Path if lo == hi => space::Path::ALL[lo as usize].name().to_string(),
+                Dim::Proto if lo == hi => space::proto_name(lo as u8),
+                _ if lo == hi => lo.to_string(),
+                _ => format!("{lo}-{hi}"),
+            })
+            .collect();
+        let more = if f.intervals().len() > 4 { format!(" (+{} more)", f.intervals().len() - 4) } else { String::new() };
+        parts.push(format!("{label} {}{more}", shown.join(",")));
+    }
+    parts.join(" ")
+}
+
+/// An address range as a prefix when it is one.
+fn range_text(v6: bool, lo: u128, hi: u128, addr_of: fn(bool, u128) -> std::net::IpAddr) -> String {
+    let span = hi - lo;
+    if lo == hi {
+        return addr_of(v6, lo).to_string();
+    }
+    if span.checked_add(1).is_none_or(|n| n.is_power_of_two() && lo & span == 0) {
+        let bits = if v6 { 128 } else { 32 };
+        let len = bits - (128 - span.leading_zeros());
+        return format!("{}/{len}", addr_of(v6, lo));
+    }
+    format!("{}-{}", addr_of(v6, lo), addr_of(v6, hi))
+}
+
+type Compared = (Vec<Difference>, Vec<DeadRule>);
+
+/// The comparison proper: actual within scope against intended, both ways.
+fn compare(model: &Model, intended: &Intended, ruleset: &Ruleset, ifaces: &Ifaces) -> Result<Compared, EvalError> {
+    let ev = ruleset.permitted(&intended.paths())?;
+    let scope = Space::from_cubes(intended.scope.iter().cloned());
+    let actual = ev.permitted.intersection(&scope);
+    let wanted = Space::from_cubes(intended.permits.iter().map(|(c, _)| c.clone()));
+    let more = actual.difference(&wanted)?;
+    let less = wanted.difference(&actual)?;
+    let mut differences = findings(model, Direction::More, more, intended, ruleset, ifaces);
+    differences.extend(findings(model, Direction::Less, less, intended, ruleset, ifaces));
+    let dead = ruleset
+        .dead_rules(&ev)?
+        .into_iter()
+        .map(|(r, kind)| DeadRule {
+            rule: ruleset.rule(r).origin.clone(),
+            chain: ruleset.chains[r.chain].name.clone(),
+            kind: match kind {
+                Dead::Unmatchable => "unmatchable",
+                Dead::Shadowed { .. } => "shadowed",
+                Dead::Redundant => "redundant",
+            },
+            by: match kind {
+                Dead::Shadowed { by } => by.iter().map(|b| ruleset.rule(*b).origin.clone()).collect(),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    Ok((differences, dead))
+}

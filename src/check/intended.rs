@@ -1,0 +1,210 @@
+//! The intended space of a device: what the lowering says it must permit, as packets.
+//!
+//! This is computed from [`DeviceRules`] alone, not from any target's rendering, so a
+//! renderer's mistake shows up as a difference. Stateless targets (switch ACLs) see both
+//! directions: the forward packets of each permit and its exact answers (TCP from the
+//! service port with ACK or RST, UDP from the service port to the client's ephemeral
+//! range, ICMP echo and timestamp replies), as `targets::acl` promises. Each target also
+//! permits a fixed baseline that is not a policy flow: loopback on Linux hosts and IPv6
+//! neighbour discovery.
+
+use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
+use crate::model::{FlowId, Model, Target};
+use crate::targets::acl::{AclOptions, ND_TYPES as ACL_ND_TYPES, icmp_reply};
+use crate::targets::windows::ND_TYPES as HOST_ND_TYPES;
+
+use super::space::{Cube, Dim, Field, Ifaces, Path};
+
+/// Why a packet is intended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// These flows ask for it (in the forward direction).
+    Flows(Vec<FlowId>),
+    /// The answers to these flows, through a stateless ACL.
+    Answers(Vec<FlowId>),
+    /// Not a flow: what every ruleset of the target permits (loopback, neighbour discovery).
+    Baseline(&'static str),
+}
+
+/// The packets one device's check covers, and those of them it must permit.
+#[derive(Clone, Debug, Default)]
+pub struct Intended {
+    /// The packets the device is responsible for; everything else is not compared.
+    pub scope: Vec<Cube>,
+    pub permits: Vec<(Cube, Why)>,
+}
+
+impl Intended {
+    /// The paths the scope covers.
+    pub fn paths(&self) -> Vec<Path> {
+        let mut p: Vec<Path> =
+            Path::ALL.iter().copied().filter(|p| self.scope.iter().any(|c| c.field(Dim::Path).contains(*p as u128))).collect();
+        p.dedup();
+        p
+    }
+
+    /// Why a packet is intended (the first reason found).
+    pub fn why(&self, p: &super::space::Packet) -> Option<&Why> {
+        self.permits.iter().find(|(c, _)| c.contains(p)).map(|(_, w)| w)
+    }
+}
+
+/// The packets of a permit in its own direction, narrowed to `base`.
+fn forward(base: &Cube, p: &Permit) -> Option<Cube> {
+    let c = base
+        .clone()
+        .with_value(Dim::Family, u128::from(p.src.addr().is_ipv6()))?
+        .with(Dim::Src, &Field::prefix(&p.src))?
+        .with(Dim::Dst, &Field::prefix(&p.dst))?;
+    match p.svc {
+        Svc::Ports { proto, lo, hi } => {
+            c.with_value(Dim::Proto, u128::from(proto))?.with_range(Dim::Dport, u128::from(lo), u128::from(hi))
+        }
+        Svc::IcmpType { v6, ty } => c.with_value(Dim::Proto, if v6 { 58 } else { 1 })?.with_value(Dim::Dport, u128::from(ty)),
+        Svc::Proto(n) => c.with_value(Dim::Proto, u128::from(n)),
+        Svc::Any => Some(c),
+    }
+}
+
+/// The answers to a permit through a stateless filter, narrowed to `base`.
+fn answers(base: &Cube, p: &Permit, options: &AclOptions) -> Option<Cube> {
+    let c = base
+        .clone()
+        .with_value(Dim::Family, u128::from(p.src.addr().is_ipv6()))?
+        .with(Dim::Src, &Field::prefix(&p.dst))?
+        .with(Dim::Dst, &Field::prefix(&p.src))?;
+    match p.svc {
+        Svc::Ports { proto: 6, lo, hi } => c
+            .with_value(Dim::Proto, 6)?
+            .with_range(Dim::Sport, u128::from(lo), u128::from(hi))?
+            .with_value(Dim::Flags, 1),
+        Svc::Ports { proto, lo, hi } => {
+            let (elo, ehi) = options.ephemeral;
+            c.with_value(Dim::Proto, u128::from(proto))?
+                .with_range(Dim::Sport, u128::from(lo), u128::from(hi))?
+                .with_range(Dim::Dport, u128::from(elo.min(ehi)), u128::from(elo.max(ehi)))
+        }
+        Svc::IcmpType { v6, ty } => {
+            c.with_value(Dim::Proto, if v6 { 58 } else { 1 })?.with_value(Dim::Dport, u128::from(icmp_reply(v6, ty)?))
+        }
+        Svc::Proto(n) => c.with_value(Dim::Proto, u128::from(n)),
+        Svc::Any => Some(c),
+    }
+}
+
+/// Both families of a path, optionally narrowed in one more dimension.
+fn both(path: Path, narrow: Option<(Dim, Field)>) -> Vec<Cube> {
+    Cube::universe()
+        .into_iter()
+        .filter_map(|c| {
+            let c = c.with_value(Dim::Path, path as u128)?;
+            match &narrow {
+                Some((d, f)) => c.with(*d, f),
+                None => Some(c),
+            }
+        })
+        .collect()
+}
+
+/// ICMPv6 of the given types, any code, from anywhere to anywhere.
+fn icmpv6_types(path: Path, types: &[u8], iif: Option<u32>) -> Option<Cube> {
+    let mut c = Cube::any(true).with_value(Dim::Path, path as u128)?.with_value(Dim::Proto, 58)?;
+    c = c.with(Dim::Dport, &Field::from_ranges(types.iter().map(|t| (u128::from(*t), u128::from(*t)))))?;
+    match iif {
+        Some(i) => c.with_value(Dim::Iif, u128::from(i)),
+        None => Some(c),
+    }
+}
+
+/// A permit's cube, of either family: `forward` needs a base holding both.
+fn permit_cubes(path: Path, narrow: &[(Dim, u128)], p: &Permit, reverse: Option<&AclOptions>) -> Option<Cube> {
+    let v6 = p.src.addr().is_ipv6();
+    let mut base = Cube::any(v6).with_value(Dim::Path, path as u128)?;
+    for (d, v) in narrow {
+        base = base.with_value(*d, *v)?;
+    }
+    match reverse {
+        Some(options) => answers(&base, p, options),
+        None => forward(&base, p),
+    }
+}
+
+/// The intended space of one device or host.
+pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &AclOptions) -> Intended {
+    let mut out = Intended::default();
+    match rules.target {
+        HostOrDevice::Device(Target::Nftables) => {
+            out.scope = both(Path::Forward, None);
+            for chain in &rules.chains {
+                let ChainKind::Forward { iif, oif, .. } = &chain.kind else { continue };
+                let narrow = [(Dim::Iif, u128::from(ifaces.id(iif))), (Dim::Oif, u128::from(ifaces.id(oif)))];
+                for p in &chain.permits {
+                    out.permits.extend(permit_cubes(Path::Forward, &narrow, p, None).map(|c| (c, Why::Flows(p.flows.clone()))));
+                }
+            }
+        }
+        HostOrDevice::Device(_) => {
+            // One inbound ACL per SVI: forward entries of the flows entering there, answers
+            // to the flows leaving there, neighbour discovery.
+            let Some(device) = model.devices.iter().find(|d| d.name == rules.name) else { return out };
+            for iface in &device.interfaces {
+                let id = ifaces.id(&iface.name);
+                out.scope.extend(both(Path::Forward, Some((Dim::Iif, Field::point(u128::from(id))))));
+                let narrow = [(Dim::Iif, u128::from(id))];
+                for chain in &rules.chains {
+                    let ChainKind::Forward { iif, oif, .. } = &chain.kind else { continue };
+                    for p in &chain.permits {
+                        if *iif == iface.name
+                            && let Some(c) = permit_cubes(Path::Forward, &narrow, p, None)
+                        {
+                            out.permits.push((c, Why::Flows(p.flows.clone())));
+                        }
+                        if *oif == iface.name
+                            && let Some(c) = permit_cubes(Path::Forward, &narrow, p, Some(acl))
+                        {
+                            out.permits.push((c, Why::Answers(p.flows.clone())));
+                        }
+                    }
+                }
+                out.permits.extend(
+                    icmpv6_types(Path::Forward, &ACL_ND_TYPES, Some(id))
+                        .map(|c| (c, Why::Baseline("IPv6 neighbour discovery (NS, NA, RS)"))),
+                );
+            }
+        }
+        HostOrDevice::LinuxHost | HostOrDevice::WindowsHost => {
+            let linux = rules.target == HostOrDevice::LinuxHost;
+            let v6_host = model
+                .systems
+                .iter()
+                .find(|s| s.name == rules.name)
+                .is_some_and(|s| s.addresses.iter().any(|a| matches!(a, ipnet::IpNet::V6(_))));
+            for chain in &rules.chains {
+                let path = match chain.kind {
+                    ChainKind::Input => Path::Input,
+                    ChainKind::Output => Path::Output,
+                    ChainKind::Forward { .. } => continue,
+                };
+                out.scope.extend(both(path, None));
+                for p in &chain.permits {
+                    out.permits.extend(permit_cubes(path, &[], p, None).map(|c| (c, Why::Flows(p.flows.clone()))));
+                }
+                if linux {
+                    let (dim, label) = match path {
+                        Path::Output => (Dim::Oif, "loopback (oif lo)"),
+                        _ => (Dim::Iif, "loopback (iif lo)"),
+                    };
+                    let lo = Field::point(u128::from(ifaces.id("lo")));
+                    out.permits.extend(both(path, Some((dim, lo))).into_iter().map(|c| (c, Why::Baseline(label))));
+                }
+                if linux || v6_host {
+                    out.permits.extend(
+                        icmpv6_types(path, &HOST_ND_TYPES, None)
+                            .map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
