@@ -74,6 +74,29 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Check that device configurations permit exactly what the policy permits
+    ///
+    /// Give a bundle directory written by `compile`, or one device and a file: a generated
+    /// file or a live dump (`nft -j list ruleset`, `show running-config`, the Windows JSON
+    /// export). Exit 1 on any difference, with a witness packet for each.
+    Check {
+        /// A `.zc` file or a directory of them
+        path: PathBuf,
+        /// A bundle directory written by `compile`
+        bundle: Option<PathBuf>,
+        /// One device and the file to check it from
+        #[arg(long, num_args = 2, value_names = ["NAME", "FILE"], conflicts_with = "bundle")]
+        device: Option<Vec<String>>,
+        /// Read the file as this format instead of telling it from the device and content:
+        /// nft, nft-json, cisco-ios, arista-eos, aruba-aoscx, junos, windows-script, windows-json
+        #[arg(long = "as", value_parser = parse_check_format)]
+        input_format: Option<crate::check::Format>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// zonecheck.toml to use (default: beside the policy)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Show how two systems, zones or groups exchange data and which classes travel
     Explain { path: PathBuf, from: String, to: String },
     /// Print the resolved model as a graph
@@ -117,6 +140,9 @@ pub fn run(cli: Cli) -> Exit {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
         Command::Explain { path, from, to } => explain(&path, &from, &to),
+        Command::Check { path, bundle, device, input_format, format, config } => {
+            check(&path, bundle.as_deref(), device, input_format, format, config.as_deref())
+        }
         Command::Compile { path, output, templates, device, target, config } => {
             compile(&path, output.as_deref(), templates.as_deref(), device, target, config.as_deref())
         }
@@ -280,6 +306,143 @@ fn explain(path: &Path, from: &str, to: &str) -> Exit {
     let e = crate::verify::explain::explain(&model, &verdict.taint, a, b);
     out(&crate::report::explain::render(&model, from, to, &e));
     Exit::Success
+}
+
+fn parse_check_format(s: &str) -> Result<crate::check::Format, String> {
+    crate::check::Format::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = crate::check::Format::ALL.iter().map(|(_, n)| *n).collect();
+        format!("unknown format `{s}`; formats are {}", names.join(", "))
+    })
+}
+
+/// One file to check: device, path shown, text.
+type CheckFile = (String, String, String);
+
+/// The files of a bundle, by its manifest; and a note when it was compiled from another
+/// version of the policy.
+fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
+    use crate::diagnostics::{Span, code};
+    let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        input(format!("cannot read {}: {e}", manifest_path.display()))
+            .help("give a directory written by `zonecheck compile`, or check one file with --device NAME FILE")
+    })?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| input(format!("{} is not JSON: {e}", manifest_path.display())).help("recompile the bundle"))?;
+    let mut notes = Vec::new();
+    let digest = crate::compile::policy_digest(model).0;
+    if manifest["policy"]["sha256"].as_str().is_some_and(|d| d != digest) {
+        notes.push(
+            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
+        );
+    }
+    let mut files = Vec::new();
+    for f in manifest["files"].as_array().into_iter().flatten() {
+        let (Some(rel), Some(device)) = (f["path"].as_str(), f["device"].as_str()) else {
+            return Err(input(format!("{} lists a file without path or device", manifest_path.display()))
+                .help("recompile the bundle"));
+        };
+        // Paths come from the manifest: stay inside the bundle.
+        if rel.split('/').any(|p| p == ".." || p.is_empty()) || rel.starts_with('/') {
+            return Err(input(format!("{} lists a path outside the bundle: {rel}", manifest_path.display()))
+                .help("recompile the bundle"));
+        }
+        let path = dir.join(rel);
+        let text = read_text(&path)?;
+        files.push((device.to_string(), path.display().to_string(), text));
+    }
+    Ok((files, notes))
+}
+
+/// A file as text (a UTF-8 BOM is kept for the readers that care, like PowerShell).
+fn read_text(path: &Path) -> Result<String, Diag> {
+    use crate::diagnostics::{Span, code};
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diag::error(code::CHECK_INPUT, Span::NONE, format!("cannot read {}: {e}", path.display()))
+            .help("check the path and permissions")
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Diag::error(code::CHECK_INPUT, Span::NONE, format!("{} is not UTF-8 text", path.display()))
+            .help("save the dump as UTF-8 (PowerShell: Set-Content -Encoding UTF8)")
+    })
+}
+
+fn check(
+    path: &Path,
+    bundle: Option<&Path>,
+    device: Option<Vec<String>>,
+    input_format: Option<crate::check::Format>,
+    format: Format,
+    config: Option<&Path>,
+) -> Exit {
+    use crate::diagnostics::{Span, code};
+    let (model, config) = match load_with_config(path, config) {
+        Ok(both) => both,
+        Err(code) => return code,
+    };
+    let files = match (bundle, device) {
+        (Some(dir), _) => bundle_files(&model, dir),
+        (None, Some(pair)) => match pair.as_slice() {
+            [name, file] => read_text(Path::new(file)).map(|t| (vec![(name.clone(), file.clone(), t)], Vec::new())),
+            _ => unreachable!("clap takes exactly two values"),
+        },
+        (None, None) => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
+            .help("give a bundle directory, or --device NAME FILE")),
+    };
+    let (files, notes) = match files {
+        Ok(f) => f,
+        Err(d) => {
+            print_diags(&[d], &model.sources);
+            return Exit::Input;
+        }
+    };
+    let mut acl = crate::targets::acl::AclOptions::default();
+    if let Some((lo, hi)) = config.acl.ephemeral {
+        acl.ephemeral = (lo, hi);
+    }
+    let lowered = crate::compile::lower::lower(&model);
+    let mut checked = crate::report::check::Checked {
+        sources: model.sources.clone(),
+        files: Vec::new(),
+        devices: Vec::new(),
+        notes,
+    };
+    let mut errors = Vec::new();
+    for (name, file, text) in files {
+        let Some(rules) = lowered.iter().find(|d| d.name == name) else {
+            let names = lowered.iter().map(|d| d.name.as_str());
+            errors.push(
+                Diag::error(code::CHECK_INPUT, Span::NONE, format!("`{name}` is no firewall, switch or host of the policy"))
+                    .help(crate::diagnostics::did_you_mean(&name, names)),
+            );
+            continue;
+        };
+        let Some(fmt) =
+            input_format.or_else(|| crate::check::Format::detect(rules.target, &file, &text)).filter(|f| f.fits(rules.target))
+        else {
+            errors.push(
+                Diag::error(code::CHECK_INPUT, Span::NONE, format!("{file} cannot hold the rules of `{name}`"))
+                    .help("give --as with a format that fits the device's target"),
+            );
+            continue;
+        };
+        let result = crate::check::check_device(&model, rules, fmt, &file, &text, &acl);
+        checked.files.push(checked.sources.add(file, text));
+        checked.devices.push(result);
+    }
+    if !errors.is_empty() {
+        print_diags(&errors, &model.sources);
+        return Exit::Input;
+    }
+    let text = match format {
+        Format::Human => crate::report::check::human(&model, &checked, use_color()),
+        Format::Json => crate::report::check::json(&checked),
+        Format::Sarif => crate::report::check::sarif(&model, &checked),
+        Format::Junit => crate::report::check::junit(&checked),
+    };
+    out(&text);
+    if checked.equal() { Exit::Success } else { Exit::Violated }
 }
 
 fn parse_target(s: &str) -> Result<crate::compile::TargetName, String> {

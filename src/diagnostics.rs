@@ -98,6 +98,16 @@ impl Sources {
         self.get(span.file).and_then(|f| f.text.get(span.start as usize..span.end as usize)).unwrap_or("")
     }
 
+    /// The span of a 1-based line without its line break; [`Span::NONE`] when out of range.
+    pub fn line_span(&self, file: FileId, line: usize) -> Span {
+        let Some(f) = self.get(file) else { return Span::NONE };
+        let starts = f.line_starts();
+        let Some(&start) = line.checked_sub(1).and_then(|i| starts.get(i)) else { return Span::NONE };
+        let end = starts.get(line).map_or(f.text.len(), |next| next - 1);
+        let end = if f.text.as_bytes().get(end.saturating_sub(1)) == Some(&b'\r') && end > start { end - 1 } else { end };
+        Span::new(file, start, end.max(start))
+    }
+
     /// 1-based line and column (in characters) of a span's start.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
         let Some(file) = self.get(span.file) else { return (0, 0) };
@@ -195,6 +205,15 @@ codes! {
     COMPILE_UNSAFE_STRING = "zonecheck::compile::unsafe-string", "a policy string holds characters a target cannot carry safely";
     COMPILE_TEMPLATE = "zonecheck::compile::template", "a template could not be read or rendered";
     COMPILE_OUTPUT = "zonecheck::compile::output", "the bundle could not be written, or the output directory is not a bundle";
+    CHECK_MORE = "zonecheck::check::permits-more", "the device permits packets the policy does not permit";
+    CHECK_LESS = "zonecheck::check::permits-less", "the device drops packets the policy permits";
+    CHECK_UNSUPPORTED = "zonecheck::check::unsupported", "a construct the check cannot model exactly: the device counts as different (fail closed)";
+    CHECK_INCONCLUSIVE = "zonecheck::check::inconclusive", "the comparison could not finish exactly";
+    CHECK_SHADOWED = "zonecheck::check::shadowed-rule", "a rule never decides a packet: earlier rules together cover everything it matches";
+    CHECK_REDUNDANT = "zonecheck::check::redundant-rule", "a rule whose removal changes nothing: later rules give its packets the same verdict";
+    CHECK_UNMATCHABLE = "zonecheck::check::unmatchable-rule", "a rule that matches no packet at all";
+    CHECK_INPUT = "zonecheck::check::input", "a file to check could not be read, or does not fit the device";
+    COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";

@@ -28,6 +28,7 @@ const TESTED_ELSEWHERE: &[(&str, &str)] = &[
     ("zonecheck::lint::", "lints run during verification: verify tests"),
     ("zonecheck::compile::", "compilation to device configurations: compile tests"),
     ("zonecheck::too-many-problems", "the cap on problems per run: tests/cli.rs"),
+    ("zonecheck::check::", "checking rulesets: tests/check.rs"),
 ];
 
 fn fixtures_dir() -> PathBuf {

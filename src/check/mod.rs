@@ -124,6 +124,8 @@ pub struct Difference {
     pub direction: Direction,
     /// One packet in the difference.
     pub witness: Packet,
+    /// The witness's interfaces by name (`None`: no interface).
+    pub interfaces: (Option<String>, Option<String>),
     /// The witness in words (`tcp 10.0.0.2:49152 -> 10.1.0.2:443 (forward, in eth1, out eth2)`).
     pub witness_text: String,
     /// The rule that decides the witness on the device (the last base chain's), if a rule
@@ -131,6 +133,8 @@ pub struct Difference {
     pub rule: Option<Origin>,
     /// Why the policy permits the witness (for `Less`), as flow names.
     pub intended: Option<String>,
+    /// The same, as data (flows for related locations).
+    pub why: Option<Why>,
     /// How many disjoint regions of packets this finding covers.
     pub regions: usize,
     /// The first region, for people: every dimension that is not "anything".
@@ -227,7 +231,8 @@ fn findings(
         let witness = region.witness();
         let (_, deciders) = ruleset.trace(&witness);
         let rule = deciders.last().and_then(|(_, r)| *r);
-        let why = intended.why(&witness).map(|w| why_text(model, w));
+        let reason = intended.why(&witness).cloned();
+        let why = reason.as_ref().map(|w| why_text(model, w));
         let key = (rule, why.clone());
         if let Some(d) = groups.get_mut(&key) {
             d.regions += 1;
@@ -243,8 +248,13 @@ fn findings(
                 direction,
                 witness,
                 witness_text: witness.describe(ifaces),
+                interfaces: (
+                    (witness.iif != 0).then(|| ifaces.name(witness.iif)),
+                    (witness.oif != 0).then(|| ifaces.name(witness.oif)),
+                ),
                 rule: rule.map(|r| ruleset.rule(r).origin.clone()),
                 intended: why,
+                why: reason,
                 regions: 1,
                 region: describe_region(&region, ifaces),
             },

@@ -9,7 +9,7 @@
 use super::space::{Cube, Dim, Field, Packet, Path, Space, TooFragmented};
 
 /// Where a rule was written, for people: a line in a text, or a place in JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Origin {
     /// 1-based line in the file read (0 when unknown).
     pub line: usize,

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::diagnostics::{Code, Diag, Severity, Span, code};
+use crate::diagnostics::{Code, Diag, Severity, Sources, Span, code};
 use crate::model::Model;
 use crate::verify::Verdict;
 
@@ -15,13 +15,17 @@ fn uri(name: &str) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-fn location(model: &Model, span: Span, message: Option<&str>) -> Value {
-    let (line, col) = model.sources.line_col(span);
+fn location(sources: &Sources, span: Span, message: Option<&str>) -> Value {
+    if sources.get(span.file).is_none() {
+        // No file to point into (a JSON dump has no lines): a message without a place.
+        return json!({ "message": { "text": message.unwrap_or("") } });
+    }
+    let (line, col) = sources.line_col(span);
     let end = Span { start: span.end, ..span };
-    let (end_line, end_col) = model.sources.line_col(end);
+    let (end_line, end_col) = sources.line_col(end);
     let mut loc = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": uri(model.sources.name(span.file)) },
+            "artifactLocation": { "uri": uri(sources.name(span.file)) },
             "region": { "startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col.max(col + usize::from(end_line == line)) }
         }
     });
@@ -38,13 +42,13 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn result(model: &Model, d: &Diag) -> Value {
+fn result(sources: &Sources, d: &Diag) -> Value {
     let related: Vec<Value> = d
         .related
         .iter()
         .enumerate()
         .map(|(i, (span, label))| {
-            let mut l = location(model, *span, Some(label));
+            let mut l = location(sources, *span, Some(label));
             l["id"] = json!(i + 1);
             l
         })
@@ -53,7 +57,7 @@ fn result(model: &Model, d: &Diag) -> Value {
         "ruleId": d.code.id,
         "level": level(d.severity),
         "message": { "text": format!("{}\n{}", d.message, d.help) },
-        "locations": [location(model, d.span, Some(&d.label))],
+        "locations": [location(sources, d.span, Some(&d.label))],
     });
     if !related.is_empty() {
         r["relatedLocations"] = json!(related);
@@ -66,14 +70,26 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
     diags.extend(v.lints.iter().cloned());
     let mut rules: Vec<Code> = vec![code::VERIFY_LEAK];
     rules.extend(crate::verify::lints::LINTS.iter().map(|(_, c, _)| *c));
-    let rule_values: Vec<Value> = rules
+    let rules: Vec<(Code, Severity)> = rules
         .iter()
         .map(|c| {
             let default = if *c == code::VERIFY_LEAK {
-                "error"
+                Severity::Error
             } else {
-                crate::verify::lints::LINTS.iter().find(|(_, k, _)| k == c).map_or("warning", |(_, _, s)| level(*s))
+                crate::verify::lints::LINTS.iter().find(|(_, k, _)| k == c).map_or(Severity::Warning, |(_, _, s)| *s)
             };
+            (*c, default)
+        })
+        .collect();
+    document(&model.sources, &diags, &rules)
+}
+
+/// A SARIF document of diagnostics, with the rules (codes and default levels) they use.
+pub fn document(sources: &Sources, diags: &[Diag], rules: &[(Code, Severity)]) -> String {
+    let rule_values: Vec<Value> = rules
+        .iter()
+        .map(|(c, default)| {
+            let default = level(*default);
             json!({
                 "id": c.id,
                 "name": c.id.rsplit("::").next().unwrap_or(c.id),
@@ -82,7 +98,7 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = diags.iter().map(|d| result(model, d)).collect();
+    let results: Vec<Value> = diags.iter().map(|d| result(sources, d)).collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
