@@ -264,7 +264,7 @@ fn findings(
     if let Some(last) = out.last_mut() {
         last.regions += overflow;
     }
-    out.sort_by(|a, b| a.witness.cmp(&b.witness));
+    out.sort_by_key(|d| d.witness);
     out
 }
 
@@ -286,9 +286,7 @@ fn why_text(model: &Model, w: &Why) -> String {
 pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
     use space::{Dim, Field, addr_max, addr_of, dim_max};
     let v6 = c.v6();
-    let full = |d: Dim| {
-        Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) })
-    };
+    let full = |d: Dim| Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) });
     let mut parts = vec![if v6 { "ipv6".to_string() } else { "ipv4".to_string() }];
     for (d, label) in [
         (Dim::Path, "path"),
@@ -318,7 +316,8 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
                 _ => format!("{lo}-{hi}"),
             })
             .collect();
-        let more = if f.intervals().len() > 4 { format!(" (+{} more)", f.intervals().len() - 4) } else { String::new() };
+        let more =
+            if f.intervals().len() > 4 { format!(" (+{} more)", f.intervals().len() - 4) } else { String::new() };
         parts.push(format!("{label} {}{more}", shown.join(",")));
     }
     parts.join(" ")

@@ -312,10 +312,11 @@ impl Ruleset {
                 Action::Accept => return Some((Some(here), Some(true))),
                 Action::Drop => return Some((Some(here), Some(false))),
                 Action::Return => return Some((Some(here), None)),
-                Action::Jump(c) => match self.trace_chain(c, p, depth + 1)? {
-                    (r, Some(v)) => return Some((r, Some(v))),
-                    (_, None) => {}
-                },
+                Action::Jump(c) => {
+                    if let (r, Some(v)) = self.trace_chain(c, p, depth + 1)? {
+                        return Some((r, Some(v)));
+                    }
+                }
                 Action::Goto(c) => return self.trace_chain(c, p, depth + 1),
                 Action::Continue => {}
             }
@@ -350,21 +351,24 @@ impl Ruleset {
     pub fn dead_rules(&self, ev: &Evaluation) -> Result<Vec<(RuleRef, Dead)>, EvalError> {
         let mut out = Vec::new();
         let indexes = self.indexes();
-        let called: Vec<bool> = (0..self.chains.len())
-            .map(|c| {
-                self.bases.iter().any(|b| b.chain == c)
-                    || self
-                        .chains
-                        .iter()
-                        .flat_map(|x| &x.rules)
-                        .any(|r| matches!(r.action, Action::Jump(t) | Action::Goto(t) if t == c))
-            })
-            .collect();
+        let jumped_to = |c: usize| {
+            self.chains
+                .iter()
+                .flat_map(|x| &x.rules)
+                .any(|r| matches!(r.action, Action::Jump(t) | Action::Goto(t) if t == c))
+        };
         for (c, chain) in self.chains.iter().enumerate() {
-            if !called[c] {
+            let policies: Vec<bool> = self.bases.iter().filter(|b| b.chain == c).map(|b| b.policy_accept).collect();
+            let jumped = jumped_to(c);
+            if policies.is_empty() && !jumped {
                 continue;
             }
-            let base_policy = self.bases.iter().find(|b| b.chain == c).map(|b| b.policy_accept);
+            // What packets that leave the chain undecided get, if the same in every use of
+            // the chain: a base chain's policy (a chain that is also jumped to returns them).
+            let fallthrough = match (jumped, policies.split_first()) {
+                (false, Some((first, rest))) if rest.iter().all(|p| p == first) => Some(*first),
+                _ => None,
+            };
             for (k, rule) in chain.rules.iter().enumerate() {
                 let st = &ev.stats[c][k];
                 let r = RuleRef { chain: c, rule: k };
@@ -376,7 +380,8 @@ impl Ruleset {
                 } else if st.effective.is_empty() {
                     out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
                 } else if let Action::Accept | Action::Drop = rule.action
-                    && self.later_agree(c, k, &st.effective, base_policy, &indexes)?
+                    && !(fallthrough == Some(rule.action == Action::Accept) && matches_everything(rule))
+                    && self.later_agree(c, k, &st.effective, fallthrough, &indexes)?
                 {
                     out.push((r, Dead::Redundant));
                 }
@@ -435,6 +440,13 @@ impl Ruleset {
         }
         Ok(true)
     }
+}
+
+/// A catch-all rule (`counter drop` at the end of a chain whose policy is drop) states the
+/// policy explicitly, to count or log; it is not reported as redundant.
+fn matches_everything(rule: &Rule) -> bool {
+    let space = Space::from_cubes(rule.matches.iter().cloned());
+    Cube::universe().iter().all(|u| space.subtract_from(u).is_ok_and(|rest| rest.is_empty()))
 }
 
 /// Why a rule is dead.

@@ -357,11 +357,7 @@ impl Cube {
         if !self.overlaps(o) {
             return None;
         }
-        let mut f: [Field; DIMS] = Default::default();
-        for d in 0..DIMS {
-            f[d] = self.0[d].intersect(&o.0[d]);
-        }
-        Some(Cube(f))
+        Some(Cube(std::array::from_fn(|d| self.0[d].intersect(&o.0[d]))))
     }
 
     pub fn is_subset(&self, o: &Cube) -> bool {
@@ -703,7 +699,8 @@ impl Space {
         Ok(pieces)
     }
 
-    /// `self \ other` as disjoint cubes.
+    /// `self \ other` as cubes: the pieces cut from one cube are disjoint (pieces of
+    /// overlapping cubes of `self` may overlap each other).
     pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {
         let mut out = Vec::new();
         for c in &self.cubes {

@@ -46,9 +46,13 @@ pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
     for (d, &file) in c.devices.iter().zip(&c.files) {
         for p in &d.problems {
             out.push(
-                Diag::error(code::CHECK_UNSUPPORTED, c.sources.line_span(file, p.line), format!("{}: {}", d.device, p.message))
-                    .label("cannot be modelled exactly")
-                    .help("the check fails closed: rewrite this with matches zonecheck models, or remove it"),
+                Diag::error(
+                    code::CHECK_UNSUPPORTED,
+                    c.sources.line_span(file, p.line),
+                    format!("{}: {}", d.device, p.message),
+                )
+                .label("cannot be modelled exactly")
+                .help("the check fails closed: rewrite this with matches zonecheck models, or remove it"),
             );
         }
         if let Some(why) = &d.inconclusive {
@@ -100,6 +104,7 @@ pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
         }
         for dead in &d.dead {
             let (code, what) = match dead.kind {
+                "shadowed" if dead.by.is_empty() => (code::CHECK_SHADOWED, "is never reached by any packet"),
                 "shadowed" => (code::CHECK_SHADOWED, "never decides a packet: earlier rules together cover it"),
                 "redundant" => (code::CHECK_REDUNDANT, "can be removed without changing anything"),
                 _ => (code::CHECK_UNMATCHABLE, "matches no packet at all"),
@@ -296,7 +301,8 @@ pub fn json(c: &Checked) -> String {
                 .collect(),
         })
         .collect();
-    let report = Report { version: VERSION, verdict: if c.equal() { "equal" } else { "different" }, notes: &c.notes, devices };
+    let report =
+        Report { version: VERSION, verdict: if c.equal() { "equal" } else { "different" }, notes: &c.notes, devices };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
     s
@@ -333,7 +339,8 @@ pub fn junit(c: &Checked) -> String {
         body.extend(d.problems.iter().map(|p| format!("line {}: unsupported: {}", p.line, p.message)));
         body.extend(d.inconclusive.iter().map(|w| format!("inconclusive: {w}")));
         for x in &d.differences {
-            let rule = x.rule.as_ref().map_or("the chain policy".to_string(), |o| format!("line {}: {}", o.line, o.text));
+            let rule =
+                x.rule.as_ref().map_or("the chain policy".to_string(), |o| format!("line {}: {}", o.line, o.text));
             body.push(match x.direction {
                 Direction::More => format!("permits {} (not in the policy), by {rule}", x.witness_text),
                 Direction::Less => {
