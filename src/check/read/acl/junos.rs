@@ -90,12 +90,14 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
                 i += 1;
                 continue;
             }
+            let ends = |j: usize| {
+                j >= b.len()
+                    || b[j].is_whitespace()
+                    || "{};[]\"".contains(b[j])
+                    || b[j] == '/' && b.get(j + 1) == Some(&'*')
+            };
             let mut j = i;
-            while j < b.len()
-                && !b[j].is_whitespace()
-                && !"{};[]\"".contains(b[j])
-                && !(b[j] == '/' && b.get(j + 1) == Some(&'*'))
-            {
+            while !ends(j) {
                 j += 1;
             }
             out.push((Tok::Word(b[i..j].iter().collect()), start));
