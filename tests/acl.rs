@@ -1,15 +1,18 @@
 //! Switch ACL targets (Cisco IOS-XE, Aruba AOS-CX, Juniper Junos, Arista EOS):
 //!
 //! - golden output for `policies/fjordvik` and a small policy with one switch per vendor;
-//! - injection: a per-vendor lexer (line shapes for the CLIs, tokens and braces for
-//!   Junos) proves that no policy string, however hostile, becomes a command, an option or
-//!   a rule: every policy string sits in a remark or comment, and the structure of the
-//!   file is the same as for harmless strings;
-//! - semantics: a per-vendor reader parses the generated text back into first-match rules
-//!   per interface, and random policies with switches are checked packet by packet
-//!   against an oracle computed from the policy alone: the intended forward packets, the
-//!   intended answers (TCP with ACK or RST from the service port, UDP from the service
-//!   port to an ephemeral port, ICMP echo-reply) and nothing else.
+//! - injection: a per-vendor lexer (lines for the CLIs, tokens for Junos) proves that no
+//!   policy string, however hostile, becomes a command, an option or a rule: every policy
+//!   string sits in a remark or comment, the structure of the file is the same as for
+//!   harmless strings, and the library's reader finds the same rules;
+//! - semantics: the library's reader (`check::read::acl`) reads the generated text back
+//!   into a ruleset, and random policies with switches are checked packet by packet with
+//!   `Ruleset::trace` against an oracle computed from the policy alone: the intended
+//!   forward packets, the intended answers (TCP with ACK or RST from the service port, UDP
+//!   from the service port to an ephemeral port, ICMP echo-reply) and nothing else.
+//!
+//! The reader's own tests (every problem, hand-written configurations) are in
+//! `src/check/read/acl/tests.rs` and `ios_running_config_fixture` below.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -17,6 +20,9 @@ use std::path::Path;
 
 use ipnet::IpNet;
 use proptest::prelude::*;
+use zonecheck::check::read::acl::{self, Dialect};
+use zonecheck::check::read::{Action, Ruleset};
+use zonecheck::check::space::{Cube, Dim, Field, Ifaces, Packet, Path as PathDim, addr_max, dim_max};
 use zonecheck::compile::lower::{DeviceRules, HostOrDevice, lower};
 use zonecheck::diagnostics::code;
 use zonecheck::model::{Model, Target};
@@ -73,21 +79,9 @@ fn render_all(model: &Model, options: &AclOptions) -> Vec<(String, Target, Strin
 }
 
 // ---------------------------------------------------------------------------------------
-// Readers: generated text back to first-match rules per interface.
+// Reading back: the library's reader (`check::read::acl`) for the semantics; the file's
+// structure (lines, tokens, free text) by a lexer of its own here.
 // ---------------------------------------------------------------------------------------
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Rule {
-    permit: bool,
-    proto: Option<u8>,
-    /// Empty = any.
-    src: Vec<IpNet>,
-    sport: Option<(u16, u16)>,
-    dst: Vec<IpNet>,
-    dport: Option<(u16, u16)>,
-    icmp: Option<u8>,
-    established: bool,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Pkt {
@@ -101,365 +95,142 @@ struct Pkt {
     rst: bool,
 }
 
-impl Rule {
-    fn matches(&self, p: &Pkt) -> bool {
-        let l4 = matches!(p.proto, 6 | 17);
-        self.proto.is_none_or(|x| x == p.proto)
-            && (self.src.is_empty() || self.src.iter().any(|n| n.contains(&p.src)))
-            && (self.dst.is_empty() || self.dst.iter().any(|n| n.contains(&p.dst)))
-            && self.sport.is_none_or(|(lo, hi)| l4 && lo <= p.sport && p.sport <= hi)
-            && self.dport.is_none_or(|(lo, hi)| l4 && lo <= p.dport && p.dport <= hi)
-            && self.icmp.is_none_or(|t| matches!(p.proto, 1 | 58) && p.icmp == t)
-            && (!self.established || (p.proto == 6 && (p.ack || p.rst)))
+fn dialect(t: Target) -> Dialect {
+    match t {
+        Target::CiscoIos => Dialect::CiscoIos,
+        Target::AristaEos => Dialect::AristaEos,
+        Target::ArubaAoscx => Dialect::ArubaAoscx,
+        Target::Junos => Dialect::Junos,
+        Target::Nftables => panic!("not a switch target"),
     }
 }
 
-/// What a reader gives back.
-#[derive(Clone, Debug, Default)]
+/// The interfaces of a device as the policy names them.
+fn policy_ifaces(model: &Model, device: &str) -> Vec<String> {
+    let d = model.devices.iter().find(|d| d.name == device).expect("device");
+    d.interfaces.iter().map(|i| i.name.clone()).collect()
+}
+
+/// One entry of an ACL as the library reads it: its packets and its verdict.
+type Entry = (Vec<Cube>, Action);
+
+/// (interface, IPv6?) → the written entries of the ACL bound there.
+type Acls = BTreeMap<(String, bool), Vec<Entry>>;
+
+/// A switch file read by the library, with the policy's interface names numbered first
+/// (as `check` does).
 struct Read {
-    /// ACL name → (IPv6?, rules in evaluation order).
-    acls: BTreeMap<String, (bool, Vec<Rule>)>,
-    /// (interface, IPv6?) → ACL name. Interfaces as the policy names them.
-    bind: BTreeMap<(String, bool), String>,
-    /// Free text: remarks, comments, annotations.
-    free: Vec<(&'static str, String)>,
-    /// The file with every free text replaced by `…`: its structure.
-    skeleton: Vec<String>,
+    rs: Ruleset,
+    ifaces: Ifaces,
 }
 
 impl Read {
-    /// First match; no match is the implicit deny.
-    fn permits(&self, iface: &str, p: &Pkt) -> bool {
-        let v6 = p.src.is_ipv6();
-        let name = self.bind.get(&(iface.to_string(), v6)).unwrap_or_else(|| panic!("no ACL bound to {iface}"));
-        let (fam, rules) = &self.acls[name];
-        assert_eq!(*fam, v6, "{name} is bound to the wrong family");
-        rules.iter().find(|r| r.matches(p)).is_some_and(|r| r.permit)
+    fn new(target: Target, text: &str, policy_ifaces: &[String]) -> Result<Read, String> {
+        let mut ifaces = Ifaces::new();
+        for n in policy_ifaces {
+            ifaces.id(n);
+        }
+        let rs = acl::read(dialect(target), text, &mut ifaces);
+        if !rs.problems.is_empty() {
+            return Err(format!("problems: {:?}", rs.problems));
+        }
+        Ok(Read { rs, ifaces })
     }
 
+    /// The entries written in the file (the implicit rules have no handle).
     fn entries(&self) -> usize {
-        self.acls.values().map(|(_, r)| r.len()).sum()
+        self.rs.chains[1..].iter().flat_map(|c| &c.rules).filter(|r| r.origin.handle.is_some()).count()
     }
-}
 
-struct Toks<'a> {
-    t: Vec<&'a str>,
-    i: usize,
-}
-
-impl<'a> Toks<'a> {
-    fn new(s: &'a str) -> Self {
-        Toks { t: s.split(' ').collect(), i: 0 }
-    }
-    fn peek(&self) -> Option<&'a str> {
-        self.t.get(self.i).copied()
-    }
-    fn next(&mut self) -> Result<&'a str, String> {
-        let t = self.peek().ok_or("unexpected end of entry")?;
-        self.i += 1;
-        Ok(t)
-    }
-    fn num<T: std::str::FromStr>(&mut self) -> Result<T, String> {
-        let t = self.next()?;
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("not a number: {t:?}"));
+    /// (interface, IPv6?) → the written entries of the ACL bound there.
+    fn acls(&self) -> Acls {
+        let mut out = BTreeMap::new();
+        for r in &self.rs.chains[0].rules {
+            let (Some(c), Action::Goto(chain)) = (r.matches.first(), r.action) else { panic!("not a dispatch: {r:?}") };
+            let iif = c.field(Dim::Iif).first().expect("an interface") as u32;
+            let rules = self.rs.chains[chain].rules.iter().filter(|r| r.origin.handle.is_some());
+            out.insert((self.ifaces.name(iif), c.v6()), rules.map(|r| (r.matches.clone(), r.action)).collect());
         }
-        t.parse().map_err(|_| format!("number out of range: {t:?}"))
+        out
+    }
+
+    /// Does the device let `p` in through `iface` (the policy's name)?
+    fn permits(&self, iface: &str, p: &Pkt) -> bool {
+        let icmp = matches!(p.proto, 1 | 58);
+        let packet = Packet {
+            path: PathDim::Forward,
+            iif: self.ifaces.get(iface).expect("a policy interface"),
+            oif: 0,
+            v6: p.src.is_ipv6(),
+            src: to_u128(p.src),
+            dst: to_u128(p.dst),
+            proto: p.proto,
+            sport: if icmp { 0 } else { p.sport },
+            dport: if icmp { u16::from(p.icmp) } else { p.dport },
+            ack: p.ack || p.rst,
+        };
+        self.rs.trace(&packet).0
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Dialect {
-    Ios,
-    Eos,
-    Cx,
+/// The file's structure: each line (CLIs) or token (Junos), with every free text (remark,
+/// comment, string) replaced by `…`; and the free texts.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Structure {
+    skeleton: Vec<String>,
+    free: Vec<(&'static str, String)>,
 }
 
-fn prefix(s: &str, v6: bool) -> Result<IpNet, String> {
-    let n: IpNet = s.parse().map_err(|_| format!("not a prefix: {s:?}"))?;
-    if n.addr().is_ipv6() != v6 || n.addr() != n.network() {
-        return Err(format!("wrong family or host bits: {s}"));
-    }
-    Ok(n)
-}
-
-fn host(s: &str, v6: bool) -> Result<IpNet, String> {
-    let a: IpAddr = s.parse().map_err(|_| format!("not an address: {s:?}"))?;
-    if a.is_ipv6() != v6 {
-        return Err(format!("wrong family: {s}"));
-    }
-    Ok(IpNet::from(a))
-}
-
-/// `any`, `host A`, `A W` (IOS IPv4, contiguous wildcards only), `A/len`, a plain `A` (AOS-CX).
-fn addr(d: Dialect, v6: bool, t: &mut Toks) -> Result<Vec<IpNet>, String> {
-    let a = t.next()?;
-    if a == "any" {
-        return Ok(Vec::new());
-    }
-    if a == "host" && d != Dialect::Cx {
-        return Ok(vec![host(t.next()?, v6)?]);
-    }
-    if d == Dialect::Ios && !v6 {
-        let w: std::net::Ipv4Addr = t.next()?.parse().map_err(|_| "not a wildcard")?;
-        let w = u32::from(w);
-        if w.checked_add(1).is_some_and(|x| !x.is_power_of_two()) {
-            return Err(format!("non-contiguous wildcard {w:#x}"));
-        }
-        let len = w.leading_zeros() as u8;
-        return prefix(&format!("{a}/{len}"), false).map(|n| vec![n]);
-    }
-    if a.contains('/') {
-        return prefix(a, v6).map(|n| vec![n]);
-    }
-    if d == Dialect::Cx {
-        return Ok(vec![host(a, v6)?]);
-    }
-    Err(format!("not an address: {a:?}"))
-}
-
-fn ports(t: &mut Toks) -> Result<Option<(u16, u16)>, String> {
-    Ok(match t.peek() {
-        Some("eq") => {
-            t.next()?;
-            let p = t.num()?;
-            Some((p, p))
-        }
-        Some("range") => {
-            t.next()?;
-            let (lo, hi) = (t.num()?, t.num()?);
-            if lo > hi {
-                return Err("reversed range".into());
-            }
-            Some((lo, hi))
-        }
-        Some("gt") => {
-            t.next()?;
-            Some((t.num::<u16>()?.checked_add(1).ok_or("gt 65535")?, 65535))
-        }
-        Some("lt") => {
-            t.next()?;
-            Some((0, t.num::<u16>()?.checked_sub(1).ok_or("lt 0")?))
-        }
-        _ => None,
-    })
-}
-
-/// One entry after its sequence number.
-fn parse_ace(d: Dialect, v6: bool, text: &str) -> Result<Rule, String> {
-    let mut t = Toks::new(text);
-    let permit = match t.next()? {
-        "permit" => true,
-        "deny" => false,
-        x => return Err(format!("not an action: {x:?}")),
+/// A CLI remark line: (what precedes the text, the text). IOS ` remark X`, EOS
+/// `   N remark X`, AOS-CX `    N comment X`.
+fn remark(target: Target, line: &str) -> Option<(String, String)> {
+    let (ind, kw) = match target {
+        Target::CiscoIos => (" ", "remark "),
+        Target::AristaEos => ("   ", "remark "),
+        _ => ("    ", "comment "),
     };
-    let proto = match (d, t.next()?) {
-        (Dialect::Ios | Dialect::Eos, "ip") if !v6 => None,
-        (Dialect::Ios | Dialect::Eos, "ipv6") if v6 => None,
-        (Dialect::Cx, "any") => None,
-        (_, "tcp") => Some(6),
-        (_, "udp") => Some(17),
-        (_, "icmp") if !v6 => Some(1),
-        (Dialect::Ios, "icmp") => Some(58),
-        (Dialect::Eos | Dialect::Cx, "icmpv6") if v6 => Some(58),
-        (_, n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(n.parse().map_err(|_| format!("protocol {n}"))?)
-        }
-        (_, x) => return Err(format!("not a protocol: {x:?}")),
-    };
-    let l4 = matches!(proto, Some(6 | 17));
-    let src = addr(d, v6, &mut t)?;
-    let sport = if l4 { ports(&mut t)? } else { None };
-    let dst = addr(d, v6, &mut t)?;
-    let dport = if l4 { ports(&mut t)? } else { None };
-    let mut icmp = None;
-    if matches!(proto, Some(1 | 58)) {
-        if d == Dialect::Cx {
-            if t.peek() == Some("icmp-type") {
-                t.next()?;
-                icmp = Some(t.num()?);
-            }
-        } else {
-            icmp = match t.peek() {
-                Some("nd-ns") if d == Dialect::Ios && v6 => Some(135),
-                Some("nd-na") if d == Dialect::Ios && v6 => Some(136),
-                Some("router-solicitation") if d == Dialect::Ios && v6 => Some(133),
-                Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-                    Some(n.parse().map_err(|_| format!("icmp type {n}"))?)
+    let body = line.strip_prefix(ind)?;
+    if target == Target::CiscoIos {
+        return Some((format!("{ind}{kw}"), body.strip_prefix(kw)?.to_string()));
+    }
+    let (n, rest) = body.split_once(' ')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((format!("{ind}{n} {kw}"), rest.strip_prefix(kw)?.to_string()))
+}
+
+fn structure(target: Target, text: &str) -> Result<Structure, String> {
+    let mut s = Structure::default();
+    if target == Target::Junos {
+        for t in lex_junos(text)? {
+            match t {
+                Tok::Comment(c) => {
+                    s.free.push(("comment", c));
+                    s.skeleton.push("/* … */".into());
                 }
-                _ => None,
-            };
-            if icmp.is_some() {
-                t.next()?;
+                Tok::Str(x) => {
+                    s.free.push(("string", x));
+                    s.skeleton.push("\"…\"".into());
+                }
+                other => s.skeleton.push(format!("{other:?}")),
             }
         }
+        return Ok(s);
     }
-    let mut established = false;
-    while let Some(x) = t.peek() {
-        match x {
-            "established" if proto == Some(6) => established = true,
-            "log" => {}
-            _ => return Err(format!("unexpected {x:?} in {text:?}")),
+    let body = text.strip_suffix('\n').ok_or("the file does not end with a newline")?;
+    for line in body.split('\n') {
+        if let Some(c) = line.strip_prefix("! ") {
+            s.free.push(("comment", c.to_string()));
+            s.skeleton.push("! …".into());
+        } else if let Some((head, r)) = remark(target, line) {
+            s.free.push(("remark", r));
+            s.skeleton.push(format!("{head}…"));
+        } else {
+            s.skeleton.push(line.to_string());
         }
-        t.next()?;
-    }
-    Ok(Rule { permit, proto, src, sport, dst, dport, icmp, established })
-}
-
-/// A name: letters, digits, `-`, `.`, `/`, `_`, `:`.
-fn word(s: &str) -> Result<&str, String> {
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "-./_:".contains(c)) {
-        return Err(format!("not a name: {s:?}"));
     }
     Ok(s)
-}
-
-/// Collects one ACL's entries by sequence number (the device sorts them so).
-#[derive(Default)]
-struct Seqs(BTreeMap<String, (bool, BTreeMap<u32, Rule>)>);
-
-impl Seqs {
-    fn start(&mut self, name: &str, v6: bool) -> Result<(), String> {
-        if self.0.insert(name.to_string(), (v6, BTreeMap::new())).is_some() {
-            return Err(format!("ACL {name} defined twice"));
-        }
-        Ok(())
-    }
-    fn add(&mut self, acl: &Option<(String, bool)>, seq: u32, rule: Rule) -> Result<(), String> {
-        let (name, _) = acl.as_ref().ok_or("entry outside an ACL")?;
-        let (_, m) = self.0.get_mut(name).ok_or("no such ACL")?;
-        if m.insert(seq, rule).is_some() {
-            return Err(format!("duplicate sequence {seq} in {name}"));
-        }
-        Ok(())
-    }
-    fn finish(self) -> BTreeMap<String, (bool, Vec<Rule>)> {
-        self.0.into_iter().map(|(k, (v6, m))| (k, (v6, m.into_values().collect()))).collect()
-    }
-}
-
-/// Cisco IOS-XE, Arista EOS and Aruba AOS-CX: every line must be one of the shapes the
-/// templates emit; remarks, comments and `!` lines carry the only free text.
-fn read_cli(d: Dialect, text: &str) -> Result<Read, String> {
-    let mut r = Read::default();
-    let mut seqs = Seqs::default();
-    let mut acl: Option<(String, bool)> = None;
-    let mut iface: Option<String> = None;
-    let mut ended = false;
-    let (ind, acl4, acl6) = match d {
-        Dialect::Ios => (" ", "ip access-list extended ", "ipv6 access-list "),
-        Dialect::Eos => ("   ", "ip access-list ", "ipv6 access-list "),
-        Dialect::Cx => ("    ", "access-list ip ", "access-list ipv6 "),
-    };
-    for (n, line) in text.split('\n').enumerate() {
-        let err = |e: String| format!("line {}: {e}: {line:?}", n + 1);
-        if ended {
-            return Err(err("text after the end".into()));
-        }
-        let mut skel = line.to_string();
-        if line.is_empty() {
-            // Only the end of the file.
-            ended = true;
-            continue;
-        } else if line == "!" {
-        } else if let Some(c) = line.strip_prefix("! ") {
-            r.free.push(("comment", c.to_string()));
-            skel = "! …".into();
-        } else if let Some(name) = line.strip_prefix(acl4) {
-            word(name).map_err(err)?;
-            seqs.start(name, false).map_err(err)?;
-            acl = Some((name.to_string(), false));
-            iface = None;
-        } else if let Some(name) = line.strip_prefix(acl6) {
-            word(name).map_err(err)?;
-            seqs.start(name, true).map_err(err)?;
-            acl = Some((name.to_string(), true));
-            iface = None;
-        } else if let Some(name) = line.strip_prefix("interface ") {
-            let name = match d {
-                Dialect::Cx => match name.split_once(' ') {
-                    Some((k @ ("vlan" | "lag"), n)) if n.bytes().all(|b| b.is_ascii_digit()) => format!("{k}{n}"),
-                    None => word(name).map_err(err)?.to_string(),
-                    _ => return Err(err("bad interface".into())),
-                },
-                _ => word(name).map_err(err)?.to_string(),
-            };
-            iface = Some(name);
-            acl = None;
-        } else if d == Dialect::Eos && line.starts_with("configure session ") {
-            word(&line["configure session ".len()..]).map_err(err)?;
-        } else if d == Dialect::Eos && line == "commit"
-            || d == Dialect::Ios && line == "end"
-            || d == Dialect::Cx && line == "    exit"
-        {
-            acl = None;
-            iface = None;
-        } else if let Some(body) = line.strip_prefix(ind).filter(|_| acl.is_some()) {
-            // Inside an ACL: a remark or an entry.
-            let v6 = acl.as_ref().is_some_and(|a| a.1);
-            let (seq, rest) = match (d, body.strip_prefix("remark ")) {
-                (Dialect::Ios, Some(text)) => {
-                    r.free.push(("remark", text.to_string()));
-                    r.skeleton.push(format!("{ind}remark …"));
-                    continue;
-                }
-                (Dialect::Ios, None) if v6 => {
-                    let b = body.strip_prefix("sequence ").ok_or_else(|| err("no `sequence`".into()))?;
-                    b.split_once(' ').ok_or_else(|| err("no entry".into()))?
-                }
-                _ => body.split_once(' ').ok_or_else(|| err("no entry".into()))?,
-            };
-            let seq: u32 = seq.parse().map_err(|_| err("no sequence number".into()))?;
-            let kw = if d == Dialect::Cx { "comment " } else { "remark " };
-            if let Some(text) = rest.strip_prefix(kw).filter(|_| d != Dialect::Ios) {
-                r.free.push(("remark", text.to_string()));
-                skel = format!("{ind}{seq} {kw}…");
-            } else {
-                let rule = parse_ace(d, v6, rest).map_err(err)?;
-                seqs.add(&acl, seq, rule).map_err(err)?;
-            }
-        } else if let Some(body) = line.strip_prefix(ind).filter(|_| iface.is_some()) {
-            let iface = iface.clone().unwrap_or_default();
-            let mut t = Toks::new(body);
-            let (v6, name, dir) = match d {
-                Dialect::Ios | Dialect::Eos => {
-                    let v6 = match (t.next()?, t.next()?) {
-                        ("ip", "access-group") => false,
-                        ("ipv6", "traffic-filter") if d == Dialect::Ios => true,
-                        ("ipv6", "access-group") if d == Dialect::Eos => true,
-                        _ => return Err(err("unknown interface command".into())),
-                    };
-                    (v6, t.next()?, t.next()?)
-                }
-                Dialect::Cx => {
-                    let v6 = match (t.next()?, t.next()?, t.next()?) {
-                        ("apply", "access-list", "ip") => false,
-                        ("apply", "access-list", "ipv6") => true,
-                        _ => return Err(err("unknown interface command".into())),
-                    };
-                    (v6, t.next()?, t.next()?)
-                }
-            };
-            let dir_ok = dir == "in" || d == Dialect::Cx && dir == "routed-in";
-            if !dir_ok || t.peek().is_some() {
-                return Err(err("bad direction".into()));
-            }
-            r.bind.insert((iface, v6), word(name).map_err(err)?.to_string());
-        } else {
-            return Err(err("not a line the template emits".into()));
-        }
-        r.skeleton.push(skel);
-    }
-    if !ended {
-        return Err("the file does not end with a newline".into());
-    }
-    r.acls = seqs.finish();
-    for ((i, _), name) in &r.bind {
-        if !r.acls.contains_key(name) {
-            return Err(format!("{i} is bound to undefined {name}"));
-        }
-    }
-    Ok(r)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -549,250 +320,6 @@ fn lex_junos(text: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
-#[derive(Clone, Debug)]
-struct Stmt {
-    words: Vec<String>,
-    block: Option<Vec<Stmt>>,
-}
-
-/// Statements until `}` (or the end, at depth 0). Braces must balance.
-fn parse_junos(toks: &[Tok], i: &mut usize, depth: usize) -> Result<Vec<Stmt>, String> {
-    let mut out = Vec::new();
-    let mut words = Vec::new();
-    while *i < toks.len() {
-        let t = &toks[*i];
-        *i += 1;
-        match t {
-            Tok::Comment(_) => {}
-            Tok::Word(w) | Tok::Str(w) => words.push(w.clone()),
-            Tok::LBr => loop {
-                match toks.get(*i) {
-                    Some(Tok::Word(w)) | Some(Tok::Str(w)) => words.push(w.clone()),
-                    Some(Tok::RBr) => {
-                        *i += 1;
-                        break;
-                    }
-                    _ => return Err("bad list".into()),
-                }
-                *i += 1;
-            },
-            Tok::RBr => return Err("stray ]".into()),
-            Tok::Semi => {
-                if words.is_empty() {
-                    return Err("empty statement".into());
-                }
-                out.push(Stmt { words: std::mem::take(&mut words), block: None });
-            }
-            Tok::Open => {
-                if words.is_empty() {
-                    return Err("block without a name".into());
-                }
-                let block = parse_junos(toks, i, depth + 1)?;
-                out.push(Stmt { words: std::mem::take(&mut words), block: Some(block) });
-            }
-            Tok::Close => {
-                if depth == 0 || !words.is_empty() {
-                    return Err("unbalanced }".into());
-                }
-                return Ok(out);
-            }
-        }
-    }
-    if depth > 0 || !words.is_empty() {
-        return Err("unclosed block or statement at the end".into());
-    }
-    Ok(out)
-}
-
-fn block<'a>(s: &'a [Stmt], words: &[&str]) -> Result<&'a [Stmt], String> {
-    s.iter().find(|x| x.words == words).and_then(|x| x.block.as_deref()).ok_or_else(|| format!("no block {words:?}"))
-}
-
-fn jport(s: &str) -> Result<(u16, u16), String> {
-    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
-    let p = |x: &str| x.parse::<u16>().map_err(|_| format!("port {x:?}"));
-    Ok((p(lo)?, p(hi)?))
-}
-
-fn jproto(s: &str, v6: bool) -> Result<u8, String> {
-    Ok(match s {
-        "tcp" => 6,
-        "udp" => 17,
-        "icmp" if !v6 => 1,
-        "icmp6" if v6 => 58,
-        n => n.parse().map_err(|_| format!("protocol {n:?}"))?,
-    })
-}
-
-fn read_term(stmts: &[Stmt], v6: bool) -> Result<Rule, String> {
-    let mut r = Rule {
-        permit: true,
-        proto: None,
-        src: Vec::new(),
-        sport: None,
-        dst: Vec::new(),
-        dport: None,
-        icmp: None,
-        established: false,
-    };
-    let mut action = None;
-    for s in stmts {
-        let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
-        match (w.as_slice(), &s.block) {
-            (["from"], Some(from)) => {
-                for c in from {
-                    let w: Vec<&str> = c.words.iter().map(String::as_str).collect();
-                    match (w.as_slice(), &c.block) {
-                        ([k @ ("source-address" | "destination-address")], Some(list)) => {
-                            let mut nets = Vec::new();
-                            for p in list {
-                                match (p.words.as_slice(), &p.block) {
-                                    ([p], None) => nets.push(prefix(p, v6)?),
-                                    _ => return Err("bad address list".into()),
-                                }
-                            }
-                            if nets.is_empty() {
-                                return Err("empty address list".into());
-                            }
-                            if *k == "source-address" { r.src = nets } else { r.dst = nets }
-                        }
-                        (["protocol", p], None) if !v6 => r.proto = Some(jproto(p, v6)?),
-                        (["next-header", p], None) if v6 => r.proto = Some(jproto(p, v6)?),
-                        (["source-port", p], None) => r.sport = Some(jport(p)?),
-                        (["destination-port", p], None) => r.dport = Some(jport(p)?),
-                        (["icmp-type", t], None) => r.icmp = Some(t.parse().map_err(|_| format!("icmp-type {t}"))?),
-                        (["tcp-established"], None) => r.established = true,
-                        _ => return Err(format!("unknown match {w:?}")),
-                    }
-                }
-            }
-            (["then"], Some(then)) => {
-                for c in then {
-                    let w: Vec<&str> = c.words.iter().map(String::as_str).collect();
-                    match (w.as_slice(), &c.block) {
-                        (["count", n], None) => {
-                            word(n)?;
-                        }
-                        (["syslog"] | ["log"], None) => {}
-                        (["accept"], None) => action = Some(true),
-                        (["discard"] | ["reject"], None) => action = Some(false),
-                        _ => return Err(format!("unknown action {w:?}")),
-                    }
-                }
-            }
-            _ => return Err(format!("unknown term statement {w:?}")),
-        }
-    }
-    // `tcp-established` checks the flags, not the protocol: it must come with `protocol tcp`.
-    if r.established && r.proto != Some(6) {
-        return Err("tcp-established without protocol tcp".into());
-    }
-    if (r.sport.is_some() || r.dport.is_some()) && !matches!(r.proto, Some(6 | 17)) {
-        return Err("ports without tcp or udp".into());
-    }
-    r.permit = action.unwrap_or(true);
-    Ok(r)
-}
-
-/// Junos: tokens, balanced braces, the `firewall` and `interfaces` hierarchies.
-fn read_junos(text: &str) -> Result<Read, String> {
-    let toks = lex_junos(text)?;
-    let mut r = Read::default();
-    for t in &toks {
-        match t {
-            Tok::Comment(c) => {
-                r.free.push(("comment", c.clone()));
-                r.skeleton.push("/* … */".into());
-            }
-            Tok::Str(s) => {
-                r.free.push(("string", s.clone()));
-                r.skeleton.push("\"…\"".into());
-            }
-            other => r.skeleton.push(format!("{other:?}")),
-        }
-    }
-    let mut i = 0;
-    let top = parse_junos(&toks, &mut i, 0)?;
-    for s in &top {
-        let w: Vec<&str> = s.words.iter().map(String::as_str).collect();
-        if !matches!(w.as_slice(), ["firewall"] | ["interfaces"]) || s.block.is_none() {
-            return Err(format!("unexpected top-level statement {w:?}"));
-        }
-    }
-    let fw = block(&top, &["firewall"])?;
-    for (fam, v6) in [("inet", false), ("inet6", true)] {
-        for f in block(fw, &["family", fam])? {
-            let name = match (f.words.as_slice(), &f.block) {
-                ([k, n], Some(_)) if k == "filter" => word(n)?.to_string(),
-                _ => return Err(format!("unexpected {:?} in family {fam}", f.words)),
-            };
-            let mut rules = Vec::new();
-            for t in f.block.as_deref().unwrap_or_default() {
-                match (t.words.as_slice(), &t.block) {
-                    ([k, n], Some(b)) if k == "term" => {
-                        word(n)?;
-                        rules.push(read_term(b, v6).map_err(|e| format!("{name} {n}: {e}"))?);
-                    }
-                    _ => return Err(format!("unexpected {:?} in filter {name}", t.words)),
-                }
-            }
-            if r.acls.insert(name.clone(), (v6, rules)).is_some() {
-                return Err(format!("filter {name} defined twice"));
-            }
-        }
-    }
-    for ifd in block(&top, &["interfaces"])? {
-        let ifd_name = match (ifd.words.as_slice(), &ifd.block) {
-            ([n], Some(_)) => word(n)?.to_string(),
-            _ => return Err("bad interface".into()),
-        };
-        for u in ifd.block.as_deref().unwrap_or_default() {
-            let unit = match (u.words.as_slice(), &u.block) {
-                ([k, n], Some(_)) if k == "unit" && n.bytes().all(|b| b.is_ascii_digit()) => n.clone(),
-                _ => return Err("bad unit".into()),
-            };
-            for f in u.block.as_deref().unwrap_or_default() {
-                let v6 = match f.words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-                    ["family", "inet"] => false,
-                    ["family", "inet6"] => true,
-                    w => return Err(format!("unexpected {w:?} in a unit")),
-                };
-                let filter = block(f.block.as_deref().unwrap_or_default(), &["filter"])?;
-                match filter {
-                    [Stmt { words, block: None }] if words.len() == 2 && words[0] == "input" => {
-                        r.bind.insert((format!("{ifd_name}.{unit}"), v6), word(&words[1])?.to_string());
-                    }
-                    _ => return Err("bad filter statement".into()),
-                }
-            }
-        }
-    }
-    for ((i, _), name) in &r.bind {
-        if !r.acls.contains_key(name) {
-            return Err(format!("{i} is bound to undefined filter {name}"));
-        }
-    }
-    Ok(r)
-}
-
-fn read(target: Target, text: &str) -> Result<Read, String> {
-    match target {
-        Target::CiscoIos => read_cli(Dialect::Ios, text),
-        Target::AristaEos => read_cli(Dialect::Eos, text),
-        Target::ArubaAoscx => read_cli(Dialect::Cx, text),
-        Target::Junos => read_junos(text),
-        Target::Nftables => Err("not a switch target".into()),
-    }
-}
-
-/// The interface as the reader names it (AOS-CX prints `vlan 10` for `vlan10`).
-fn iface_key(target: Target, name: &str) -> String {
-    match target {
-        Target::ArubaAoscx => name.to_ascii_lowercase(),
-        _ => name.to_string(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Golden files.
 // ---------------------------------------------------------------------------------------
@@ -804,8 +331,9 @@ fn golden_fjordvik_switches() {
     let names: Vec<&str> = all.iter().map(|(n, ..)| n.as_str()).collect();
     assert_eq!(names, ["sw-core", "sw-skole"]);
     for (name, target, text, entries) in &all {
-        let r = read(*target, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = Read::new(*target, text, &policy_ifaces(&model, name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.entries(), *entries, "{name}: Stats.rules counts every entry");
+        structure(*target, text).unwrap_or_else(|e| panic!("{name}: {e}"));
         insta::assert_snapshot!(format!("fjordvik_{name}"), text);
     }
 }
@@ -816,8 +344,11 @@ fn golden_one_switch_per_vendor() {
     let all = render_all(&model, &AclOptions::default());
     assert_eq!(all.len(), 4);
     for (name, target, text, entries) in &all {
-        let r = read(*target, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = Read::new(*target, text, &policy_ifaces(&model, name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.entries(), *entries, "{name}");
+        // Every interface has an ACL per family.
+        assert_eq!(r.acls().len(), 6, "{name}");
+        structure(*target, text).unwrap_or_else(|e| panic!("{name}: {e}"));
         insta::assert_snapshot!(format!("vendors_{name}"), text);
     }
 }
@@ -826,7 +357,10 @@ fn golden_one_switch_per_vendor() {
 fn every_vendor_implements_the_same_acls() {
     let model = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
     let all = render_all(&model, &AclOptions::default());
-    let reads: Vec<(Target, Read)> = all.iter().map(|(_, t, text, _)| (*t, read(*t, text).expect("reads"))).collect();
+    let reads: Vec<(Target, Acls)> = all
+        .iter()
+        .map(|(n, t, text, _)| (*t, Read::new(*t, text, &policy_ifaces(&model, n)).expect("reads").acls()))
+        .collect();
     let ifaces = |t: Target| -> Vec<String> {
         match t {
             Target::Junos => vec!["irb.10".into(), "irb.20".into(), "irb.30".into()],
@@ -838,8 +372,8 @@ fn every_vendor_implements_the_same_acls() {
     for (t, r) in &reads[1..] {
         for (a, b) in ifaces(*t0).iter().zip(ifaces(*t)) {
             for v6 in [false, true] {
-                let ra = &r0.acls[&r0.bind[&(a.clone(), v6)]].1;
-                let rb = &r.acls[&r.bind[&(b.clone(), v6)]].1;
+                let ra = &r0[&(a.clone(), v6)];
+                let rb = &r[&(b.clone(), v6)];
                 assert_eq!(ra, rb, "{t0:?} {a} vs {t:?} {b} (v6 {v6})");
             }
         }
@@ -878,7 +412,7 @@ fn specific_entries_are_exact() {
     // Never all UDP back, never a permit of everything.
     assert!(!ios.contains("permit udp any") && !ios.contains("permit ip any any") && !ios.contains("gt 0"));
     for (name, target, text, _) in &all {
-        let r = read(*target, text).expect("reads");
+        let r = structure(*target, text).expect("reads");
         assert!(r.free.iter().filter(|(k, _)| *k == "remark").all(|(_, t)| t.len() <= 100), "{name}");
     }
 }
@@ -973,12 +507,14 @@ proptest! {
         let evil_out = render_all(&evil, &AclOptions::default());
         let tame_out = render_all(&tame, &AclOptions::default());
         for ((name, target, text, _), (_, _, tame_text, _)) in evil_out.iter().zip(&tame_out) {
-            let r = read(*target, text).map_err(|e| TestCaseError::fail(format!("{name}: {e}\n{text}")))?;
-            let t = read(*target, tame_text).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+            let r = structure(*target, text).map_err(|e| TestCaseError::fail(format!("{name}: {e}\n{text}")))?;
+            let t = structure(*target, tame_text).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
             // The same commands, options and rules as with harmless strings.
             prop_assert_eq!(&r.skeleton, &t.skeleton, "{}", name);
-            prop_assert_eq!(&r.acls, &t.acls);
-            prop_assert_eq!(&r.bind, &t.bind);
+            let ifs = policy_ifaces(&evil, name);
+            let rules = Read::new(*target, text, &ifs).map_err(|e| TestCaseError::fail(format!("{name}: {e}\n{text}")))?;
+            let tame_rules = Read::new(*target, tame_text, &ifs).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+            prop_assert_eq!(rules.acls(), tame_rules.acls());
             for (kind, s) in &r.free {
                 prop_assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{name}: {kind} {s:?}");
                 prop_assert!(!s.contains('?') && !s.contains('"') && !s.contains('\\'), "{name}: {kind} {s:?}");
@@ -1308,6 +844,41 @@ fn port_samples(r: Option<(u16, u16)>, extra: &[u16]) -> Vec<u16> {
     v
 }
 
+/// The value of a one-value field.
+fn single(f: &Field) -> Option<u128> {
+    match f.intervals() {
+        [(a, b)] if a == b => Some(*a),
+        _ => None,
+    }
+}
+
+/// A field of addresses as prefixes; empty for every address of the family.
+fn nets(f: &Field, v6: bool) -> Vec<IpNet> {
+    if *f == Field::range(0, addr_max(v6)) {
+        return Vec::new();
+    }
+    let bits: u32 = if v6 { 128 } else { 32 };
+    let mut out = Vec::new();
+    for &(lo, hi) in f.intervals() {
+        let mut lo = lo;
+        loop {
+            // The largest aligned block from `lo` that stays within `hi`.
+            let mut k = if lo == 0 { bits } else { lo.trailing_zeros().min(bits) }.min(127);
+            while k > 0 && lo.checked_add((1u128 << k) - 1).is_none_or(|e| e > hi) {
+                k -= 1;
+            }
+            let end = lo + ((1u128 << k) - 1);
+            let addr = from_u128(v6, lo).expect("an address of the family");
+            out.push(IpNet::new(addr, (bits - k) as u8).expect("a prefix"));
+            if end >= hi {
+                break;
+            }
+            lo = end + 1;
+        }
+    }
+    out
+}
+
 /// A box of packets: a rule or an intended flow. Empty address lists mean any.
 struct Probe<'a> {
     src: &'a [IpNet],
@@ -1402,13 +973,14 @@ proptest! {
         let out = render_all(&model, &options);
         prop_assert_eq!(out.len(), 1);
         let (_, target, acl_text, entries) = &out[0];
-        let r = read(*target, acl_text).map_err(|e| TestCaseError::fail(format!("{e}\n{acl_text}")))?;
-        prop_assert_eq!(r.entries(), *entries);
         let ifaces = g.ifaces();
-        let key = |k: usize| iface_key(*target, &g.iface_name(k));
+        let names: Vec<String> = ifaces.iter().map(|&k| g.iface_name(k)).collect();
+        let r = Read::new(*target, acl_text, &names).map_err(|e| TestCaseError::fail(format!("{e}\n{acl_text}")))?;
+        prop_assert_eq!(r.entries(), *entries);
         // Every interface has both ACLs bound.
-        for &k in &ifaces {
-            prop_assert!(r.bind.contains_key(&(key(k), false)) && r.bind.contains_key(&(key(k), true)));
+        let acls = r.acls();
+        for n in &names {
+            prop_assert!(acls.contains_key(&(n.clone(), false)) && acls.contains_key(&(n.clone(), true)), "{}", n);
         }
         // Sample packets: around every intended flow box (both directions) and around every
         // rule the reader found.
@@ -1432,26 +1004,25 @@ proptest! {
                 }
             }
         }
-        for (v6, rules) in r.acls.values() {
-            for rule in rules {
-                let b = Probe {
-                    src: &rule.src,
-                    dst: &rule.dst,
-                    v6: *v6,
-                    proto: rule.proto,
-                    sport: rule.sport,
-                    dport: rule.dport,
-                    icmp: rule.icmp,
-                };
-                samples.extend(box_samples(&b, g.eph));
-            }
+        for c in r.rs.chains[1..].iter().flat_map(|ch| &ch.rules).flat_map(|rule| &rule.matches) {
+            let v6 = c.v6();
+            let (src, dst) = (nets(c.field(Dim::Src), v6), nets(c.field(Dim::Dst), v6));
+            let proto = single(c.field(Dim::Proto)).map(|p| p as u8);
+            let icmp = matches!(proto, Some(1 | 58));
+            let hull = |d: Dim| {
+                let f = c.field(d);
+                (*f != Field::range(0, dim_max(d)) && !icmp).then(|| f.hull()).flatten().map(|(a, b)| (a as u16, b as u16))
+            };
+            let icmp_type = single(c.field(Dim::Dport)).filter(|_| icmp).map(|t| t as u8);
+            let b = Probe { src: &src, dst: &dst, v6, proto, sport: hull(Dim::Sport), dport: hull(Dim::Dport), icmp: icmp_type };
+            samples.extend(box_samples(&b, g.eph));
         }
         samples.sort_by_key(|p| (to_u128(p.src), to_u128(p.dst), p.proto, p.sport, p.dport, p.icmp, p.ack, p.rst, p.src.is_ipv6()));
         samples.dedup();
         prop_assert!(!samples.is_empty());
         for p in &samples {
             for &k in &ifaces {
-                let got = r.permits(&key(k), p);
+                let got = r.permits(&g.iface_name(k), p);
                 let want = g.oracle(k, p);
                 if got != want {
                     return Err(TestCaseError::fail(format!(
@@ -1467,21 +1038,114 @@ proptest! {
 }
 
 #[test]
-fn readers_reject_what_the_templates_never_emit() {
+fn the_reader_sees_what_the_templates_never_emit() {
     let model = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
     for (name, target, text, _) in render_all(&model, &AclOptions::default()) {
-        assert!(read(target, &text).is_ok());
+        let ifs = policy_ifaces(&model, &name);
+        let good = Read::new(target, &text, &ifs).expect("reads");
         let broken = match target {
             Target::Junos => text.replacen("accept;", "accept; }", 1),
             _ => text.replacen("!\n", "!\npermit ip any any\n", 1),
         };
-        assert!(read(target, &broken).is_err(), "{name}");
+        assert!(Read::new(target, &broken, &ifs).is_err(), "{name}");
         let injected = match target {
             Target::Junos => text.replacen("*/", "*/ */", 1),
             Target::ArubaAoscx => text.replacen(" comment ", " comment x\n    5 permit any any any\n    6 comment ", 1),
             _ => text.replacen(" remark ", " remark x\n 5 permit ip any any\n remark ", 1),
         };
-        let r = read(target, &injected);
-        assert!(r.is_err() || r.is_ok_and(|r| r.skeleton != read(target, &text).expect("reads").skeleton), "{name}");
+        let r = Read::new(target, &injected, &ifs);
+        assert!(r.is_err() || r.is_ok_and(|r| r.acls() != good.acls()), "{name}");
+        assert_ne!(structure(target, &injected).ok(), structure(target, &text).ok(), "{name}");
     }
+}
+
+/// A hand-written `show running-config` of a Catalyst: noise skipped, an object group and
+/// a time range as problems (their entries left out), verdicts as the switch gives them.
+#[test]
+fn ios_running_config_fixture() {
+    let text = std::fs::read_to_string("tests/fixtures/check/acl/ios-running-config.txt").expect("fixture");
+    // The policy's interfaces, numbered first as `check` does.
+    let mut ifaces = Ifaces::new();
+    for n in ["Vlan32", "Vlan48", "Vlan60"] {
+        ifaces.id(n);
+    }
+    let rs = acl::read(Dialect::CiscoIos, &text, &mut ifaces);
+    let problems: Vec<(usize, bool)> = rs
+        .problems
+        .iter()
+        .map(|p| (p.line, p.message.contains("object groups") || p.message.contains("time-range")))
+        .collect();
+    assert_eq!(problems, [(96, true), (111, true)], "{:?}", rs.problems);
+    let names: Vec<&str> = rs.chains.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["forward", "ADM-KLIENT-IN", "ADM-SRV-IN", "ADM-KLIENT-IN6"]);
+    assert_eq!(rs.chains[0].rules.len(), 3);
+    let r = Read { rs, ifaces };
+    let pk = |src: &str, dst: &str, proto: u8, sport: u16, dport: u16, ack: bool| Pkt {
+        src: src.parse().expect("src"),
+        dst: dst.parse().expect("dst"),
+        proto,
+        sport,
+        dport,
+        icmp: dport as u8,
+        ack,
+        rst: false,
+    };
+    for (iface, p, want) in [
+        // Named ports: domain, ntp, www; a list after eq; wildcards.
+        ("Vlan32", pk("10.32.3.4", "10.48.0.10", 17, 50000, 53, false), true),
+        ("Vlan32", pk("10.32.3.4", "10.48.0.10", 6, 50000, 53, false), true),
+        ("Vlan32", pk("10.32.15.255", "10.48.0.11", 17, 50000, 123, false), true),
+        ("Vlan32", pk("10.32.16.1", "10.48.0.11", 17, 50000, 123, false), false),
+        ("Vlan32", pk("10.32.0.5", "10.48.0.11", 6, 50000, 123, false), false),
+        ("Vlan32", pk("10.32.0.5", "10.48.0.99", 6, 50000, 80, false), true),
+        ("Vlan32", pk("10.32.0.5", "10.48.0.99", 6, 50000, 443, false), true),
+        ("Vlan32", pk("10.32.0.5", "10.48.0.99", 6, 50000, 8080, false), false),
+        ("Vlan32", pk("10.32.0.5", "10.48.0.20", 6, 50000, 8010, false), true),
+        // The object-group entry is left out: printing is denied by the final deny.
+        ("Vlan32", pk("10.32.0.5", "10.32.0.40", 6, 50000, 9100, false), false),
+        // ICMP names: echo and echo-reply.
+        ("Vlan32", pk("10.32.1.1", "192.0.2.1", 1, 0, 8, false), true),
+        ("Vlan32", pk("10.32.1.1", "192.0.2.1", 1, 0, 0, false), true),
+        ("Vlan32", pk("10.32.1.1", "192.0.2.1", 1, 0, 3, false), false),
+        // Answers: established, UDP to ports above 1023.
+        ("Vlan48", pk("10.48.0.5", "10.32.0.5", 6, 443, 50000, true), true),
+        ("Vlan48", pk("10.48.0.5", "10.32.0.5", 6, 443, 50000, false), false),
+        ("Vlan48", pk("10.48.0.10", "10.32.0.5", 17, 53, 1024, false), true),
+        ("Vlan48", pk("10.48.0.10", "10.32.0.5", 17, 53, 1023, false), false),
+        ("Vlan48", pk("10.60.0.7", "10.48.0.3", 6, 50000, 23, false), true),
+        ("Vlan48", pk("10.48.0.4", "10.60.0.5", 6, 50000, 25, false), true),
+        ("Vlan48", pk("10.48.0.4", "10.60.0.5", 17, 50000, 162, false), true),
+        ("Vlan48", pk("10.48.0.4", "10.60.0.5", 17, 50000, 514, false), true),
+        ("Vlan48", pk("10.48.0.4", "10.60.0.5", 17, 50000, 161, false), false),
+        // The time-range entry is left out.
+        ("Vlan48", pk("10.48.0.30", "192.0.2.1", 6, 50000, 445, false), false),
+        // IPv6: the explicit deny comes before the implicit ND permits.
+        ("Vlan32", pk("fd00:32::5", "fd00:48::1", 6, 50000, 80, false), true),
+        ("Vlan32", pk("fd00:32::5", "fd00:48::1", 6, 50000, 22, false), false),
+        ("Vlan32", pk("fe80::1", "ff02::1", 58, 0, 135, false), false),
+        // No ACL: not filtered.
+        ("Vlan60", pk("10.60.0.5", "10.32.0.5", 6, 50000, 3389, false), true),
+        ("Vlan48", pk("fd00:48::1", "fd00:32::5", 6, 50000, 22, false), true),
+    ] {
+        assert_eq!(r.permits(iface, &p), want, "{iface} {p:?}");
+    }
+    // Which entry decided, with its remark.
+    let p = pk("10.32.0.5", "10.48.0.99", 6, 50000, 443, false);
+    let packet = Packet {
+        path: PathDim::Forward,
+        iif: r.ifaces.get("Vlan32").expect("Vlan32"),
+        oif: 0,
+        v6: false,
+        src: to_u128(p.src),
+        dst: to_u128(p.dst),
+        proto: 6,
+        sport: 50000,
+        dport: 443,
+        ack: false,
+    };
+    let (_, by) = r.rs.trace(&packet);
+    let rule = r.rs.rule(by[0].1.expect("an entry decided"));
+    assert_eq!(rule.origin.line, 93);
+    assert_eq!(rule.origin.handle.as_deref(), Some("40"));
+    assert_eq!(rule.origin.comment.as_deref(), Some("Fagsystem og intranett"));
 }

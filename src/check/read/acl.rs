@@ -1,1 +1,279 @@
+//! Switch ACLs: Cisco IOS-XE, Arista EOS, Aruba AOS-CX and Junos stateless filters, as
+//! zonecheck generates them and (IOS-XE) as `show running-config` prints them.
+//!
+//! The result has one base chain at the forward hook. Its rules send the packets of each
+//! bound (interface, family) to the chain of that interface's inbound ACL with a goto; a
+//! packet on an interface without an ACL passes (the base policy accepts). Each ACL chain
+//! holds the entries in the order the device evaluates them (by sequence number where the
+//! device sorts by it, text order for Junos terms) and ends in the ACL's implicit deny,
+//! written out as a rule so that reports can name it. IOS IPv6 ACLs also have their two
+//! implicit neighbour-discovery permits before it (Cisco: `permit icmp any any nd-na`,
+//! `permit icmp any any nd-ns`, `deny ipv6 any any`).
+//!
+//! Interfaces are numbered by the name the policy uses: a vendor's spelling (`interface
+//! vlan 10` on AOS-CX, `irb { unit 10 }` on Junos, `Vlan10` where the policy wrote `vlan10`)
+//! is mapped back to a name already known to [`Ifaces`] when one of the spellings the
+//! compiler accepts is known, else to the canonical one (`vlan10`, `irb.10`).
 
+mod cli;
+mod junos;
+mod names;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{Action, Base, Chain, Hook, Origin, Problem, Rule, Ruleset, narrow};
+use crate::check::space::{Cube, Dim, Field, Ifaces, Path};
+
+/// The syntax of a switch configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    CiscoIos,
+    AristaEos,
+    ArubaAoscx,
+    Junos,
+}
+
+/// Read a switch configuration. Never fails: whatever is not modelled exactly is a
+/// [`Problem`] in the result, and its rule is left out.
+pub fn read(dialect: Dialect, text: &str, ifaces: &mut Ifaces) -> Ruleset {
+    let mut b = Builder::default();
+    match dialect {
+        Dialect::Junos => junos::read(text, &mut b),
+        d => cli::read(d, text, &mut b),
+    }
+    b.finish(dialect, ifaces)
+}
+
+/// What one entry matches, before it becomes cubes. `None` is "any".
+#[derive(Clone, Debug, Default)]
+struct Match {
+    v6: bool,
+    protos: Option<Field>,
+    src: Option<Field>,
+    dst: Option<Field>,
+    /// Only with TCP or UDP (the parsers check).
+    sport: Option<Field>,
+    dport: Option<Field>,
+    /// Only with ICMP of the family (the parsers check).
+    icmp_type: Option<Field>,
+    icmp_code: Option<Field>,
+    /// TCP with ACK or RST.
+    established: bool,
+}
+
+impl Match {
+    fn new(v6: bool) -> Match {
+        Match { v6, ..Match::default() }
+    }
+
+    /// At most one cube; none when a field is empty (`lt 0`): the entry matches nothing.
+    fn cubes(&self) -> Vec<Cube> {
+        let mut c = vec![Cube::any(self.v6)];
+        let fields = [
+            (Dim::Proto, &self.protos),
+            (Dim::Src, &self.src),
+            (Dim::Dst, &self.dst),
+            (Dim::Sport, &self.sport),
+            (Dim::Dport, &self.dport),
+            (Dim::Dport, &self.icmp_type),
+            (Dim::Sport, &self.icmp_code),
+        ];
+        for (d, f) in fields {
+            if let Some(f) = f {
+                c = narrow(c, d, f);
+            }
+        }
+        if self.established {
+            c = narrow(c, Dim::Proto, &Field::point(6));
+            c = narrow(c, Dim::Flags, &Field::point(1));
+        }
+        c
+    }
+}
+
+/// One ACL or filter as read so far.
+struct Acl {
+    name: String,
+    v6: bool,
+    /// Where it was first defined.
+    line: usize,
+    /// (sequence, rule); sorted by sequence at the end where the device sorts.
+    entries: Vec<(u64, Rule)>,
+    /// Sequence numbers taken, by entries and (EOS) remarks.
+    seqs: HashSet<u64>,
+}
+
+/// An interface's `in` ACL for one family.
+struct Bind {
+    /// Spellings of the interface, the canonical one first.
+    iface: Vec<String>,
+    v6: bool,
+    acl: String,
+    origin: Origin,
+}
+
+/// Collects ACLs, bindings and problems; [`Builder::finish`] makes the [`Ruleset`].
+#[derive(Default)]
+struct Builder {
+    acls: Vec<Acl>,
+    by_name: HashMap<(bool, String), usize>,
+    binds: Vec<Bind>,
+    /// ACLs the reader could not read (their problem is already reported): binding one
+    /// is no further problem.
+    unread: HashSet<(bool, String)>,
+    problems: Vec<Problem>,
+}
+
+impl Builder {
+    fn problem(&mut self, line: usize, message: impl Into<String>) {
+        self.problems.push(Problem { line, message: message.into() });
+    }
+
+    /// The ACL called `name`, created at its first definition; a second definition adds to
+    /// it, as entering the ACL's mode again does on the device.
+    fn acl(&mut self, name: &str, v6: bool, line: usize) -> usize {
+        let key = (v6, name.to_string());
+        if let Some(&i) = self.by_name.get(&key) {
+            return i;
+        }
+        self.acls.push(Acl { name: name.to_string(), v6, line, entries: Vec::new(), seqs: HashSet::new() });
+        self.by_name.insert(key, self.acls.len() - 1);
+        self.acls.len() - 1
+    }
+
+    fn unread(&mut self, name: &str, v6: bool) {
+        self.unread.insert((v6, name.to_string()));
+    }
+
+    /// The sequence number an entry gets: its own, or 10 past the highest so far (what
+    /// IOS, EOS and AOS-CX do). `None` (and a problem) when the number is taken: the
+    /// device refuses such a line.
+    fn seq(&mut self, acl: usize, seq: Option<u64>, line: usize) -> Option<u64> {
+        let a = &mut self.acls[acl];
+        let s = match seq {
+            Some(s) => s,
+            None => a.seqs.iter().max().map_or(10, |m| m.saturating_add(10)),
+        };
+        if !a.seqs.insert(s) {
+            let name = a.name.clone();
+            self.problem(
+                line,
+                format!("sequence number {s} is already taken in ACL {name} (the device refuses the line)"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    fn entry(&mut self, acl: usize, seq: u64, rule: Rule) {
+        self.acls[acl].entries.push((seq, rule));
+    }
+
+    /// A binding replaces an earlier one of the same interface and family, as on the device.
+    fn bind(&mut self, iface: Vec<String>, v6: bool, acl: &str, origin: Origin) {
+        self.binds.retain(|b| !(b.iface == iface && b.v6 == v6));
+        self.binds.push(Bind { iface, v6, acl: acl.to_string(), origin });
+    }
+
+    fn finish(mut self, dialect: Dialect, ifaces: &mut Ifaces) -> Ruleset {
+        let mut rs = Ruleset::default();
+        rs.chains.push(Chain { name: "forward".into(), rules: Vec::new() });
+        rs.bases.push(Base { chain: 0, hook: Hook::Forward, priority: 0, family: None, policy_accept: true });
+        let both: HashSet<String> = self
+            .acls
+            .iter()
+            .filter(|a| self.by_name.contains_key(&(!a.v6, a.name.clone())))
+            .map(|a| a.name.clone())
+            .collect();
+        let mut chain_of = BTreeMap::new();
+        for a in &mut self.acls {
+            // Sequence order where the device sorts; Junos keeps text order (seq = position).
+            a.entries.sort_by_key(|(s, _)| *s);
+            let name = if both.contains(&a.name) {
+                format!("{} ({})", a.name, if a.v6 { "IPv6" } else { "IPv4" })
+            } else {
+                a.name.clone()
+            };
+            let mut rules: Vec<Rule> = a.entries.drain(..).map(|(_, r)| r).collect();
+            let implicit = |text: String| Origin { line: a.line, text, handle: None, comment: None };
+            if dialect == Dialect::CiscoIos && a.v6 {
+                for (kw, ty) in [("nd-na", 136), ("nd-ns", 135)] {
+                    let m =
+                        Match { protos: Some(Field::point(58)), icmp_type: Some(Field::point(ty)), ..Match::new(true) };
+                    rules.push(Rule {
+                        matches: m.cubes(),
+                        action: Action::Accept,
+                        origin: implicit(format!("implicit permit icmp any any {kw} of ACL {}", a.name)),
+                    });
+                }
+            }
+            let what = if dialect == Dialect::Junos {
+                "implicit discard at the end of filter"
+            } else {
+                "implicit deny of ACL"
+            };
+            rules.push(Rule {
+                matches: vec![Cube::any(a.v6)],
+                action: Action::Drop,
+                origin: implicit(format!("{what} {}", a.name)),
+            });
+            chain_of.insert((a.v6, a.name.clone()), rs.chains.len());
+            rs.chains.push(Chain { name, rules });
+        }
+        for b in std::mem::take(&mut self.binds) {
+            let key = (b.v6, b.acl.clone());
+            let Some(&chain) = chain_of.get(&key) else {
+                if !self.unread.contains(&key) {
+                    self.problem(
+                        b.origin.line,
+                        format!(
+                            "ACL {} is bound to {} but never defined (what the device does then varies)",
+                            b.acl, b.iface[0]
+                        ),
+                    );
+                }
+                continue;
+            };
+            // Only the implicit rules: the device may treat an empty ACL as absent.
+            let implicit = if dialect == Dialect::CiscoIos && b.v6 { 3 } else { 1 };
+            if rs.chains[chain].rules.len() == implicit {
+                self.problem(
+                    b.origin.line,
+                    format!(
+                        "ACL {} is bound to {} but has no entries (some devices then permit everything)",
+                        b.acl, b.iface[0]
+                    ),
+                );
+            }
+            let id = iface_id(ifaces, &b.iface);
+            let cube = Cube::any(b.v6)
+                .with_value(Dim::Iif, u128::from(id))
+                .and_then(|c| c.with_value(Dim::Path, Path::Forward as u128));
+            rs.chains[0].rules.push(Rule {
+                matches: cube.into_iter().collect(),
+                action: Action::Goto(chain),
+                origin: b.origin,
+            });
+        }
+        rs.problems = self.problems;
+        rs.problems.sort_by_key(|p| p.line);
+        rs
+    }
+}
+
+/// The number of the first spelling the policy already uses, else of the canonical one.
+fn iface_id(ifaces: &mut Ifaces, spellings: &[String]) -> u32 {
+    match spellings.iter().find_map(|s| ifaces.get(s)) {
+        Some(id) => id,
+        None => ifaces.id(spellings.first().map_or("", String::as_str)),
+    }
+}
+
+/// A one-line text for an origin: control characters out, at most 200 characters.
+fn one_line(s: &str) -> String {
+    let t: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let t = t.trim();
+    if t.chars().count() > 200 { format!("{}…", t.chars().take(199).collect::<String>()) } else { t.to_string() }
+}

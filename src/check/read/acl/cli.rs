@@ -1,0 +1,656 @@
+//! The line-oriented CLIs: Cisco IOS-XE, Arista EOS and Aruba AOS-CX.
+//!
+//! Lines are read the way the device reads a paste: a mode command (`ip access-list …`,
+//! `interface …`) enters a mode, a line valid in the mode applies there, and any other
+//! line is a global command (which leaves the mode). IOS also reads `show running-config`:
+//! sections that hold no filtering state (hostname, vlan, lines, router, banners…) are
+//! skipped with their indented lines; EOS and AOS-CX are read in the shapes zonecheck
+//! writes, and any other line is a problem.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+
+use super::{Builder, Dialect, Match, names, one_line};
+use crate::check::read::{Action, Origin, Rule};
+use crate::check::space::{Field, addr_value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Extended,
+    /// IOS standard ACLs: source address only.
+    Standard,
+}
+
+#[derive(Clone, Debug)]
+enum Mode {
+    Global,
+    Acl {
+        idx: usize,
+        v6: bool,
+        kind: Kind,
+    },
+    /// An ACL the reader does not read (one problem said so): its lines are skipped.
+    Unread,
+    /// An interface: its spellings (canonical first) and how the file wrote it.
+    Iface {
+        spellings: Vec<String>,
+        shown: String,
+    },
+    /// A section without filtering state (IOS): its indented lines are skipped.
+    Skip,
+}
+
+struct Reader<'a> {
+    d: Dialect,
+    b: &'a mut Builder,
+    mode: Mode,
+    /// The last remark or comment of the current ACL: the comment of the entries after it.
+    remark: Option<String>,
+}
+
+pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut r = Reader { d, b, mode: Mode::Global, remark: None };
+    let mut i = 0;
+    while i < lines.len() {
+        let (n, raw) = (i + 1, lines[i]);
+        i += 1;
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('!') {
+            continue;
+        }
+        let words: Vec<&str> = t.split_whitespace().collect();
+        let indented = raw.starts_with(char::is_whitespace);
+        // IOS banners and macros are free text up to a delimiter: they may hold anything.
+        if d == Dialect::CiscoIos && !matches!(r.mode, Mode::Acl { .. }) {
+            if words[0] == "banner" {
+                i = banner_end(&lines, i - 1, &words);
+                r.mode = Mode::Global;
+                continue;
+            }
+            if words.starts_with(&["macro", "name"]) {
+                while i < lines.len() && lines[i].trim() != "@" {
+                    i += 1;
+                }
+                i += 1;
+                r.mode = Mode::Global;
+                continue;
+            }
+        }
+        r.line(n, t, &words, indented);
+    }
+}
+
+/// The index of the line after an IOS banner that starts on line `start`:
+/// `banner [kind] <d>text<d>`, the delimiter one character or `^C`.
+fn banner_end(lines: &[&str], start: usize, words: &[&str]) -> usize {
+    const KINDS: [&str; 7] = ["exec", "incoming", "login", "motd", "prompt-timeout", "slip-ppp", "config-save"];
+    let Some(first) = words.get(if words.get(1).is_some_and(|k| KINDS.contains(k)) { 2 } else { 1 }) else {
+        return start + 1;
+    };
+    let delim: String = if first.starts_with("^C") { "^C".into() } else { first.chars().take(1).collect() };
+    // The rest of the first line after the opening delimiter.
+    let line = lines[start];
+    let after = line.find(first).map_or("", |p| &line[p + delim.len()..]);
+    if after.contains(delim.as_str()) {
+        return start + 1;
+    }
+    let mut j = start + 1;
+    while j < lines.len() {
+        if lines[j].contains(delim.as_str()) {
+            return j + 1;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// Lines that belong to an ACL's mode.
+fn is_acl_line(w: &[&str]) -> bool {
+    matches!(
+        w.first(),
+        Some(&("permit" | "deny" | "remark" | "comment" | "sequence" | "dynamic" | "evaluate" | "no" | "statistics"))
+    ) || w.first().is_some_and(|x| x.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Text after the first `k` words of `t`.
+fn rest_after(t: &str, k: usize) -> &str {
+    let mut s = t.trim_start();
+    for _ in 0..k {
+        let end = s.find(char::is_whitespace).unwrap_or(s.len());
+        s = s[end..].trim_start();
+    }
+    s.trim_end()
+}
+
+fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{s}` is not a {what}"));
+    }
+    s.parse().map_err(|_| format!("{what} `{s}` is out of range"))
+}
+
+impl Reader<'_> {
+    fn line(&mut self, n: usize, t: &str, w: &[&str], indented: bool) {
+        let ios = self.d == Dialect::CiscoIos;
+        match self.mode.clone() {
+            Mode::Skip if indented => return,
+            Mode::Acl { .. } | Mode::Unread if w == ["exit"] => {
+                self.mode = Mode::Global;
+                return;
+            }
+            Mode::Acl { idx, v6, kind } if is_acl_line(w) || indented && ios => {
+                self.acl_line(n, t, w, idx, v6, kind);
+                return;
+            }
+            Mode::Unread if is_acl_line(w) || indented => return,
+            Mode::Iface { .. } if w == ["exit"] => {
+                self.mode = Mode::Global;
+                return;
+            }
+            Mode::Iface { spellings, shown } if self.is_binding(w) => {
+                self.binding(n, t, w, spellings, &shown);
+                return;
+            }
+            // Other interface settings (addresses, descriptions, switchport…) filter nothing.
+            Mode::Iface { .. } if indented && ios => return,
+            Mode::Iface { .. } if indented => {
+                self.b.problem(n, format!("unknown interface command `{}`", one_line(t)));
+                return;
+            }
+            _ => {}
+        }
+        self.mode = Mode::Global;
+        match self.d {
+            Dialect::CiscoIos => self.global_ios(n, t, w),
+            Dialect::AristaEos => self.global_eos(n, t, w),
+            _ => self.global_cx(n, t, w),
+        }
+    }
+
+    fn enter(&mut self, name: &str, v6: bool, kind: Kind, n: usize) {
+        let idx = self.b.acl(name, v6, n);
+        self.mode = Mode::Acl { idx, v6, kind };
+        self.remark = None;
+    }
+
+    fn unread(&mut self, n: usize, name: Option<&str>, v6: bool, what: &str) {
+        self.b.problem(n, format!("{what} is not modelled; its entries are left out"));
+        if let Some(name) = name {
+            self.b.unread(name, v6);
+        }
+        self.mode = Mode::Unread;
+    }
+
+    fn iface(&mut self, spellings: Vec<String>, shown: &str) {
+        self.mode = Mode::Iface { spellings, shown: shown.to_string() };
+    }
+
+    fn global_ios(&mut self, n: usize, t: &str, w: &[&str]) {
+        match w {
+            ["ip", "access-list", "extended", name] => self.enter(name, false, Kind::Extended, n),
+            ["ip", "access-list", "standard", name] => self.enter(name, false, Kind::Standard, n),
+            // Logging of ACL hits: no filtering.
+            ["ip" | "ipv6", "access-list", "logging" | "log-update", ..] => self.mode = Mode::Skip,
+            ["ip", "access-list", kind, rest @ ..] => {
+                self.unread(n, rest.last().copied(), false, &format!("`ip access-list {kind}`"))
+            }
+            ["ipv6", "access-list", name] => self.enter(name, true, Kind::Extended, n),
+            ["ipv6", "access-list", ..] => self.unread(n, w.last().copied(), true, &format!("`{}`", one_line(t))),
+            ["access-list", num, rest @ ..] => self.numbered(n, t, num, rest),
+            ["interface", "range", ..] => {
+                self.b.problem(n, "`interface range` is not modelled; name each interface");
+                self.mode = Mode::Skip;
+            }
+            ["interface", rest @ ..] if !rest.is_empty() => {
+                let name = rest.concat();
+                self.iface(spellings(&name), &name);
+            }
+            // Definitions filter nothing; the entries that use them are problems.
+            ["object-group" | "time-range", ..] => self.mode = Mode::Skip,
+            ["vlan", "access-map" | "filter", ..] => {
+                self.b.problem(n, "VLAN access maps (VACLs) are not modelled");
+                self.mode = Mode::Skip;
+            }
+            ["no", "ip" | "ipv6", "access-list", ..] | ["no", "access-list", ..] => {
+                self.b.problem(n, format!("`{}`: removing ACLs is not modelled", one_line(t)))
+            }
+            ["ip", "access-group", ..] | ["ipv6", "traffic-filter", ..] => {
+                self.b.problem(n, format!("`{}` outside an interface", one_line(t)))
+            }
+            _ if is_acl_line(w) && w[0] != "no" => {
+                self.b.problem(n, format!("ACL entry `{}` outside an ACL", one_line(t)))
+            }
+            ["end" | "exit"] => {}
+            // Not filtering state: hostname, vlan, spanning-tree, lines, routing, …
+            _ => self.mode = Mode::Skip,
+        }
+    }
+
+    fn global_eos(&mut self, n: usize, t: &str, w: &[&str]) {
+        match w {
+            ["configure"] | ["configure", "terminal" | "session"] | ["configure", "session", _] => {}
+            ["commit" | "end" | "exit"] => {}
+            ["ip" | "ipv6", "access-list", "standard", name] => {
+                let v6 = w[0] == "ipv6";
+                self.unread(n, Some(name), v6, "a standard ACL")
+            }
+            ["ip", "access-list", name] => self.enter(name, false, Kind::Extended, n),
+            ["ipv6", "access-list", name] => self.enter(name, true, Kind::Extended, n),
+            ["interface", name] => self.iface(spellings(name), name),
+            ["abort"] => {
+                self.b.problem(n, "`abort` discards the configuration session; what stays in effect is unknown")
+            }
+            _ => self.b.problem(n, format!("unknown line `{}`", one_line(t))),
+        }
+    }
+
+    fn global_cx(&mut self, n: usize, t: &str, w: &[&str]) {
+        match w {
+            ["configure"] | ["configure", "terminal"] | ["exit" | "end"] => {}
+            ["access-list", "ip", name] => self.enter(name, false, Kind::Extended, n),
+            ["access-list", "ipv6", name] => self.enter(name, true, Kind::Extended, n),
+            ["access-list", "mac", name] => self.unread(n, Some(name), false, "a MAC ACL"),
+            ["interface", kind @ ("vlan" | "lag"), num] if num.bytes().all(|b| b.is_ascii_digit()) => {
+                let mut v = vec![format!("{kind}{num}")];
+                for k in [kind.to_string(), kind.to_ascii_uppercase(), capitalised(kind)] {
+                    for sep in ["", "-", "_"] {
+                        v.push(format!("{k}{sep}{num}"));
+                    }
+                }
+                v.dedup();
+                self.iface(v, &format!("{kind} {num}"));
+            }
+            ["interface", port] => self.iface(vec![port.to_string()], port),
+            _ => self.b.problem(n, format!("unknown line `{}`", one_line(t))),
+        }
+    }
+
+    /// IOS numbered ACLs: 1-99 and 1300-1999 standard, 100-199 and 2000-2699 extended.
+    /// Each line appends to the ACL.
+    fn numbered(&mut self, n: usize, t: &str, num: &str, rest: &[&str]) {
+        let kind = match number::<u32>(num, "number") {
+            Ok(1..=99 | 1300..=1999) => Kind::Standard,
+            Ok(100..=199 | 2000..=2699) => Kind::Extended,
+            _ => {
+                self.b.problem(n, format!("`access-list {num}`: not a numbered IP ACL; not modelled"));
+                self.b.unread(num, false);
+                return;
+            }
+        };
+        let idx = self.b.acl(num, false, n);
+        if rest.first() == Some(&"remark") {
+            self.remark = Some(rest_after(t, 3).to_string());
+            return;
+        }
+        self.acl_line(n, t, rest, idx, false, kind);
+    }
+
+    fn acl_line(&mut self, n: usize, t: &str, w: &[&str], idx: usize, v6: bool, kind: Kind) {
+        let ios = self.d == Dialect::CiscoIos;
+        let (mut seq, body, skipped) = match w {
+            [s, rest @ ..] if s.bytes().all(|b| b.is_ascii_digit()) => (Some(s), rest, 1),
+            ["sequence", s, rest @ ..] if ios && v6 => (Some(s), rest, 2),
+            _ => (None, w, 0),
+        };
+        let seq_no = match seq.take().map(|s| number::<u64>(s, "sequence number")).transpose() {
+            Ok(s) => s,
+            Err(e) => return self.b.problem(n, format!("{e}; line left out")),
+        };
+        match body.first().copied() {
+            Some("remark") if self.d != Dialect::ArubaAoscx => {
+                // EOS remarks are numbered entries of their own.
+                if self.d == Dialect::AristaEos && self.b.seq(idx, seq_no, n).is_none() {
+                    return;
+                }
+                self.remark = Some(rest_after(t, skipped + 1).to_string());
+            }
+            Some("comment") if self.d == Dialect::ArubaAoscx => {
+                self.remark = Some(rest_after(t, skipped + 1).to_string())
+            }
+            Some("permit" | "deny") => {
+                let parsed = match kind {
+                    Kind::Extended => entry(self.d, v6, body),
+                    Kind::Standard => standard(body),
+                };
+                match parsed {
+                    Ok((permit, m, trailing)) => {
+                        let Some(s) = self.b.seq(idx, seq_no.or(trailing), n) else { return };
+                        let rule = Rule {
+                            matches: m.cubes(),
+                            action: if permit { Action::Accept } else { Action::Drop },
+                            origin: Origin {
+                                line: n,
+                                text: one_line(t),
+                                handle: Some(s.to_string()),
+                                comment: self.remark.clone(),
+                            },
+                        };
+                        self.b.entry(idx, s, rule);
+                    }
+                    Err(e) => self.b.problem(n, format!("{e}; entry left out: `{}`", one_line(t))),
+                }
+            }
+            Some("statistics" | "counters") if self.d == Dialect::AristaEos => {}
+            Some("dynamic") => self.b.problem(n, "dynamic (lock-and-key) entries are not modelled; entry left out"),
+            Some("evaluate") => self.b.problem(n, "reflexive ACLs (`evaluate`) are not modelled; entry left out"),
+            Some("no") => self.b.problem(n, format!("`{}`: removing entries is not modelled", one_line(t))),
+            None => self.b.problem(n, "a sequence number without an entry"),
+            Some(_) => self.b.problem(n, format!("unknown ACL line `{}`; left out", one_line(t))),
+        }
+    }
+
+    fn is_binding(&self, w: &[&str]) -> bool {
+        let w = if w.first() == Some(&"no") { &w[1..] } else { w };
+        match self.d {
+            Dialect::CiscoIos => w.starts_with(&["ip", "access-group"]) || w.starts_with(&["ipv6", "traffic-filter"]),
+            Dialect::AristaEos => w.starts_with(&["ip", "access-group"]) || w.starts_with(&["ipv6", "access-group"]),
+            _ => w.starts_with(&["apply", "access-list"]),
+        }
+    }
+
+    fn binding(&mut self, n: usize, t: &str, w: &[&str], spellings: Vec<String>, shown: &str) {
+        if w[0] == "no" {
+            return self.b.problem(n, format!("`{}`: removing a binding is not modelled", one_line(t)));
+        }
+        let (v6, rest) = match (self.d, w) {
+            (Dialect::ArubaAoscx, [_, _, "ip", rest @ ..]) => (false, rest),
+            (Dialect::ArubaAoscx, [_, _, "ipv6", rest @ ..]) => (true, rest),
+            (Dialect::ArubaAoscx, _) => return self.b.problem(n, format!("`{}` is not modelled", one_line(t))),
+            (_, [fam, _, rest @ ..]) => (*fam == "ipv6", rest),
+            _ => return self.b.problem(n, format!("`{}` is not modelled", one_line(t))),
+        };
+        match rest {
+            [name, "in"] | [name, "routed-in"] if rest[1] == "in" || self.d == Dialect::ArubaAoscx => {
+                let origin =
+                    Origin { line: n, text: one_line(&format!("interface {shown}: {t}")), handle: None, comment: None };
+                self.b.bind(spellings, v6, name, origin);
+            }
+            [_, "out" | "routed-out"] => {
+                self.b.problem(n, format!("outbound ACLs are not modelled: `{}`", one_line(t)))
+            }
+            _ => self.b.problem(n, format!("`{}` is not modelled", one_line(t))),
+        }
+    }
+}
+
+/// `Vlan10`, and the spellings of it a policy might use (the CLI's case may differ).
+fn spellings(name: &str) -> Vec<String> {
+    let mut v = vec![name.to_string(), name.to_ascii_lowercase(), capitalised(&name.to_ascii_lowercase())];
+    v.push(name.to_ascii_uppercase());
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|s| seen.insert(s.clone()));
+    v
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+struct Toks<'a> {
+    w: &'a [&'a str],
+    i: usize,
+}
+
+impl<'a> Toks<'a> {
+    fn peek(&self) -> Option<&'a str> {
+        self.w.get(self.i).copied()
+    }
+
+    fn next(&mut self) -> Result<&'a str, String> {
+        let t = self.peek().ok_or("the entry ends early")?;
+        self.i += 1;
+        Ok(t)
+    }
+}
+
+fn action(w: &str) -> Result<bool, String> {
+    match w {
+        "permit" => Ok(true),
+        "deny" => Ok(false),
+        x => Err(format!("`{x}` is not permit or deny")),
+    }
+}
+
+/// An extended entry after its sequence number: (permit, match, a trailing `sequence N`).
+fn entry(d: Dialect, v6: bool, w: &[&str]) -> Result<(bool, Match, Option<u64>), String> {
+    let mut t = Toks { w, i: 0 };
+    let permit = action(t.next()?)?;
+    let mut m = Match::new(v6);
+    let proto = protocol(d, v6, t.next()?)?;
+    m.protos = proto.map(|p| Field::point(u128::from(p)));
+    let ports = matches!(proto, Some(6 | 17));
+    m.src = addr(d, v6, &mut t)?;
+    if ports {
+        m.sport = port_match(d, proto, &mut t)?;
+    }
+    m.dst = addr(d, v6, &mut t)?;
+    if ports {
+        m.dport = port_match(d, proto, &mut t)?;
+    }
+    if proto == Some(if v6 { 58 } else { 1 }) {
+        icmp(d, v6, &mut t, &mut m)?;
+    }
+    let mut seq = None;
+    while let Some(x) = t.peek() {
+        t.i += 1;
+        match x {
+            "established" if proto == Some(6) => m.established = true,
+            "established" => return Err("`established` without tcp".into()),
+            "log" => {}
+            "log-input" if d == Dialect::CiscoIos => {}
+            "count" if d == Dialect::ArubaAoscx => {}
+            "sequence" if d == Dialect::CiscoIos && v6 => seq = Some(number(t.next()?, "sequence number")?),
+            "fragments" | "fragment" => return Err("`fragments` (matching fragments only) is not modelled".into()),
+            "time-range" => return Err("`time-range` (entries active part of the time) is not modelled".into()),
+            "dscp" | "tos" | "precedence" => return Err(format!("`{x}` matches are not modelled")),
+            "reflect" => return Err("reflexive ACLs (`reflect`) are not modelled".into()),
+            "ack" | "fin" | "psh" | "rst" | "syn" | "urg" | "match-all" | "match-any" => {
+                return Err(format!("TCP flag matches (`{x}`) are not modelled"));
+            }
+            "option"
+            | "ttl"
+            | "flow-label"
+            | "routing"
+            | "hbh"
+            | "dest-option"
+            | "mobility"
+            | "tracked"
+            | "vlan"
+            | "undetermined-transport"
+            | "nexthop-group"
+            | "ip-length" => {
+                return Err(format!("`{x}` matches are not modelled"));
+            }
+            other => return Err(format!("unknown keyword `{other}`")),
+        }
+    }
+    Ok((permit, m, seq))
+}
+
+/// An IOS standard entry: `permit|deny {any | host A | A [W]} [log]`.
+fn standard(w: &[&str]) -> Result<(bool, Match, Option<u64>), String> {
+    let mut t = Toks { w, i: 0 };
+    let permit = action(t.next()?)?;
+    let mut m = Match::new(false);
+    m.src = match t.next()? {
+        "any" => None,
+        "host" => Some(host(t.next()?, false)?),
+        a => match t.peek().and_then(|x| x.parse::<Ipv4Addr>().ok()) {
+            Some(_) => Some(wildcard(a, t.next()?)?),
+            None => Some(host(a, false)?),
+        },
+    };
+    while let Ok(x) = t.next() {
+        if x != "log" {
+            return Err(format!("unknown keyword `{x}` in a standard ACL"));
+        }
+    }
+    Ok((permit, m, None))
+}
+
+fn protocol(d: Dialect, v6: bool, w: &str) -> Result<Option<u8>, String> {
+    let cx = d == Dialect::ArubaAoscx;
+    Ok(Some(match w {
+        "ip" if !v6 && !cx => return Ok(None),
+        "ipv6" if v6 && !cx => return Ok(None),
+        "any" if cx => return Ok(None),
+        "ip" | "ipv6" => return Err(format!("`{w}` in an {} ACL", if v6 { "IPv6" } else { "IPv4" })),
+        "tcp" => 6,
+        "udp" => 17,
+        "icmp" if !v6 => 1,
+        "icmp" if d == Dialect::CiscoIos => 58,
+        "icmpv6" if v6 && d != Dialect::CiscoIos => 58,
+        "object-group" => return Err("service object groups are not modelled".into()),
+        // Releases differ on whether protocol 0 means `ip`.
+        "0" => return Err("protocol 0 is not modelled (some releases read it as any protocol)".into()),
+        n if n.bytes().all(|b| b.is_ascii_digit()) => number(n, "protocol")?,
+        n => names::ip_proto(n).ok_or_else(|| format!("unknown protocol `{n}`"))?,
+    }))
+}
+
+fn host(s: &str, v6: bool) -> Result<Field, String> {
+    let a: IpAddr = s.parse().map_err(|_| format!("`{s}` is not an address"))?;
+    if a.is_ipv6() != v6 {
+        return Err(format!("`{s}` is of the wrong family"));
+    }
+    Ok(Field::point(addr_value(a)))
+}
+
+fn prefix(s: &str, v6: bool) -> Result<Field, String> {
+    let n: IpNet = s.parse().map_err(|_| format!("`{s}` is not a prefix"))?;
+    if n.addr().is_ipv6() != v6 {
+        return Err(format!("`{s}` is of the wrong family"));
+    }
+    if n.addr() != n.network() {
+        return Err(format!("`{s}` has host bits set (devices differ in what they make of it)"));
+    }
+    Ok(Field::prefix(&n))
+}
+
+/// `A W`: the addresses equal to A outside the wildcard bits. Contiguous wildcards only
+/// (a prefix); the device ignores the bits of A under the wildcard.
+fn wildcard(a: &str, w: &str) -> Result<Field, String> {
+    let a: Ipv4Addr = a.parse().map_err(|_| format!("`{a}` is not an IPv4 address"))?;
+    let w: Ipv4Addr = w.parse().map_err(|_| format!("`{w}` is not a wildcard mask"))?;
+    let w = u32::from(w);
+    if w.checked_add(1).is_some_and(|x| !x.is_power_of_two()) {
+        return Err(format!("the non-contiguous wildcard {} is not modelled", Ipv4Addr::from(w)));
+    }
+    let lo = u32::from(a) & !w;
+    Ok(Field::range(u128::from(lo), u128::from(lo | w)))
+}
+
+fn addr(d: Dialect, v6: bool, t: &mut Toks) -> Result<Option<Field>, String> {
+    let a = t.next()?;
+    Ok(Some(match a {
+        "any" => return Ok(None),
+        "host" if d != Dialect::ArubaAoscx => host(t.next()?, v6)?,
+        "object-group" | "addrgroup" | "group" => return Err(format!("object groups (`{a}`) are not modelled")),
+        _ => match a.split_once('/') {
+            // AOS-CX: `A/255.255.255.0`.
+            Some((x, mask)) if d == Dialect::ArubaAoscx && !v6 && mask.contains('.') => {
+                let m: Ipv4Addr = mask.parse().map_err(|_| format!("`{mask}` is not a mask"))?;
+                let w = !u32::from(m);
+                if w.checked_add(1).is_some_and(|x| !x.is_power_of_two()) {
+                    return Err(format!("the non-contiguous mask {mask} is not modelled"));
+                }
+                prefix(&format!("{x}/{}", w.leading_zeros()), false)?
+            }
+            Some(_) if d == Dialect::CiscoIos && !v6 => {
+                return Err(format!("`{a}`: IOS IPv4 entries take a wildcard mask, not a prefix length"));
+            }
+            Some(_) => prefix(a, v6)?,
+            None if d == Dialect::CiscoIos && !v6 => wildcard(a, t.next()?)?,
+            None if d == Dialect::ArubaAoscx => host(a, v6)?,
+            None => return Err(format!("`{a}` is not an address")),
+        },
+    }))
+}
+
+fn port(proto: Option<u8>, s: &str) -> Result<u16, String> {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return number(s, "port");
+    }
+    let named = if proto == Some(6) { names::tcp_port(s) } else { names::udp_port(s) };
+    named.ok_or_else(|| format!("unknown port name `{s}` for {}", if proto == Some(6) { "tcp" } else { "udp" }))
+}
+
+fn port_match(d: Dialect, proto: Option<u8>, t: &mut Toks) -> Result<Option<Field>, String> {
+    let op = match t.peek() {
+        Some(op @ ("eq" | "neq" | "lt" | "gt" | "range")) => op,
+        Some(g @ ("portgroup" | "group")) => return Err(format!("port groups (`{g}`) are not modelled")),
+        _ => return Ok(None),
+    };
+    t.i += 1;
+    let p = |t: &mut Toks| -> Result<u128, String> { Ok(u128::from(port(proto, t.next()?)?)) };
+    Ok(Some(match op {
+        "eq" | "neq" => {
+            let mut f = Field::point(p(t)?);
+            // IOS and EOS take a list: `eq www 443`.
+            if d != Dialect::ArubaAoscx {
+                while let Some(x) = t.peek().and_then(|x| port(proto, x).ok()) {
+                    t.i += 1;
+                    f = f.union(&Field::point(u128::from(x)));
+                }
+            }
+            if op == "neq" { f.complement(65535) } else { f }
+        }
+        "lt" => {
+            let x = p(t)?;
+            if x == 0 { Field::empty() } else { Field::range(0, x - 1) }
+        }
+        "gt" => Field::range(p(t)? + 1, 65535),
+        _ => {
+            let (lo, hi) = (p(t)?, p(t)?);
+            if lo > hi {
+                return Err(format!("reversed port range {lo} {hi}"));
+            }
+            Field::range(lo, hi)
+        }
+    }))
+}
+
+/// ICMP type and code: `TYPE [CODE]` or a name (IOS, EOS); `icmp-type T [icmp-code C]` (AOS-CX).
+fn icmp(d: Dialect, v6: bool, t: &mut Toks, m: &mut Match) -> Result<(), String> {
+    let name = |s: &str| if v6 { names::icmp6(s) } else { names::icmp4(s) };
+    let num = |s: &str| number::<u8>(s, "ICMP type or code").map(|x| Field::point(u128::from(x)));
+    let set = |m: &mut Match, ty: u8, code: Option<u8>| {
+        m.icmp_type = Some(Field::point(u128::from(ty)));
+        m.icmp_code = code.map(|c| Field::point(u128::from(c)));
+    };
+    if d == Dialect::ArubaAoscx {
+        while let Some(k @ ("icmp-type" | "icmp-code")) = t.peek() {
+            t.i += 1;
+            let v = t.next()?;
+            if k == "icmp-code" {
+                m.icmp_code = Some(num(v)?);
+            } else if let Some((ty, code)) = name(v) {
+                set(m, ty, code);
+            } else {
+                m.icmp_type = Some(num(v)?);
+            }
+        }
+        return Ok(());
+    }
+    match t.peek() {
+        Some(x) if x.bytes().all(|b| b.is_ascii_digit()) => {
+            t.i += 1;
+            m.icmp_type = Some(num(x)?);
+            if let Some(c) = t.peek().filter(|c| c.bytes().all(|b| b.is_ascii_digit())) {
+                t.i += 1;
+                m.icmp_code = Some(num(c)?);
+            }
+        }
+        Some(x) => {
+            if let Some((ty, code)) = name(x) {
+                t.i += 1;
+                set(m, ty, code);
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
