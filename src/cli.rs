@@ -402,24 +402,25 @@ fn check(
         acl.ephemeral = (lo, hi);
     }
     let lowered = crate::compile::lower::lower(&model);
-    let mut checked = crate::report::check::Checked {
-        sources: model.sources.clone(),
-        files: Vec::new(),
-        devices: Vec::new(),
-        notes,
-    };
+    let mut checked =
+        crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
     let mut errors = Vec::new();
     for (name, file, text) in files {
         let Some(rules) = lowered.iter().find(|d| d.name == name) else {
             let names = lowered.iter().map(|d| d.name.as_str());
             errors.push(
-                Diag::error(code::CHECK_INPUT, Span::NONE, format!("`{name}` is no firewall, switch or host of the policy"))
-                    .help(crate::diagnostics::did_you_mean(&name, names)),
+                Diag::error(
+                    code::CHECK_INPUT,
+                    Span::NONE,
+                    format!("`{name}` is no firewall, switch or host of the policy"),
+                )
+                .help(crate::diagnostics::did_you_mean(&name, names)),
             );
             continue;
         };
-        let Some(fmt) =
-            input_format.or_else(|| crate::check::Format::detect(rules.target, &file, &text)).filter(|f| f.fits(rules.target))
+        let Some(fmt) = input_format
+            .or_else(|| crate::check::Format::detect(rules.target, &file, &text))
+            .filter(|f| f.fits(rules.target))
         else {
             errors.push(
                 Diag::error(code::CHECK_INPUT, Span::NONE, format!("{file} cannot hold the rules of `{name}`"))

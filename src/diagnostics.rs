@@ -104,7 +104,8 @@ impl Sources {
         let starts = f.line_starts();
         let Some(&start) = line.checked_sub(1).and_then(|i| starts.get(i)) else { return Span::NONE };
         let end = starts.get(line).map_or(f.text.len(), |next| next - 1);
-        let end = if f.text.as_bytes().get(end.saturating_sub(1)) == Some(&b'\r') && end > start { end - 1 } else { end };
+        let end =
+            if f.text.as_bytes().get(end.saturating_sub(1)) == Some(&b'\r') && end > start { end - 1 } else { end };
         Span::new(file, start, end.max(start))
     }
 

@@ -37,8 +37,11 @@ pub struct Intended {
 impl Intended {
     /// The paths the scope covers.
     pub fn paths(&self) -> Vec<Path> {
-        let mut p: Vec<Path> =
-            Path::ALL.iter().copied().filter(|p| self.scope.iter().any(|c| c.field(Dim::Path).contains(*p as u128))).collect();
+        let mut p: Vec<Path> = Path::ALL
+            .iter()
+            .copied()
+            .filter(|p| self.scope.iter().any(|c| c.field(Dim::Path).contains(*p as u128)))
+            .collect();
         p.dedup();
         p
     }
@@ -60,7 +63,9 @@ fn forward(base: &Cube, p: &Permit) -> Option<Cube> {
         Svc::Ports { proto, lo, hi } => {
             c.with_value(Dim::Proto, u128::from(proto))?.with_range(Dim::Dport, u128::from(lo), u128::from(hi))
         }
-        Svc::IcmpType { v6, ty } => c.with_value(Dim::Proto, if v6 { 58 } else { 1 })?.with_value(Dim::Dport, u128::from(ty)),
+        Svc::IcmpType { v6, ty } => {
+            c.with_value(Dim::Proto, if v6 { 58 } else { 1 })?.with_value(Dim::Dport, u128::from(ty))
+        }
         Svc::Proto(n) => c.with_value(Dim::Proto, u128::from(n)),
         Svc::Any => Some(c),
     }
@@ -139,7 +144,9 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                 let ChainKind::Forward { iif, oif, .. } = &chain.kind else { continue };
                 let narrow = [(Dim::Iif, u128::from(ifaces.id(iif))), (Dim::Oif, u128::from(ifaces.id(oif)))];
                 for p in &chain.permits {
-                    out.permits.extend(permit_cubes(Path::Forward, &narrow, p, None).map(|c| (c, Why::Flows(p.flows.clone()))));
+                    out.permits.extend(
+                        permit_cubes(Path::Forward, &narrow, p, None).map(|c| (c, Why::Flows(p.flows.clone()))),
+                    );
                 }
             }
         }

@@ -1,10 +1,10 @@
 //! Stage: rendering results for people and machines. Pure functions from a model and a
 //! verdict to text; the CLI decides where the text goes.
 
+pub mod check;
 pub mod explain;
 pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
-pub mod check;
