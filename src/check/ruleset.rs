@@ -19,6 +19,10 @@ pub struct Origin {
     pub handle: Option<String>,
     /// The rule's comment (zonecheck puts the flow there).
     pub comment: Option<String>,
+    /// Not written anywhere: what the device does without being told (an ACL's implicit
+    /// deny). Never reported as dead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -372,7 +376,7 @@ impl Ruleset {
             for (k, rule) in chain.rules.iter().enumerate() {
                 let st = &ev.stats[c][k];
                 let r = RuleRef { chain: c, rule: k };
-                if matches!(rule.action, Action::Continue) {
+                if matches!(rule.action, Action::Continue) || rule.origin.implicit {
                     continue;
                 }
                 if rule.matches.iter().all(Cube::is_empty) || rule.matches.is_empty() {
@@ -380,7 +384,7 @@ impl Ruleset {
                 } else if st.effective.is_empty() {
                     out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
                 } else if let Action::Accept | Action::Drop = rule.action
-                    && !(fallthrough == Some(rule.action == Action::Accept) && matches_everything(rule))
+                    && !matches_everything(rule)
                     && self.later_agree(c, k, &st.effective, fallthrough, &indexes)?
                 {
                     out.push((r, Dead::Redundant));
@@ -442,8 +446,9 @@ impl Ruleset {
     }
 }
 
-/// A catch-all rule (`counter drop` at the end of a chain whose policy is drop) states the
-/// policy explicitly, to count or log; it is not reported as redundant.
+/// A catch-all rule (`counter drop` at the end of a chain whose policy is drop, `deny ip any
+/// any log` before an ACL's implicit deny) states the default explicitly, to count or log;
+/// it is not reported as redundant.
 fn matches_everything(rule: &Rule) -> bool {
     let space = Space::from_cubes(rule.matches.iter().cloned());
     Cube::universe().iter().all(|u| space.subtract_from(u).is_ok_and(|rest| rest.is_empty()))

@@ -197,7 +197,7 @@ impl Builder {
                 a.name.clone()
             };
             let mut rules: Vec<Rule> = a.entries.drain(..).map(|(_, r)| r).collect();
-            let implicit = |text: String| Origin { line: a.line, text, handle: None, comment: None };
+            let implicit = |text: String| Origin { line: a.line, text, handle: None, comment: None, implicit: true };
             if dialect == Dialect::CiscoIos && a.v6 {
                 for (kw, ty) in [("nd-na", 136), ("nd-ns", 135)] {
                     let m =

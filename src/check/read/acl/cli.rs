@@ -325,6 +325,7 @@ impl Reader<'_> {
                                 text: one_line(t),
                                 handle: Some(s.to_string()),
                                 comment: self.remark.clone(),
+                                implicit: false,
                             },
                         };
                         self.b.entry(idx, s, rule);
@@ -363,8 +364,13 @@ impl Reader<'_> {
         };
         match rest {
             [name, "in"] | [name, "routed-in"] if rest[1] == "in" || self.d == Dialect::ArubaAoscx => {
-                let origin =
-                    Origin { line: n, text: one_line(&format!("interface {shown}: {t}")), handle: None, comment: None };
+                let origin = Origin {
+                    line: n,
+                    text: one_line(&format!("interface {shown}: {t}")),
+                    handle: None,
+                    comment: None,
+                    implicit: false,
+                };
                 self.b.bind(spellings, v6, name, origin);
             }
             [_, "out" | "routed-out"] => {

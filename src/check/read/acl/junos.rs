@@ -261,6 +261,7 @@ fn filter(name: &str, v6: bool, line: usize, terms: &[Stmt], b: &mut Builder) {
                         text: one_line(&render(s)),
                         handle: Some(tname.to_string()),
                         comment: comment.clone(),
+                        implicit: false,
                     };
                     b.entry(idx, seq, Rule { matches: m.cubes(), action, origin });
                 }
@@ -509,6 +510,7 @@ fn unit(ifd: &str, n: &str, fams: &[Stmt], b: &mut Builder) {
                                     )),
                                     handle: None,
                                     comment: None,
+                                    implicit: false,
                                 };
                                 b.bind(spellings.clone(), v6, name, origin);
                             }
