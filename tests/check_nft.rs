@@ -309,6 +309,7 @@ fn large_generated_ruleset_reads_quickly() {
     let t = std::time::Instant::now();
     let rs = read_text(&text, &mut Ifaces::new());
     let took = t.elapsed();
+    eprintln!("read {} bytes in {took:?}", text.len());
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
     assert_eq!(rs.chains[0].rules[0].matches.len(), n as usize);
     // Generous for a debug build on a shared machine; release is many times faster.

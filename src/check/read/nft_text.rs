@@ -33,21 +33,21 @@ pub fn read_text(text: &str, ifaces: &mut Ifaces) -> Ruleset {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum T {
-    Word(String),
-    Str(String),
+enum T<'a> {
+    Word(&'a str),
+    Str(&'a str),
     /// One of `{ } ; , = :`.
     Sym(char),
     Newline,
 }
 
 #[derive(Clone, Debug)]
-struct Tok {
-    t: T,
+struct Tok<'a> {
+    t: T<'a>,
     line: usize,
 }
 
-fn lex(text: &str) -> Vec<Tok> {
+fn lex(text: &str) -> Vec<Tok<'_>> {
     let mut out = Vec::new();
     let mut line = 1;
     let mut it = text.char_indices().peekable();
@@ -83,7 +83,7 @@ fn lex(text: &str) -> Vec<Tok> {
                         line += 1;
                     }
                 }
-                out.push(Tok { t: T::Str(text[start..end.max(start)].to_string()), line });
+                out.push(Tok { t: T::Str(&text[start..end.max(start)]), line });
             }
             // `::1` is an address; a lone `:` separates a map key from its data.
             '{' | '}' | ';' | ',' | ':' if !(c == ':' && text[i + 1..].starts_with(':')) => {
@@ -91,7 +91,7 @@ fn lex(text: &str) -> Vec<Tok> {
                 it.next();
             }
             '=' | '!' | '<' | '>' if text[i + 1..].starts_with('=') => {
-                out.push(Tok { t: T::Word(format!("{c}=")), line });
+                out.push(Tok { t: T::Word(&text[i..i + 2]), line });
                 it.next();
                 it.next();
             }
@@ -115,12 +115,12 @@ fn lex(text: &str) -> Vec<Tok> {
                     && !stem.is_empty()
                     && !stem.ends_with(':')
                 {
-                    out.push(Tok { t: T::Word(stem.to_string()), line });
+                    out.push(Tok { t: T::Word(stem), line });
                     out.push(Tok { t: T::Sym(':'), line });
                 } else if w == ":" {
                     out.push(Tok { t: T::Sym(':'), line });
                 } else {
-                    out.push(Tok { t: T::Word(w.to_string()), line });
+                    out.push(Tok { t: T::Word(w), line });
                 }
             }
         }
@@ -129,18 +129,21 @@ fn lex(text: &str) -> Vec<Tok> {
 }
 
 /// `define NAME = value` lines removed, `$NAME` replaced by the value's tokens.
-fn substitute(toks: Vec<Tok>, problems: &mut Vec<Problem>) -> Vec<Tok> {
-    let mut vars: HashMap<String, Vec<Tok>> = HashMap::new();
-    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+fn substitute<'a>(toks: Vec<Tok<'a>>, problems: &mut Vec<Problem>) -> Vec<Tok<'a>> {
+    if !toks.iter().any(|t| matches!(t.t, T::Word(w) if w == "define" || w.starts_with('$'))) {
+        return toks;
+    }
+    let mut vars: HashMap<&str, Vec<Tok<'a>>> = HashMap::new();
+    let mut out: Vec<Tok<'a>> = Vec::with_capacity(toks.len());
     let mut i = 0;
-    let at_start = |out: &Vec<Tok>| out.last().is_none_or(|t| matches!(t.t, T::Newline | T::Sym(';')));
+    let at_start = |out: &Vec<Tok<'a>>| out.last().is_none_or(|t| matches!(t.t, T::Newline | T::Sym(';')));
     while i < toks.len() {
         let tok = &toks[i];
-        match &tok.t {
+        match tok.t {
             T::Word(w) if w == "define" && at_start(&out) => {
                 let name = match toks.get(i + 1) {
-                    Some(Tok { t: T::Word(n), .. }) => n.clone(),
-                    _ => String::new(),
+                    Some(Tok { t: T::Word(n), .. }) => *n,
+                    _ => "",
                 };
                 let mut j = i + 2;
                 if matches!(toks.get(j), Some(Tok { t: T::Sym('='), .. })) {
@@ -158,7 +161,7 @@ fn substitute(toks: Vec<Tok>, problems: &mut Vec<Problem>) -> Vec<Tok> {
                     value.push(expand_one(t, &vars));
                     j += 1;
                 }
-                let value: Vec<Tok> = value.into_iter().flatten().collect();
+                let value: Vec<Tok<'a>> = value.into_iter().flatten().collect();
                 if name.is_empty() || value.is_empty() {
                     problems.push(Problem { line: tok.line, message: "a define without a name or value".into() });
                 }
@@ -184,8 +187,8 @@ fn substitute(toks: Vec<Tok>, problems: &mut Vec<Problem>) -> Vec<Tok> {
     out
 }
 
-fn expand_one(t: &Tok, vars: &HashMap<String, Vec<Tok>>) -> Vec<Tok> {
-    match &t.t {
+fn expand_one<'a>(t: &Tok<'a>, vars: &HashMap<&str, Vec<Tok<'a>>>) -> Vec<Tok<'a>> {
+    match t.t {
         T::Word(w) if w.starts_with('$') => match vars.get(&w[1..]) {
             Some(v) => v.clone(),
             None => vec![t.clone()],
@@ -254,7 +257,7 @@ const UNMODELLED: &[&str] = &[
 ];
 
 struct Parser<'t> {
-    toks: &'t [Tok],
+    toks: &'t [Tok<'t>],
     pos: usize,
     items: Vec<Value>,
     problems: Vec<Problem>,
@@ -266,6 +269,19 @@ struct Parser<'t> {
 const MAX_DEPTH: usize = 8;
 
 type Res<T> = Result<T, (usize, String)>;
+
+/// `{k: v}` without the copy `json!` makes of an interpolated value.
+fn one(k: &str, v: Value) -> Value {
+    pairs(vec![(k, v)])
+}
+
+fn pairs(kv: Vec<(&str, Value)>) -> Value {
+    let mut m = Map::new();
+    for (k, v) in kv {
+        m.insert(k.to_string(), v);
+    }
+    Value::Object(m)
+}
 
 /// A word as a JSON value: numbers as numbers, anything else as a string.
 fn word_value(w: &str) -> Value {
@@ -283,11 +299,11 @@ fn verdict_value(kind: &str, target: Option<String>) -> Value {
 }
 
 impl<'t> Parser<'t> {
-    fn peek(&self) -> Option<&'t T> {
+    fn peek(&self) -> Option<&'t T<'t>> {
         self.toks.get(self.pos).map(|t| &t.t)
     }
 
-    fn peek_at(&self, k: usize) -> Option<&'t T> {
+    fn peek_at(&self, k: usize) -> Option<&'t T<'t>> {
         self.toks.get(self.pos + k).map(|t| &t.t)
     }
 
@@ -295,7 +311,7 @@ impl<'t> Parser<'t> {
         self.toks.get(self.pos).or(self.toks.last()).map_or(0, |t| t.line)
     }
 
-    fn next(&mut self) -> Option<&'t T> {
+    fn next(&mut self) -> Option<&'t T<'t>> {
         let t = self.toks.get(self.pos).map(|t| &t.t);
         self.pos += 1;
         t
@@ -308,7 +324,7 @@ impl<'t> Parser<'t> {
     fn word(&mut self, what: &str) -> Res<String> {
         match self.peek() {
             Some(T::Word(w)) | Some(T::Str(w)) => {
-                let w = w.clone();
+                let w = w.to_string();
                 self.pos += 1;
                 Ok(w)
             }
@@ -317,7 +333,7 @@ impl<'t> Parser<'t> {
     }
 
     fn is_word(&self, w: &str) -> bool {
-        matches!(self.peek(), Some(T::Word(x)) if x == w)
+        matches!(self.peek(), Some(T::Word(x)) if *x == w)
     }
 
     fn eat_sym(&mut self, c: char) -> bool {
@@ -476,7 +492,7 @@ impl<'t> Parser<'t> {
                     "ruleset" => {
                         // `flush ruleset ip` flushes one family only.
                         let fam = match self.peek() {
-                            Some(T::Word(f)) if FAMILIES.contains(&f.as_str()) => Some(self.word("family")?),
+                            Some(T::Word(f)) if FAMILIES.contains(f) => Some(self.word("family")?),
                             _ => None,
                         };
                         self.items.retain(|i| fam.as_ref().is_some_and(|f| item_field(i, "family") != f));
@@ -584,7 +600,7 @@ impl<'t> Parser<'t> {
         m.insert("name".into(), json!(name));
         m.insert(LINE_KEY.into(), json!(line));
         m.extend(extra);
-        self.items.push(json!({ "chain": Value::Object(m) }));
+        self.items.push(one("chain", Value::Object(m)));
     }
 
     fn chain_body(&mut self, fam: &str, table: &str, name: &str, line: usize) -> Res<()> {
@@ -599,18 +615,18 @@ impl<'t> Parser<'t> {
             }
             let start = self.pos;
             let r = match t {
-                T::Word(w) if w == "type" => self.chain_type(&mut base),
-                T::Word(w) if w == "policy" => {
+                T::Word(w) if *w == "type" => self.chain_type(&mut base),
+                T::Word(w) if *w == "policy" => {
                     self.pos += 1;
                     self.word("a policy").map(|p| {
                         base.insert("policy".into(), json!(p));
                     })
                 }
-                T::Word(w) if w == "comment" && matches!(self.peek_at(1), Some(T::Str(_))) => {
+                T::Word(w) if *w == "comment" && matches!(self.peek_at(1), Some(T::Str(_))) => {
                     self.pos += 2;
                     Ok(())
                 }
-                T::Word(w) if w == "devices" => {
+                T::Word(w) if *w == "devices" => {
                     self.skip_statement();
                     Ok(())
                 }
@@ -646,7 +662,7 @@ impl<'t> Parser<'t> {
         self.pos += 1;
         let mut prio = String::new();
         while let Some(T::Word(w)) = self.peek() {
-            if w == "policy" {
+            if *w == "policy" {
                 break;
             }
             prio.push_str(w);
@@ -685,7 +701,7 @@ impl<'t> Parser<'t> {
                         match t {
                             T::Newline | T::Sym(';') | T::Sym('}') => break,
                             T::Sym(':') => after_colon = true,
-                            T::Word(w) | T::Str(w) if after_colon => data.push(w.clone()),
+                            T::Word(w) | T::Str(w) if after_colon => data.push(*w),
                             _ => {}
                         }
                         self.pos += 1;
@@ -712,7 +728,7 @@ impl<'t> Parser<'t> {
         }
         set.insert("flags".into(), json!(flags));
         set.insert("elem".into(), Value::Array(elems));
-        self.items.push(json!({ if is_map { "map" } else { "set" }: Value::Object(set) }));
+        self.items.push(one(if is_map { "map" } else { "set" }, Value::Object(set)));
         Ok(())
     }
 
@@ -741,7 +757,6 @@ impl<'t> Parser<'t> {
                 return Ok(out);
             }
             let key = self.value_concat()?;
-            let mut comment = None;
             let mut data = None;
             loop {
                 while matches!(self.peek(), Some(T::Newline)) {
@@ -752,11 +767,12 @@ impl<'t> Parser<'t> {
                         self.pos += 1;
                         data = Some(self.map_data()?);
                     }
-                    Some(T::Word(w)) if w == "comment" => {
+                    Some(T::Word(w)) if *w == "comment" => {
+                        // Element comments are not part of the model (JSON keeps them).
                         self.pos += 1;
-                        comment = Some(self.word("a comment")?);
+                        self.word("a comment")?;
                     }
-                    Some(T::Word(w)) if w == "counter" => {
+                    Some(T::Word(w)) if *w == "counter" => {
                         self.pos += 1;
                         for k in ["packets", "bytes"] {
                             if self.is_word(k) {
@@ -765,19 +781,15 @@ impl<'t> Parser<'t> {
                             }
                         }
                     }
-                    Some(T::Word(w)) if w == "timeout" || w == "expires" => {
+                    Some(T::Word(w)) if *w == "timeout" || *w == "expires" => {
                         self.pos += 1;
                         self.word("a time")?;
                     }
                     _ => break,
                 }
             }
-            let key = match comment {
-                Some(c) => json!({"elem": {"val": key, "comment": c}}),
-                None => key,
-            };
             out.push(match data {
-                Some(d) => json!([key, d]),
+                Some(d) => Value::Array(vec![key, d]),
                 None => key,
             });
             while matches!(self.peek(), Some(T::Newline)) {
@@ -810,7 +822,7 @@ impl<'t> Parser<'t> {
             self.pos += 1;
             parts.push(self.value()?);
         }
-        Ok(json!({ "concat": parts }))
+        Ok(one("concat", Value::Array(parts)))
     }
 
     fn value(&mut self) -> Res<Value> {
@@ -821,7 +833,7 @@ impl<'t> Parser<'t> {
                 Ok(v)
             }
             Some(T::Str(s)) => {
-                let v = Value::String(s.clone());
+                let v = Value::String(s.to_string());
                 self.pos += 1;
                 Ok(v)
             }
@@ -833,7 +845,7 @@ impl<'t> Parser<'t> {
                 self.depth += 1;
                 let elems = self.elements();
                 self.depth -= 1;
-                Ok(json!({ "set": elems? }))
+                Ok(one("set", Value::Array(elems?)))
             }
             _ => self.err("expected a value"),
         }
@@ -850,8 +862,8 @@ impl<'t> Parser<'t> {
         let mut comment: Option<String> = None;
         while !self.at_rule_end() {
             let Some(T::Word(w)) = self.peek() else { return self.err("unknown syntax in a rule") };
-            let w = w.clone();
-            match w.as_str() {
+            let w = *w;
+            match w {
                 "counter" => {
                     self.pos += 1;
                     if self.is_word("name") {
@@ -870,7 +882,7 @@ impl<'t> Parser<'t> {
                     self.pos += 1;
                     let mut prefix = None;
                     while let Some(T::Word(o)) = self.peek() {
-                        match o.as_str() {
+                        match *o {
                             "prefix" => {
                                 self.pos += 1;
                                 prefix = Some(self.word("a prefix")?);
@@ -895,18 +907,17 @@ impl<'t> Parser<'t> {
                     self.pos += 1;
                     // `limit rate [over] 10/second [burst 20 packets]`, `quota [over] 10 mbytes`.
                     while let Some(T::Word(o)) = self.peek() {
-                        let known = matches!(
-                            o.as_str(),
-                            "rate" | "over" | "until" | "burst" | "packets" | "bytes" | "used" | "name"
-                        ) || o.contains('/')
-                            || o.bytes().all(|b| b.is_ascii_digit())
-                            || o.ends_with("bytes");
+                        let known =
+                            matches!(*o, "rate" | "over" | "until" | "burst" | "packets" | "bytes" | "used" | "name")
+                                || o.contains('/')
+                                || o.bytes().all(|b| b.is_ascii_digit())
+                                || o.ends_with("bytes");
                         if !known {
                             break;
                         }
                         self.pos += 1;
                     }
-                    exprs.push(json!({ w.as_str(): {} }));
+                    exprs.push(json!({ w: {} }));
                 }
                 "comment" => {
                     self.pos += 1;
@@ -914,12 +925,12 @@ impl<'t> Parser<'t> {
                 }
                 "accept" | "drop" | "continue" | "return" => {
                     self.pos += 1;
-                    exprs.push(verdict_value(&w, None));
+                    exprs.push(verdict_value(w, None));
                 }
                 "jump" | "goto" => {
                     self.pos += 1;
                     let target = self.word("a chain name")?;
-                    exprs.push(verdict_value(&w, Some(target)));
+                    exprs.push(verdict_value(w, Some(target)));
                 }
                 "reject" => {
                     self.pos += 1;
@@ -949,7 +960,7 @@ impl<'t> Parser<'t> {
             m.insert("comment".into(), json!(c));
         }
         m.insert(LINE_KEY.into(), json!(line));
-        Ok(json!({ "rule": Value::Object(m) }))
+        Ok(one("rule", Value::Object(m)))
     }
 
     fn selector(&mut self) -> Res<Value> {
@@ -976,7 +987,7 @@ impl<'t> Parser<'t> {
                 key = self.word("a ct key")?;
             }
             m.insert("key".into(), json!(key));
-            return Ok(json!({ "ct": Value::Object(m) }));
+            return Ok(one("ct", Value::Object(m)));
         }
         self.err(format!("unknown syntax `{w}`"))
     }
@@ -988,22 +999,22 @@ impl<'t> Parser<'t> {
             self.pos += 1;
             lefts.push(self.selector()?);
         }
-        let left = if lefts.len() == 1 { lefts.remove(0) } else { json!({ "concat": lefts }) };
+        let left = if lefts.len() == 1 { lefts.remove(0) } else { one("concat", Value::Array(lefts)) };
         if self.is_word("set") {
             self.pos += 1;
             self.value_concat()?;
-            return Ok(json!({"mangle": {"key": left}}));
+            return Ok(one("mangle", one("key", left)));
         }
         if self.is_word("vmap") {
             self.pos += 1;
             let data = self.value()?;
-            return Ok(json!({"vmap": {"key": left, "data": data}}));
+            return Ok(one("vmap", pairs(vec![("key", left), ("data", data)])));
         }
         let mut op = "==".to_string();
         if let Some(T::Word(w)) = self.peek()
-            && matches!(w.as_str(), "==" | "!=" | "<" | ">" | "<=" | ">=" | "eq" | "ne" | "lt" | "gt" | "le" | "ge")
+            && matches!(*w, "==" | "!=" | "<" | ">" | "<=" | ">=" | "eq" | "ne" | "lt" | "gt" | "le" | "ge")
         {
-            op = match w.as_str() {
+            op = match *w {
                 "eq" => "==",
                 "ne" => "!=",
                 "lt" => "<",
@@ -1024,7 +1035,7 @@ impl<'t> Parser<'t> {
             }
             right = Value::Array(list);
         }
-        Ok(json!({"match": {"op": op, "left": left, "right": right}}))
+        Ok(one("match", pairs(vec![("op", Value::String(op)), ("left", left), ("right", right)])))
     }
 }
 
