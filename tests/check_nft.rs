@@ -1,0 +1,404 @@
+//! The nftables readers of `zonecheck check`: JSON (`nft -j list ruleset`) and text.
+//!
+//! - The JSON that real nft printed for a ruleset and the ruleset's text give the same
+//!   permitted space (fw-kjerne, a host, a hand-written ruleset using every construct).
+//! - Packets traced through the hand-written ruleset get the verdict nft gives them.
+//! - Unsupported constructs are problems with a location; random input never panics.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use zonecheck::check::read::nft::read_json;
+use zonecheck::check::read::nft_text::read_text;
+use zonecheck::check::read::{Action, Ifaces, Ruleset};
+use zonecheck::check::space::{Packet, Path, Space, addr_value};
+
+fn fixture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/nft").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn permitted(rs: &Ruleset) -> Space {
+    rs.permitted(&Path::ALL).expect("evaluates").permitted
+}
+
+fn same_space(a: &Space, b: &Space) {
+    assert!(a.is_subset(b).expect("not fragmented"), "first permits more than second");
+    assert!(b.is_subset(a).expect("not fragmented"), "second permits more than first");
+}
+
+/// Read a fixture as JSON and as text (each with a list of files, one Ifaces).
+fn both(json: &str, texts: &[&str]) -> (Ruleset, Vec<Ruleset>, Ifaces) {
+    let mut ifaces = Ifaces::new();
+    let j = read_json(&fixture(json), &mut ifaces);
+    assert!(j.problems.is_empty(), "{json}: {:?}", j.problems);
+    let ts = texts
+        .iter()
+        .map(|t| {
+            let r = read_text(&fixture(t), &mut ifaces);
+            assert!(r.problems.is_empty(), "{t}: {:?}", r.problems);
+            r
+        })
+        .collect();
+    (j, ts, ifaces)
+}
+
+#[test]
+fn fw_kjerne_json_and_text_agree() {
+    let (j, ts, _) = both("fw-kjerne.json", &["fw-kjerne.nft"]);
+    let pj = permitted(&j);
+    assert!(!pj.is_empty());
+    same_space(&pj, &permitted(&ts[0]));
+    // 31 interface pairs: one rule per vmap element, besides the log and the default deny.
+    let fwd = j.chain_named("zc_forward").expect("forward chain");
+    assert_eq!(j.chains[fwd].rules.iter().filter(|r| matches!(r.action, Action::Jump(_))).count(), 31);
+}
+
+#[test]
+fn host_json_and_text_agree() {
+    let (j, ts, _) = both("backup-repo.json", &["backup-repo.nft", "backup-repo.listed.nft"]);
+    let pj = permitted(&j);
+    for t in &ts {
+        same_space(&pj, &permitted(t));
+    }
+}
+
+#[test]
+fn handwritten_json_and_text_agree() {
+    let (j, ts, _) = both("handwritten.json", &["handwritten.nft", "handwritten.listed.nft"]);
+    let pj = permitted(&j);
+    for t in &ts {
+        same_space(&pj, &permitted(t));
+    }
+}
+
+#[test]
+fn conntrack_only_rules_are_left_out() {
+    let mut ifaces = Ifaces::new();
+    let rs = read_text(&fixture("backup-repo.nft"), &mut ifaces);
+    let input = rs.chain_named("zc_input").expect("input chain");
+    // iif lo, ND, two set rules, log, default deny: the two ct rules are gone.
+    assert_eq!(rs.chains[input].rules.len(), 6, "{:#?}", rs.chains[input].rules);
+    assert!(rs.chains[input].rules.iter().all(|r| !r.origin.text.contains("ct state")));
+}
+
+fn v4(s: &str) -> u128 {
+    addr_value(s.parse().expect("address"))
+}
+
+struct P<'a> {
+    ifaces: &'a mut Ifaces,
+}
+
+impl P<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn pkt(
+        &mut self,
+        path: Path,
+        iif: &str,
+        oif: &str,
+        src: &str,
+        dst: &str,
+        proto: u8,
+        sport: u16,
+        dport: u16,
+    ) -> Packet {
+        let v6 = src.contains(':');
+        Packet {
+            path,
+            iif: if iif.is_empty() { 0 } else { self.ifaces.id(iif) },
+            oif: if oif.is_empty() { 0 } else { self.ifaces.id(oif) },
+            v6,
+            src: v4(src),
+            dst: v4(dst),
+            proto,
+            sport,
+            dport,
+            ack: false,
+        }
+    }
+}
+
+/// Expected verdicts, written by reading handwritten.nft.
+#[test]
+fn handwritten_traces() {
+    let (j, ts, mut ifaces) = both("handwritten.json", &["handwritten.nft"]);
+    let mut p = P { ifaces: &mut ifaces };
+    use Path::*;
+    let cases: Vec<(Packet, bool, &str)> = vec![
+        // Blocked source: dropped in prerouting whatever the forward chains say.
+        (p.pkt(Forward, "lan0", "wan0", "192.0.2.9", "10.1.0.10", 6, 40000, 22), false, "blocked set in prerouting"),
+        (p.pkt(Input, "eth5", "", "203.0.113.15", "10.0.0.1", 17, 40000, 53), false, "blocked range, input"),
+        (p.pkt(Input, "eth5", "", "203.0.113.21", "10.0.0.1", 17, 40000, 53), true, "just past the range"),
+        // inet forward (priority 0) accepts lan0->wan0, the ip forward (+10) still decides.
+        (p.pkt(Forward, "lan0", "wan0", "10.2.0.1", "8.8.8.8", 6, 40000, 443), false, "accept then later drop"),
+        (p.pkt(Forward, "lan0", "wan0", "10.9.0.5", "8.8.8.8", 6, 40000, 443), true, "ADMIN web"),
+        (p.pkt(Forward, "lan0", "wan0", "10.9.0.5", "8.8.8.8", 6, 40000, 8443), false, "ADMIN other port"),
+        // vmap drop in the inet forward chain is final.
+        (p.pkt(Forward, "dmz0", "lan0", "10.9.0.5", "8.8.8.8", 6, 40000, 443), false, "vmap drop"),
+        // Named set of address . port.
+        (p.pkt(Forward, "x", "y", "10.3.0.1", "10.1.0.10", 6, 40000, 22), true, "services: host . 22"),
+        (p.pkt(Forward, "x", "y", "10.3.0.1", "10.1.0.99", 6, 40000, 8080), true, "services: net . range"),
+        (p.pkt(Forward, "x", "y", "10.3.0.1", "10.1.0.99", 6, 40000, 22), false, "services: net . 22 not in"),
+        (p.pkt(Forward, "x", "y", "10.3.0.1", "10.1.0.10", 17, 40000, 22), false, "services: tcp only"),
+        // classify: return for 10.66/16 skips its drops and accepts.
+        (p.pkt(Forward, "x", "y", "10.66.1.1", "10.1.0.99", 1, 0, 8), false, "return, then policy"),
+        (p.pkt(Forward, "x", "y", "10.7.1.1", "10.1.0.99", 1, 0, 8), true, "echo request code 0"),
+        (p.pkt(Forward, "x", "y", "10.7.1.1", "10.1.0.99", 1, 1, 8), false, "echo request code 1"),
+        (p.pkt(Forward, "x", "y", "10.7.1.1", "10.1.0.99", 47, 0, 0), false, "gre dropped by != set"),
+        (p.pkt(Forward, "x", "y", "172.16.0.1", "10.1.0.99", 6, 40000, 85), false, "reject outside 10/8"),
+        (p.pkt(Forward, "x", "y", "10.7.1.1", "10.1.0.99", 17, 40000, 5005), true, "th dport range, udp"),
+        (p.pkt(Forward, "x", "y", "172.16.0.1", "10.1.0.99", 6, 40000, 5005), true, "th dport range, tcp"),
+        (p.pkt(Forward, "x", "y", "10.7.1.1", "10.1.0.99", 6, 1000, 60001), false, "sport < 1024, dport >= 60000"),
+        // goto c_dns: its drop decides; its accept too.
+        (p.pkt(Forward, "lan0", "dmz0", "10.66.0.1", "10.1.0.53", 17, 40000, 53), false, "inet vmap jump c_late drops"),
+        (p.pkt(Forward, "lan0", "mgmt", "10.66.0.1", "10.1.0.53", 17, 40000, 53), true, "goto c_dns accept"),
+        (p.pkt(Forward, "lan0", "mgmt", "10.66.0.1", "10.1.0.54", 17, 40000, 53), false, "goto c_dns drop"),
+        (p.pkt(Forward, "lan0", "wan0", "10.66.0.1", "10.1.0.54", 17, 40000, 53), false, "oifname != wan0"),
+        // ip6 input: vmap on a named map, jump with return to the policy.
+        (p.pkt(Input, "eth0", "", "fd00:1::5", "fd00:9::1", 6, 40000, 22), true, "map 22 accept"),
+        (p.pkt(Input, "eth0", "", "fd00:1::5", "fd00:9::1", 6, 40000, 25), false, "map 25 drop"),
+        (p.pkt(Input, "eth0", "", "fd00:1::5", "fd00:9::80", 6, 40000, 80), true, "map 80 jump, accept"),
+        (p.pkt(Input, "eth0", "", "fd00:1::5", "fd00:9::81", 6, 40000, 80), false, "map 80 jump, return, policy"),
+        (p.pkt(Input, "eth0", "", "fd00:3::5", "fd00:9::1", 6, 40000, 22), false, "outside fd00:1::/64"),
+        (p.pkt(Input, "eth0", "", "fd00:2::10", "fd00:9::1", 17, 40000, 514), true, "v6 range"),
+        (p.pkt(Input, "eth0", "", "fd00:2::100", "fd00:9::1", 17, 40000, 514), false, "v6 range end"),
+        (p.pkt(Input, "eth0", "", "fe80::1", "fd00:9::1", 58, 0, 135), true, "neighbour solicitation"),
+        (p.pkt(Input, "lo", "", "::1", "::1", 6, 40000, 9999), true, "iif lo"),
+        // inet input (security, after the ip6 chain): telnet and eth2 dropped, eth1 to c_late.
+        (p.pkt(Input, "eth0", "", "10.1.1.1", "10.0.0.1", 6, 40000, 23), false, "inet tcp 23"),
+        (p.pkt(Input, "eth2", "", "10.1.1.1", "10.0.0.1", 6, 40000, 80), false, "iifname vmap drop"),
+        (p.pkt(Input, "eth1", "", "10.1.1.1", "10.0.0.1", 17, 67, 68), true, "c_late dhcp"),
+        (p.pkt(Input, "eth1", "", "10.1.1.1", "10.0.0.1", 1, 3, 3), true, "c_late port unreachable"),
+        (p.pkt(Input, "eth1", "", "10.1.1.1", "10.0.0.1", 1, 1, 3), false, "c_late host unreachable"),
+        (p.pkt(Input, "eth3", "", "10.1.1.1", "10.0.0.1", 6, 40000, 80), true, "inet policy accept"),
+        // Output: nfproto ipv6 on eth9, v4 3389 by concatenated anonymous set.
+        (p.pkt(Output, "", "eth9", "fd00::1", "fd00::2", 6, 40000, 80), false, "v6 out eth9"),
+        (p.pkt(Output, "", "eth9", "10.0.0.1", "10.0.0.2", 6, 40000, 80), true, "v4 out eth9"),
+        (p.pkt(Output, "", "eth0", "10.0.0.1", "10.5.1.2", 17, 40000, 3389), false, "3389 udp"),
+        (p.pkt(Output, "", "eth0", "10.0.0.1", "10.5.1.2", 6, 40000, 3390), true, "3390"),
+    ];
+    for rs in std::iter::once(&j).chain(ts.iter()) {
+        let space = permitted(rs);
+        for (pkt, want, what) in &cases {
+            let (got, deciders) = rs.trace(pkt);
+            assert_eq!(got, *want, "{what}: {pkt:?} decided by {deciders:?}");
+            assert_eq!(space.contains(pkt), *want, "{what}: symbolic and concrete disagree");
+        }
+    }
+}
+
+#[test]
+fn origins_carry_handle_text_comment_and_line() {
+    let (j, ts, _) = both("backup-repo.json", &["backup-repo.nft"]);
+    let c = j.chain_named("zc_input").expect("chain");
+    let r = &j.chains[c].rules[2];
+    assert_eq!(r.origin.text, "ip saddr . ip daddr . meta l4proto . th dport @zc_input_v4_ports counter accept");
+    assert_eq!(r.origin.comment.as_deref(), Some("flows 42-flows-felles.zc:79, 42-flows-felles.zc:110"));
+    assert_eq!(r.origin.handle.as_deref(), Some("11"));
+    assert_eq!(r.origin.line, 0);
+    let t = &ts[0].chains[ts[0].chain_named("zc_input").expect("chain")].rules[2];
+    assert_eq!(t.origin.line, 59);
+    assert_eq!(t.origin.comment, r.origin.comment);
+    assert_eq!(t.matches.len(), r.matches.len());
+}
+
+/// Each unsupported construct: a problem with a location, the rule left out.
+#[test]
+fn unsupported_constructs_are_problems() {
+    let cases: &[(&str, &str)] = &[
+        ("fib daddr type local accept", "fib"),
+        ("meta mark 0x1 accept", "meta mark"),
+        ("iifname \"eth*\" accept", "wildcard"),
+        ("ip saddr @dyn accept", "dynamic"),
+        ("tcp dport 22 limit rate 1/second accept", "rate limit"),
+        ("ct mark 1 accept", "ct mark"),
+        ("meta mark set 1", "mangle"),
+        ("tcp flags syn accept", "tcp flags"),
+        ("th dport 22 accept", "th port"),
+        ("ip saddr map @m accept", "unknown syntax"),
+        ("queue num 1", "queue"),
+        ("ip saddr 10.0.0.0/33 accept", "prefix"),
+        ("ip saddr fd00::1 accept", "IPv4"),
+        ("tcp dport 70000 accept", "range"),
+        ("jump nowhere", "not declared"),
+        ("ip daddr . tcp dport @pairs accept", "map"),
+        ("ip dscp 1 accept", "ip dscp"),
+    ];
+    for (rule, word) in cases {
+        let text = format!(
+            "table inet t {{\n set dyn {{ type ipv4_addr; flags dynamic; }}\n map pairs {{ type ipv4_addr . inet_service : ipv4_addr; }}\n chain c {{\n  type filter hook input priority 0; policy accept;\n  {rule}\n  drop\n }}\n}}\n"
+        );
+        let rs = read_text(&text, &mut Ifaces::new());
+        assert!(rs.problems.iter().any(|p| p.line == 6 && p.message.contains(word)), "{rule}: {:?}", rs.problems);
+        let c = rs.chain_named("c").expect("chain");
+        assert_eq!(rs.chains[c].rules.len(), 1, "{rule}: only `drop` is left");
+    }
+    // Chains and tables the model does not cover.
+    let chains: &[(&str, &str)] = &[
+        ("table netdev n { chain c { type filter hook ingress device lo priority 0; } }", "netdev"),
+        ("table bridge b { chain c { type filter hook forward priority 0; } }", "bridge"),
+        ("table ip n { chain c { type nat hook prerouting priority dstnat; } }", "nat"),
+        ("table ip n { chain c { type route hook output priority mangle; } }", "route"),
+        ("table ip n { chain c { type nat hook postrouting priority srcnat; drop; } }", "nat chain"),
+        ("table ip t { flags dormant; }", "dormant"),
+        ("include \"other.nft\"", "include"),
+        ("table ip t { chain c { type filter hook input priority fast; } }", "priority"),
+    ];
+    for (text, word) in chains {
+        let rs = read_text(text, &mut Ifaces::new());
+        assert!(rs.problems.iter().any(|p| p.line == 1 && p.message.contains(word)), "{text}: {:?}", rs.problems);
+    }
+}
+
+#[test]
+fn unsupported_json_constructs_are_problems() {
+    let rule = |expr: &str| {
+        format!(
+            r#"{{"nftables":[{{"table":{{"family":"inet","name":"t"}}}},
+            {{"chain":{{"family":"inet","table":"t","name":"c","type":"filter","hook":"input","prio":0,"policy":"accept"}}}},
+            {{"rule":{{"family":"inet","table":"t","chain":"c","handle":7,"expr":[{expr}]}}}}]}}"#
+        )
+    };
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"match":{"op":"==","left":{"fib":{"result":"type","flags":["daddr"]}},"right":"local"}},{"accept":null}"#,
+            "fib",
+        ),
+        (r#"{"match":{"op":"==","left":{"meta":{"key":"mark"}},"right":1}},{"accept":null}"#, "meta mark"),
+        (r#"{"xt":{"type":"match","name":"conntrack"}},{"accept":null}"#, "xt"),
+        (r#"{"match":{"op":"==","left":{"meta":{"key":"iifname"}},"right":"eth*"}},{"drop":null}"#, "wildcard"),
+        (r#"{"limit":{"rate":1,"per":"second"}},{"accept":null}"#, "rate limit"),
+        (r#"{"queue":{"num":1}}"#, "queue"),
+        (r#"{"match":{"op":"&","left":{"meta":{"key":"l4proto"}},"right":6}},{"accept":null}"#, "operator"),
+    ];
+    for (expr, word) in cases {
+        let rs = read_json(&rule(expr), &mut Ifaces::new());
+        assert!(
+            rs.problems.iter().any(|p| p.message.contains("handle 7") && p.message.contains(word)),
+            "{expr}: {:?}",
+            rs.problems
+        );
+        assert!(rs.chains[0].rules.is_empty());
+    }
+    let rs = read_json("{\"nftables\": 3}", &mut Ifaces::new());
+    assert_eq!(rs.problems.len(), 1);
+    let rs = read_json("[", &mut Ifaces::new());
+    assert_eq!(rs.problems.len(), 1);
+}
+
+/// zonecheck's own output must be read fast: it checks every file before writing it.
+#[test]
+fn large_generated_ruleset_reads_quickly() {
+    let mut text = String::from(
+        "table inet zonecheck\ndelete table inet zonecheck\ntable inet zonecheck {\n set s {\n  typeof ip saddr . ip daddr . meta l4proto . th dport\n  flags interval\n  counter\n  elements = {\n",
+    );
+    let n = 20_000u32;
+    for i in 0..n {
+        let sep = if i + 1 == n { "" } else { "," };
+        text.push_str(&format!(
+            "   10.{}.{}.0/24 . 10.200.{}.{} . tcp . {} comment \"flow 42-flows-felles.zc:{i} a -> b : https\"{sep}\n",
+            i / 256 % 256,
+            i % 256,
+            i / 256 % 256,
+            i % 256,
+            1000 + i % 5000
+        ));
+    }
+    text.push_str("  }\n }\n chain f {\n  type filter hook forward priority filter; policy drop;\n  ip saddr . ip daddr . meta l4proto . th dport @s counter accept\n }\n}\n");
+    let t = std::time::Instant::now();
+    let rs = read_text(&text, &mut Ifaces::new());
+    let took = t.elapsed();
+    eprintln!("read {} bytes in {took:?}", text.len());
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    assert_eq!(rs.chains[0].rules[0].matches.len(), n as usize);
+    // Generous for a debug build on a shared machine; release is many times faster.
+    assert!(took.as_secs_f64() < 10.0, "{took:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let s = String::from_utf8_lossy(&bytes);
+        let mut ifaces = Ifaces::new();
+        let _ = read_text(&s, &mut ifaces);
+        let _ = read_json(&s, &mut ifaces);
+    }
+
+    /// Token soup from nft's own vocabulary reaches deeper into the parser than bytes.
+    #[test]
+    fn random_nft_words_never_panic(words in proptest::collection::vec(proptest::sample::select(vec![
+        "table", "inet", "ip", "ip6", "t", "chain", "c", "set", "map", "s", "{", "}", ";", ",", ":", ".", "=",
+        "\n", "type", "filter", "hook", "input", "forward", "priority", "-10", "policy", "drop", "accept",
+        "elements", "flags", "interval", "saddr", "daddr", "tcp", "dport", "th", "meta", "l4proto", "@s",
+        "10.0.0.0/8", "1-2", "22", "vmap", "jump", "goto", "c", "ct", "state", "new", "!=", "iifname", "\"a\"",
+        "delete", "flush", "ruleset", "add", "rule", "define", "$x", "x", "counter", "comment", "limit", "rate",
+        "verdict", "typeof", "icmp", "icmpv6", "echo-request", "fd00::/8", "return",
+    ]), 0..80)) {
+        let text = words.join(" ");
+        let mut ifaces = Ifaces::new();
+        let rs = read_text(&text, &mut ifaces);
+        let _ = rs.permitted(&Path::ALL);
+    }
+
+    #[test]
+    fn random_json_never_panics(v in json_value()) {
+        let doc = serde_json::json!({"nftables": [
+            {"table": {"family": "inet", "name": "t"}},
+            {"set": {"family": "inet", "table": "t", "name": "s", "elem": [v.clone()]}},
+            {"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": v.clone(), "policy": "drop"}},
+            {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [
+                {"match": {"op": "==", "left": v.clone(), "right": v.clone()}},
+                {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": v.clone()}},
+                {"match": {"op": "!=", "left": {"concat": [{"meta": {"key": "l4proto"}}, {"payload": {"protocol": "th", "field": "dport"}}]}, "right": v.clone()}},
+                {"vmap": {"key": {"meta": {"key": "iifname"}}, "data": v.clone()}},
+                v.clone(),
+            ]}},
+            v,
+        ]});
+        let mut ifaces = Ifaces::new();
+        let rs = read_json(&doc.to_string(), &mut ifaces);
+        let _ = rs.permitted(&Path::ALL);
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{Value, json};
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<u32>().prop_map(|n| json!(n)),
+        any::<i64>().prop_map(|n| json!(n)),
+        proptest::sample::select(vec![
+            "tcp",
+            "@s",
+            "10.0.0.1",
+            "fd00::1",
+            "eth0",
+            "eth*",
+            "new",
+            "established",
+            "echo-request",
+            "1-5",
+            "10.0.0.0/8",
+            "filter",
+            "accept",
+            "",
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            inner.clone().prop_map(|v| json!({"set": [v]})),
+            inner.clone().prop_map(|v| json!({"concat": [v.clone(), v]})),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| json!({"range": [a, b]})),
+            inner.clone().prop_map(|v| json!({"prefix": {"addr": v, "len": 8}})),
+            inner.clone().prop_map(|v| json!({"elem": {"val": v}})),
+            inner.clone().prop_map(|v| json!({"jump": {"target": v}})),
+            (proptest::sample::select(vec!["payload", "meta", "ct", "match", "accept", "vmap"]), inner)
+                .prop_map(|(k, v)| json!({ k: v })),
+        ]
+    })
+}
