@@ -1,4 +1,4 @@
-//! The Windows target: golden scripts, injection safety and a reader.
+//! The Windows target: golden scripts, injection safety and the readers.
 //!
 //! - Golden snapshots of the PowerShell scripts of Fjordvik's Windows hosts and of every
 //!   example policy with a Windows host.
@@ -8,17 +8,26 @@
 //!   newline or `;`). Hostile policy strings must land inside one single-quoted literal
 //!   each, the script's commands must be the template's fixed set, and no string may
 //!   expand anything.
-//! - A reader that parses a script back into permitted (source, destination, service)
-//!   tuples per direction, compared with the lowered permits on random policies: nothing
-//!   lost or added by rendering, and splitting rules keeps the union.
+//! - The library's script reader (`check::read::windows::read_script`) reads every
+//!   script back into a packet space, compared with the lowered permits (converted to
+//!   packets here, independently) on random policies: nothing lost or added by rendering,
+//!   and splitting rules keeps the union.
+//! - The export reader (`read_export`) on hand-written exports of a live host: Block beats
+//!   Allow, disabled and Private-only rules are ignored, conditions and keywords are
+//!   problems; and the export of what a Fjordvik script leaves on a host permits what the
+//!   script reader reads from the script.
+//! - Neither reader panics on random text or random JSON.
 //! - Optionally, tree-sitter-powershell parses the golden scripts without ERROR nodes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use ipnet::IpNet;
 use proptest::prelude::*;
+use zonecheck::check::read::windows::{read_export, read_script};
+use zonecheck::check::read::{Hook, Ifaces};
+use zonecheck::check::space::{Cube, Dim, Field, Path as ZPath, Space};
 use zonecheck::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, lower};
 use zonecheck::diagnostics::code;
 use zonecheck::model::Model;
@@ -415,303 +424,165 @@ fn check_structure(text: &str) -> Result<Vec<Tok>, String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The reader
+// The library reader against the lowering
 // ---------------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, Default)]
-struct ReadRule {
-    params: BTreeMap<String, Vec<String>>,
-}
-
-impl ReadRule {
-    fn one(&self, p: &str) -> Option<&str> {
-        self.params.get(p).and_then(|v| v.first()).map(String::as_str)
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-struct ReadScript {
-    group: String,
-    removes_group: bool,
-    rules: Vec<ReadRule>,
-    profile: BTreeMap<String, Vec<String>>,
-}
-
-/// The values after a parameter: literals, barewords and variables (resolved), up to the
-/// next parameter or the end of the command.
-fn read_command(
-    toks: &[Tok],
-    vars: &BTreeMap<String, String>,
-) -> Result<(BTreeMap<String, Vec<String>>, usize), String> {
-    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut cur: Option<String> = None;
-    let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(t) = toks.get(i) {
-        match t {
-            Tok::End | Tok::Op("|") | Tok::Op(")") | Tok::Op("}") if depth == 0 => break,
-            Tok::End | Tok::Comment(_) => {}
-            Tok::Op("@(") | Tok::Op("(") => depth += 1,
-            Tok::Op(")") => depth -= 1,
-            Tok::Op(",") => {}
-            Tok::Word { text, .. } if depth == 0 && text.starts_with('-') => {
-                let name = text[1..].to_string();
-                if params.contains_key(&name) {
-                    return Err(format!("parameter -{name} twice"));
-                }
-                params.insert(name.clone(), Vec::new());
-                cur = Some(name);
-            }
-            Tok::Word { text, .. } | Tok::Single { value: text, .. } => {
-                let p = cur.as_ref().ok_or("value before any parameter")?;
-                params.get_mut(p).expect("current").push(text.clone());
-            }
-            Tok::Var(v) => {
-                let p = cur.as_ref().ok_or("variable before any parameter")?;
-                let value = vars.get(v).ok_or(format!("unknown variable {v}"))?;
-                params.get_mut(p).expect("current").push(value.clone());
-            }
-            other => return Err(format!("unexpected {other:?} in a command")),
+/// The packets of one permit (or of neighbour discovery, with no addresses): one cube per
+/// family the addresses allow. ICMP types are matched by protocol number, as the reader
+/// reads Windows rules.
+fn svc_cubes(path: ZPath, src: Option<IpNet>, dst: Option<IpNet>, svc: Svc) -> Vec<Cube> {
+    let v6 = |n: &IpNet| matches!(n, IpNet::V6(_));
+    let families: Vec<bool> = match (src.as_ref().map(v6), dst.as_ref().map(v6)) {
+        (Some(a), Some(b)) if a != b => vec![],
+        (Some(a), _) | (None, Some(a)) => vec![a],
+        (None, None) => vec![false, true],
+    };
+    let mut out = Vec::new();
+    for fam in families {
+        let mut c = Cube::any(fam).with_value(Dim::Path, path as u128);
+        if let Some(s) = src {
+            c = c.and_then(|c| c.with(Dim::Src, &Field::prefix(&s)));
         }
-        i += 1;
-    }
-    Ok((params, i))
-}
-
-/// Parse a generated script back into its rules and profile settings.
-fn read(text: &str) -> Result<ReadScript, String> {
-    let toks = check_structure(text)?;
-    let mut vars = BTreeMap::new();
-    let mut out = ReadScript::default();
-    let mut i = 0;
-    while i < toks.len() {
-        match (&toks[i], toks.get(i + 1), toks.get(i + 2)) {
-            (Tok::Var(v), Some(Tok::Op("=")), Some(Tok::Single { value, .. })) => {
-                vars.insert(v.clone(), value.clone());
-                if v == "$group" {
-                    out.group = value.clone();
-                }
-                i += 3;
-            }
-            (Tok::Word { text, command: true }, _, _)
-                if matches!(
-                    text.as_str(),
-                    "New-NetFirewallRule" | "Set-NetFirewallProfile" | "Get-NetFirewallRule"
-                ) =>
-            {
-                let (params, used) = read_command(&toks[i + 1..], &vars)?;
-                match text.as_str() {
-                    "New-NetFirewallRule" => out.rules.push(ReadRule { params }),
-                    "Set-NetFirewallProfile" => out.profile = params,
-                    "Get-NetFirewallRule" => {
-                        let g = params.get("Group").ok_or("Get-NetFirewallRule without -Group")?;
-                        out.removes_group = g == &vec![out.group.clone()] && !out.group.is_empty();
-                    }
-                    _ => {}
-                }
-                i += 1 + used;
-            }
-            _ => i += 1,
+        if let Some(d) = dst {
+            c = c.and_then(|c| c.with(Dim::Dst, &Field::prefix(&d)));
         }
-    }
-    Ok(out)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum A {
-    Any,
-    Net(IpNet),
-}
-
-fn family(a: A) -> Option<bool> {
-    match a {
-        A::Any => None,
-        A::Net(n) => Some(matches!(n, IpNet::V6(_))),
-    }
-}
-
-/// (inbound, source, destination, service).
-type Tuple = (bool, A, A, Svc);
-
-fn parse_addr(s: &str) -> Result<A, String> {
-    if let Ok(n) = s.parse::<IpNet>() {
-        return Ok(A::Net(n));
-    }
-    s.parse::<std::net::IpAddr>().map(|a| A::Net(IpNet::from(a))).map_err(|_| format!("address {s:?}"))
-}
-
-fn parse_range(s: &str) -> Result<(u16, u16), String> {
-    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
-    Ok((lo.parse().map_err(|_| format!("port {s}"))?, hi.parse().map_err(|_| format!("port {s}"))?))
-}
-
-/// The permitted tuples of the read rules, and the largest number of addresses in a rule.
-fn permitted(script: &ReadScript) -> Result<(BTreeSet<Tuple>, usize), String> {
-    let mut out = BTreeSet::new();
-    let mut most = 0;
-    let mut names = BTreeSet::new();
-    for r in &script.rules {
-        let fixed = [("Action", "Allow"), ("Enabled", "True"), ("Profile", "Any"), ("PolicyStore", "PersistentStore")];
-        for (p, v) in fixed {
-            if r.one(p) != Some(v) {
-                return Err(format!("rule {:?}: -{p} is {:?}", r.one("Name"), r.one(p)));
-            }
-        }
-        if r.one("Group") != Some(script.group.as_str()) {
-            return Err("rule outside the group".into());
-        }
-        for p in ["Name", "DisplayName", "Description"] {
-            if r.params.get(p).map(Vec::len) != Some(1) {
-                return Err(format!("rule without one -{p}"));
-            }
-        }
-        if !names.insert(r.one("Name").unwrap_or_default().to_string()) {
-            return Err(format!("duplicate rule name {:?}", r.one("Name")));
-        }
-        let known = [
-            "Action",
-            "Enabled",
-            "Profile",
-            "PolicyStore",
-            "Group",
-            "Name",
-            "DisplayName",
-            "Description",
-            "Direction",
-            "Protocol",
-            "LocalAddress",
-            "RemoteAddress",
-            "LocalPort",
-            "RemotePort",
-            "IcmpType",
-        ];
-        if let Some(p) = r.params.keys().find(|p| !known.contains(&p.as_str())) {
-            return Err(format!("unknown parameter -{p}"));
-        }
-        let inbound = match r.one("Direction") {
-            Some("Inbound") => true,
-            Some("Outbound") => false,
-            d => return Err(format!("direction {d:?}")),
+        c = match svc {
+            Svc::Ports { proto, lo, hi } => c
+                .and_then(|c| c.with_value(Dim::Proto, u128::from(proto)))
+                .and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi))),
+            Svc::IcmpType { v6, ty } => c
+                .and_then(|c| c.with_value(Dim::Proto, if v6 { 58 } else { 1 }))
+                .and_then(|c| c.with_value(Dim::Dport, u128::from(ty))),
+            Svc::Proto(p) => c.and_then(|c| c.with_value(Dim::Proto, u128::from(p))),
+            Svc::Any => c,
         };
-        let addrs = |p: &str| -> Result<Vec<A>, String> {
-            match r.params.get(p) {
-                None => Ok(vec![A::Any]),
-                Some(v) if v.is_empty() => Err(format!("empty -{p}")),
-                Some(v) => v.iter().map(|s| parse_addr(s)).collect(),
-            }
-        };
-        let (local, remote) = (addrs("LocalAddress")?, addrs("RemoteAddress")?);
-        most = most
-            .max(r.params.get("LocalAddress").map_or(0, Vec::len) + r.params.get("RemoteAddress").map_or(0, Vec::len));
-        let (service_port, other_port) =
-            if inbound { ("LocalPort", "RemotePort") } else { ("RemotePort", "LocalPort") };
-        if r.params.contains_key(other_port) {
-            return Err(format!("-{other_port} on a {} rule", if inbound { "inbound" } else { "outbound" }));
-        }
-        let ports = r.params.get(service_port);
-        let icmp = r.params.get("IcmpType");
-        let proto = r.one("Protocol").ok_or("no -Protocol")?;
-        let svcs: Vec<Svc> = match (proto, ports, icmp) {
-            ("TCP" | "UDP", Some(ports), None) => {
-                let p = if proto == "TCP" { 6 } else { 17 };
-                ports
-                    .iter()
-                    .map(|s| parse_range(s).map(|(lo, hi)| Svc::Ports { proto: p, lo, hi }))
-                    .collect::<Result<_, _>>()?
-            }
-            ("TCP", None, None) => vec![Svc::Proto(6)],
-            ("UDP", None, None) => vec![Svc::Proto(17)],
-            ("ICMPv4" | "ICMPv6", None, Some(types)) => types
-                .iter()
-                .map(|t| {
-                    t.parse().map(|ty| Svc::IcmpType { v6: proto == "ICMPv6", ty }).map_err(|_| format!("icmp {t}"))
-                })
-                .collect::<Result<_, _>>()?,
-            ("ICMPv4", None, None) => vec![Svc::Proto(1)],
-            ("ICMPv6", None, None) => vec![Svc::Proto(58)],
-            ("Any", None, None) => vec![Svc::Any],
-            (n, None, None) if n.parse::<u8>().is_ok() => vec![Svc::Proto(n.parse().unwrap_or_default())],
-            other => return Err(format!("protocol and ports {other:?}")),
-        };
-        for l in &local {
-            for rm in &remote {
-                let (fl, fr) = (family(*l), family(*rm));
-                if fl.is_some() && fr.is_some() && fl != fr {
-                    continue; // an IPv4 and an IPv6 address: no packet
-                }
-                for s in &svcs {
-                    let (src, dst) = if inbound { (*rm, *l) } else { (*l, *rm) };
-                    out.insert((inbound, src, dst, *s));
-                }
-            }
-        }
+        out.extend(c);
     }
-    Ok((out, most))
+    out
 }
 
-/// What the lowering says the host permits, plus the neighbour discovery the target adds.
-fn intended(model: &Model, d: &DeviceRules) -> BTreeSet<Tuple> {
-    let mut out = BTreeSet::new();
+/// What the lowering says the host permits, plus the neighbour discovery the target adds,
+/// as packets; every outbound packet when the host's outbound default is Allow.
+fn intended(model: &Model, d: &DeviceRules) -> Space {
+    let mut out = Space::new();
     for c in &d.chains {
-        let inbound = match c.kind {
-            ChainKind::Input => true,
-            ChainKind::Output => false,
+        let path = match c.kind {
+            ChainKind::Input => ZPath::Input,
+            ChainKind::Output => ZPath::Output,
             ChainKind::Forward { .. } => panic!("a host with a forward chain"),
         };
         for p in &c.permits {
-            out.insert((inbound, A::Net(p.src), A::Net(p.dst), p.svc));
+            out.extend(svc_cubes(path, Some(p.src), Some(p.dst), p.svc));
         }
     }
     let sys = model.system(model.system_by_name(&d.name).expect("system"));
     if sys.addresses.iter().any(|a| matches!(a, IpNet::V6(_))) {
         for ty in windows::ND_TYPES {
-            out.insert((true, A::Any, A::Any, Svc::IcmpType { v6: true, ty }));
+            out.extend(svc_cubes(ZPath::Input, None, None, Svc::IcmpType { v6: true, ty }));
             if d.filter_output {
-                out.insert((false, A::Any, A::Any, Svc::IcmpType { v6: true, ty }));
+                out.extend(svc_cubes(ZPath::Output, None, None, Svc::IcmpType { v6: true, ty }));
             }
+        }
+    }
+    if !d.filter_output {
+        out.extend(Cube::universe().into_iter().filter_map(|c| c.with_value(Dim::Path, ZPath::Output as u128)));
+    }
+    out
+}
+
+/// Per `New-NetFirewallRule`, the number of addresses (LocalAddress and RemoteAddress
+/// literals), from the test lexer's tokens.
+fn address_counts(toks: &[Tok]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut counting = false;
+    for t in toks {
+        match t {
+            Tok::Word { text, command: true } if text == "New-NetFirewallRule" => {
+                out.push(0);
+                counting = false;
+            }
+            Tok::Word { text, .. } if text.starts_with('-') => {
+                counting = text == "-LocalAddress" || text == "-RemoteAddress";
+            }
+            Tok::Op("|") => counting = false,
+            Tok::Single { .. } if counting => {
+                if let Some(n) = out.last_mut() {
+                    *n += 1;
+                }
+            }
+            _ => {}
         }
     }
     out
 }
 
-/// Render with `limit`, read back, compare with the lowering.
+/// A packet of `a \ b`, described, if there is one.
+fn witness(a: &Space, b: &Space) -> Result<Option<String>, String> {
+    let diff = a.difference(b).map_err(|_| "too fragmented".to_string())?;
+    Ok(diff.first().map(|c| c.witness().describe(&Ifaces::new())))
+}
+
+/// Render with `limit`, read back with the library reader, compare with the lowering.
 fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, String> {
     let (bytes, stats) =
         windows::render_with_limit(model, d, &TEMPLATES, &WindowsOptions::default(), &digest(model), limit)
             .map_err(|e| format!("{e:?}"))?;
     let text = decode(&bytes);
-    let script = read(&text).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
-    if script.group != "zonecheck" || !script.removes_group {
+    let toks = check_structure(&text).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
+    // The script owns its group and removes the group's old rules first.
+    let removes = toks.windows(3).any(|w| {
+        matches!(w, [Tok::Word { text: a, .. }, Tok::Word { text: b, .. }, Tok::Var(v)]
+            if a == "Get-NetFirewallRule" && b == "-Group" && v == "$group")
+    });
+    let owns = toks.windows(3).any(|w| {
+        matches!(w, [Tok::Var(v), Tok::Op("="), Tok::Single { value, .. }] if v == "$group" && value == "zonecheck")
+    });
+    if !removes || !owns {
         return Err("the group's old rules are not removed".into());
     }
-    let (got, most) = permitted(&script).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
-    if most > limit.max(2) {
+    let counts = address_counts(&toks);
+    if let Some(most) = counts.iter().max()
+        && *most > limit.max(2)
+    {
         return Err(format!("{}: a rule holds {most} addresses, limit {limit}", d.name));
     }
-    if stats.rules != script.rules.len() {
-        return Err(format!("stats say {} rules, script has {}", stats.rules, script.rules.len()));
+    let rs = read_script(&text, &mut Ifaces::new());
+    if !rs.problems.is_empty() {
+        return Err(format!("{}: problems {:?}\n{text}", d.name, rs.problems));
     }
+    let rules: usize = rs.chains.iter().map(|c| c.rules.len()).sum();
+    if stats.rules != rules || counts.len() != rules {
+        return Err(format!(
+            "stats say {} rules, the script has {}, the reader read {rules}",
+            stats.rules,
+            counts.len()
+        ));
+    }
+    let inbound = rs.bases.iter().find(|b| b.hook == Hook::Input).ok_or("no inbound base")?;
+    let outbound = rs.bases.iter().find(|b| b.hook == Hook::Output).ok_or("no outbound base")?;
+    if inbound.policy_accept || outbound.policy_accept == d.filter_output {
+        return Err(format!(
+            "{}: default actions read as in {} out {}",
+            d.name, inbound.policy_accept, outbound.policy_accept
+        ));
+    }
+    let got = rs.permitted(&[ZPath::Input, ZPath::Output]).map_err(|e| format!("{e:?}"))?.permitted;
     let want = intended(model, d);
-    if got != want {
-        let lost: Vec<_> = want.difference(&got).take(5).collect();
-        let added: Vec<_> = got.difference(&want).take(5).collect();
+    let lost = witness(&want, &got)?;
+    let added = witness(&got, &want)?;
+    if lost.is_some() || added.is_some() {
         return Err(format!("{}: lost {lost:?}, added {added:?}\n{text}", d.name));
     }
-    let p = &script.profile;
+    // Logging is not part of the permitted space; the script must still turn it on.
     let outbound = if d.filter_output { "Block" } else { "Allow" };
-    let expect = [
-        ("Profile", vec!["Domain", "Private", "Public"]),
-        ("Enabled", vec!["True"]),
-        ("DefaultInboundAction", vec!["Block"]),
-        ("DefaultOutboundAction", vec![outbound]),
-        ("LogBlocked", vec!["True"]),
-    ];
-    for (k, v) in expect {
-        if p.get(k).map(|x| x.iter().map(String::as_str).collect::<Vec<_>>()) != Some(v.clone()) {
-            return Err(format!("Set-NetFirewallProfile -{k} is {:?}, want {v:?}", p.get(k)));
-        }
+    let profile = format!(
+        "Set-NetFirewallProfile -Profile @('Domain', 'Private', 'Public') -PolicyStore PersistentStore -Enabled True \
+         -DefaultInboundAction Block -DefaultOutboundAction {outbound} -LogBlocked True"
+    );
+    if !text.contains(&profile) {
+        return Err(format!("{}: no `{profile}`", d.name));
     }
-    Ok(script.rules.len())
+    Ok(rules)
 }
 
 // ---------------------------------------------------------------------------------------
