@@ -20,14 +20,15 @@
 //! - Optionally, tree-sitter-powershell parses the golden scripts without ERROR nodes.
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use ipnet::IpNet;
 use proptest::prelude::*;
 use zonecheck::check::read::windows::{read_export, read_script};
-use zonecheck::check::read::{Hook, Ifaces};
-use zonecheck::check::space::{Cube, Dim, Field, Path as ZPath, Space};
+use zonecheck::check::read::{Hook, Ifaces, Ruleset};
+use zonecheck::check::space::{Cube, Dim, Field, Packet, Path as ZPath, Space, addr_value};
 use zonecheck::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, lower};
 use zonecheck::diagnostics::code;
 use zonecheck::model::Model;
@@ -1129,4 +1130,377 @@ fn tree_sitter_powershell_parses_the_scripts() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------
+// The export reader
+// ---------------------------------------------------------------------------------------
+
+const FIXTURES: &str = "tests/fixtures/check/windows";
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn packet(path: ZPath, src: &str, dst: &str, proto: u8, sport: u16, dport: u16) -> Packet {
+    let (s, d): (IpAddr, IpAddr) = (src.parse().expect("src"), dst.parse().expect("dst"));
+    Packet {
+        path,
+        iif: 0,
+        oif: 0,
+        v6: s.is_ipv6(),
+        src: addr_value(s),
+        dst: addr_value(d),
+        proto,
+        sport,
+        dport,
+        ack: false,
+    }
+}
+
+/// The verdict, and the handle of the rule that decided (`None`: the default action).
+fn verdict(rs: &Ruleset, p: &Packet) -> (bool, Option<String>) {
+    let (ok, deciders) = rs.trace(p);
+    assert_eq!(deciders.len(), 1, "one base chain per path");
+    (ok, deciders[0].1.and_then(|r| rs.rule(r).origin.handle.clone()))
+}
+
+#[test]
+fn export_block_beats_allow_and_conditions_are_problems() {
+    let rs = read_export(&fixture("mixed-export.json"), &mut Ifaces::new());
+    // Exactly the enabled Domain rules that packets cannot express: a program, a keyword
+    // address (and a program) and a keyword port. Disabled, Private-only and Public-only
+    // rules are not read at all, whatever their conditions.
+    let expect = [
+        ("Fagapp-Lytter", "Program"),
+        ("WINRM-HTTP-In-TCP", "LocalSubnet"),
+        ("WINRM-HTTP-In-TCP", "Program"),
+        ("RemoteTask-RPCSS-In-TCP", "RPCEPMap"),
+    ];
+    assert_eq!(rs.problems.len(), expect.len(), "{:#?}", rs.problems);
+    for (name, what) in expect {
+        assert!(
+            rs.problems.iter().any(|p| p.message.contains(&format!("`{name}`")) && p.message.contains(what)),
+            "{name} {what}: {:#?}",
+            rs.problems
+        );
+    }
+    // Block rules first, then Allow rules, in the file's order within each.
+    let handles = |c: usize| -> Vec<String> {
+        rs.chains[c].rules.iter().map(|r| r.origin.handle.clone().unwrap_or_default()).collect()
+    };
+    assert_eq!(handles(0), ["Block-RDP-Gjestenett", "{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}", "HTTPS-In", "Ping-In"]);
+    assert_eq!(handles(1), ["Block-Telnet-Ut"]);
+    // Origins: display name and summary, description or group.
+    let rdp = &rs.chains[0].rules[1].origin;
+    assert!(rdp.text.starts_with("Fjernskrivebord for drift [allow in TCP"), "{}", rdp.text);
+    assert_eq!(rdp.comment.as_deref(), Some("RDP fra driftsnettet"));
+    assert_eq!(rs.chains[0].rules[2].origin.comment.as_deref(), Some("Fagsystem"));
+    // NotConfigured: Block inbound, Allow outbound.
+    assert_eq!(
+        rs.bases.iter().map(|b| (b.hook, b.policy_accept)).collect::<Vec<_>>(),
+        [(Hook::Input, false), (Hook::Output, true)]
+    );
+
+    let rdp_allow = Some("{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}".to_string());
+    let block = Some("Block-RDP-Gjestenett".to_string());
+    let https = Some("HTTPS-In".to_string());
+    let ping = Some("Ping-In".to_string());
+    let (i, o) = (ZPath::Input, ZPath::Output);
+    let cases = [
+        // The Allow rule (listed first) admits the management net's RDP ...
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 3389), (true, rdp_allow)),
+        // ... but the Block rule listed after it wins for the guest range, on every port.
+        (packet(i, "10.20.60.200", "10.20.50.20", 6, 50000, 3389), (false, block.clone())),
+        (packet(i, "10.20.60.128", "10.20.50.20", 6, 50000, 443), (false, block)),
+        (packet(i, "10.20.61.5", "10.20.50.20", 6, 50000, 3389), (false, None)),
+        // Mixed-family local addresses, ports from a wrapped array, numeric enums.
+        (packet(i, "2001:db8::1", "fd20:20:0:50::20", 6, 50000, 9005), (true, https.clone())),
+        (packet(i, "2001:db8::1", "fd20:20:0:50::20", 6, 50000, 9011), (false, None)),
+        (packet(i, "192.0.2.1", "10.20.50.20", 6, 50000, 8443), (true, https)),
+        (packet(i, "192.0.2.1", "10.20.50.21", 6, 50000, 443), (false, None)),
+        (packet(i, "192.0.2.1", "10.20.50.20", 17, 50000, 443), (false, None)),
+        // ICMP type 8 code 0 from 10/8 only.
+        (packet(i, "10.1.2.3", "10.20.50.20", 1, 0, 8), (true, ping)),
+        (packet(i, "10.1.2.3", "10.20.50.20", 1, 1, 8), (false, None)),
+        (packet(i, "10.1.2.3", "10.20.50.20", 1, 0, 0), (false, None)),
+        (packet(i, "192.0.2.1", "10.20.50.20", 1, 0, 8), (false, None)),
+        // Disabled, Private-only and Public-only rules, and rules left out, admit nothing.
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 445), (false, None)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 17, 50000, 5353), (false, None)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 8080), (false, None)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 5985), (false, None)),
+        // Outbound: the numeric Block rule on remote port 23, else the default Allow.
+        (packet(o, "10.20.50.20", "192.0.2.10", 6, 50000, 23), (false, Some("Block-Telnet-Ut".into()))),
+        (packet(o, "10.20.50.20", "192.0.2.10", 6, 23, 80), (true, None)),
+    ];
+    for (p, want) in cases {
+        assert_eq!(verdict(&rs, &p), want, "{}", p.describe(&Ifaces::new()));
+    }
+}
+
+#[test]
+fn export_of_a_fjordvik_host_permits_what_its_script_does() {
+    // ddc.ps1 is zonecheck's script for Fjordvik's ddc (closed zone: both directions
+    // filtered, IPv4 and IPv6); ddc-export.json is what it leaves on a Windows Server whose
+    // own rules are disabled or outside the Domain profile, as PowerShell 5.1 exports it.
+    let bytes = std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script");
+    let script = decode(&bytes);
+    let from_script = read_script(&script, &mut Ifaces::new());
+    assert!(from_script.problems.is_empty(), "{:#?}", from_script.problems);
+    let from_export = read_export(&fixture("ddc-export.json"), &mut Ifaces::new());
+    assert!(from_export.problems.is_empty(), "{:#?}", from_export.problems);
+    let count = |rs: &Ruleset| rs.chains.iter().map(|c| c.rules.len()).sum::<usize>();
+    assert_eq!((count(&from_script), count(&from_export)), (13, 13));
+    let paths = [ZPath::Input, ZPath::Output];
+    let a = from_script.permitted(&paths).expect("script").permitted;
+    let b = from_export.permitted(&paths).expect("export").permitted;
+    assert_eq!(witness(&a, &b).expect("diff"), None);
+    assert_eq!(witness(&b, &a).expect("diff"), None);
+    for rs in [&from_script, &from_export] {
+        assert!(rs.bases.iter().all(|b| !b.policy_accept), "closed zone: Block both ways");
+    }
+
+    // The fixture is the policy's current script for ddc, as far as packets go.
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let d = windows_hosts(&model).into_iter().find(|d| d.name == "ddc").expect("ddc");
+    let (current, _) = render(&model, &d);
+    let now = read_script(&current, &mut Ifaces::new()).permitted(&paths).expect("current").permitted;
+    assert_eq!(witness(&a, &now).expect("diff"), None);
+    assert_eq!(witness(&now, &a).expect("diff"), None);
+    assert_eq!(witness(&now, &intended(&model, &d)).expect("diff"), None);
+}
+
+#[test]
+fn export_with_a_block_rule_differs_from_the_script() {
+    // The comparison above is not vacuous: one enabled Block rule in the export (here
+    // against the monitoring host's ping) shows up as a lost packet.
+    let mut json: serde_json::Value =
+        serde_json::from_str(fixture("ddc-export.json").trim_start_matches('\u{FEFF}')).expect("json");
+    let rules = json["Rules"].as_array_mut().expect("rules");
+    let mut block = rules[0].clone();
+    for (k, v) in [
+        ("Name", "Block-Ping"),
+        ("Enabled", "True"),
+        ("Action", "Block"),
+        ("Protocol", "ICMPv4"),
+        ("LocalPort", "Any"),
+        ("RemoteAddress", "10.20.60.30"),
+        ("Program", "Any"),
+        ("Service", "Any"),
+    ] {
+        block[k] = serde_json::Value::String(v.into());
+    }
+    rules.push(block);
+    let rs = read_export(&json.to_string(), &mut Ifaces::new());
+    assert!(rs.problems.is_empty(), "{:#?}", rs.problems);
+    let p = packet(ZPath::Input, "10.20.60.30", "10.20.11.5", 1, 0, 8);
+    assert_eq!(verdict(&rs, &p), (false, Some("Block-Ping".into())));
+    let script = decode(&std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script"));
+    let from_script = read_script(&script, &mut Ifaces::new());
+    assert_eq!(verdict(&from_script, &p), (true, Some("zonecheck-42-flows-felles.zc:70-in-1".into())));
+}
+
+// ---------------------------------------------------------------------------------------
+// The readers never panic
+// ---------------------------------------------------------------------------------------
+
+/// Every rule's cubes lie on its chain's path (inbound: input, outbound: output).
+fn check_paths(rs: &Ruleset) -> Result<(), String> {
+    for (name, path) in [("inbound", ZPath::Input), ("outbound", ZPath::Output)] {
+        let Some(c) = rs.chain_named(name) else { continue };
+        for r in &rs.chains[c].rules {
+            if r.matches.iter().any(|m| m.field(Dim::Path) != &Field::point(path as u128)) {
+                return Err(format!("{name} rule {:?} off its path", r.origin));
+            }
+        }
+    }
+    Ok(())
+}
+
+const PS_WORDS: &[&str] = &[
+    "New-NetFirewallRule",
+    "Set-NetFirewallProfile",
+    "Get-NetFirewallRule",
+    "Remove-NetFirewallRule",
+    "Set-NetFirewallRule",
+    "netsh advfirewall",
+    "-Name",
+    "-Name:",
+    "-Group",
+    "-Direction",
+    "Outbound",
+    "-Action",
+    "Block",
+    "Allow",
+    "-Enabled",
+    "False",
+    "-Profile",
+    "Domain,Private",
+    "-DefaultInboundAction",
+    "-LocalAddress",
+    "-RemoteAddress",
+    "-Protocol",
+    "TCP",
+    "ICMPv6",
+    "-LocalPort",
+    "-RemotePort",
+    "-IcmpType",
+    "8:0",
+    "-Program",
+    "-OverrideBlockRules",
+    "$true",
+    "$group",
+    "$old",
+    "=",
+    "|",
+    "@(",
+    "(",
+    ")",
+    "{",
+    "}",
+    "@{",
+    "$(",
+    "'",
+    "''",
+    "’",
+    "\"",
+    "\"$x\"",
+    "`",
+    "`\r\n",
+    "\n",
+    "\r\n",
+    ";",
+    ",",
+    "#",
+    "<#",
+    "#>",
+    "@'\n",
+    "\n'@",
+    "[int]",
+    "${x}",
+    "@splat",
+    "'10.0.0.0/255.255.0.0'",
+    "'10.0.0.9-10.0.0.1'",
+    "'fe80::1-10.0.0.1'",
+    "'::/129'",
+    "'80-70'",
+    "'RPC'",
+    "'LocalSubnet'",
+    "'Any'",
+    "'8:300'",
+    "99999",
+    "'zonecheck'",
+];
+
+fn ps_text() -> impl Strategy<Value = String> {
+    let base =
+        String::from_utf8_lossy(&std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script")).into_owned();
+    prop_oneof![
+        any::<String>(),
+        prop::collection::vec(proptest::sample::select(PS_WORDS), 0..60).prop_map(|w| w.join(" ")),
+        // The real script with a slice cut out and fragments put in.
+        (0usize..20000, 0usize..200, prop::collection::vec(proptest::sample::select(PS_WORDS), 0..4)).prop_map(
+            move |(at, len, ins)| {
+                let chars: Vec<char> = base.chars().collect();
+                let at = at % (chars.len() + 1);
+                let end = (at + len).min(chars.len());
+                let mut s: String = chars[..at].iter().collect();
+                s.push_str(&ins.join(" "));
+                s.extend(&chars[end..]);
+                s
+            }
+        ),
+    ]
+}
+
+const JSON_WORDS: &[&str] = &[
+    "Rules",
+    "Profiles",
+    "Name",
+    "Domain",
+    "Enabled",
+    "Direction",
+    "Action",
+    "Profile",
+    "LocalAddress",
+    "RemoteAddress",
+    "Protocol",
+    "LocalPort",
+    "RemotePort",
+    "IcmpType",
+    "Program",
+    "DefaultInboundAction",
+    "DefaultOutboundAction",
+    "value",
+    "Any",
+    "True",
+    "False",
+    "Inbound",
+    "Outbound",
+    "Allow",
+    "Block",
+    "NotConfigured",
+    "TCP",
+    "ICMPv4",
+    "10.0.0.0/8",
+    "10.0.0.0/255.0.0.0",
+    "10.0.0.0/255.0.255.0",
+    "10.0.0.9-10.0.0.1",
+    "fd00::/64",
+    "::1-::ffff",
+    "LocalSubnet",
+    "80",
+    "1-65535",
+    "70-60",
+    "RPC",
+    "8:0",
+    "8:999",
+    "Domain, Private",
+];
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..70000).prop_map(Value::from),
+        proptest::sample::select(JSON_WORDS).prop_map(|s| Value::String(s.into())),
+        any::<String>().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((proptest::sample::select(JSON_WORDS), inner), 0..8)
+                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+/// A JSON document shaped like an export, with random values in its fields.
+fn json_export() -> impl Strategy<Value = String> {
+    use serde_json::Value;
+    let rule = prop::collection::vec((proptest::sample::select(JSON_WORDS), json_value()), 0..16)
+        .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+    (prop::collection::vec(rule, 0..6), json_value(), any::<bool>()).prop_map(|(rules, profiles, bom)| {
+        let doc = serde_json::json!({ "Rules": rules, "Profiles": profiles });
+        format!("{}{doc}", if bom { "\u{FEFF}" } else { "" })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+    #[test]
+    fn script_reader_never_panics(text in ps_text()) {
+        let rs = read_script(&text, &mut Ifaces::new());
+        check_paths(&rs).map_err(TestCaseError::fail)?;
+        let _ = rs.permitted(&[ZPath::Input, ZPath::Output]);
+    }
+
+    #[test]
+    fn export_reader_never_panics(text in prop_oneof![json_export(), json_value().prop_map(|v| v.to_string()), any::<String>()]) {
+        let rs = read_export(&text, &mut Ifaces::new());
+        check_paths(&rs).map_err(TestCaseError::fail)?;
+        let _ = rs.permitted(&[ZPath::Input, ZPath::Output]);
+    }
 }

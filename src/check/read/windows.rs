@@ -515,20 +515,20 @@ fn build_rule(s: &Spec) -> Outcome {
     for (p, v) in &s.conditions {
         problems.extend(condition_problem(p, v, allow));
     }
-    if problems.is_empty() {
-        match cubes(s, inbound) {
-            Ok(matches) => {
-                let origin = Origin {
-                    line: s.line,
-                    text: summary(s, inbound, allow),
-                    handle: s.name.clone(),
-                    comment: s.description.clone().filter(|d| !d.is_empty()).or_else(|| s.group.clone()),
-                };
-                let action = if allow { Action::Accept } else { Action::Drop };
-                return Outcome::Read { inbound, allow, rule: Rule { matches, action, origin } };
-            }
-            Err(e) => problems.push(e),
+    // Every reason is reported, not just the first.
+    match cubes(s, inbound) {
+        Ok(matches) if problems.is_empty() => {
+            let origin = Origin {
+                line: s.line,
+                text: summary(s, inbound, allow),
+                handle: s.name.clone(),
+                comment: s.description.clone().filter(|d| !d.is_empty()).or_else(|| s.group.clone()),
+            };
+            let action = if allow { Action::Accept } else { Action::Drop };
+            return Outcome::Read { inbound, allow, rule: Rule { matches, action, origin } };
         }
+        Ok(_) => {}
+        Err(e) => problems.push(e),
     }
     Outcome::Problems(problems)
 }
