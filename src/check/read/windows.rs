@@ -1199,6 +1199,11 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
             word.push(ch);
             i += 1;
         }
+        if word.is_empty() {
+            // A lone backtick at the end of the text: nothing to escape.
+            i += 1;
+            continue;
+        }
         out.push((if opaque { Tok::Opaque("a bareword with a variable") } else { Tok::Word(word) }, start));
     }
     if let Some(k) = stack.last() {
