@@ -636,6 +636,13 @@ fn assemble(specs: &[Spec], profile: &ProfileSettings, mut problems: Vec<Problem
     }
 }
 
+/// What an unreadable input gives: its problem, and chains that drop everything (so even a
+/// caller that ignored the problem would see nothing permitted).
+fn unreadable(p: Problem) -> Ruleset {
+    let closed = ProfileSettings { enabled: Some(true), inbound_allow: Some(false), outbound_allow: Some(false) };
+    assemble(&[], &closed, vec![p])
+}
+
 /// Apply one profile's settings (by name) to the Domain settings, if it is the Domain
 /// profile. Shared by the script's `Set-NetFirewallProfile` and the export.
 fn profile_setting(p: &mut ProfileSettings, key: &str, value: &str) -> Result<(), String> {
@@ -664,11 +671,7 @@ fn profile_setting(p: &mut ProfileSettings, key: &str, value: &str) -> Result<()
 /// The JSON export of a live host's firewall, as written by [`EXPORT_COMMAND`].
 pub fn read_export(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let fail = |message: String| Ruleset {
-        chains: Vec::new(),
-        bases: Vec::new(),
-        problems: vec![Problem { line: 0, message }],
-    };
+    let fail = |message: String| unreadable(Problem { line: 0, message });
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return fail(format!("the export is not JSON: {e}")),
@@ -1972,14 +1975,10 @@ pub fn read_script(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
     let toks = match lex(text) {
         Ok(t) => t,
         Err((line, why)) => {
-            return Ruleset {
-                chains: Vec::new(),
-                bases: Vec::new(),
-                problems: vec![Problem {
-                    line,
-                    message: format!("the script does not parse ({why}); PowerShell would run none of it"),
-                }],
-            };
+            return unreadable(Problem {
+                line,
+                message: format!("the script does not parse ({why}); PowerShell would run none of it"),
+            });
         }
     };
     let mut interp = Interp {
@@ -2161,7 +2160,8 @@ mod tests {
             let rs = read_script(bad, &mut Ifaces::new());
             assert_eq!(rs.problems.len(), 1, "{bad}");
             assert!(rs.problems[0].message.contains("does not parse"), "{bad}");
-            assert!(rs.chains.is_empty());
+            assert!(rs.chains.iter().all(|c| c.rules.is_empty()));
+            assert!(rs.bases.len() == 2 && rs.bases.iter().all(|b| !b.policy_accept));
         }
     }
 
