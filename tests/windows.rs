@@ -1,4 +1,4 @@
-//! The Windows target: golden scripts, injection safety and a reader.
+//! The Windows target: golden scripts, injection safety and the readers.
 //!
 //! - Golden snapshots of the PowerShell scripts of Fjordvik's Windows hosts and of every
 //!   example policy with a Windows host.
@@ -8,17 +8,27 @@
 //!   newline or `;`). Hostile policy strings must land inside one single-quoted literal
 //!   each, the script's commands must be the template's fixed set, and no string may
 //!   expand anything.
-//! - A reader that parses a script back into permitted (source, destination, service)
-//!   tuples per direction, compared with the lowered permits on random policies: nothing
-//!   lost or added by rendering, and splitting rules keeps the union.
+//! - The library's script reader (`check::read::windows::read_script`) reads every
+//!   script back into a packet space, compared with the lowered permits (converted to
+//!   packets here, independently) on random policies: nothing lost or added by rendering,
+//!   and splitting rules keeps the union.
+//! - The export reader (`read_export`) on hand-written exports of a live host: Block beats
+//!   Allow, disabled and Private-only rules are ignored, conditions and keywords are
+//!   problems; and the export of what a Fjordvik script leaves on a host permits what the
+//!   script reader reads from the script.
+//! - Neither reader panics on random text or random JSON.
 //! - Optionally, tree-sitter-powershell parses the golden scripts without ERROR nodes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use ipnet::IpNet;
 use proptest::prelude::*;
+use zonecheck::check::read::windows::{read_export, read_script};
+use zonecheck::check::read::{Hook, Ifaces, Ruleset};
+use zonecheck::check::space::{Cube, Dim, Field, Packet, Path as ZPath, Space, addr_value};
 use zonecheck::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, lower};
 use zonecheck::diagnostics::code;
 use zonecheck::model::Model;
@@ -415,303 +425,165 @@ fn check_structure(text: &str) -> Result<Vec<Tok>, String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The reader
+// The library reader against the lowering
 // ---------------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, Default)]
-struct ReadRule {
-    params: BTreeMap<String, Vec<String>>,
-}
-
-impl ReadRule {
-    fn one(&self, p: &str) -> Option<&str> {
-        self.params.get(p).and_then(|v| v.first()).map(String::as_str)
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-struct ReadScript {
-    group: String,
-    removes_group: bool,
-    rules: Vec<ReadRule>,
-    profile: BTreeMap<String, Vec<String>>,
-}
-
-/// The values after a parameter: literals, barewords and variables (resolved), up to the
-/// next parameter or the end of the command.
-fn read_command(
-    toks: &[Tok],
-    vars: &BTreeMap<String, String>,
-) -> Result<(BTreeMap<String, Vec<String>>, usize), String> {
-    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut cur: Option<String> = None;
-    let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(t) = toks.get(i) {
-        match t {
-            Tok::End | Tok::Op("|") | Tok::Op(")") | Tok::Op("}") if depth == 0 => break,
-            Tok::End | Tok::Comment(_) => {}
-            Tok::Op("@(") | Tok::Op("(") => depth += 1,
-            Tok::Op(")") => depth -= 1,
-            Tok::Op(",") => {}
-            Tok::Word { text, .. } if depth == 0 && text.starts_with('-') => {
-                let name = text[1..].to_string();
-                if params.contains_key(&name) {
-                    return Err(format!("parameter -{name} twice"));
-                }
-                params.insert(name.clone(), Vec::new());
-                cur = Some(name);
-            }
-            Tok::Word { text, .. } | Tok::Single { value: text, .. } => {
-                let p = cur.as_ref().ok_or("value before any parameter")?;
-                params.get_mut(p).expect("current").push(text.clone());
-            }
-            Tok::Var(v) => {
-                let p = cur.as_ref().ok_or("variable before any parameter")?;
-                let value = vars.get(v).ok_or(format!("unknown variable {v}"))?;
-                params.get_mut(p).expect("current").push(value.clone());
-            }
-            other => return Err(format!("unexpected {other:?} in a command")),
+/// The packets of one permit (or of neighbour discovery, with no addresses): one cube per
+/// family the addresses allow. ICMP types are matched by protocol number, as the reader
+/// reads Windows rules.
+fn svc_cubes(path: ZPath, src: Option<IpNet>, dst: Option<IpNet>, svc: Svc) -> Vec<Cube> {
+    let v6 = |n: &IpNet| matches!(n, IpNet::V6(_));
+    let families: Vec<bool> = match (src.as_ref().map(v6), dst.as_ref().map(v6)) {
+        (Some(a), Some(b)) if a != b => vec![],
+        (Some(a), _) | (None, Some(a)) => vec![a],
+        (None, None) => vec![false, true],
+    };
+    let mut out = Vec::new();
+    for fam in families {
+        let mut c = Cube::any(fam).with_value(Dim::Path, path as u128);
+        if let Some(s) = src {
+            c = c.and_then(|c| c.with(Dim::Src, &Field::prefix(&s)));
         }
-        i += 1;
-    }
-    Ok((params, i))
-}
-
-/// Parse a generated script back into its rules and profile settings.
-fn read(text: &str) -> Result<ReadScript, String> {
-    let toks = check_structure(text)?;
-    let mut vars = BTreeMap::new();
-    let mut out = ReadScript::default();
-    let mut i = 0;
-    while i < toks.len() {
-        match (&toks[i], toks.get(i + 1), toks.get(i + 2)) {
-            (Tok::Var(v), Some(Tok::Op("=")), Some(Tok::Single { value, .. })) => {
-                vars.insert(v.clone(), value.clone());
-                if v == "$group" {
-                    out.group = value.clone();
-                }
-                i += 3;
-            }
-            (Tok::Word { text, command: true }, _, _)
-                if matches!(
-                    text.as_str(),
-                    "New-NetFirewallRule" | "Set-NetFirewallProfile" | "Get-NetFirewallRule"
-                ) =>
-            {
-                let (params, used) = read_command(&toks[i + 1..], &vars)?;
-                match text.as_str() {
-                    "New-NetFirewallRule" => out.rules.push(ReadRule { params }),
-                    "Set-NetFirewallProfile" => out.profile = params,
-                    "Get-NetFirewallRule" => {
-                        let g = params.get("Group").ok_or("Get-NetFirewallRule without -Group")?;
-                        out.removes_group = g == &vec![out.group.clone()] && !out.group.is_empty();
-                    }
-                    _ => {}
-                }
-                i += 1 + used;
-            }
-            _ => i += 1,
+        if let Some(d) = dst {
+            c = c.and_then(|c| c.with(Dim::Dst, &Field::prefix(&d)));
         }
-    }
-    Ok(out)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum A {
-    Any,
-    Net(IpNet),
-}
-
-fn family(a: A) -> Option<bool> {
-    match a {
-        A::Any => None,
-        A::Net(n) => Some(matches!(n, IpNet::V6(_))),
-    }
-}
-
-/// (inbound, source, destination, service).
-type Tuple = (bool, A, A, Svc);
-
-fn parse_addr(s: &str) -> Result<A, String> {
-    if let Ok(n) = s.parse::<IpNet>() {
-        return Ok(A::Net(n));
-    }
-    s.parse::<std::net::IpAddr>().map(|a| A::Net(IpNet::from(a))).map_err(|_| format!("address {s:?}"))
-}
-
-fn parse_range(s: &str) -> Result<(u16, u16), String> {
-    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
-    Ok((lo.parse().map_err(|_| format!("port {s}"))?, hi.parse().map_err(|_| format!("port {s}"))?))
-}
-
-/// The permitted tuples of the read rules, and the largest number of addresses in a rule.
-fn permitted(script: &ReadScript) -> Result<(BTreeSet<Tuple>, usize), String> {
-    let mut out = BTreeSet::new();
-    let mut most = 0;
-    let mut names = BTreeSet::new();
-    for r in &script.rules {
-        let fixed = [("Action", "Allow"), ("Enabled", "True"), ("Profile", "Any"), ("PolicyStore", "PersistentStore")];
-        for (p, v) in fixed {
-            if r.one(p) != Some(v) {
-                return Err(format!("rule {:?}: -{p} is {:?}", r.one("Name"), r.one(p)));
-            }
-        }
-        if r.one("Group") != Some(script.group.as_str()) {
-            return Err("rule outside the group".into());
-        }
-        for p in ["Name", "DisplayName", "Description"] {
-            if r.params.get(p).map(Vec::len) != Some(1) {
-                return Err(format!("rule without one -{p}"));
-            }
-        }
-        if !names.insert(r.one("Name").unwrap_or_default().to_string()) {
-            return Err(format!("duplicate rule name {:?}", r.one("Name")));
-        }
-        let known = [
-            "Action",
-            "Enabled",
-            "Profile",
-            "PolicyStore",
-            "Group",
-            "Name",
-            "DisplayName",
-            "Description",
-            "Direction",
-            "Protocol",
-            "LocalAddress",
-            "RemoteAddress",
-            "LocalPort",
-            "RemotePort",
-            "IcmpType",
-        ];
-        if let Some(p) = r.params.keys().find(|p| !known.contains(&p.as_str())) {
-            return Err(format!("unknown parameter -{p}"));
-        }
-        let inbound = match r.one("Direction") {
-            Some("Inbound") => true,
-            Some("Outbound") => false,
-            d => return Err(format!("direction {d:?}")),
+        c = match svc {
+            Svc::Ports { proto, lo, hi } => c
+                .and_then(|c| c.with_value(Dim::Proto, u128::from(proto)))
+                .and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi))),
+            Svc::IcmpType { v6, ty } => c
+                .and_then(|c| c.with_value(Dim::Proto, if v6 { 58 } else { 1 }))
+                .and_then(|c| c.with_value(Dim::Dport, u128::from(ty))),
+            Svc::Proto(p) => c.and_then(|c| c.with_value(Dim::Proto, u128::from(p))),
+            Svc::Any => c,
         };
-        let addrs = |p: &str| -> Result<Vec<A>, String> {
-            match r.params.get(p) {
-                None => Ok(vec![A::Any]),
-                Some(v) if v.is_empty() => Err(format!("empty -{p}")),
-                Some(v) => v.iter().map(|s| parse_addr(s)).collect(),
-            }
-        };
-        let (local, remote) = (addrs("LocalAddress")?, addrs("RemoteAddress")?);
-        most = most
-            .max(r.params.get("LocalAddress").map_or(0, Vec::len) + r.params.get("RemoteAddress").map_or(0, Vec::len));
-        let (service_port, other_port) =
-            if inbound { ("LocalPort", "RemotePort") } else { ("RemotePort", "LocalPort") };
-        if r.params.contains_key(other_port) {
-            return Err(format!("-{other_port} on a {} rule", if inbound { "inbound" } else { "outbound" }));
-        }
-        let ports = r.params.get(service_port);
-        let icmp = r.params.get("IcmpType");
-        let proto = r.one("Protocol").ok_or("no -Protocol")?;
-        let svcs: Vec<Svc> = match (proto, ports, icmp) {
-            ("TCP" | "UDP", Some(ports), None) => {
-                let p = if proto == "TCP" { 6 } else { 17 };
-                ports
-                    .iter()
-                    .map(|s| parse_range(s).map(|(lo, hi)| Svc::Ports { proto: p, lo, hi }))
-                    .collect::<Result<_, _>>()?
-            }
-            ("TCP", None, None) => vec![Svc::Proto(6)],
-            ("UDP", None, None) => vec![Svc::Proto(17)],
-            ("ICMPv4" | "ICMPv6", None, Some(types)) => types
-                .iter()
-                .map(|t| {
-                    t.parse().map(|ty| Svc::IcmpType { v6: proto == "ICMPv6", ty }).map_err(|_| format!("icmp {t}"))
-                })
-                .collect::<Result<_, _>>()?,
-            ("ICMPv4", None, None) => vec![Svc::Proto(1)],
-            ("ICMPv6", None, None) => vec![Svc::Proto(58)],
-            ("Any", None, None) => vec![Svc::Any],
-            (n, None, None) if n.parse::<u8>().is_ok() => vec![Svc::Proto(n.parse().unwrap_or_default())],
-            other => return Err(format!("protocol and ports {other:?}")),
-        };
-        for l in &local {
-            for rm in &remote {
-                let (fl, fr) = (family(*l), family(*rm));
-                if fl.is_some() && fr.is_some() && fl != fr {
-                    continue; // an IPv4 and an IPv6 address: no packet
-                }
-                for s in &svcs {
-                    let (src, dst) = if inbound { (*rm, *l) } else { (*l, *rm) };
-                    out.insert((inbound, src, dst, *s));
-                }
-            }
-        }
+        out.extend(c);
     }
-    Ok((out, most))
+    out
 }
 
-/// What the lowering says the host permits, plus the neighbour discovery the target adds.
-fn intended(model: &Model, d: &DeviceRules) -> BTreeSet<Tuple> {
-    let mut out = BTreeSet::new();
+/// What the lowering says the host permits, plus the neighbour discovery the target adds,
+/// as packets; every outbound packet when the host's outbound default is Allow.
+fn intended(model: &Model, d: &DeviceRules) -> Space {
+    let mut out = Space::new();
     for c in &d.chains {
-        let inbound = match c.kind {
-            ChainKind::Input => true,
-            ChainKind::Output => false,
+        let path = match c.kind {
+            ChainKind::Input => ZPath::Input,
+            ChainKind::Output => ZPath::Output,
             ChainKind::Forward { .. } => panic!("a host with a forward chain"),
         };
         for p in &c.permits {
-            out.insert((inbound, A::Net(p.src), A::Net(p.dst), p.svc));
+            out.extend(svc_cubes(path, Some(p.src), Some(p.dst), p.svc));
         }
     }
     let sys = model.system(model.system_by_name(&d.name).expect("system"));
     if sys.addresses.iter().any(|a| matches!(a, IpNet::V6(_))) {
         for ty in windows::ND_TYPES {
-            out.insert((true, A::Any, A::Any, Svc::IcmpType { v6: true, ty }));
+            out.extend(svc_cubes(ZPath::Input, None, None, Svc::IcmpType { v6: true, ty }));
             if d.filter_output {
-                out.insert((false, A::Any, A::Any, Svc::IcmpType { v6: true, ty }));
+                out.extend(svc_cubes(ZPath::Output, None, None, Svc::IcmpType { v6: true, ty }));
             }
+        }
+    }
+    if !d.filter_output {
+        out.extend(Cube::universe().into_iter().filter_map(|c| c.with_value(Dim::Path, ZPath::Output as u128)));
+    }
+    out
+}
+
+/// Per `New-NetFirewallRule`, the number of addresses (LocalAddress and RemoteAddress
+/// literals), from the test lexer's tokens.
+fn address_counts(toks: &[Tok]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut counting = false;
+    for t in toks {
+        match t {
+            Tok::Word { text, command: true } if text == "New-NetFirewallRule" => {
+                out.push(0);
+                counting = false;
+            }
+            Tok::Word { text, .. } if text.starts_with('-') => {
+                counting = text == "-LocalAddress" || text == "-RemoteAddress";
+            }
+            Tok::Op("|") => counting = false,
+            Tok::Single { .. } if counting => {
+                if let Some(n) = out.last_mut() {
+                    *n += 1;
+                }
+            }
+            _ => {}
         }
     }
     out
 }
 
-/// Render with `limit`, read back, compare with the lowering.
+/// A packet of `a \ b`, described, if there is one.
+fn witness(a: &Space, b: &Space) -> Result<Option<String>, String> {
+    let diff = a.difference(b).map_err(|_| "too fragmented".to_string())?;
+    Ok(diff.first().map(|c| c.witness().describe(&Ifaces::new())))
+}
+
+/// Render with `limit`, read back with the library reader, compare with the lowering.
 fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, String> {
     let (bytes, stats) =
         windows::render_with_limit(model, d, &TEMPLATES, &WindowsOptions::default(), &digest(model), limit)
             .map_err(|e| format!("{e:?}"))?;
     let text = decode(&bytes);
-    let script = read(&text).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
-    if script.group != "zonecheck" || !script.removes_group {
+    let toks = check_structure(&text).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
+    // The script owns its group and removes the group's old rules first.
+    let removes = toks.windows(3).any(|w| {
+        matches!(w, [Tok::Word { text: a, .. }, Tok::Word { text: b, .. }, Tok::Var(v)]
+            if a == "Get-NetFirewallRule" && b == "-Group" && v == "$group")
+    });
+    let owns = toks.windows(3).any(|w| {
+        matches!(w, [Tok::Var(v), Tok::Op("="), Tok::Single { value, .. }] if v == "$group" && value == "zonecheck")
+    });
+    if !removes || !owns {
         return Err("the group's old rules are not removed".into());
     }
-    let (got, most) = permitted(&script).map_err(|e| format!("{}: {e}\n{text}", d.name))?;
-    if most > limit.max(2) {
+    let counts = address_counts(&toks);
+    if let Some(most) = counts.iter().max()
+        && *most > limit.max(2)
+    {
         return Err(format!("{}: a rule holds {most} addresses, limit {limit}", d.name));
     }
-    if stats.rules != script.rules.len() {
-        return Err(format!("stats say {} rules, script has {}", stats.rules, script.rules.len()));
+    let rs = read_script(&text, &mut Ifaces::new());
+    if !rs.problems.is_empty() {
+        return Err(format!("{}: problems {:?}\n{text}", d.name, rs.problems));
     }
+    let rules: usize = rs.chains.iter().map(|c| c.rules.len()).sum();
+    if stats.rules != rules || counts.len() != rules {
+        return Err(format!(
+            "stats say {} rules, the script has {}, the reader read {rules}",
+            stats.rules,
+            counts.len()
+        ));
+    }
+    let inbound = rs.bases.iter().find(|b| b.hook == Hook::Input).ok_or("no inbound base")?;
+    let outbound = rs.bases.iter().find(|b| b.hook == Hook::Output).ok_or("no outbound base")?;
+    if inbound.policy_accept || outbound.policy_accept == d.filter_output {
+        return Err(format!(
+            "{}: default actions read as in {} out {}",
+            d.name, inbound.policy_accept, outbound.policy_accept
+        ));
+    }
+    let got = rs.permitted(&[ZPath::Input, ZPath::Output]).map_err(|e| format!("{e:?}"))?.permitted;
     let want = intended(model, d);
-    if got != want {
-        let lost: Vec<_> = want.difference(&got).take(5).collect();
-        let added: Vec<_> = got.difference(&want).take(5).collect();
+    let lost = witness(&want, &got)?;
+    let added = witness(&got, &want)?;
+    if lost.is_some() || added.is_some() {
         return Err(format!("{}: lost {lost:?}, added {added:?}\n{text}", d.name));
     }
-    let p = &script.profile;
+    // Logging is not part of the permitted space; the script must still turn it on.
     let outbound = if d.filter_output { "Block" } else { "Allow" };
-    let expect = [
-        ("Profile", vec!["Domain", "Private", "Public"]),
-        ("Enabled", vec!["True"]),
-        ("DefaultInboundAction", vec!["Block"]),
-        ("DefaultOutboundAction", vec![outbound]),
-        ("LogBlocked", vec!["True"]),
-    ];
-    for (k, v) in expect {
-        if p.get(k).map(|x| x.iter().map(String::as_str).collect::<Vec<_>>()) != Some(v.clone()) {
-            return Err(format!("Set-NetFirewallProfile -{k} is {:?}, want {v:?}", p.get(k)));
-        }
+    let profile = format!(
+        "Set-NetFirewallProfile -Profile @('Domain', 'Private', 'Public') -PolicyStore PersistentStore -Enabled True \
+         -DefaultInboundAction Block -DefaultOutboundAction {outbound} -LogBlocked True"
+    );
+    if !text.contains(&profile) {
+        return Err(format!("{}: no `{profile}`", d.name));
     }
-    Ok(script.rules.len())
+    Ok(rules)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1258,4 +1130,377 @@ fn tree_sitter_powershell_parses_the_scripts() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------
+// The export reader
+// ---------------------------------------------------------------------------------------
+
+const FIXTURES: &str = "tests/fixtures/check/windows";
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn packet(path: ZPath, src: &str, dst: &str, proto: u8, sport: u16, dport: u16) -> Packet {
+    let (s, d): (IpAddr, IpAddr) = (src.parse().expect("src"), dst.parse().expect("dst"));
+    Packet {
+        path,
+        iif: 0,
+        oif: 0,
+        v6: s.is_ipv6(),
+        src: addr_value(s),
+        dst: addr_value(d),
+        proto,
+        sport,
+        dport,
+        ack: false,
+    }
+}
+
+/// The verdict, and the handle of the rule that decided (`None`: the default action).
+fn verdict(rs: &Ruleset, p: &Packet) -> (bool, Option<String>) {
+    let (ok, deciders) = rs.trace(p);
+    assert_eq!(deciders.len(), 1, "one base chain per path");
+    (ok, deciders[0].1.and_then(|r| rs.rule(r).origin.handle.clone()))
+}
+
+#[test]
+fn export_block_beats_allow_and_conditions_are_problems() {
+    let rs = read_export(&fixture("mixed-export.json"), &mut Ifaces::new());
+    // Exactly the enabled Domain rules that packets cannot express: a program, a keyword
+    // address (and a program) and a keyword port. Disabled, Private-only and Public-only
+    // rules are not read at all, whatever their conditions.
+    let expect = [
+        ("Fagapp-Lytter", "Program"),
+        ("WINRM-HTTP-In-TCP", "LocalSubnet"),
+        ("WINRM-HTTP-In-TCP", "Program"),
+        ("RemoteTask-RPCSS-In-TCP", "RPCEPMap"),
+    ];
+    assert_eq!(rs.problems.len(), expect.len(), "{:#?}", rs.problems);
+    for (name, what) in expect {
+        assert!(
+            rs.problems.iter().any(|p| p.message.contains(&format!("`{name}`")) && p.message.contains(what)),
+            "{name} {what}: {:#?}",
+            rs.problems
+        );
+    }
+    // Block rules first, then Allow rules, in the file's order within each.
+    let handles = |c: usize| -> Vec<String> {
+        rs.chains[c].rules.iter().map(|r| r.origin.handle.clone().unwrap_or_default()).collect()
+    };
+    assert_eq!(handles(0), ["Block-RDP-Gjestenett", "{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}", "HTTPS-In", "Ping-In"]);
+    assert_eq!(handles(1), ["Block-Telnet-Ut"]);
+    // Origins: display name and summary, description or group.
+    let rdp = &rs.chains[0].rules[1].origin;
+    assert!(rdp.text.starts_with("Fjernskrivebord for drift [allow in TCP"), "{}", rdp.text);
+    assert_eq!(rdp.comment.as_deref(), Some("RDP fra driftsnettet"));
+    assert_eq!(rs.chains[0].rules[2].origin.comment.as_deref(), Some("Fagsystem"));
+    // NotConfigured: Block inbound, Allow outbound.
+    assert_eq!(
+        rs.bases.iter().map(|b| (b.hook, b.policy_accept)).collect::<Vec<_>>(),
+        [(Hook::Input, false), (Hook::Output, true)]
+    );
+
+    let rdp_allow = Some("{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}".to_string());
+    let block = Some("Block-RDP-Gjestenett".to_string());
+    let https = Some("HTTPS-In".to_string());
+    let ping = Some("Ping-In".to_string());
+    let (i, o) = (ZPath::Input, ZPath::Output);
+    let cases = [
+        // The Allow rule (listed first) admits the management net's RDP ...
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 3389), (true, rdp_allow)),
+        // ... but the Block rule listed after it wins for the guest range, on every port.
+        (packet(i, "10.20.60.200", "10.20.50.20", 6, 50000, 3389), (false, block.clone())),
+        (packet(i, "10.20.60.128", "10.20.50.20", 6, 50000, 443), (false, block)),
+        (packet(i, "10.20.61.5", "10.20.50.20", 6, 50000, 3389), (false, None)),
+        // Mixed-family local addresses, ports from a wrapped array, numeric enums.
+        (packet(i, "2001:db8::1", "fd20:20:0:50::20", 6, 50000, 9005), (true, https.clone())),
+        (packet(i, "2001:db8::1", "fd20:20:0:50::20", 6, 50000, 9011), (false, None)),
+        (packet(i, "192.0.2.1", "10.20.50.20", 6, 50000, 8443), (true, https)),
+        (packet(i, "192.0.2.1", "10.20.50.21", 6, 50000, 443), (false, None)),
+        (packet(i, "192.0.2.1", "10.20.50.20", 17, 50000, 443), (false, None)),
+        // ICMP type 8 code 0 from 10/8 only.
+        (packet(i, "10.1.2.3", "10.20.50.20", 1, 0, 8), (true, ping)),
+        (packet(i, "10.1.2.3", "10.20.50.20", 1, 1, 8), (false, None)),
+        (packet(i, "10.1.2.3", "10.20.50.20", 1, 0, 0), (false, None)),
+        (packet(i, "192.0.2.1", "10.20.50.20", 1, 0, 8), (false, None)),
+        // Disabled, Private-only and Public-only rules, and rules left out, admit nothing.
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 445), (false, None)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 17, 50000, 5353), (false, None)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 8080), (false, None)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 5985), (false, None)),
+        // Outbound: the numeric Block rule on remote port 23, else the default Allow.
+        (packet(o, "10.20.50.20", "192.0.2.10", 6, 50000, 23), (false, Some("Block-Telnet-Ut".into()))),
+        (packet(o, "10.20.50.20", "192.0.2.10", 6, 23, 80), (true, None)),
+    ];
+    for (p, want) in cases {
+        assert_eq!(verdict(&rs, &p), want, "{}", p.describe(&Ifaces::new()));
+    }
+}
+
+#[test]
+fn export_of_a_fjordvik_host_permits_what_its_script_does() {
+    // ddc.ps1 is zonecheck's script for Fjordvik's ddc (closed zone: both directions
+    // filtered, IPv4 and IPv6); ddc-export.json is what it leaves on a Windows Server whose
+    // own rules are disabled or outside the Domain profile, as PowerShell 5.1 exports it.
+    let bytes = std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script");
+    let script = decode(&bytes);
+    let from_script = read_script(&script, &mut Ifaces::new());
+    assert!(from_script.problems.is_empty(), "{:#?}", from_script.problems);
+    let from_export = read_export(&fixture("ddc-export.json"), &mut Ifaces::new());
+    assert!(from_export.problems.is_empty(), "{:#?}", from_export.problems);
+    let count = |rs: &Ruleset| rs.chains.iter().map(|c| c.rules.len()).sum::<usize>();
+    assert_eq!((count(&from_script), count(&from_export)), (13, 13));
+    let paths = [ZPath::Input, ZPath::Output];
+    let a = from_script.permitted(&paths).expect("script").permitted;
+    let b = from_export.permitted(&paths).expect("export").permitted;
+    assert_eq!(witness(&a, &b).expect("diff"), None);
+    assert_eq!(witness(&b, &a).expect("diff"), None);
+    for rs in [&from_script, &from_export] {
+        assert!(rs.bases.iter().all(|b| !b.policy_accept), "closed zone: Block both ways");
+    }
+
+    // The fixture is the policy's current script for ddc, as far as packets go.
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let d = windows_hosts(&model).into_iter().find(|d| d.name == "ddc").expect("ddc");
+    let (current, _) = render(&model, &d);
+    let now = read_script(&current, &mut Ifaces::new()).permitted(&paths).expect("current").permitted;
+    assert_eq!(witness(&a, &now).expect("diff"), None);
+    assert_eq!(witness(&now, &a).expect("diff"), None);
+    assert_eq!(witness(&now, &intended(&model, &d)).expect("diff"), None);
+}
+
+#[test]
+fn export_with_a_block_rule_differs_from_the_script() {
+    // The comparison above is not vacuous: one enabled Block rule in the export (here
+    // against the monitoring host's ping) shows up as a lost packet.
+    let mut json: serde_json::Value =
+        serde_json::from_str(fixture("ddc-export.json").trim_start_matches('\u{FEFF}')).expect("json");
+    let rules = json["Rules"].as_array_mut().expect("rules");
+    let mut block = rules[0].clone();
+    for (k, v) in [
+        ("Name", "Block-Ping"),
+        ("Enabled", "True"),
+        ("Action", "Block"),
+        ("Protocol", "ICMPv4"),
+        ("LocalPort", "Any"),
+        ("RemoteAddress", "10.20.60.30"),
+        ("Program", "Any"),
+        ("Service", "Any"),
+    ] {
+        block[k] = serde_json::Value::String(v.into());
+    }
+    rules.push(block);
+    let rs = read_export(&json.to_string(), &mut Ifaces::new());
+    assert!(rs.problems.is_empty(), "{:#?}", rs.problems);
+    let p = packet(ZPath::Input, "10.20.60.30", "10.20.11.5", 1, 0, 8);
+    assert_eq!(verdict(&rs, &p), (false, Some("Block-Ping".into())));
+    let script = decode(&std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script"));
+    let from_script = read_script(&script, &mut Ifaces::new());
+    assert_eq!(verdict(&from_script, &p), (true, Some("zonecheck-42-flows-felles.zc:70-in-1".into())));
+}
+
+// ---------------------------------------------------------------------------------------
+// The readers never panic
+// ---------------------------------------------------------------------------------------
+
+/// Every rule's cubes lie on its chain's path (inbound: input, outbound: output).
+fn check_paths(rs: &Ruleset) -> Result<(), String> {
+    for (name, path) in [("inbound", ZPath::Input), ("outbound", ZPath::Output)] {
+        let Some(c) = rs.chain_named(name) else { continue };
+        for r in &rs.chains[c].rules {
+            if r.matches.iter().any(|m| m.field(Dim::Path) != &Field::point(path as u128)) {
+                return Err(format!("{name} rule {:?} off its path", r.origin));
+            }
+        }
+    }
+    Ok(())
+}
+
+const PS_WORDS: &[&str] = &[
+    "New-NetFirewallRule",
+    "Set-NetFirewallProfile",
+    "Get-NetFirewallRule",
+    "Remove-NetFirewallRule",
+    "Set-NetFirewallRule",
+    "netsh advfirewall",
+    "-Name",
+    "-Name:",
+    "-Group",
+    "-Direction",
+    "Outbound",
+    "-Action",
+    "Block",
+    "Allow",
+    "-Enabled",
+    "False",
+    "-Profile",
+    "Domain,Private",
+    "-DefaultInboundAction",
+    "-LocalAddress",
+    "-RemoteAddress",
+    "-Protocol",
+    "TCP",
+    "ICMPv6",
+    "-LocalPort",
+    "-RemotePort",
+    "-IcmpType",
+    "8:0",
+    "-Program",
+    "-OverrideBlockRules",
+    "$true",
+    "$group",
+    "$old",
+    "=",
+    "|",
+    "@(",
+    "(",
+    ")",
+    "{",
+    "}",
+    "@{",
+    "$(",
+    "'",
+    "''",
+    "’",
+    "\"",
+    "\"$x\"",
+    "`",
+    "`\r\n",
+    "\n",
+    "\r\n",
+    ";",
+    ",",
+    "#",
+    "<#",
+    "#>",
+    "@'\n",
+    "\n'@",
+    "[int]",
+    "${x}",
+    "@splat",
+    "'10.0.0.0/255.255.0.0'",
+    "'10.0.0.9-10.0.0.1'",
+    "'fe80::1-10.0.0.1'",
+    "'::/129'",
+    "'80-70'",
+    "'RPC'",
+    "'LocalSubnet'",
+    "'Any'",
+    "'8:300'",
+    "99999",
+    "'zonecheck'",
+];
+
+fn ps_text() -> impl Strategy<Value = String> {
+    let base =
+        String::from_utf8_lossy(&std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script")).into_owned();
+    prop_oneof![
+        any::<String>(),
+        prop::collection::vec(proptest::sample::select(PS_WORDS), 0..60).prop_map(|w| w.join(" ")),
+        // The real script with a slice cut out and fragments put in.
+        (0usize..20000, 0usize..200, prop::collection::vec(proptest::sample::select(PS_WORDS), 0..4)).prop_map(
+            move |(at, len, ins)| {
+                let chars: Vec<char> = base.chars().collect();
+                let at = at % (chars.len() + 1);
+                let end = (at + len).min(chars.len());
+                let mut s: String = chars[..at].iter().collect();
+                s.push_str(&ins.join(" "));
+                s.extend(&chars[end..]);
+                s
+            }
+        ),
+    ]
+}
+
+const JSON_WORDS: &[&str] = &[
+    "Rules",
+    "Profiles",
+    "Name",
+    "Domain",
+    "Enabled",
+    "Direction",
+    "Action",
+    "Profile",
+    "LocalAddress",
+    "RemoteAddress",
+    "Protocol",
+    "LocalPort",
+    "RemotePort",
+    "IcmpType",
+    "Program",
+    "DefaultInboundAction",
+    "DefaultOutboundAction",
+    "value",
+    "Any",
+    "True",
+    "False",
+    "Inbound",
+    "Outbound",
+    "Allow",
+    "Block",
+    "NotConfigured",
+    "TCP",
+    "ICMPv4",
+    "10.0.0.0/8",
+    "10.0.0.0/255.0.0.0",
+    "10.0.0.0/255.0.255.0",
+    "10.0.0.9-10.0.0.1",
+    "fd00::/64",
+    "::1-::ffff",
+    "LocalSubnet",
+    "80",
+    "1-65535",
+    "70-60",
+    "RPC",
+    "8:0",
+    "8:999",
+    "Domain, Private",
+];
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..70000).prop_map(Value::from),
+        proptest::sample::select(JSON_WORDS).prop_map(|s| Value::String(s.into())),
+        any::<String>().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((proptest::sample::select(JSON_WORDS), inner), 0..8)
+                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+/// A JSON document shaped like an export, with random values in its fields.
+fn json_export() -> impl Strategy<Value = String> {
+    use serde_json::Value;
+    let rule = prop::collection::vec((proptest::sample::select(JSON_WORDS), json_value()), 0..16)
+        .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+    (prop::collection::vec(rule, 0..6), json_value(), any::<bool>()).prop_map(|(rules, profiles, bom)| {
+        let doc = serde_json::json!({ "Rules": rules, "Profiles": profiles });
+        format!("{}{doc}", if bom { "\u{FEFF}" } else { "" })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+    #[test]
+    fn script_reader_never_panics(text in ps_text()) {
+        let rs = read_script(&text, &mut Ifaces::new());
+        check_paths(&rs).map_err(TestCaseError::fail)?;
+        let _ = rs.permitted(&[ZPath::Input, ZPath::Output]);
+    }
+
+    #[test]
+    fn export_reader_never_panics(text in prop_oneof![json_export(), json_value().prop_map(|v| v.to_string()), any::<String>()]) {
+        let rs = read_export(&text, &mut Ifaces::new());
+        check_paths(&rs).map_err(TestCaseError::fail)?;
+        let _ = rs.permitted(&[ZPath::Input, ZPath::Output]);
+    }
 }
