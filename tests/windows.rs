@@ -478,10 +478,12 @@ fn intended(model: &Model, d: &DeviceRules) -> Space {
     }
     let sys = model.system(model.system_by_name(&d.name).expect("system"));
     if sys.addresses.iter().any(|a| matches!(a, IpNet::V6(_))) {
+        // IPv6 only: the rule's `-RemoteAddress ::/0` keeps protocol 58 in IPv4 out.
+        let any6: IpNet = "::/0".parse().expect("prefix");
         for ty in windows::ND_TYPES {
-            out.extend(svc_cubes(ZPath::Input, None, None, Svc::IcmpType { v6: true, ty }));
+            out.extend(svc_cubes(ZPath::Input, Some(any6), None, Svc::IcmpType { v6: true, ty }));
             if d.filter_output {
-                out.extend(svc_cubes(ZPath::Output, None, None, Svc::IcmpType { v6: true, ty }));
+                out.extend(svc_cubes(ZPath::Output, None, Some(any6), Svc::IcmpType { v6: true, ty }));
             }
         }
     }

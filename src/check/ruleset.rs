@@ -140,6 +140,10 @@ pub struct Evaluation {
 #[derive(Clone, Debug, Default)]
 pub struct RuleStats {
     pub reached: bool,
+    /// Some packet is decided (or returned) by this rule.
+    pub decides: bool,
+    /// The packets this rule decides: exact for every rule but catch-alls, whose region
+    /// (everything the rules before them left) is not built (see [`Ruleset::permitted`]).
     pub effective: Vec<Cube>,
 }
 
@@ -252,6 +256,9 @@ impl Ruleset {
         let mut out = Outcome::default();
         // Packets that no longer reach the following rules.
         let mut consumed = Space::new();
+        // Some packets left this chain through a return (or a goto's return): from then on
+        // a drop's region must be computed exactly, not taken as all it matches.
+        let mut returned_any = false;
         for (k, rule) in self.chains[chain].rules.iter().enumerate().skip(start) {
             if input.is_empty() {
                 break;
@@ -260,12 +267,44 @@ impl Ruleset {
             if hit.is_empty() {
                 continue;
             }
+            if let Some(stats) = stats.as_deref_mut() {
+                stats[chain][k].reached = true;
+            }
+            // A drop or return that matches everything left (the end of a chain) would
+            // fragment into the complement of every earlier rule. Its packets are not
+            // needed one by one: a drop decides all it matches beyond what was decided
+            // before, so its hits stand for its region; whether it decides anything at all
+            // is a depth-first search.
+            let lazy = match rule.action {
+                Action::Drop => !returned_any && (stats.is_none() || is_catch_all(rule)),
+                Action::Return => stats.is_none() || is_catch_all(rule),
+                _ => false,
+            };
+            if lazy {
+                let mut decides = false;
+                for h in &hit {
+                    if !consumed.covers(h)? {
+                        decides = true;
+                        break;
+                    }
+                }
+                if let Some(stats) = stats.as_deref_mut() {
+                    stats[chain][k].decides |= decides;
+                }
+                if rule.action == Action::Drop {
+                    out.decided.extend(hit.iter().cloned());
+                } else {
+                    returned_any = true;
+                }
+                consumed.extend(hit);
+                continue;
+            }
             let mut eff = Vec::new();
             for h in &hit {
                 eff.extend(consumed.subtract_from(h)?);
             }
             if let Some(stats) = stats.as_deref_mut() {
-                stats[chain][k].reached = true;
+                stats[chain][k].decides |= !eff.is_empty();
                 stats[chain][k].effective.extend(eff.iter().cloned());
             }
             if eff.is_empty() {
@@ -281,7 +320,10 @@ impl Ruleset {
                     out.decided.extend(eff);
                     consumed.extend(hit);
                 }
-                Action::Return => consumed.extend(hit),
+                Action::Return => {
+                    returned_any = true;
+                    consumed.extend(hit);
+                }
                 Action::Jump(c) => {
                     let sub = self.eval(c, 0, &eff, depth + 1, indexes, stats.as_deref_mut())?;
                     out.accepted.extend(sub.accepted);
@@ -292,6 +334,8 @@ impl Ruleset {
                     let sub = self.eval(c, 0, &eff, depth + 1, indexes, stats.as_deref_mut())?;
                     out.accepted.extend(sub.accepted);
                     out.decided.extend(sub.decided);
+                    // What the chain returns leaves this chain too.
+                    returned_any = true;
                     consumed.extend(hit);
                 }
                 Action::Continue => {}
@@ -381,10 +425,13 @@ impl Ruleset {
                 }
                 if rule.matches.iter().all(Cube::is_empty) || rule.matches.is_empty() {
                     out.push((r, Dead::Unmatchable));
-                } else if st.effective.is_empty() {
+                } else if !st.decides {
                     out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
                 } else if let Action::Accept | Action::Drop = rule.action
-                    && !matches_everything(rule)
+                    // A catch-all (`counter drop` at the end of a chain whose policy is drop,
+                    // `deny ip any any log` before an ACL's implicit deny) states the default
+                    // explicitly, to count or log: not worth a warning.
+                    && !is_catch_all(rule)
                     && self.later_agree(c, k, &st.effective, fallthrough, &indexes)?
                 {
                     out.push((r, Dead::Redundant));
@@ -446,12 +493,10 @@ impl Ruleset {
     }
 }
 
-/// A catch-all rule (`counter drop` at the end of a chain whose policy is drop, `deny ip any
-/// any log` before an ACL's implicit deny) states the default explicitly, to count or log;
-/// it is not reported as redundant.
-fn matches_everything(rule: &Rule) -> bool {
-    let space = Space::from_cubes(rule.matches.iter().cloned());
-    Cube::universe().iter().all(|u| space.subtract_from(u).is_ok_and(|rest| rest.is_empty()))
+/// Does the rule match every packet of the families it names (as readers write "no
+/// match": `drop`, `deny ip any any`)?
+fn is_catch_all(rule: &Rule) -> bool {
+    !rule.matches.is_empty() && rule.matches.iter().all(|m| *m == Cube::any(m.v6()))
 }
 
 /// Why a rule is dead.

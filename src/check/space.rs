@@ -699,6 +699,23 @@ impl Space {
         Ok(pieces)
     }
 
+    /// Is every packet of `c` in this set? Depth first, stopping at the first packet that is
+    /// not: no need to build `c \ self` when `c` is large and the set small and scattered
+    /// (a catch-all rule after many others).
+    pub fn covers(&self, c: &Cube) -> Result<bool, TooFragmented> {
+        let mut stack = vec![c.clone()];
+        let mut steps = 0usize;
+        while let Some(piece) = stack.pop() {
+            let Some(x) = self.overlapping(&piece).next() else { return Ok(false) };
+            steps += 1;
+            if steps > MAX_PIECES {
+                return Err(TooFragmented);
+            }
+            stack.extend(piece.subtract(x));
+        }
+        Ok(true)
+    }
+
     /// `self \ other` as cubes: the pieces cut from one cube are disjoint (pieces of
     /// overlapping cubes of `self` may overlap each other).
     pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {

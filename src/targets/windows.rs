@@ -450,7 +450,12 @@ pub fn render_with_limit(
             ),
             direction,
             protocol: "ICMPv6".into(),
-            params: vec![Param { name: "IcmpType", lines: lines(ND_TYPES.iter().map(|t| t.to_string()), 8) }],
+            // An address condition of one family: without it Windows would match protocol 58
+            // in IPv4 packets too (found by `check`).
+            params: vec![
+                Param { name: "RemoteAddress", lines: lines(["::/0".to_string()], 8) },
+                Param { name: "IcmpType", lines: lines(ND_TYPES.iter().map(|t| t.to_string()), 8) },
+            ],
         };
         out_rules.push(nd("Inbound", "in"));
         counts.0 += 1;

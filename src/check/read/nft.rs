@@ -288,6 +288,7 @@ impl<'a> Reader<'a> {
             text,
             handle: handle.map(|h| h.to_string()),
             comment: v.get("comment").and_then(Value::as_str).map(str::to_string),
+            implicit: false,
         };
         let fam = Fam::parse(&key.0);
         match self.rule_body(&key, fam, exprs, &origin) {

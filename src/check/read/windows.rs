@@ -315,7 +315,8 @@ fn address(s: &str) -> Result<(bool, u128, u128), String> {
             return Err(format!("`{s}` has a prefix longer than {bits} bits"));
         }
         let v = addr_value(a);
-        let host = if len == bits { 0 } else { (1u128 << (bits - len)) - 1 };
+        // Host bits as a mask; 128 of them (::/0) would overflow a shift.
+        let host = if len == bits { 0 } else { u128::MAX >> (128 - (bits - len)) };
         return Ok((a.is_ipv6(), v & !host, v | host));
     }
     match ip(t) {
@@ -523,6 +524,7 @@ fn build_rule(s: &Spec) -> Outcome {
                 text: summary(s, inbound, allow),
                 handle: s.name.clone(),
                 comment: s.description.clone().filter(|d| !d.is_empty()).or_else(|| s.group.clone()),
+                implicit: false,
             };
             let action = if allow { Action::Accept } else { Action::Drop };
             return Outcome::Read { inbound, allow, rule: Rule { matches, action, origin } };
@@ -2027,6 +2029,14 @@ mod tests {
 
     fn names(rs: &Ruleset) -> Vec<String> {
         rs.chains.iter().flat_map(|c| &c.rules).filter_map(|r| r.origin.handle.clone()).collect()
+    }
+
+    #[test]
+    fn whole_family_prefixes_do_not_overflow() {
+        assert_eq!(address("::/0"), Ok((true, 0, u128::MAX)));
+        assert_eq!(address("0.0.0.0/0"), Ok((false, 0, u128::from(u32::MAX))));
+        assert_eq!(address("10.0.0.0/8"), Ok((false, 0x0a00_0000, 0x0aff_ffff)));
+        assert_eq!(address("fd00::/128"), Ok((true, 0xfd00 << 112, 0xfd00 << 112)));
     }
 
     #[test]
