@@ -270,6 +270,11 @@ impl Ruleset {
             if let Some(stats) = stats.as_deref_mut() {
                 stats[chain][k].reached = true;
             }
+            // No verdict (log, counter): nothing to decide, and its region (often
+            // everything left) is never needed.
+            if rule.action == Action::Continue {
+                continue;
+            }
             // A drop or return that matches everything left (the end of a chain) would
             // fragment into the complement of every earlier rule. Its packets are not
             // needed one by one: a drop decides all it matches beyond what was decided

@@ -408,9 +408,15 @@ impl Cube {
             prefer(Dim::Sport, &[49152, 50000, 1024, 33434])
         } as u16;
         // The first host of the first interval (not its network address when there are
-        // three or more addresses).
+        // three or more addresses), outside the blocks no packet comes from on a real
+        // network (this network, loopback, link-local, multicast) when the field allows:
+        // a witness should be a packet one can send.
+        let v6 = self.v6();
+        let special = if v6 { special_v6() } else { special_v4() };
         let host = |d: Dim| {
-            let (lo, hi) = f(d).intervals().first().copied().unwrap_or((0, 0));
+            let usable = f(d).subtract(&special);
+            let field = if usable.is_empty() { f(d) } else { &usable };
+            let (lo, hi) = field.intervals().first().copied().unwrap_or((0, 0));
             if hi - lo >= 2 { lo + 1 } else { lo }
         };
         Packet {
@@ -426,6 +432,18 @@ impl Cube {
             ack: prefer(Dim::Flags, &[0]) == 1,
         }
     }
+}
+
+/// IPv4 blocks a witness avoids: 0/8, 127/8, 169.254/16, 224/3.
+fn special_v4() -> Field {
+    let b = |a: u32, len: u32| (u128::from(a), u128::from(a | (u32::MAX >> len)));
+    Field::from_ranges([b(0, 8), b(0x7f00_0000, 8), b(0xa9fe_0000, 16), b(0xe000_0000, 3)])
+}
+
+/// IPv6 blocks a witness avoids: ::/8 (unspecified, loopback, mapped), fe80::/10, ff00::/8.
+fn special_v6() -> Field {
+    let b = |a: u128, len: u32| (a, a | (u128::MAX >> len));
+    Field::from_ranges([b(0, 8), b(0xfe80 << 112, 10), b(0xff00 << 112, 8)])
 }
 
 // ---------------------------------------------------------------------------------------
