@@ -515,6 +515,35 @@ fn compile(
             return Exit::Input;
         }
     };
+    // Fail closed on our own mistakes: every generated file is read back and must permit
+    // exactly what the policy permits before anything is written.
+    let mismatched = crate::check::check_bundle(&model, &bundle, &options.acl);
+    if !mismatched.is_empty() {
+        let mut checked = crate::report::check::Checked {
+            sources: model.sources.clone(),
+            files: Vec::new(),
+            devices: Vec::new(),
+            notes: Vec::new(),
+        };
+        for d in mismatched {
+            let text =
+                bundle.files.iter().find(|f| f.path == d.file).map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
+            checked.files.push(checked.sources.add(d.file.clone(), text.unwrap_or_default()));
+            checked.devices.push(d);
+        }
+        eprint!("{}", crate::report::check::human(&model, &checked, use_color()));
+        let names: Vec<&str> = checked.devices.iter().map(|d| d.file.as_str()).collect();
+        print_diags(
+            &[Diag::error(
+                code::COMPILE_SELF_CHECK,
+                Span::NONE,
+                format!("the generated {} do not permit exactly what the policy permits", names.join(", ")),
+            )
+            .help("nothing was written; this is a bug in zonecheck or in the templates given with --templates")],
+            &Sources::default(),
+        );
+        return Exit::Internal;
+    }
     let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
     let verdict_line =
         format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });

@@ -94,6 +94,40 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The format of a generated file of a target (`BundleFile::target`).
+    pub fn of_target(target: &str) -> Option<Format> {
+        Some(match target {
+            "nftables" => Format::NftText,
+            "windows" => Format::WindowsScript,
+            "cisco-ios" => Format::CiscoIos,
+            "arista-eos" => Format::AristaEos,
+            "aruba-aoscx" => Format::ArubaAoscx,
+            "junos" => Format::Junos,
+            _ => return None,
+        })
+    }
+}
+
+/// Check every file of a compiled bundle against the policy (compile's self-check): the
+/// devices that are not equal.
+pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOptions) -> Vec<DeviceCheck> {
+    let lowered = crate::compile::lower::lower(model);
+    let mut out = Vec::new();
+    for f in &bundle.files {
+        let text = String::from_utf8_lossy(&f.bytes);
+        let (Some(format), Some(rules)) = (Format::of_target(f.target), lowered.iter().find(|d| d.name == f.device))
+        else {
+            continue;
+        };
+        let result = check_device(model, rules, format, &f.path, &text, acl);
+        if !result.equal() {
+            out.push(result);
+        }
+    }
+    out
+}
+
 /// Read a file of a format into a ruleset.
 pub fn read(format: Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
     use read::acl::Dialect;

@@ -1,0 +1,160 @@
+//! `zonecheck check` and compile's self-check as users meet them: exit codes, formats,
+//! located findings, input errors.
+
+use assert_cmd::Command;
+
+fn zonecheck() -> Command {
+    let mut c = Command::cargo_bin("zonecheck").expect("binary");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("zonecheck-check-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn compiled(name: &str) -> std::path::PathBuf {
+    let d = temp_dir(name).join("bundle");
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&d).assert().code(0);
+    d
+}
+
+fn stdout(c: &mut Command, code: i32) -> String {
+    String::from_utf8_lossy(&c.assert().code(code).get_output().stdout).into_owned()
+}
+
+#[test]
+fn a_fresh_bundle_checks_equal_in_every_format() {
+    let b = compiled("fresh");
+    let human = stdout(zonecheck().args(["check", "policies/fjordvik"]).arg(&b), 0);
+    assert!(human.contains("31 devices checked: 31 equal, 0 different"), "{human}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(zonecheck().args(["check", "policies/fjordvik", "--format", "json"]).arg(&b), 0))
+            .expect("json");
+    assert_eq!(json["verdict"], "equal");
+    assert_eq!(json["devices"].as_array().map(Vec::len), Some(31));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&stdout(zonecheck().args(["check", "policies/fjordvik", "--format", "sarif"]).arg(&b), 0))
+            .expect("sarif");
+    assert_eq!(sarif["version"], "2.1.0");
+    let junit = stdout(zonecheck().args(["check", "policies/fjordvik", "--format", "junit"]).arg(&b), 0);
+    assert!(junit.contains("tests=\"31\" failures=\"0\""), "{junit}");
+}
+
+#[test]
+fn an_edited_switch_entry_is_found_with_witnesses_both_ways_and_its_line() {
+    let b = compiled("edited");
+    let file = b.join("switch/sw-core.ios");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("10 permit tcp") && l.ends_with("eq 445"))
+        .expect("an entry")
+        + 1;
+    let edited: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i + 1 == line { l.replace("eq 445", "eq 446") } else { l.to_string() })
+        .collect();
+    std::fs::write(&file, edited.join("\n") + "\n").expect("write");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "sw-core"]).arg(&file), 1);
+    assert!(out.contains("zonecheck::check::permits-more") && out.contains(":446"), "{out}");
+    assert!(out.contains("zonecheck::check::permits-less") && out.contains(":445"), "{out}");
+    assert!(out.contains("DIFFERENT"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        zonecheck().args(["check", "policies/fjordvik", "--format", "json", "--device", "sw-core"]).arg(&file),
+        1,
+    ))
+    .expect("json");
+    let diffs = json["devices"][0]["differences"].as_array().expect("differences").clone();
+    let more = diffs.iter().find(|d| d["direction"] == "more").expect("more");
+    assert_eq!(more["rule"]["line"], line, "the finding points at the edited entry");
+    assert_eq!(more["witness"]["destination_port"], 446);
+    let less = diffs.iter().find(|d| d["direction"] == "less").expect("less");
+    assert_eq!(less["witness"]["destination_port"], 445);
+    assert!(less["policy"].as_str().is_some_and(|p| p.contains("flow ")), "names the flow: {less}");
+    // The whole bundle is different now, and says which device.
+    let all = stdout(zonecheck().args(["check", "policies/fjordvik"]).arg(&b), 1);
+    assert!(all.contains("30 equal, 1 different"), "{all}");
+}
+
+#[test]
+fn unsupported_constructs_fail_closed_with_their_line() {
+    let b = compiled("unsupported");
+    let file = b.join("firewall/fw-kjerne.nft");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let text = text.replacen("\t\tct state invalid drop\n", "\t\tct state invalid drop\n\t\tmeta mark 0x1 accept\n", 1);
+    std::fs::write(&file, &text).expect("write");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&file), 1);
+    assert!(out.contains("zonecheck::check::unsupported") && out.contains("mark"), "{out}");
+}
+
+#[test]
+fn input_errors_exit_2_with_a_diagnostic() {
+    let b = compiled("input");
+    let nft = b.join("firewall/fw-kjerne.nft");
+    let err = |c: &mut Command| String::from_utf8_lossy(&c.assert().code(2).get_output().stderr).into_owned();
+    let e = err(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjeme"]).arg(&nft));
+    assert!(e.contains("zonecheck::check::input") && e.contains("fw-kjerne"), "did you mean: {e}");
+    let e = err(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne", "/does/not/exist"]));
+    assert!(e.contains("cannot read"), "{e}");
+    let e = err(zonecheck()
+        .args(["check", "policies/fjordvik", "--as", "windows-json", "--device", "fw-kjerne"])
+        .arg(&nft));
+    assert!(e.contains("cannot hold the rules"), "{e}");
+    let e = err(zonecheck().args(["check", "policies/fjordvik"]).arg(temp_dir("empty")));
+    assert!(e.contains("manifest.json"), "{e}");
+    let e = err(zonecheck().args(["check", "policies/fjordvik"]));
+    assert!(e.contains("nothing to check"), "{e}");
+}
+
+#[test]
+fn compile_checks_its_own_output_and_writes_nothing_on_a_mismatch() {
+    let d = temp_dir("selfcheck");
+    let templates = d.join("templates");
+    copy_dir(std::path::Path::new("targets"), &templates);
+    // A template that sends every interface pair to accept instead of its chain.
+    let fw = templates.join("nftables/firewall.nft.j2");
+    let t = std::fs::read_to_string(&fw).expect("read");
+    assert!(t.contains(": jump {{ v.chain }}"));
+    std::fs::write(&fw, t.replace(": jump {{ v.chain }}", ": accept")).expect("write");
+    let out = d.join("bundle");
+    let res = zonecheck()
+        .args(["compile", "policies/fjordvik", "--templates"])
+        .arg(&templates)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&res.get_output().stderr);
+    assert!(err.contains("zonecheck::compile::self-check") && err.contains("fw-kjerne"), "{err}");
+    assert!(err.contains("permits-more"), "the differences are shown: {err}");
+    assert!(!out.exists(), "nothing may be written");
+
+    // A change that keeps the semantics (a comment) passes.
+    std::fs::write(&fw, t.replace("# Replace the whole table", "# (site template) Replace the whole table"))
+        .expect("write");
+    zonecheck()
+        .args(["compile", "policies/fjordvik", "--templates"])
+        .arg(&templates)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
