@@ -113,19 +113,37 @@ impl Format {
 /// devices that are not equal.
 pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOptions) -> Vec<DeviceCheck> {
     let lowered = crate::compile::lower::lower(model);
-    let mut out = Vec::new();
-    for f in &bundle.files {
+    let by_name: BTreeMap<&str, &DeviceRules> = lowered.iter().map(|d| (d.name.as_str(), d)).collect();
+    let check = |f: &crate::compile::BundleFile| {
         let text = String::from_utf8_lossy(&f.bytes);
-        let (Some(format), Some(rules)) = (Format::of_target(f.target), lowered.iter().find(|d| d.name == f.device))
-        else {
-            continue;
+        let (Some(format), Some(rules)) = (Format::of_target(f.target), by_name.get(f.device.as_str())) else {
+            return None;
         };
-        let result = check_device(model, rules, format, &f.path, &text, acl);
-        if !result.equal() {
-            out.push(result);
-        }
-    }
-    out
+        let result = check_one(model, rules, format, &f.path, &text, acl, false);
+        (!result.equal()).then_some(result)
+    };
+    // Files are independent: one thread per core.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bundle.files.len().max(1));
+    let chunk = bundle.files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bundle
+            .files
+            .chunks(chunk)
+            .map(|files| scope.spawn(move || files.iter().filter_map(check).collect::<Vec<_>>()))
+            .collect();
+        // A thread that panicked proves nothing: fail closed.
+        let failed = || DeviceCheck {
+            device: "(self-check)".into(),
+            file: String::new(),
+            format: Format::NftText,
+            differences: Vec::new(),
+            problems: Vec::new(),
+            dead: Vec::new(),
+            inconclusive: Some("a check thread failed".into()),
+            rules: 0,
+        };
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![failed()])).collect()
+    })
 }
 
 /// Read a file of a format into a ruleset.
@@ -219,6 +237,20 @@ pub fn check_device(
     text: &str,
     acl: &AclOptions,
 ) -> DeviceCheck {
+    check_one(model, rules, format, file, text, acl, true)
+}
+
+/// [`check_device`], with or without the search for dead rules (compile's self-check only
+/// needs equality).
+fn check_one(
+    model: &Model,
+    rules: &DeviceRules,
+    format: Format,
+    file: &str,
+    text: &str,
+    acl: &AclOptions,
+    dead_rules: bool,
+) -> DeviceCheck {
     let mut ifaces = Ifaces::new();
     let intended = intended::intended(model, rules, &mut ifaces, acl);
     let ruleset = read(format, text, &mut ifaces);
@@ -232,7 +264,7 @@ pub fn check_device(
         inconclusive: None,
         rules: ruleset.chains.iter().map(|c| c.rules.len()).sum(),
     };
-    match compare(model, &intended, &ruleset, &ifaces) {
+    match compare(model, &intended, &ruleset, &ifaces, dead_rules) {
         Ok((differences, dead)) => {
             out.differences = differences;
             out.dead = dead;
@@ -374,7 +406,13 @@ fn range_text(v6: bool, lo: u128, hi: u128, addr_of: fn(bool, u128) -> std::net:
 type Compared = (Vec<Difference>, Vec<DeadRule>);
 
 /// The comparison proper: actual within scope against intended, both ways.
-fn compare(model: &Model, intended: &Intended, ruleset: &Ruleset, ifaces: &Ifaces) -> Result<Compared, EvalError> {
+fn compare(
+    model: &Model,
+    intended: &Intended,
+    ruleset: &Ruleset,
+    ifaces: &Ifaces,
+    dead_rules: bool,
+) -> Result<Compared, EvalError> {
     let ev = ruleset.permitted(&intended.paths())?;
     let scope = Space::from_cubes(intended.scope.iter().cloned());
     let actual = ev.permitted.intersection(&scope);
@@ -383,6 +421,9 @@ fn compare(model: &Model, intended: &Intended, ruleset: &Ruleset, ifaces: &Iface
     let less = wanted.difference(&actual)?;
     let mut differences = findings(model, Direction::More, more, intended, ruleset, ifaces);
     differences.extend(findings(model, Direction::Less, less, intended, ruleset, ifaces));
+    if !dead_rules {
+        return Ok((differences, Vec::new()));
+    }
     let dead = ruleset
         .dead_rules(&ev)?
         .into_iter()
