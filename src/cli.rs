@@ -84,9 +84,9 @@ pub enum Command {
         path: PathBuf,
         /// A bundle directory written by `compile`
         bundle: Option<PathBuf>,
-        /// One device and the file to check it from
-        #[arg(long, num_args = 2, value_names = ["NAME", "FILE"], conflicts_with = "bundle")]
-        device: Option<Vec<String>>,
+        /// A device and the file to check it from; repeat for several devices
+        #[arg(long, num_args = 2, value_names = ["NAME", "FILE"], action = clap::ArgAction::Append, conflicts_with = "bundle")]
+        device: Vec<String>,
         /// Read the file as this format instead of telling it from the device and content:
         /// nft, nft-json, cisco-ios, arista-eos, aruba-aoscx, junos, windows-script, windows-json
         #[arg(long = "as", value_parser = parse_check_format)]
@@ -371,7 +371,7 @@ fn read_text(path: &Path) -> Result<String, Diag> {
 fn check(
     path: &Path,
     bundle: Option<&Path>,
-    device: Option<Vec<String>>,
+    device: Vec<String>,
     input_format: Option<crate::check::Format>,
     format: Format,
     config: Option<&Path>,
@@ -381,14 +381,20 @@ fn check(
         Ok(both) => both,
         Err(code) => return code,
     };
-    let files = match (bundle, device) {
-        (Some(dir), _) => bundle_files(&model, dir),
-        (None, Some(pair)) => match pair.as_slice() {
-            [name, file] => read_text(Path::new(file)).map(|t| (vec![(name.clone(), file.clone(), t)], Vec::new())),
-            _ => unreachable!("clap takes exactly two values"),
-        },
-        (None, None) => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
-            .help("give a bundle directory, or --device NAME FILE")),
+    let files = match bundle {
+        Some(dir) => bundle_files(&model, dir),
+        None if device.is_empty() => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
+            .help("give a bundle directory, or --device NAME FILE (repeatable)")),
+        // clap hands over NAME FILE pairs.
+        None => device
+            .chunks(2)
+            .map(|pair| match pair {
+                [name, file] => read_text(Path::new(file)).map(|t| (name.clone(), file.clone(), t)),
+                _ => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "--device takes a name and a file")
+                    .help("--device fw-kjerne fw-kjerne.json")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|files| (files, Vec::new())),
     };
     let (files, notes) = match files {
         Ok(f) => f,
