@@ -99,10 +99,10 @@ fn answers(base: &Cube, p: &Permit, options: &AclOptions) -> Option<Cube> {
 
 /// Both families of a path, optionally narrowed in one more dimension.
 fn both(path: Path, narrow: Option<(Dim, Field)>) -> Vec<Cube> {
-    Cube::universe()
+    [false, true]
         .into_iter()
-        .filter_map(|c| {
-            let c = c.with_value(Dim::Path, path as u128)?;
+        .filter_map(|v6| {
+            let c = Cube::on_path(v6, path);
             match &narrow {
                 Some((d, f)) => c.with(*d, f),
                 None => Some(c),
@@ -113,7 +113,7 @@ fn both(path: Path, narrow: Option<(Dim, Field)>) -> Vec<Cube> {
 
 /// ICMPv6 of the given types, any code, from anywhere to anywhere.
 fn icmpv6_types(path: Path, types: &[u8], iif: Option<u32>) -> Option<Cube> {
-    let mut c = Cube::any(true).with_value(Dim::Path, path as u128)?.with_value(Dim::Proto, 58)?;
+    let mut c = Cube::on_path(true, path).with_value(Dim::Proto, 58)?;
     c = c.with(Dim::Dport, &Field::from_ranges(types.iter().map(|t| (u128::from(*t), u128::from(*t)))))?;
     match iif {
         Some(i) => c.with_value(Dim::Iif, u128::from(i)),
@@ -124,7 +124,7 @@ fn icmpv6_types(path: Path, types: &[u8], iif: Option<u32>) -> Option<Cube> {
 /// A permit's cube, of either family: `forward` needs a base holding both.
 fn permit_cubes(path: Path, narrow: &[(Dim, u128)], p: &Permit, reverse: Option<&AclOptions>) -> Option<Cube> {
     let v6 = p.src.addr().is_ipv6();
-    let mut base = Cube::any(v6).with_value(Dim::Path, path as u128)?;
+    let mut base = Cube::on_path(v6, path);
     for (d, v) in narrow {
         base = base.with_value(*d, *v)?;
     }

@@ -6,7 +6,7 @@
 //! established,related accept` matches nothing here; stateless devices see both
 //! directions explicitly.
 
-use super::space::{Cube, Dim, Field, Packet, Path, Space, TooFragmented};
+use super::space::{Cube, Field, Packet, Path, Space, TooFragmented};
 
 /// Where a rule was written, for people: a line in a text, or a place in JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
@@ -200,7 +200,7 @@ impl Ruleset {
         };
         for &path in paths {
             for v6 in [false, true] {
-                let Some(start) = Cube::any(v6).with_value(Dim::Path, path as u128) else { continue };
+                let start = Cube::on_path(v6, path);
                 let mut bases: Vec<&Base> = self
                     .bases
                     .iter()

@@ -310,6 +310,21 @@ impl Cube {
         Cube(f)
     }
 
+    /// Every packet of one family that can take a path: a packet to the device has no output
+    /// interface, one from it no input interface, a forwarded one both.
+    pub fn on_path(v6: bool, path: Path) -> Cube {
+        let (iif, oif) = match path {
+            Path::Input => (Ifaces::some(), Field::point(0)),
+            Path::Forward => (Ifaces::some(), Ifaces::some()),
+            Path::Output => (Field::point(0), Ifaces::some()),
+        };
+        let mut c = Cube::any(v6);
+        c.0[Dim::Path as usize] = Field::point(path as u128);
+        c.0[Dim::Iif as usize] = iif;
+        c.0[Dim::Oif as usize] = oif;
+        c
+    }
+
     /// Every packet of both families: two cubes.
     pub fn universe() -> [Cube; 2] {
         [Cube::any(false), Cube::any(true)]
@@ -469,6 +484,15 @@ pub struct Packet {
 }
 
 impl Packet {
+    /// Can such a packet exist (see [`Cube::on_path`])?
+    pub fn is_possible(&self) -> bool {
+        match self.path {
+            Path::Input => self.iif != 0 && self.oif == 0,
+            Path::Forward => self.iif != 0 && self.oif != 0,
+            Path::Output => self.iif == 0 && self.oif != 0,
+        }
+    }
+
     pub fn values(&self) -> [u128; DIMS] {
         [
             self.path as u128,
