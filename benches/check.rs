@@ -9,23 +9,14 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::best_of;
 
 use zonecheck::check::space::{Ifaces, Path, Space};
 use zonecheck::check::{Format, check_bundle, check_device, read};
 use zonecheck::synth::{Size, policy};
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let out = f();
-        best = best.min(t.elapsed());
-        last = Some(out);
-    }
-    (best, last.expect("at least one run"))
-}
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");

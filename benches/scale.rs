@@ -7,21 +7,12 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::best_of;
 
 use zonecheck::synth::{Size, policy};
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let out = f();
-        best = best.min(t.elapsed());
-        last = Some(out);
-    }
-    (best, last.expect("at least one run"))
-}
 
 /// Peak resident memory (KiB) of the largest child waited for so far.
 fn children_max_rss_kib() -> i64 {

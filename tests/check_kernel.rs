@@ -45,14 +45,14 @@ mod topology;
 mod wire;
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mutate::{Kind, Mutant, mutants};
-use netns::{Lab, note};
+use netns::{Lab, kernel_ready, note};
 use serde_json::Value;
 use topology::Topology;
 use wire::Shot;
@@ -61,31 +61,6 @@ use zonecheck::check::space::{Packet, Path as Hook};
 use zonecheck::check::{Difference, Direction, Format, check_device};
 use zonecheck::compile::lower::lower;
 use zonecheck::targets::acl::AclOptions;
-
-/// Whether the kernel tests can run here; if not, says why, and fails under
-/// `ZONECHECK_REQUIRE_KERNEL=1` (the same gate as `tests/kernel.rs`).
-fn kernel_ready(test: &str) -> bool {
-    let mut missing = Vec::new();
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        missing.push("root".to_string());
-    }
-    for tool in ["ip", "nft"] {
-        if !netns::in_path(tool) {
-            missing.push(format!("`{tool}` on PATH"));
-        }
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("{test}: needs {}", missing.join(", "));
-    if std::env::var("ZONECHECK_REQUIRE_KERNEL").is_ok_and(|v| v == "1") {
-        panic!("{why} (ZONECHECK_REQUIRE_KERNEL=1)");
-    }
-    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-    let _ = writeln!(std::io::stderr(), "skipped {why}; set ZONECHECK_REQUIRE_KERNEL=1 to make this a failure");
-    false
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

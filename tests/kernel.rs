@@ -26,39 +26,13 @@ mod oracle;
 mod policy_gen;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use netns::{Attempt, Lab, Outcome, Proto, note};
+use netns::{Attempt, Lab, Outcome, Proto, kernel_ready, note};
 use oracle::{Budget, FirewallPlan, HostPlan, Probe};
 use zonecheck::Model;
-
-/// Whether the kernel tests can run here; if not, says why, and fails under
-/// `ZONECHECK_REQUIRE_KERNEL=1`.
-fn kernel_ready(test: &str) -> bool {
-    let mut missing = Vec::new();
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        missing.push("root".to_string());
-    }
-    for tool in ["ip", "nft"] {
-        if !netns::in_path(tool) {
-            missing.push(format!("`{tool}` on PATH"));
-        }
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("{test}: needs {}", missing.join(", "));
-    if std::env::var("ZONECHECK_REQUIRE_KERNEL").is_ok_and(|v| v == "1") {
-        panic!("{why} (ZONECHECK_REQUIRE_KERNEL=1)");
-    }
-    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-    let _ = writeln!(std::io::stderr(), "skipped {why}; set ZONECHECK_REQUIRE_KERNEL=1 to make this a failure");
-    false
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

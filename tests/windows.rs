@@ -440,7 +440,7 @@ fn svc_cubes(path: ZPath, src: Option<IpNet>, dst: Option<IpNet>, svc: Svc) -> V
     };
     let mut out = Vec::new();
     for fam in families {
-        let mut c = Cube::any(fam).with_value(Dim::Path, path as u128);
+        let mut c = Some(Cube::on_path(fam, path));
         if let Some(s) = src {
             c = c.and_then(|c| c.with(Dim::Src, &Field::prefix(&s)));
         }
@@ -488,7 +488,7 @@ fn intended(model: &Model, d: &DeviceRules) -> Space {
         }
     }
     if !d.filter_output {
-        out.extend(Cube::universe().into_iter().filter_map(|c| c.with_value(Dim::Path, ZPath::Output as u128)));
+        out.extend([false, true].map(|v6| Cube::on_path(v6, ZPath::Output)));
     }
     out
 }

@@ -452,8 +452,11 @@ impl Ruleset {
         let rule = &self.chains[c].rules[k];
         let mut by = Vec::new();
         for j in 0..k {
-            let eff = &ev.stats[c][j].effective;
-            if eff.iter().any(|e| rule.matches.iter().any(|m| m.overlaps(e))) {
+            let st = &ev.stats[c][j];
+            let earlier = &self.chains[c].rules[j];
+            // A catch-all's region is not built (see `eval`); it covers what it matches.
+            let covers = if is_catch_all(earlier) && st.decides { &earlier.matches } else { &st.effective };
+            if covers.iter().any(|e| rule.matches.iter().any(|m| m.overlaps(e))) {
                 by.push(RuleRef { chain: c, rule: j });
             }
         }

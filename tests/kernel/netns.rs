@@ -72,6 +72,32 @@ pub fn must(program: &str, args: &[&str]) -> String {
     run(program, args, COMMAND_TIMEOUT).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Whether the kernel tests can run here; if not, says why, and fails under
+/// `ZONECHECK_REQUIRE_KERNEL=1` (CI sets it, so a missing root or `nft` is a failure there).
+pub fn kernel_ready(test: &str) -> bool {
+    use std::io::Write as _;
+    let mut missing = Vec::new();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        missing.push("root".to_string());
+    }
+    for tool in ["ip", "nft"] {
+        if !in_path(tool) {
+            missing.push(format!("`{tool}` on PATH"));
+        }
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!("{test}: needs {}", missing.join(", "));
+    if std::env::var("ZONECHECK_REQUIRE_KERNEL").is_ok_and(|v| v == "1") {
+        panic!("{why} (ZONECHECK_REQUIRE_KERNEL=1)");
+    }
+    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+    let _ = writeln!(std::io::stderr(), "skipped {why}; set ZONECHECK_REQUIRE_KERNEL=1 to make this a failure");
+    false
+}
+
 /// Whether `program` is an executable file on `PATH`.
 pub fn in_path(program: &str) -> bool {
     std::env::var_os("PATH")

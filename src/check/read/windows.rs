@@ -184,50 +184,41 @@ fn eq(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b)
 }
 
+/// A PowerShell enum as `ConvertTo-Json` writes it: by name, or by number when the export
+/// left out the string conversion. `values` are (name, number, meaning).
+fn parse_enum<T: Copy>(what: &str, s: &str, values: &[(&str, &str, T)]) -> Result<T, String> {
+    let t = s.trim().to_ascii_lowercase();
+    values.iter().find(|(name, number, _)| t == name.to_ascii_lowercase() || t == *number).map(|v| v.2).ok_or_else(
+        || {
+            let names: Vec<&str> = values.iter().map(|v| v.0).collect();
+            format!("{what} `{s}` is not one of {}", names.join(", "))
+        },
+    )
+}
+
 /// Rule `Enabled`: True (1) or False (2).
 fn parse_enabled(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "2" => Ok(false),
-        _ => Err(format!("Enabled `{s}` is neither True nor False")),
-    }
+    parse_enum("Enabled", s, &[("True", "1", true), ("False", "2", false)])
 }
 
 /// A profile's GpoBoolean: False (0), True (1), NotConfigured (2: the Windows default).
 fn parse_gpo_bool(what: &str, s: &str, default: bool) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        "notconfigured" | "2" => Ok(default),
-        _ => Err(format!("{what} `{s}` is not True, False or NotConfigured")),
-    }
+    parse_enum(what, s, &[("True", "1", true), ("False", "0", false), ("NotConfigured", "2", default)])
 }
 
+/// `Direction`: Inbound (1) is true, Outbound (2) false.
 fn parse_direction(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "inbound" | "1" => Ok(true),
-        "outbound" | "2" => Ok(false),
-        _ => Err(format!("Direction `{s}` is neither Inbound nor Outbound")),
-    }
+    parse_enum("Direction", s, &[("Inbound", "1", true), ("Outbound", "2", false)])
 }
 
 /// A rule's action: Allow (2) or Block (4).
 fn parse_action(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "allow" | "2" => Ok(true),
-        "block" | "4" => Ok(false),
-        _ => Err(format!("Action `{s}` is neither Allow nor Block")),
-    }
+    parse_enum("Action", s, &[("Allow", "2", true), ("Block", "4", false)])
 }
 
 /// A default action: Allow (2), Block (4), NotConfigured (0: `default`).
 fn parse_default_action(what: &str, s: &str, default: bool) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "allow" | "2" => Ok(true),
-        "block" | "4" => Ok(false),
-        "notconfigured" | "0" => Ok(default),
-        _ => Err(format!("{what} `{s}` is not Allow, Block or NotConfigured")),
-    }
+    parse_enum(what, s, &[("Allow", "2", true), ("Block", "4", false), ("NotConfigured", "0", default)])
 }
 
 /// Does a rule's Profile include Domain? Names (`Any`, `Domain`, `Domain, Private`) or the
