@@ -408,6 +408,16 @@ fn check(
         acl.ephemeral = (lo, hi);
     }
     let lowered = crate::compile::lower::lower(&model);
+    let (files, mut notes) = (files, notes);
+    if bundle.is_some() {
+        // A bundle may have been compiled for some targets or devices only: say what it
+        // leaves unchecked rather than pass over it.
+        let missing: Vec<&str> =
+            lowered.iter().map(|d| d.name.as_str()).filter(|n| !files.iter().any(|(d, _, _)| d == n)).collect();
+        if !missing.is_empty() {
+            notes.push(format!("not in the bundle, so not checked: {}", missing.join(", ")));
+        }
+    }
     let mut checked =
         crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
     let mut errors = Vec::new();

@@ -181,3 +181,12 @@ fn several_devices_in_one_run() {
     );
     assert!(out.contains("2 devices checked: 2 equal"), "{out}");
 }
+
+#[test]
+fn a_partial_bundle_says_what_it_leaves_unchecked() {
+    let d = temp_dir("partial").join("bundle");
+    zonecheck().args(["compile", "policies/fjordvik", "--target", "nftables", "-o"]).arg(&d).assert().code(0);
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik"]).arg(&d), 0);
+    assert!(out.contains("note: not in the bundle, so not checked: sw-core, sw-skole"), "{out}");
+    assert!(out.contains("6 devices checked: 6 equal"), "{out}");
+}
