@@ -12,7 +12,7 @@ mod fuzz_checks;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use fuzz_checks::{check_fmt_roundtrip, check_parse, check_resolve};
+use fuzz_checks::{check_fmt_roundtrip, check_parse, check_read, check_resolve};
 
 type Check = fn(&[u8]);
 
@@ -28,9 +28,14 @@ fn fmt_roundtrip(data: &[u8]) {
     check_fmt_roundtrip(data);
 }
 
+fn read(data: &[u8]) {
+    check_read(data);
+}
+
 /// The checks of the fuzz target a corpus directory or regression file belongs to.
 fn checks_for(target: &str) -> Vec<(&'static str, Check)> {
-    let all: [(&'static str, Check); 3] = [("parse", parse), ("resolve", resolve), ("fmt_roundtrip", fmt_roundtrip)];
+    let all: [(&'static str, Check); 4] =
+        [("parse", parse), ("resolve", resolve), ("fmt_roundtrip", fmt_roundtrip), ("check_read", read)];
     match all.iter().find(|(name, _)| *name == target) {
         Some(one) => vec![*one],
         None => all.to_vec(),
@@ -100,6 +105,11 @@ fn corpus_fmt_roundtrip() {
         .filter(|p| check_fmt_roundtrip(&std::fs::read(p).expect("corpus file is readable")))
         .count();
     assert!(clean >= 100, "only {clean} fmt_roundtrip corpus files parse cleanly");
+}
+
+#[test]
+fn corpus_check_read() {
+    replay_corpus("check_read");
 }
 
 #[test]

@@ -86,3 +86,121 @@ pub fn check_fmt_roundtrip(data: &[u8]) -> bool {
     }
     true
 }
+
+/// `check_read`: the first byte picks a `zonecheck check` format (`data[0] % 8`, in the
+/// order of `Format::ALL`), the rest is the file (lossy UTF-8; at most 64 KB). Any text reads
+/// into a ruleset whose jumps and bases name existing chains and whose cubes keep to their
+/// family; if it evaluates (`permitted` may give up: too fragmented, jumps too deep), finding
+/// dead rules does not panic, and for a few packets that can exist (`Packet::is_possible`:
+/// witnesses of the first permitted cubes, of the first rules' cubes on every path, and of
+/// every path) the concrete `trace` agrees with the symbolic permitted space, and no rule
+/// that decides one of them in `trace` is reported unmatchable or shadowed.
+pub fn check_read(data: &[u8]) {
+    use zonecheck::check::ruleset::{Action, Dead, RuleRef};
+    use zonecheck::check::space::{ALL_DIMS, Cube, Dim, Ifaces, Packet, Path, addr_max, dim_max};
+    use zonecheck::check::{Format, read};
+
+    const MAX_LEN: usize = 64 << 10;
+    const MAX_PROBES: usize = 160;
+
+    let Some((&first, rest)) = data.split_first() else { return };
+    if rest.len() > MAX_LEN {
+        return;
+    }
+    let format = Format::ALL[usize::from(first % 8)].0;
+    let text = String::from_utf8_lossy(rest);
+    let mut ifaces = Ifaces::new();
+    let ruleset = read(format, &text, &mut ifaces);
+    let name = format.name();
+
+    // The ruleset is well formed: every chain it names exists, every cube is of one family
+    // and within the range of every dimension.
+    let chains = ruleset.chains.len();
+    for b in &ruleset.bases {
+        assert!(b.chain < chains, "{name}: base chain {} of {chains}", b.chain);
+    }
+    for (c, chain) in ruleset.chains.iter().enumerate() {
+        for (k, rule) in chain.rules.iter().enumerate() {
+            if let Action::Jump(t) | Action::Goto(t) = rule.action {
+                assert!(t < chains, "{name}: rule {k} of chain {c} ({}) jumps to chain {t} of {chains}", chain.name);
+            }
+            for cube in &rule.matches {
+                let v6 = cube.v6();
+                let family = cube.field(Dim::Family).intervals();
+                assert!(
+                    family == [(0, 0)] || family == [(1, 1)],
+                    "{name}: rule {k} of chain {c} ({}): a cube of no single family: {cube:?}",
+                    chain.name
+                );
+                for d in ALL_DIMS {
+                    let max = if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) };
+                    if let Some((_, hi)) = cube.field(d).hull() {
+                        assert!(
+                            hi <= max,
+                            "{name}: rule {k} of chain {c} ({}) at line {}: {d:?} beyond {max} in {cube:?}",
+                            chain.name,
+                            rule.origin.line
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let Ok(ev) = ruleset.permitted(&Path::ALL) else { return };
+    let dead: Vec<RuleRef> = match ruleset.dead_rules(&ev) {
+        Ok(d) => d
+            .into_iter()
+            .filter(|(_, why)| matches!(why, Dead::Unmatchable | Dead::Shadowed { .. }))
+            .map(|(r, _)| r)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+
+    // Packets to trace: one per permitted cube, then per rule cube and path, then every
+    // packet of a path and family. `permitted` only holds packets that can exist on their
+    // path (`Cube::on_path`); `trace` is asked about those only.
+    let mut probes: Vec<Packet> = ev.permitted.cubes().iter().take(MAX_PROBES / 4).map(Cube::witness).collect();
+    for p in &probes {
+        assert!(p.is_possible(), "{name}: the permitted space holds a packet that cannot exist: {p:?}");
+    }
+    'rules: for chain in &ruleset.chains {
+        for rule in chain.rules.iter().take(16) {
+            for cube in rule.matches.iter().take(2) {
+                for path in Path::ALL {
+                    if probes.len() >= MAX_PROBES {
+                        break 'rules;
+                    }
+                    if let Some(c) = cube.intersect(&Cube::on_path(cube.v6(), path)) {
+                        probes.push(c.witness());
+                    }
+                }
+            }
+        }
+    }
+    for v6 in [false, true] {
+        for path in Path::ALL {
+            probes.push(Cube::on_path(v6, path).witness());
+        }
+    }
+
+    for p in &probes {
+        let (traced, deciders) = ruleset.trace(p);
+        let symbolic = ev.permitted.contains(p);
+        assert_eq!(
+            traced,
+            symbolic,
+            "{name}: trace says {} but the permitted space says {} for {p:?} (decided by {deciders:?})",
+            if traced { "permitted" } else { "dropped" },
+            if symbolic { "permitted" } else { "dropped" },
+        );
+        for r in deciders.iter().filter_map(|(_, r)| *r) {
+            assert!(
+                !dead.contains(&r),
+                "{name}: rule {r:?} (line {}: {}) decides {p:?} in trace but is reported dead",
+                ruleset.rule(r).origin.line,
+                ruleset.rule(r).origin.text
+            );
+        }
+    }
+}
