@@ -378,7 +378,8 @@ impl Ruleset {
     }
 
     /// Is the packet permitted, and which rules decided (one per base chain passed, the
-    /// one that dropped it last)? `None` where a base chain's policy decided.
+    /// one that dropped it last)? `None` where a base chain's policy decided. For packets
+    /// that can exist ([`Packet::is_possible`]); [`Ruleset::permitted`] holds only those.
     pub fn trace(&self, p: &Packet) -> (bool, Vec<(usize, Option<RuleRef>)>) {
         let mut bases: Vec<&Base> = self
             .bases
