@@ -396,41 +396,28 @@ fn check(
             .collect::<Result<Vec<_>, _>>()
             .map(|files| (files, Vec::new())),
     };
-    let (files, notes) = match files {
+    let (files, mut notes) = match files {
         Ok(f) => f,
         Err(d) => {
             print_diags(&[d], &model.sources);
             return Exit::Input;
         }
     };
-    let mut acl = crate::targets::acl::AclOptions::default();
-    if let Some((lo, hi)) = config.acl.ephemeral {
-        acl.ephemeral = (lo, hi);
-    }
     let lowered = crate::compile::lower::lower(&model);
-    let (files, mut notes) = (files, notes);
-    if bundle.is_some() {
-        // A bundle may have been compiled for some targets or devices only: say what it
-        // leaves unchecked rather than pass over it.
-        let missing: Vec<&str> =
-            lowered.iter().map(|d| d.name.as_str()).filter(|n| !files.iter().any(|(d, _, _)| d == n)).collect();
-        if !missing.is_empty() {
-            notes.push(format!("not in the bundle, so not checked: {}", missing.join(", ")));
-        }
-    }
-    let mut checked =
-        crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
+    let by_name: std::collections::BTreeMap<&str, &crate::compile::lower::DeviceRules> =
+        lowered.iter().map(|d| (d.name.as_str(), d)).collect();
+    // Every file must name a device and fit its target before any is checked.
+    let mut jobs = Vec::new();
     let mut errors = Vec::new();
     for (name, file, text) in files {
-        let Some(rules) = lowered.iter().find(|d| d.name == name) else {
-            let names = lowered.iter().map(|d| d.name.as_str());
+        let Some(rules) = by_name.get(name.as_str()) else {
             errors.push(
                 Diag::error(
                     code::CHECK_INPUT,
                     Span::NONE,
                     format!("`{name}` is no firewall, switch or host of the policy"),
                 )
-                .help(crate::diagnostics::did_you_mean(&name, names)),
+                .help(crate::diagnostics::did_you_mean(&name, by_name.keys().copied())),
             );
             continue;
         };
@@ -444,13 +431,28 @@ fn check(
             );
             continue;
         };
-        let result = crate::check::check_device(&model, rules, fmt, &file, &text, &acl);
-        checked.files.push(checked.sources.add(file, text));
-        checked.devices.push(result);
+        jobs.push((*rules, fmt, file, text));
     }
     if !errors.is_empty() {
         print_diags(&errors, &model.sources);
         return Exit::Input;
+    }
+    if bundle.is_some() {
+        // A bundle may have been compiled for some targets or devices only: say what it
+        // leaves unchecked rather than pass over it.
+        let present: std::collections::BTreeSet<&str> = jobs.iter().map(|(r, ..)| r.name.as_str()).collect();
+        let missing: Vec<&str> = lowered.iter().map(|d| d.name.as_str()).filter(|n| !present.contains(n)).collect();
+        if !missing.is_empty() {
+            notes.push(format!("not in the bundle, so not checked: {}", missing.join(", ")));
+        }
+    }
+    let acl = config.acl_options();
+    let mut checked =
+        crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
+    for (rules, fmt, file, text) in jobs {
+        let result = crate::check::check_device(&model, rules, fmt, &file, &text, &acl);
+        checked.files.push(checked.sources.add(file, text));
+        checked.devices.push(result);
     }
     let text = match format {
         Format::Human => crate::report::check::human(&model, &checked, use_color()),
@@ -511,10 +513,7 @@ fn compile(
             return Exit::Input;
         }
     };
-    let mut options = crate::compile::Options { device, targets, ..Default::default() };
-    if let Some((lo, hi)) = config.acl.ephemeral {
-        options.acl.ephemeral = (lo, hi);
-    }
+    let mut options = crate::compile::Options { device, targets, acl: config.acl_options(), ..Default::default() };
     if let Some(g) = &config.windows.group {
         options.windows.group = g.clone();
     }

@@ -66,6 +66,15 @@ pub enum LintLevel {
 }
 
 impl Config {
+    /// The ACL options `[acl]` sets, over the defaults.
+    pub fn acl_options(&self) -> crate::targets::acl::AclOptions {
+        let mut acl = crate::targets::acl::AclOptions::default();
+        if let Some(range) = self.acl.ephemeral {
+            acl.ephemeral = range;
+        }
+        acl
+    }
+
     /// Lint severities as the verifier takes them (`None` = off).
     pub fn severities(&self) -> Vec<(String, Option<Severity>)> {
         self.lints

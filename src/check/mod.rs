@@ -85,12 +85,16 @@ impl Format {
 
     /// Can a device of this kind be checked from this format?
     pub fn fits(self, kind: HostOrDevice) -> bool {
-        Format::detect(kind, "", "") == Some(self)
-            || matches!(
-                (self, kind),
-                (Format::NftJson, HostOrDevice::LinuxHost | HostOrDevice::Device(Target::Nftables))
-                    | (Format::WindowsExport, HostOrDevice::WindowsHost)
-            )
+        match kind {
+            HostOrDevice::LinuxHost | HostOrDevice::Device(Target::Nftables) => {
+                matches!(self, Format::NftJson | Format::NftText)
+            }
+            HostOrDevice::WindowsHost => matches!(self, Format::WindowsScript | Format::WindowsExport),
+            HostOrDevice::Device(Target::CiscoIos) => self == Format::CiscoIos,
+            HostOrDevice::Device(Target::AristaEos) => self == Format::AristaEos,
+            HostOrDevice::Device(Target::ArubaAoscx) => self == Format::ArubaAoscx,
+            HostOrDevice::Device(Target::Junos) => self == Format::Junos,
+        }
     }
 }
 
@@ -222,6 +226,18 @@ pub struct DeviceCheck {
 impl DeviceCheck {
     pub fn equal(&self) -> bool {
         self.differences.is_empty() && self.problems.is_empty() && self.inconclusive.is_none()
+    }
+
+    /// `equal`, `inconclusive` or `different` (unsupported constructs make a device
+    /// different: fail closed).
+    pub fn verdict(&self) -> &'static str {
+        if self.equal() {
+            "equal"
+        } else if self.inconclusive.is_some() {
+            "inconclusive"
+        } else {
+            "different"
+        }
     }
 }
 

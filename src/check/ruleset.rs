@@ -135,6 +135,8 @@ pub struct Evaluation {
     /// Per rule: did any packet reach it and match (`reached`), and the packets it decides
     /// or passes on (its effective region, over every invocation).
     pub stats: Vec<Vec<RuleStats>>,
+    /// The index of every big rule's cubes, built once for evaluation and dead rules.
+    indexes: Vec<Vec<Option<Space>>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -193,24 +195,17 @@ impl Ruleset {
     /// The permitted packets of the given paths: a packet is permitted when every base
     /// chain it passes accepts it (an accept ends one base chain, a drop ends them all).
     pub fn permitted(&self, paths: &[Path]) -> Result<Evaluation, EvalError> {
-        let indexes = self.indexes();
         let mut ev = Evaluation {
             permitted: Space::new(),
             stats: self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect(),
+            indexes: self.indexes(),
         };
         for &path in paths {
             for v6 in [false, true] {
-                let start = Cube::on_path(v6, path);
-                let mut bases: Vec<&Base> = self
-                    .bases
-                    .iter()
-                    .filter(|b| b.hook.paths().contains(&path) && b.family.is_none_or(|f| f == v6))
-                    .collect();
-                bases.sort_by_key(|b| (b.priority, b.hook));
                 // What has passed every base chain so far.
-                let mut passed = vec![start];
-                for b in bases {
-                    let out = self.eval(b.chain, 0, &passed, 0, &indexes, Some(&mut ev.stats))?;
+                let mut passed = vec![Cube::on_path(v6, path)];
+                for b in self.bases_on(path, v6) {
+                    let out = self.eval(b.chain, 0, &passed, 0, &ev.indexes, Some(&mut ev.stats))?;
                     let mut accepted = out.accepted;
                     if b.policy_accept {
                         let decided = Space::from_cubes(out.decided);
@@ -224,6 +219,14 @@ impl Ruleset {
             }
         }
         Ok(ev)
+    }
+
+    /// The base chains a packet of this path and family passes, in the order it passes them.
+    fn bases_on(&self, path: Path, v6: bool) -> Vec<&Base> {
+        let mut bases: Vec<&Base> =
+            self.bases.iter().filter(|b| b.hook.paths().contains(&path) && b.family.is_none_or(|f| f == v6)).collect();
+        bases.sort_by_key(|b| (b.priority, b.hook));
+        bases
     }
 
     /// Big rules (sets) get an index of their cubes.
@@ -381,14 +384,8 @@ impl Ruleset {
     /// one that dropped it last)? `None` where a base chain's policy decided. For packets
     /// that can exist ([`Packet::is_possible`]); [`Ruleset::permitted`] holds only those.
     pub fn trace(&self, p: &Packet) -> (bool, Vec<(usize, Option<RuleRef>)>) {
-        let mut bases: Vec<&Base> = self
-            .bases
-            .iter()
-            .filter(|b| b.hook.paths().contains(&p.path) && b.family.is_none_or(|f| f == p.v6))
-            .collect();
-        bases.sort_by_key(|b| (b.priority, b.hook));
         let mut deciders = Vec::new();
-        for b in bases {
+        for b in self.bases_on(p.path, p.v6) {
             let (rule, verdict) = self.trace_chain(b.chain, p, 0).unwrap_or((None, Some(false)));
             deciders.push((b.chain, rule));
             if !verdict.unwrap_or(b.policy_accept) {
@@ -404,16 +401,15 @@ impl Ruleset {
     /// Needs the [`Evaluation`] of the same paths.
     pub fn dead_rules(&self, ev: &Evaluation) -> Result<Vec<(RuleRef, Dead)>, EvalError> {
         let mut out = Vec::new();
-        let indexes = self.indexes();
-        let jumped_to = |c: usize| {
-            self.chains
-                .iter()
-                .flat_map(|x| &x.rules)
-                .any(|r| matches!(r.action, Action::Jump(t) | Action::Goto(t) if t == c))
-        };
+        let mut jumped_to = vec![false; self.chains.len()];
+        for r in self.chains.iter().flat_map(|x| &x.rules) {
+            if let Action::Jump(t) | Action::Goto(t) = r.action {
+                jumped_to[t] = true;
+            }
+        }
         for (c, chain) in self.chains.iter().enumerate() {
             let policies: Vec<bool> = self.bases.iter().filter(|b| b.chain == c).map(|b| b.policy_accept).collect();
-            let jumped = jumped_to(c);
+            let jumped = jumped_to[c];
             if policies.is_empty() && !jumped {
                 continue;
             }
@@ -429,7 +425,7 @@ impl Ruleset {
                 if matches!(rule.action, Action::Continue) || rule.origin.implicit {
                     continue;
                 }
-                if rule.matches.iter().all(Cube::is_empty) || rule.matches.is_empty() {
+                if rule.matches.iter().all(Cube::is_empty) {
                     out.push((r, Dead::Unmatchable));
                 } else if !st.decides {
                     out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
@@ -438,7 +434,7 @@ impl Ruleset {
                     // `deny ip any any log` before an ACL's implicit deny) states the default
                     // explicitly, to count or log: not worth a warning.
                     && !is_catch_all(rule)
-                    && self.later_agree(c, k, &st.effective, fallthrough, &indexes)?
+                    && self.later_agree(c, k, &st.effective, fallthrough, &ev.indexes)?
                 {
                     out.push((r, Dead::Redundant));
                 }
@@ -448,7 +444,7 @@ impl Ruleset {
     }
 
     /// Earlier rules of the chain that together cover a shadowed rule: those whose
-    /// effective region overlaps it, largest action difference first.
+    /// effective region overlaps it, in rule order.
     fn blockers(&self, c: usize, k: usize, ev: &Evaluation) -> Vec<RuleRef> {
         let rule = &self.chains[c].rules[k];
         let mut by = Vec::new();

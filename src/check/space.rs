@@ -677,10 +677,6 @@ impl Space {
         s
     }
 
-    pub fn universe() -> Space {
-        Space::from_cubes(Cube::universe())
-    }
-
     pub fn push(&mut self, c: Cube) {
         if c.is_empty() {
             return;

@@ -140,22 +140,22 @@ pub fn human(model: &Model, c: &Checked, color: bool) -> String {
             d.differences.iter().filter(|x| x.direction == Direction::More).count(),
             d.differences.iter().filter(|x| x.direction == Direction::Less).count(),
         );
-        let verdict = if d.equal() {
-            "equal".to_string()
-        } else if d.inconclusive.is_some() {
-            "INCONCLUSIVE".to_string()
-        } else {
-            let mut parts = Vec::new();
-            if more > 0 {
-                parts.push(format!("permits more ({more})"));
+        let verdict = match d.verdict() {
+            "equal" => "equal".to_string(),
+            "inconclusive" => "INCONCLUSIVE".to_string(),
+            _ => {
+                let mut parts = Vec::new();
+                if more > 0 {
+                    parts.push(format!("permits more ({more})"));
+                }
+                if less > 0 {
+                    parts.push(format!("permits less ({less})"));
+                }
+                if !d.problems.is_empty() {
+                    parts.push(format!("{} unsupported", d.problems.len()));
+                }
+                format!("DIFFERENT: {}", parts.join(", "))
             }
-            if less > 0 {
-                parts.push(format!("permits less ({less})"));
-            }
-            if !d.problems.is_empty() {
-                parts.push(format!("{} unsupported", d.problems.len()));
-            }
-            format!("DIFFERENT: {}", parts.join(", "))
         };
         let dead = if d.dead.is_empty() { String::new() } else { format!(", {} dead rule(s)", d.dead.len()) };
         let _ = writeln!(s, "{:<24} {:<40} {} rules{dead}: {verdict}", d.device, d.file, d.rules);
@@ -239,16 +239,6 @@ struct DeadOut<'a> {
     covered_by: &'a [Origin],
 }
 
-fn verdict(d: &DeviceCheck) -> &'static str {
-    if d.equal() {
-        "equal"
-    } else if d.inconclusive.is_some() {
-        "inconclusive"
-    } else {
-        "different"
-    }
-}
-
 pub fn json(c: &Checked) -> String {
     let devices = c
         .devices
@@ -257,7 +247,7 @@ pub fn json(c: &Checked) -> String {
             device: &d.device,
             file: &d.file,
             format: d.format.name(),
-            verdict: verdict(d),
+            verdict: d.verdict(),
             rules: d.rules,
             differences: d
                 .differences

@@ -30,8 +30,3 @@ pub use super::space::Ifaces;
 pub fn narrow(cubes: Vec<Cube>, d: Dim, f: &Field) -> Vec<Cube> {
     cubes.into_iter().filter_map(|c| c.with(d, f)).collect()
 }
-
-/// Only the cubes of one family.
-pub fn family(cubes: Vec<Cube>, v6: bool) -> Vec<Cube> {
-    cubes.into_iter().filter(|c| c.v6() == v6).collect()
-}
