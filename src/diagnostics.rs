@@ -217,6 +217,7 @@ codes! {
     COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
+    VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
     LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";
     LINT_UNENCRYPTED_SPECIAL = "zonecheck::lint::unencrypted-special", "a special class crosses zones over an unencrypted service without `encrypted payload`";

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::diagnostics::{Diag, Severity, code, render};
 use crate::model::{Model, Node};
+use crate::verify::enforce::Gap;
 use crate::verify::{AssumptionKind, Verdict, Violation};
 
 /// How many violations per class are shown in full unless `--all` is given.
@@ -76,6 +77,36 @@ pub fn violation_diag(model: &Model, v: &Violation) -> Diag {
     d
 }
 
+/// Up to `max` node names, then a count of the rest.
+pub fn node_list(model: &Model, nodes: &[Node], max: usize) -> String {
+    let mut names: Vec<String> = nodes.iter().take(max).map(|n| format!("`{}`", model.node_name(*n))).collect();
+    if nodes.len() > max {
+        names.push(format!("{} more", nodes.len() - max));
+    }
+    names.join(", ")
+}
+
+/// An enforcement gap as a diagnostic at the inside zone, the outside zone related.
+pub fn gap_diag(model: &Model, g: &Gap) -> Diag {
+    let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
+    let (inside, outside) = (model.zone(g.inside), model.zone(g.outside));
+    Diag::error(
+        code::VERIFY_UNENFORCED,
+        inside.name_span,
+        format!(
+            "`{}` can leave `{}` for `{}` outside the declared flows: no enforcement point filters between {} and {}",
+            classes.join("`, `"),
+            inside.name,
+            outside.name,
+            node_list(model, &g.from, 4),
+            node_list(model, &g.to, 4)
+        ),
+    )
+    .label(format!("{} here", classes.join(", ")))
+    .related(outside.name_span, format!("reachable from `{}` unfiltered", inside.name))
+    .help(format!("{}. Fix: {}", g.reason, g.fix))
+}
+
 pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String {
     let mut out = String::new();
     let title = model.meta.name.clone().unwrap_or_else(|| "policy".into());
@@ -114,6 +145,8 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     if !hidden.is_empty() {
         out.push('\n');
     }
+    let gaps: Vec<Diag> = verdict.enforcement.gaps.iter().map(|g| gap_diag(model, g)).collect();
+    out.push_str(&render(&gaps, &model.sources, opts.color, opts.width));
     out.push_str(&render(&verdict.lints, &model.sources, opts.color, opts.width));
 
     // The verdict per class.
@@ -143,6 +176,33 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     }
     if verdict.classes.is_empty() {
         let _ = writeln!(out, "  (none: the policy declares no confined class, so there is nothing to prove)");
+    }
+
+    // What the network enforces (DESIGN.md §4a).
+    let _ = writeln!(out, "\nEnforcement:");
+    if verdict.enforcement.enforced() {
+        let _ = writeln!(
+            out,
+            "  ENFORCED  every path from where a confined class is to where it may not be meets a firewall, a switch ACL or a host firewall"
+        );
+    } else {
+        let n = verdict.enforcement.gaps.len();
+        let _ = writeln!(
+            out,
+            "  GAPS      {n} zone pair{} with no enforcement point between them:",
+            if n == 1 { "" } else { "s" }
+        );
+        for g in &verdict.enforcement.gaps {
+            let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "    {} → {} ({}): {}",
+                model.zone(g.inside).name,
+                model.zone(g.outside).name,
+                classes.join(", "),
+                g.reason
+            );
+        }
     }
 
     // Exports, with their basis.
@@ -212,16 +272,18 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     if verdict.passes() {
         let _ = writeln!(
             out,
-            "PROVED: every confined class stays where it is allowed ({} warning{})",
+            "PROVED: every confined class stays where it is allowed, and the network enforces it ({} warning{})",
             warnings,
             if warnings == 1 { "" } else { "s" }
         );
     } else {
         let _ = writeln!(
             out,
-            "VIOLATED: {} leak{}, {} lint error{}, {} warning{}",
+            "VIOLATED: {} leak{}, {} enforcement gap{}, {} lint error{}, {} warning{}",
             verdict.violations.len(),
             if verdict.violations.len() == 1 { "" } else { "s" },
+            verdict.enforcement.gaps.len(),
+            if verdict.enforcement.gaps.len() == 1 { "" } else { "s" },
             errors,
             if errors == 1 { "" } else { "s" },
             warnings,

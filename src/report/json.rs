@@ -20,6 +20,8 @@ pub struct Report {
     pub verdict: &'static str,
     pub classes: Vec<ClassOut>,
     pub violations: Vec<ViolationOut>,
+    /// DESIGN.md §4a: whether the network closes every undeclared path.
+    pub enforcement: EnforcementOut,
     pub assumptions: Vec<AssumptionOut>,
     pub lints: Vec<LintOut>,
     pub allowed: Vec<AllowedOut>,
@@ -60,6 +62,31 @@ pub struct ViolationOut {
     pub path: Vec<String>,
     pub hops: Vec<HopOut>,
     pub fix: String,
+}
+
+#[derive(Serialize)]
+pub struct EnforcementOut {
+    /// `enforced` or `gaps`.
+    pub verdict: &'static str,
+    pub gaps: Vec<GapOut>,
+}
+
+/// A zone pair between which a confined class can leave unfiltered.
+#[derive(Serialize)]
+pub struct GapOut {
+    /// The zone where the classes may be.
+    pub from_zone: String,
+    /// The zone where they may not.
+    pub to_zone: String,
+    pub classes: Vec<String>,
+    /// Nodes of `from_zone` that have one of the classes.
+    pub from: Vec<String>,
+    /// Nodes of `to_zone` they can exchange packets with.
+    pub to: Vec<String>,
+    pub reason: String,
+    pub fix: String,
+    pub file: String,
+    pub line: usize,
 }
 
 #[derive(Serialize)]
@@ -111,6 +138,7 @@ pub struct AllowedOut {
 #[derive(Serialize)]
 pub struct Summary {
     pub violations: usize,
+    pub gaps: usize,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -250,6 +278,25 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
             }
         })
         .collect();
+    let gaps = v
+        .enforcement
+        .gaps
+        .iter()
+        .map(|g| {
+            let (file, line, _) = loc(model, model.zone(g.inside).name_span);
+            GapOut {
+                from_zone: model.zone(g.inside).name.clone(),
+                to_zone: model.zone(g.outside).name.clone(),
+                classes: g.classes.iter().map(|c| model.class(*c).name.clone()).collect(),
+                from: names(&g.from),
+                to: names(&g.to),
+                reason: g.reason.clone(),
+                fix: g.fix.clone(),
+                file,
+                line,
+            }
+        })
+        .collect();
     Report {
         version: VERSION,
         zonecheck: env!("CARGO_PKG_VERSION"),
@@ -257,11 +304,13 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         verdict: if v.passes() { "proved" } else { "violated" },
         classes,
         violations,
+        enforcement: EnforcementOut { verdict: if v.enforcement.enforced() { "enforced" } else { "gaps" }, gaps },
         assumptions,
         lints,
         allowed,
         summary: Summary {
             violations: v.violations.len(),
+            gaps: v.enforcement.gaps.len(),
             errors: v.lint_errors(),
             warnings: v.lints.iter().filter(|d| d.severity == Severity::Warning).count(),
         },

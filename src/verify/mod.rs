@@ -10,6 +10,7 @@
 //!
 //! No I/O happens here; [`crate::report`] renders the [`Verdict`].
 
+pub mod enforce;
 pub mod explain;
 pub mod lints;
 pub mod taint;
@@ -103,6 +104,8 @@ pub struct Verdict {
     pub lints: Vec<Diag>,
     /// Findings silenced by `allow`, with the override's reason (for reports).
     pub allowed: Vec<(Diag, String)>,
+    /// Whether the network closes every undeclared path (DESIGN.md §4a).
+    pub enforcement: enforce::Enforcement,
     pub taint: Bits,
 }
 
@@ -115,9 +118,10 @@ impl Verdict {
         self.lints.iter().filter(|d| d.severity == Severity::Error).count()
     }
 
-    /// The policy passes: every confined class proved and no error-severity lint.
+    /// The policy passes: every confined class proved, the network enforces it, and no
+    /// error-severity lint fires.
     pub fn passes(&self) -> bool {
-        self.proved() && self.lint_errors() == 0
+        self.proved() && self.enforcement.enforced() && self.lint_errors() == 0
     }
 
     pub fn classes_at(&self, model: &Model, node: Node) -> Vec<ClassId> {
@@ -241,7 +245,8 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
     }
     let findings = lints::run(model, &taint, &masks, &assumptions);
     let (lints, allowed) = lints::apply_overrides(model, findings, options);
-    Verdict { classes, violations, assumptions, lints, allowed, taint }
+    let enforcement = enforce::analyse(model, &taint);
+    Verdict { classes, violations, assumptions, lints, allowed, enforcement, taint }
 }
 
 /// The violation of `class` at `node`, if the node holds it or receives it over a channel
