@@ -150,7 +150,9 @@ fn junit_has_a_case_per_class_and_per_lint() {
     let v = verify(&model, &Options::default());
     let xml = zonecheck::report::junit::to_string(&model, &v);
     let cases = xml.matches("<testcase ").count();
-    assert_eq!(cases, v.classes.len() + zonecheck::verify::lints::LINTS.len());
+    // One per class, one for the enforcement analysis, one per lint.
+    assert_eq!(cases, v.classes.len() + 1 + zonecheck::verify::lints::LINTS.len());
+    assert!(xml.contains("classname=\"zonecheck.enforcement\" name=\"enforcement\""), "{xml}");
     assert!(xml.contains("name=\"saas-safeguards\">"), "the failing lint has a failure: {xml}");
     assert!(xml.contains("<failure message="));
     assert_eq!(xml.matches("<testcase").count(), xml.matches("classname=").count());

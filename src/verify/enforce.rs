@@ -254,12 +254,21 @@ fn explain(model: &Model, topo: &Topology, za: ZoneId, zb: ZoneId, from: &[Node]
             ),
             format!("put `{a}` behind an interface of `{}` (`interface NAME zone {a}`)", device(e).name),
         ),
-        (None, None) => (
-            format!("no firewall or switch declared in the policy has `{a}` and `{b}` behind different interfaces"),
-            format!(
-                "declare a `firewall` with `{a}` and `{b}` on different interfaces, or run every system of `{a}` with a host firewall (platform linux or windows)"
-            ),
-        ),
+        (None, None) => {
+            // Undeclared hosts cannot be given a host firewall: only a device closes that.
+            let hosts_can_fix = from.iter().all(|n| matches!(n, Node::System(_)));
+            let alternative = if hosts_can_fix {
+                format!(
+                    ", or run every system of `{a}` that has the class with a host firewall (platform linux or windows)"
+                )
+            } else {
+                String::new()
+            };
+            (
+                format!("no firewall or switch declared in the policy has `{a}` and `{b}` behind different interfaces"),
+                format!("declare a `firewall` with `{a}` and `{b}` on different interfaces{alternative}"),
+            )
+        }
     };
     (format!("{reason}{hosts}"), fix)
 }
