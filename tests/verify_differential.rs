@@ -243,6 +243,128 @@ fn reference(model: &Model) -> Reference {
     r
 }
 
+// ---- the enforcement reference (DESIGN.md §4a) ----------------------------------------------
+
+/// One filter a packet from `x` to `y` passes through.
+#[derive(Clone, Copy, Debug)]
+enum Filter {
+    /// Connection tracking: drops what opens a connection, lets answers through.
+    Stateful,
+    /// An ACL without state: drops every packet not in the policy, answers included.
+    Stateless,
+}
+
+/// Every filter on the way from `x` to `y`, written out per device and per host from §4a:
+/// a host firewall filters what reaches its host, and in a closed zone what leaves it; a
+/// firewall filters between zones on different interfaces; a switch filters what leaves the
+/// zones behind one of its SVIs for anywhere but that SVI.
+fn filters_on_path(model: &Model, x: Node, y: Node) -> Vec<Filter> {
+    let mut out = Vec::new();
+    let host = |n: Node| match n {
+        Node::System(s) => {
+            let sys = &model.systems[s.index()];
+            matches!(sys.platform, Some(Platform::Linux | Platform::Windows))
+        }
+        Node::ZoneRest(_) => false,
+    };
+    let (zx, zy) = (zone_of(model, x), zone_of(model, y));
+    if host(x) && model.zones[zx.index()].trust == Trust::Closed {
+        out.push(Filter::Stateful);
+    }
+    if host(y) {
+        out.push(Filter::Stateful);
+    }
+    if zx != zy {
+        for d in &model.devices {
+            let iface = |z: ZoneId| d.interfaces.iter().position(|i| i.zones.contains(&z));
+            match (d.kind, iface(zx), iface(zy)) {
+                (zonecheck::model::DeviceKind::Firewall, Some(i), Some(j)) if i != j => out.push(Filter::Stateful),
+                (zonecheck::model::DeviceKind::Switch, Some(i), other) if other != Some(i) => {
+                    out.push(Filter::Stateless)
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Can data of `a` reach `b` outside the declared flows? `a` sends (or opens), or `b` opens
+/// and `a`'s answers come back through every filter on the way.
+fn ref_leaks(model: &Model, a: Node, b: Node) -> bool {
+    let ab = filters_on_path(model, a, b);
+    let ba = filters_on_path(model, b, a);
+    ab.is_empty() || (ba.is_empty() && ab.iter().all(|f| matches!(f, Filter::Stateful)))
+}
+
+/// Gaps by (inside zone, outside zone): classes, inside nodes, outside nodes. Every node
+/// pair is tried; SaaS systems and the class's export recipients are never outside.
+type RefGaps = BTreeMap<(ZoneId, ZoneId), (BTreeSet<usize>, BTreeSet<Node>, BTreeSet<Node>)>;
+
+fn reference_gaps(model: &Model, r: &Reference) -> RefGaps {
+    let mut gaps = RefGaps::new();
+    let saas = |n: Node| matches!(n, Node::System(s) if model.systems[s.index()].platform == Some(Platform::Saas));
+    for &c in &r.confined {
+        let recipients: BTreeSet<Node> = model
+            .flows
+            .iter()
+            .filter(|f| f.exports.iter().any(|e| e.class.index() == c))
+            .flat_map(|f| f.to.nodes.iter().copied())
+            .collect();
+        for (i, &a) in r.nodes.iter().enumerate() {
+            if saas(a) || r.taint[i] & bit(c) == 0 || !ref_allowed(model, c, a) {
+                continue;
+            }
+            for &b in &r.nodes {
+                if saas(b) || ref_allowed(model, c, b) || recipients.contains(&b) || !ref_leaks(model, a, b) {
+                    continue;
+                }
+                let e = gaps.entry((zone_of(model, a), zone_of(model, b))).or_default();
+                e.0.insert(c);
+                e.1.insert(a);
+                e.2.insert(b);
+            }
+        }
+    }
+    gaps
+}
+
+fn compare_gaps(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String> {
+    let want = reference_gaps(model, r);
+    let got: RefGaps = verdict
+        .enforcement
+        .gaps
+        .iter()
+        .map(|g| {
+            (
+                (g.inside, g.outside),
+                (
+                    g.classes.iter().map(|c| c.index()).collect(),
+                    g.from.iter().copied().collect(),
+                    g.to.iter().copied().collect(),
+                ),
+            )
+        })
+        .collect();
+    if got.len() != verdict.enforcement.gaps.len() {
+        return Err("two gaps for one zone pair".into());
+    }
+    if got != want {
+        let name = |z: &ZoneId| model.zones[z.index()].name.clone();
+        let show = |g: &RefGaps| {
+            g.iter()
+                .map(|((a, b), (c, f, t))| format!("{}->{} classes {c:?} from {f:?} to {t:?}", name(a), name(b)))
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        };
+        return Err(format!("enforcement gaps differ:\n verify:\n  {}\n reference:\n  {}", show(&got), show(&want)));
+    }
+    if verdict.passes() != (r.violations.is_empty() && want.is_empty() && verdict.lint_errors() == 0) {
+        return Err("`passes` disagrees with violations, gaps and lint errors".into());
+    }
+    Ok(())
+}
+
 // ---- comparing verify with the reference --------------------------------------------------
 
 /// Every property of one (model, verdict) pair against the reference.
@@ -389,6 +511,9 @@ struct Stats {
     repaired: AtomicUsize,
     violations: AtomicUsize,
     hops: AtomicUsize,
+    /// Enforcement gaps compared, and cases without any.
+    gaps: AtomicUsize,
+    enforced: AtomicUsize,
     mutants: AtomicUsize,
     relied_mutants: AtomicUsize,
     harmless_mutants: AtomicUsize,
@@ -530,7 +655,12 @@ fn check_case(text: &str, stats: &Stats) -> Result<(), String> {
     let verdict = run_verify(&model);
     let r = reference(&model);
     compare(&model, &verdict, &r)?;
+    compare_gaps(&model, &verdict, &r)?;
     stats.cases.fetch_add(1, Relaxed);
+    stats.gaps.fetch_add(verdict.enforcement.gaps.len(), Relaxed);
+    if verdict.enforcement.enforced() {
+        stats.enforced.fetch_add(1, Relaxed);
+    }
     stats.violations.fetch_add(verdict.violations.len(), Relaxed);
     stats.hops.fetch_add(verdict.violations.iter().map(|v| v.path.len()).sum::<usize>(), Relaxed);
     if r.violations.is_empty() {
@@ -570,13 +700,15 @@ fn verify_agrees_with_naive_reference() {
     let n = |a: &AtomicUsize| a.load(Relaxed);
     eprintln!(
         "verify_differential: {} cases in {:.1?}: {} proved as generated, {} repaired to proved; {} violations ({} hops) compared; \
-         {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
+         {} enforcement gaps compared, {} cases enforced; {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
         n(&stats.cases),
         start.elapsed(),
         n(&stats.proved_natural),
         n(&stats.repaired),
         n(&stats.violations),
         n(&stats.hops),
+        n(&stats.gaps),
+        n(&stats.enforced),
         n(&stats.mutants),
         n(&stats.relied_mutants),
         n(&stats.harmless_mutants),
@@ -602,18 +734,47 @@ fn shipped_policies_agree_and_rely_on_their_carries() {
         let verdict = run_verify(&model);
         let r = reference(&model);
         compare(&model, &verdict, &r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        compare_gaps(&model, &verdict, &r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(verdict.enforcement.enforced(), "{}: shipped policies are enforced", path.display());
         mutation_check(&model, &verdict, &r, &stats, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Enforcement mutants: take one interface off a device, or one host's platform away;
+        // verify and the reference must agree on the gaps that opens.
+        let mut mutants = Vec::new();
+        for (d, device) in model.devices.iter().enumerate() {
+            for i in 0..device.interfaces.len() {
+                let mut m = model.clone();
+                m.devices[d].interfaces.remove(i);
+                mutants.push(m);
+            }
+        }
+        for (s, sys) in model.systems.iter().enumerate() {
+            if matches!(sys.platform, Some(Platform::Linux | Platform::Windows)) {
+                let mut m = model.clone();
+                m.systems[s].platform = Some(Platform::Appliance);
+                mutants.push(m);
+            }
+        }
+        for m in &mutants {
+            let v = run_verify(m);
+            let rm = reference(m);
+            compare_gaps(m, &v, &rm).unwrap_or_else(|e| panic!("{} (mutant): {e}", path.display()));
+            stats.gaps.fetch_add(usize::from(!v.enforcement.enforced()), Relaxed);
+            stats.enforced.fetch_add(1, Relaxed);
+        }
     }
     let n = |a: &AtomicUsize| a.load(Relaxed);
     eprintln!(
-        "shipped policies: {} policies, {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
+        "shipped policies: {} policies, {} enforcement mutants ({} open a gap), {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
         paths.len(),
+        n(&stats.enforced),
+        n(&stats.gaps),
         n(&stats.mutants),
         n(&stats.relied_mutants),
         n(&stats.harmless_mutants),
         n(&stats.indirect)
     );
     assert!(n(&stats.relied_mutants) > 0, "the shipped policies rely on some `carries`");
+    assert!(n(&stats.gaps) > 0, "taking an interface or a host firewall away opens some gap");
 }
 
 // ---- hand-written cases -------------------------------------------------------------------
