@@ -189,6 +189,7 @@ codes! {
     RESOLVE_ADDRESS_OUTSIDE_ZONE = "zonecheck::resolve::address-outside-zone", "a system address is not inside its zone's prefixes";
     RESOLVE_ADDRESS_IN_OTHER_ZONE = "zonecheck::resolve::address-in-other-zone", "a system address falls in a more specific other zone";
     RESOLVE_ADDRESS_CONFLICT = "zonecheck::resolve::address-conflict", "two systems claim the same address";
+    RESOLVE_ADDRESS_OVERLAP = "zonecheck::resolve::address-overlap", "a system's range contains another zone's prefix or another system's address";
     RESOLVE_PORT_ZERO = "zonecheck::resolve::port-zero", "a service uses port 0";
     RESOLVE_PORT_RANGE = "zonecheck::resolve::invalid-port-range", "a port range is reversed or exceeds 65535";
     RESOLVE_INVALID_ICMP = "zonecheck::resolve::invalid-icmp-type", "an ICMP type is unknown or above 255";
