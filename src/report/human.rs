@@ -220,8 +220,9 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
         let _ = writeln!(out, "\nAssumptions (a firewall cannot enforce these; the proof relies on them):");
         for a in relied {
             let classes: Vec<&str> = a.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
-            match a.kind {
+            match &a.kind {
                 AssumptionKind::Carries { flow } => {
+                    let flow = *flow;
                     let what = if model.flow(flow).carries.as_ref().is_some_and(|c| c.classes.is_empty()) {
                         "carries none"
                     } else {
@@ -242,7 +243,7 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                     );
                 }
                 AssumptionKind::SaasSafeguards { system } => {
-                    let sys = model.system(system);
+                    let sys = model.system(*system);
                     let (line, _) = model.sources.line_col(sys.name_span);
                     let _ = writeln!(
                         out,
@@ -252,6 +253,24 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                         a.justification,
                         classes.join(", ")
                     );
+                }
+                AssumptionKind::SaasReach { system, flows } => {
+                    let sys = model.system(*system);
+                    let (line, _) = model.sources.line_col(sys.name_span);
+                    let _ = writeln!(
+                        out,
+                        "  SaaS reached through a zone: `{}` ({}:{line}) holds {}; {}:",
+                        sys.name,
+                        model.sources.name(sys.name_span.file),
+                        classes.join(", "),
+                        a.justification
+                    );
+                    for f in flows.iter().take(5) {
+                        let _ = writeln!(out, "    {}", flow_at(model, *f));
+                    }
+                    if flows.len() > 5 {
+                        let _ = writeln!(out, "    … and {} more flows", flows.len() - 5);
+                    }
                 }
             }
         }

@@ -106,6 +106,9 @@ pub struct AssumptionOut {
     pub flow: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
+    /// `saas-reach`: the zone-level flows whose packets reach the SaaS.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<String>,
     pub classes: Vec<String>,
     pub relied_on: Vec<String>,
     pub justification: String,
@@ -228,16 +231,23 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
             let (file, line, _) = loc(model, a.span);
             let cls =
                 |ids: &[crate::model::ClassId]| ids.iter().map(|c| model.class(*c).name.clone()).collect::<Vec<_>>();
-            let (kind, flow, system) = match a.kind {
-                AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(flow)), None),
+            let (kind, flow, system, flows) = match &a.kind {
+                AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(*flow)), None, Vec::new()),
                 AssumptionKind::SaasSafeguards { system } => {
-                    ("saas-safeguards", None, Some(model.system(system).name.clone()))
+                    ("saas-safeguards", None, Some(model.system(*system).name.clone()), Vec::new())
                 }
+                AssumptionKind::SaasReach { system, flows } => (
+                    "saas-reach",
+                    None,
+                    Some(model.system(*system).name.clone()),
+                    flows.iter().map(|f| model.flow_title(*f)).collect(),
+                ),
             };
             AssumptionOut {
                 kind,
                 flow,
                 system,
+                flows,
                 classes: cls(&a.classes),
                 relied_on: cls(&a.relied_on),
                 justification: a.justification.clone(),

@@ -57,6 +57,9 @@ pub enum AssumptionKind {
     Carries { flow: FlowId },
     /// A SaaS system's vendor, dpa, region and auth admitted these classes there.
     SaasSafeguards { system: SystemId },
+    /// A SaaS holder whose addresses these zone-level flows reach: only its own login
+    /// (`auth`) keeps its data from them (DESIGN.md §4a).
+    SaasReach { system: SystemId, flows: Vec<FlowId> },
 }
 
 #[derive(Clone, Debug)]
@@ -461,6 +464,75 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             justification,
             span: sys.name_span,
         });
+    }
+    let by_zone = flows_naming_zones(model);
+    for (si, sys) in model.systems.iter().enumerate() {
+        let held: Vec<ClassId> = sys.holds.iter().copied().filter(|c| model.class(*c).confined()).collect();
+        let Some(flows) = by_zone.get(&sys.zone) else { continue };
+        if !sys.is_saas() || held.is_empty() {
+            continue;
+        }
+        let auth = match sys.auth {
+            Some(crate::model::Auth::Mfa) => "its login with MFA (auth mfa)",
+            Some(crate::model::Auth::Certificate) => "client certificates (auth certificate)",
+            None => "a login the policy does not declare (no `auth`)",
+        };
+        out.push(Assumption {
+            kind: AssumptionKind::SaasReach { system: SystemId::from_index(si), flows: flows.clone() },
+            classes: held.clone(),
+            relied_on: held,
+            justification: format!(
+                "packets reach `{}` through zone `{}`, over flows that name the zone; only {auth} keeps its data from them",
+                sys.name,
+                model.zone(sys.zone).name
+            ),
+            span: sys.name_span,
+        });
+    }
+    out
+}
+
+/// For each zone, the flows that name it as an endpoint, directly or through a group
+/// (sorted). Each group's zones are collected once.
+pub fn flows_naming_zones(model: &Model) -> std::collections::BTreeMap<ZoneId, Vec<FlowId>> {
+    use crate::model::EndpointRef;
+    let group_zones: Vec<BTreeSet<ZoneId>> = (0..model.groups.len())
+        .map(|g| {
+            let mut zones = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![crate::model::GroupId::from_index(g)];
+            while let Some(g) = stack.pop() {
+                if !seen.insert(g) {
+                    continue;
+                }
+                for m in &model.group(g).members {
+                    match *m {
+                        EndpointRef::Zone(z) => {
+                            zones.insert(z);
+                        }
+                        EndpointRef::Group(h) => stack.push(h),
+                        EndpointRef::System(_) => {}
+                    }
+                }
+            }
+            zones
+        })
+        .collect();
+    let mut out: std::collections::BTreeMap<ZoneId, Vec<FlowId>> = std::collections::BTreeMap::new();
+    for (fi, f) in model.flows.iter().enumerate() {
+        let mut zones = BTreeSet::new();
+        for r in f.from.refs.iter().chain(&f.to.refs) {
+            match *r {
+                EndpointRef::Zone(z) => {
+                    zones.insert(z);
+                }
+                EndpointRef::Group(g) => zones.extend(group_zones.get(g.index()).into_iter().flatten().copied()),
+                EndpointRef::System(_) => {}
+            }
+        }
+        for z in zones {
+            out.entry(z).or_default().push(FlowId::from_index(fi));
+        }
     }
     out
 }
