@@ -243,6 +243,83 @@ fn reference(model: &Model) -> Reference {
     r
 }
 
+// ---- `carries` in series --------------------------------------------------------------------
+
+/// For every flow with `carries` and every confined class it excludes: does some path of
+/// channels from a holder to a delivery where the class may not be — in a world without any
+/// `carries` — cross one of the flow's channels? Written over the explicit channels.
+fn reference_in_series(model: &Model, r: &Reference) -> BTreeMap<usize, BTreeSet<usize>> {
+    let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for &c in &r.confined {
+        let forbidden =
+            |ch: &Channel| !(ref_allowed(model, c, r.nodes[ch.to]) || ch.forward && ch.exports & bit(c) != 0);
+        let mut reach: Vec<bool> = r.holds.iter().map(|h| h & bit(c) != 0).collect();
+        let mut bad = vec![false; r.nodes.len()];
+        loop {
+            let mut changed = false;
+            for ch in &r.channels {
+                if reach[ch.from] && !reach[ch.to] {
+                    reach[ch.to] = true;
+                    changed = true;
+                }
+                if !bad[ch.from] && (forbidden(ch) || bad[ch.to]) {
+                    bad[ch.from] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for ch in &r.channels {
+            let flow = &model.flows[ch.flow];
+            let excludes = flow.carries.as_ref().is_some_and(|cr| !cr.classes.iter().any(|x| x.index() == c));
+            if excludes && reach[ch.from] && (forbidden(ch) || bad[ch.to]) {
+                out.entry(ch.flow).or_default().insert(c);
+            }
+        }
+    }
+    out
+}
+
+/// `in_series` agrees with the reference; on a proved policy, deleting every `carries` in
+/// series for a class makes it leak, and deleting every other `carries` does not.
+fn compare_in_series(model: &Model, verdict: &Verdict, r: &Reference, probe: usize) -> Result<(), String> {
+    let want = reference_in_series(model, r);
+    for a in &verdict.assumptions {
+        let AssumptionKind::Carries { flow } = a.kind else { continue };
+        let got: BTreeSet<usize> = a.in_series.iter().map(|c| c.index()).collect();
+        let expected = want.get(&flow.index()).cloned().unwrap_or_default();
+        if got != expected {
+            return Err(format!("`{}`: in_series {got:?}, the reference says {expected:?}", model.flow_title(flow)));
+        }
+        if a.relied_on.iter().any(|c| !a.in_series.contains(c)) {
+            return Err(format!("`{}`: relied_on is not within in_series", model.flow_title(flow)));
+        }
+    }
+    if !r.violations.is_empty() || r.confined.is_empty() {
+        return Ok(());
+    }
+    let c = r.confined[probe % r.confined.len()];
+    let in_series: BTreeSet<usize> = want.iter().filter(|(_, cs)| cs.contains(&c)).map(|(f, _)| *f).collect();
+    let leaks_after = |delete: &dyn Fn(usize) -> bool| {
+        let mut m = model.clone();
+        for (f, flow) in m.flows.iter_mut().enumerate() {
+            if flow.carries.is_some() && delete(f) {
+                flow.carries = None;
+            }
+        }
+        reference(&m).violated(c)
+    };
+    if !in_series.is_empty() && !leaks_after(&|f| in_series.contains(&f)) {
+        return Err(format!("deleting every `carries` in series for class {c} leaks nothing"));
+    }
+    if leaks_after(&|f| !in_series.contains(&f)) {
+        return Err(format!("deleting the `carries` not in series for class {c} makes it leak"));
+    }
+    Ok(())
+}
+
 // ---- the enforcement reference (DESIGN.md §4a) ----------------------------------------------
 
 /// One filter a packet from `x` to `y` passes through.
@@ -656,6 +733,7 @@ fn check_case(text: &str, stats: &Stats) -> Result<(), String> {
     let r = reference(&model);
     compare(&model, &verdict, &r)?;
     compare_gaps(&model, &verdict, &r)?;
+    compare_in_series(&model, &verdict, &r, text.len())?;
     stats.cases.fetch_add(1, Relaxed);
     stats.gaps.fetch_add(verdict.enforcement.gaps.len(), Relaxed);
     if verdict.enforcement.enforced() {
@@ -671,6 +749,7 @@ fn check_case(text: &str, stats: &Stats) -> Result<(), String> {
         let v = run_verify(&fixed);
         let rf = reference(&fixed);
         compare(&fixed, &v, &rf).map_err(|e| format!("repaired model: {e}"))?;
+        compare_in_series(&fixed, &v, &rf, text.len()).map_err(|e| format!("repaired model: {e}"))?;
         if !v.proved() {
             return Err("the repaired model is not proved".into());
         }
@@ -735,6 +814,9 @@ fn shipped_policies_agree_and_rely_on_their_carries() {
         let r = reference(&model);
         compare(&model, &verdict, &r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         compare_gaps(&model, &verdict, &r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for probe in 0..r.confined.len() {
+            compare_in_series(&model, &verdict, &r, probe).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
         assert!(verdict.enforcement.enforced(), "{}: shipped policies are enforced", path.display());
         mutation_check(&model, &verdict, &r, &stats, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // Enforcement mutants: take one interface off a device, or one host's platform away;

@@ -215,7 +215,8 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     }
 
     // Assumptions the proof relied on.
-    let relied: Vec<_> = verdict.assumptions.iter().filter(|a| !a.classes.is_empty()).collect();
+    let relied: Vec<_> =
+        verdict.assumptions.iter().filter(|a| !a.classes.is_empty() || !a.in_series.is_empty()).collect();
     if !relied.is_empty() {
         let _ = writeln!(out, "\nAssumptions (a firewall cannot enforce these; the proof relies on them):");
         for a in relied {
@@ -228,18 +229,36 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                     } else {
                         "carries"
                     };
-                    let relied: Vec<&str> = a.relied_on.iter().map(|c| model.class(*c).name.as_str()).collect();
-                    let reliance = if relied.is_empty() {
+                    let names = |ids: &[crate::model::ClassId]| -> Vec<&str> {
+                        ids.iter().map(|c| model.class(*c).name.as_str()).collect()
+                    };
+                    let relied = names(&a.relied_on);
+                    let series: Vec<&str> = names(&a.in_series).into_iter().filter(|c| !relied.contains(c)).collect();
+                    let mut reliance = Vec::new();
+                    if !relied.is_empty() {
+                        reliance.push(format!("the proof of {} depends on it", relied.join(", ")));
+                    }
+                    if !series.is_empty() {
+                        reliance.push(format!(
+                            "it guards {} in series with another `carries` (removing both would leak)",
+                            series.join(", ")
+                        ));
+                    }
+                    let reliance = if reliance.is_empty() {
                         " (no confined class depends on it)".to_string()
                     } else {
-                        format!("; the proof of {} depends on it", relied.join(", "))
+                        format!("; {}", reliance.join("; "))
+                    };
+                    let keeps = if classes.is_empty() {
+                        "stops nothing today".to_string()
+                    } else {
+                        format!("keeps {} off it", classes.join(", "))
                     };
                     let _ = writeln!(
                         out,
-                        "  {what} on {}: \"{}\" — keeps {} off it{reliance}",
+                        "  {what} on {}: \"{}\" — {keeps}{reliance}",
                         flow_at(model, flow),
-                        a.justification,
-                        classes.join(", ")
+                        a.justification
                     );
                 }
                 AssumptionKind::SaasSafeguards { system } => {

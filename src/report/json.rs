@@ -111,6 +111,8 @@ pub struct AssumptionOut {
     pub flows: Vec<String>,
     pub classes: Vec<String>,
     pub relied_on: Vec<String>,
+    /// Classes it guards together with other `carries` in series (contains `relied_on`).
+    pub in_series: Vec<String>,
     pub justification: String,
     pub file: String,
     pub line: usize,
@@ -250,6 +252,7 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
                 flows,
                 classes: cls(&a.classes),
                 relied_on: cls(&a.relied_on),
+                in_series: cls(&a.in_series),
                 justification: a.justification.clone(),
                 file,
                 line,
