@@ -73,7 +73,8 @@ struct Channel {
     forward: bool,
     /// Classes the channel may carry.
     carries: u64,
-    /// Classes the flow exports (an export admits them on the forward channel only).
+    /// Classes an export admits over this channel: the forward channel for a plain
+    /// `export`, the answers for `export … fetched`.
     exports: u64,
 }
 
@@ -99,7 +100,7 @@ impl Reference {
             ch.to == n
                 && self.taint[ch.from] & bit(class) != 0
                 && ch.carries & bit(class) != 0
-                && !(ch.forward && ch.exports & bit(class) != 0)
+                && ch.exports & bit(class) == 0
         })
     }
 }
@@ -179,13 +180,16 @@ fn reference(model: &Model) -> Reference {
     let mut channels = Vec::new();
     for (f, flow) in model.flows.iter().enumerate() {
         let carries = flow.carries.as_ref().map_or(all, |c| c.classes.iter().fold(0, |m, c| m | bit(c.index())));
-        let exports = flow.exports.iter().fold(0, |m, e| m | bit(e.class.index()));
+        let exports = |fetched: bool| {
+            flow.exports.iter().filter(|e| e.fetched == fetched).fold(0, |m, e| m | bit(e.class.index()))
+        };
+        let (sent, fetched) = (exports(false), exports(true));
         let to: Vec<usize> = flow.to.nodes.iter().map(|n| index[n]).collect();
         for a in &flow.from.nodes {
             let a = index[a];
             for &b in &to {
-                channels.push(Channel { from: a, to: b, flow: f, forward: true, carries, exports });
-                channels.push(Channel { from: b, to: a, flow: f, forward: false, carries, exports });
+                channels.push(Channel { from: a, to: b, flow: f, forward: true, carries, exports: sent });
+                channels.push(Channel { from: b, to: a, flow: f, forward: false, carries, exports: fetched });
             }
         }
     }
@@ -251,8 +255,7 @@ fn reference(model: &Model) -> Reference {
 fn reference_in_series(model: &Model, r: &Reference) -> BTreeMap<usize, BTreeSet<usize>> {
     let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for &c in &r.confined {
-        let forbidden =
-            |ch: &Channel| !(ref_allowed(model, c, r.nodes[ch.to]) || ch.forward && ch.exports & bit(c) != 0);
+        let forbidden = |ch: &Channel| !(ref_allowed(model, c, r.nodes[ch.to]) || ch.exports & bit(c) != 0);
         let mut reach: Vec<bool> = r.holds.iter().map(|h| h & bit(c) != 0).collect();
         let mut bad = vec![false; r.nodes.len()];
         loop {
@@ -382,12 +385,9 @@ fn reference_gaps(model: &Model, r: &Reference) -> RefGaps {
     let mut gaps = RefGaps::new();
     let saas = |n: Node| matches!(n, Node::System(s) if model.systems[s.index()].platform == Some(Platform::Saas));
     for &c in &r.confined {
-        let recipients: BTreeSet<Node> = model
-            .flows
-            .iter()
-            .filter(|f| f.exports.iter().any(|e| e.class.index() == c))
-            .flat_map(|f| f.to.nodes.iter().copied())
-            .collect();
+        // Whoever receives the class over an export channel.
+        let recipients: BTreeSet<Node> =
+            r.channels.iter().filter(|ch| ch.exports & bit(c) != 0).map(|ch| r.nodes[ch.to]).collect();
         for (i, &a) in r.nodes.iter().enumerate() {
             if saas(a) || r.taint[i] & bit(c) == 0 || !ref_allowed(model, c, a) {
                 continue;
@@ -569,7 +569,7 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
         if last.to != v.node {
             return Err(format!("{what}: path ends at `{}`", model.node_name(last.to)));
         }
-        if last.forward && model.flows[last.flow.index()].exports.iter().any(|e| e.class == v.class) {
+        if model.flows[last.flow.index()].exports.iter().any(|e| e.class == v.class && e.fetched != last.forward) {
             return Err(format!(
                 "{what}: the last hop is an export of the class over `{}`",
                 model.flow_title(last.flow)

@@ -255,3 +255,36 @@ fn saas_reached_through_a_zone_is_an_assumption_with_its_flows() {
     let text = zonecheck::report::explain::render(&model, "siem", "flyt", &e);
     assert!(text.contains("SaaS reached through a zone") && text.contains("siem -> internet : https"), "{text}");
 }
+
+/// `export CLASS fetched`: a recipient that fetches the data (the class moves with the
+/// answers) can be declared; a plain export admits the requests only, so the same policy
+/// without `fetched` leaks, and its fix hint names `fetched`.
+#[test]
+fn an_export_can_be_fetched_by_its_recipient() {
+    let policy = |export: &str| {
+        format!(
+            "class helse {{ special; confined }}\n\
+             zone lukket {{ trust closed; net 10.0.10.0/24 }}\n\
+             zone helsenett {{ trust partner; net 83.118.128.0/22 }}\n\
+             system epj-api {{ zone lukket; address 10.0.10.5; platform linux; holds helse }}\n\
+             system nhn-klient {{ zone helsenett; address 83.118.128.10; platform appliance }}\n\
+             flow nhn-klient -> epj-api : https \"Kjernejournal henter\" {{ {export} basis \"Pasientjournalloven § 13\"; allow external-into-closed because \"NHN-integrasjon\" }}\n\
+             firewall fw {{ target nftables; interface eth1 zone lukket; interface eth2 zone helsenett }}\n"
+        )
+    };
+    let fetched = zonecheck::load_str("fetched.zc", &policy("export helse fetched")).expect("resolves");
+    let v = verify(&fetched, &Options::default());
+    assert!(v.proved() && v.passes(), "{:?} {:?}", v.violations, v.lints);
+    assert!(v.classes[0].exports[0].fetched);
+    let sent = zonecheck::load_str("sent.zc", &policy("export helse")).expect("resolves");
+    let v = verify(&sent, &Options::default());
+    assert_eq!(v.violations.len(), 1);
+    assert!(!v.violations[0].path[0].forward, "the answers carry it");
+    assert!(v.violations[0].fix.contains("export helse fetched"), "{}", v.violations[0].fix);
+    // fmt keeps the direction.
+    let text = policy("export helse fetched");
+    let parsed = zonecheck::syntax::parse_str("fetched.zc", &text);
+    assert!(parsed.diags.is_empty());
+    let formatted = zonecheck::syntax::fmt::format_file(&parsed.files[0], &text);
+    assert!(formatted.contains("export helse fetched basis"), "{formatted}");
+}

@@ -1151,10 +1151,15 @@ impl Resolver {
                     ids.dedup();
                     flow.carries = Some(Carries { classes: ids, because: because.value.clone(), span: p.span });
                 }
-                PropKind::Export { class, basis } => {
+                PropKind::Export { class, fetched, basis } => {
                     empty_reason(&mut self.diags, basis, "legal basis of the export");
                     if let Some(c) = self.class_ref(class) {
-                        flow.exports.push(Export { class: c, basis: basis.value.clone(), span: p.span });
+                        flow.exports.push(Export {
+                            class: c,
+                            fetched: *fetched,
+                            basis: basis.value.clone(),
+                            span: p.span,
+                        });
                     }
                 }
                 PropKind::RequireMfa if seen.once(&mut self.diags, "require mfa", p.span) => flow.require_mfa = true,

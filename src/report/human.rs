@@ -210,7 +210,8 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     if !exports.is_empty() {
         let _ = writeln!(out, "\nExports (each exit is declared with its legal basis):");
         for (class, e) in exports {
-            let _ = writeln!(out, "  {} over {}: {}", model.class(class).name, flow_at(model, e.flow), e.basis);
+            let how = if e.fetched { " (fetched by the FROM side)" } else { "" };
+            let _ = writeln!(out, "  {} over {}{how}: {}", model.class(class).name, flow_at(model, e.flow), e.basis);
         }
     }
 

@@ -46,6 +46,8 @@ pub struct ClassOut {
 #[derive(Serialize)]
 pub struct ExportOut {
     pub flow: String,
+    /// `sent` (FROM → TO, with the requests) or `fetched` (TO → FROM, with the answers).
+    pub direction: &'static str,
     pub basis: String,
     pub file: String,
     pub line: usize,
@@ -184,7 +186,13 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
                     .iter()
                     .map(|e| {
                         let (file, line, _) = loc(model, e.span);
-                        ExportOut { flow: model.flow_title(e.flow), basis: e.basis.clone(), file, line }
+                        ExportOut {
+                            flow: model.flow_title(e.flow),
+                            direction: if e.fetched { "fetched" } else { "sent" },
+                            basis: e.basis.clone(),
+                            file,
+                            line,
+                        }
                     })
                     .collect(),
                 assumptions: c.assumptions.clone(),

@@ -164,12 +164,7 @@ pub fn analyse(model: &Model, taint: &Bits) -> Enforcement {
             continue;
         }
         // Export recipients of the class are declared exits, never gaps.
-        let recipients: BTreeSet<Node> = model
-            .flows
-            .iter()
-            .filter(|f| f.exports.iter().any(|e| e.class == c))
-            .flat_map(|f| f.to.nodes.iter().copied())
-            .collect();
+        let recipients: BTreeSet<Node> = model.flows.iter().flat_map(|f| f.export_recipients(c).copied()).collect();
         let mut inside: BTreeMap<(ZoneId, Host), Vec<Node>> = BTreeMap::new();
         let mut outside: BTreeMap<(ZoneId, Host), Vec<Node>> = BTreeMap::new();
         for n in model.nodes() {

@@ -255,7 +255,7 @@ fn export_outside_helsenett(model: &Model, f: FlowId, out: &mut Vec<Finding>) {
         if model.class(e.class).name != "helse" {
             continue;
         }
-        if flow.to.nodes.iter().any(|n| zone_trust(model, n) == Trust::External) {
+        if flow.export_recipients(e.class).any(|n| zone_trust(model, n) == Trust::External) {
             out.push(finding(
                 "export-outside-helsenett",
                 Subject::Flow(f),

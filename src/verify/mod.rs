@@ -83,6 +83,8 @@ pub struct Assumption {
 #[derive(Clone, Debug)]
 pub struct ExportUse {
     pub flow: FlowId,
+    /// The FROM side fetches the class (it moves with the answers).
+    pub fetched: bool,
     pub basis: String,
     pub span: Span,
 }
@@ -222,6 +224,7 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
             .flat_map(|(f, flow)| {
                 flow.exports.iter().filter(|e| e.class == c).map(move |e| ExportUse {
                     flow: FlowId::from_index(f),
+                    fetched: e.fetched,
                     basis: e.basis.clone(),
                     span: e.span,
                 })
@@ -289,7 +292,7 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
             if !masks.get(f.index(), class) {
                 continue;
             }
-            if forward && model.flow(f).exports.iter().any(|e| e.class == class) {
+            if model.flow(f).exports_class(class, forward) {
                 continue;
             }
             // The senders are the other side: a hub's Incoming neighbours are its FROM
@@ -328,7 +331,7 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
         )
     } else {
         format!(
-            "answers on `{}` travel back to `{node_name}`: restrict it with `carries … because \"…\"`, or move `{node_name}` into a zone where `{class_name}` is allowed",
+            "answers on `{}` travel back to `{node_name}`: restrict it with `carries … because \"…\"`, declare `export {class_name} fetched basis \"…\"` if `{node_name}` lawfully fetches it, or move `{node_name}` into a zone where `{class_name}` is allowed",
             model.flow_title(flow)
         )
     };
@@ -364,12 +367,11 @@ fn would_leak(model: &Model, masks: &Bits, class: ClassId) -> Vec<bool> {
         if !masks.get(fi, class) {
             continue;
         }
-        let exported = flow.exports.iter().any(|e| e.class == class);
-        if !exported && flow.to.nodes.iter().any(|n| !allowed(model, class, *n)) {
+        if !flow.exports_class(class, true) && flow.to.nodes.iter().any(|n| !allowed(model, class, *n)) {
             done[fi][0] = true;
             mark(&flow.from.nodes, &mut bad, &mut queue);
         }
-        if flow.from.nodes.iter().any(|n| !allowed(model, class, *n)) {
+        if !flow.exports_class(class, false) && flow.from.nodes.iter().any(|n| !allowed(model, class, *n)) {
             done[fi][1] = true;
             mark(&flow.to.nodes, &mut bad, &mut queue);
         }
@@ -414,10 +416,9 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             if masks.get(fi, c) {
                 continue;
             }
-            let exported = flow.exports.iter().any(|e| e.class == c);
             if model.class(c).confined() {
                 let leaks = open_leaks[ci].get_or_insert_with(|| would_leak(model, &open, c));
-                if crosses_to_leak(model, flow, c, exported, |n| open_taint.get(dense(model, *n), c), leaks) {
+                if crosses_to_leak(model, flow, c, |n| open_taint.get(dense(model, *n), c), leaks) {
                     in_series.insert(c);
                 }
             }
@@ -432,7 +433,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
                 continue;
             }
             let leaks = leak_cache[ci].get_or_insert_with(|| would_leak(model, masks, c));
-            if crosses_to_leak(model, flow, c, exported, has, leaks) {
+            if crosses_to_leak(model, flow, c, has, leaks) {
                 relied.insert(c);
             }
         }
@@ -522,20 +523,20 @@ fn open_masks(model: &Model) -> Bits {
 
 /// Would `class`, present at either end of the flow where `has` says, end up in a place
 /// it may not be if the flow carried it? It crosses one way and the answers bring it back
-/// the other, so every node on both sides gets it; it leaks at one not allowed (the TO side
-/// may receive it over an export) or at one from which it spreads on to a leak (`leaks`).
+/// the other, so every node on both sides gets it; it leaks at one not allowed (unless an
+/// export admits it in that direction) or at one from which it spreads on to a leak.
 fn crosses_to_leak(
     model: &Model,
     flow: &crate::model::Flow,
     class: ClassId,
-    exported: bool,
     has: impl Fn(&Node) -> bool,
     leaks: &[bool],
 ) -> bool {
     let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
+    let (to_export, from_export) = (flow.exports_class(class, true), flow.exports_class(class, false));
     (flow.from.nodes.iter().any(&has) || flow.to.nodes.iter().any(&has))
-        && (flow.to.nodes.iter().any(|r| (!exported && !allowed(model, class, *r)) || onward(r))
-            || flow.from.nodes.iter().any(|r| !allowed(model, class, *r) || onward(r)))
+        && (flow.to.nodes.iter().any(|r| (!to_export && !allowed(model, class, *r)) || onward(r))
+            || flow.from.nodes.iter().any(|r| (!from_export && !allowed(model, class, *r)) || onward(r)))
 }
 
 /// For each zone, the flows that name it as an endpoint, directly or through a group

@@ -16,7 +16,7 @@
 //!   is one, with random subsets of vendor / dpa / region eea|us / auth mfa|certificate.
 //! - 0–6 groups, nested but acyclic (a group only names earlier groups).
 //! - 0–150 flows whose endpoints are a system, a zone, a group or a `[a, b]` list, with
-//!   built-in or inline services and random `carries`, `export`, `require mfa`, `allow`.
+//!   built-in or inline services and random `carries`, `export` (some `fetched`), `require mfa`, `allow`.
 //! - 0–3 firewalls or switches with 1–5 interfaces of 1–3 zones each (shared segments,
 //!   zones behind no device, zones behind both a firewall and a switch).
 //!
@@ -470,8 +470,17 @@ pub fn render(spec: &PolicySpec) -> String {
                 props.push(format!("carries {} because \"bare det som trengs\"", class_names(spec, cs).join(", ")))
             }
         }
-        for c in class_names(spec, &fs.exports) {
-            props.push(format!("export {c} basis \"Lov § {f}\""));
+        // Exports with the high bit set are `fetched` (the FROM side fetches the class).
+        let mut exports: Vec<(String, bool)> = Vec::new();
+        for i in &fs.exports {
+            let e = (format!("c{}", pick(*i & 0x7f, spec.classes.len())), i & 0x80 != 0);
+            if !exports.contains(&e) {
+                exports.push(e);
+            }
+        }
+        for (c, fetched) in exports {
+            let dir = if fetched { " fetched" } else { "" };
+            props.push(format!("export {c}{dir} basis \"Lov § {f}\""));
         }
         if fs.require_mfa {
             props.push("require mfa".into());
