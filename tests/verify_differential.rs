@@ -69,8 +69,6 @@ struct Channel {
     from: usize,
     to: usize,
     flow: usize,
-    /// The flow's FROM → TO direction (otherwise the answer travelling back).
-    forward: bool,
     /// Classes the channel may carry.
     carries: u64,
     /// Classes an export admits over this channel: the forward channel for a plain
@@ -188,8 +186,8 @@ fn reference(model: &Model) -> Reference {
         for a in &flow.from.nodes {
             let a = index[a];
             for &b in &to {
-                channels.push(Channel { from: a, to: b, flow: f, forward: true, carries, exports: sent });
-                channels.push(Channel { from: b, to: a, flow: f, forward: false, carries, exports: fetched });
+                channels.push(Channel { from: a, to: b, flow: f, carries, exports: sent });
+                channels.push(Channel { from: b, to: a, flow: f, carries, exports: fetched });
             }
         }
     }
