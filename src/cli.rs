@@ -530,6 +530,9 @@ fn compile(
             return Exit::Input;
         }
     };
+    if !bundle.warnings.is_empty() {
+        print_diags(&bundle.warnings, &model.sources);
+    }
     // Fail closed on our own mistakes: every generated file is read back and must permit
     // exactly what the policy permits before anything is written.
     let mismatched = crate::check::check_bundle(&model, &bundle, &options.acl);

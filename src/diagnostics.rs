@@ -216,6 +216,7 @@ codes! {
     CHECK_UNMATCHABLE = "zonecheck::check::unmatchable-rule", "a rule that matches no packet at all";
     CHECK_INPUT = "zonecheck::check::input", "a file to check could not be read, or does not fit the device";
     COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
+    COMPILE_UNENFORCED_FLOW = "zonecheck::compile::unenforced-flow", "a declared flow that no rule of any enforcement point carries";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
