@@ -157,6 +157,9 @@ codes! {
     IO_UNREADABLE = "zonecheck::io::unreadable", "a policy file or directory could not be read";
     IO_NO_POLICY = "zonecheck::io::no-policy-files", "a directory holds no `.zc` files";
     IO_NOT_UTF8 = "zonecheck::io::not-utf8", "a policy file is not valid UTF-8";
+    IO_EMPTY_POLICY = "zonecheck::io::empty-policy", "the policy declares no class, zone or system, so there is nothing to prove";
+    INIT_EXISTS = "zonecheck::init::exists", "`zonecheck init` would overwrite a file that already exists";
+    INIT_WRITE = "zonecheck::init::write", "`zonecheck init` could not create its directory or write its files";
     CONFIG_INVALID = "zonecheck::config::invalid", "zonecheck.toml is not valid TOML or has a wrong value";
     CONFIG_UNKNOWN_KEY = "zonecheck::config::unknown-key", "zonecheck.toml has a key zonecheck does not know";
 
