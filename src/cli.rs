@@ -531,6 +531,17 @@ fn check(
             );
             continue;
         };
+        if let Some(other) = crate::check::origin::named_device(&text).filter(|o| *o != name && by_name.contains_key(o)) {
+            errors.push(
+                Diag::error(
+                    code::CHECK_INPUT,
+                    Span::NONE,
+                    format!("{file} was generated for `{other}`, not for `{name}`: its header names `{other}`"),
+                )
+                .help(format!("check it as `--device {other} {file}`, or give the file of `{name}`")),
+            );
+            continue;
+        }
         let Some(fmt) = input_format
             .or_else(|| crate::check::Format::detect(rules.target, &file, &text))
             .filter(|f| f.fits(rules.target))
@@ -684,9 +695,15 @@ fn compile(
             );
             for f in &bundle.files {
                 let what = match f.target {
-                    "nftables" => format!("{:>5} rules {:>7} set elements", f.rules, f.elements),
-                    "windows" => format!("{:>5} firewall rules", f.rules),
-                    _ => format!("{:>5} ACL entries", f.rules),
+                    "nftables" => format!(
+                        "{:>5} {:<5} {:>7} {}",
+                        f.rules,
+                        if f.rules == 1 { "rule" } else { "rules" },
+                        f.elements,
+                        if f.elements == 1 { "set element" } else { "set elements" }
+                    ),
+                    "windows" => format!("{:>5} {}", f.rules, if f.rules == 1 { "firewall rule" } else { "firewall rules" }),
+                    _ => format!("{:>5} {}", f.rules, if f.rules == 1 { "ACL entry" } else { "ACL entries" }),
                 };
                 text.push_str(&format!("  {:<40} {what}\n", f.path));
             }

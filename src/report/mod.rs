@@ -8,3 +8,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+
+/// `1 rule`, `2 rules`: a count with its noun in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
