@@ -20,6 +20,8 @@ pub struct Report {
     pub verdict: &'static str,
     pub classes: Vec<ClassOut>,
     pub violations: Vec<ViolationOut>,
+    /// Violations grouped by the flow (or holder) that opens them, most first.
+    pub root_causes: Vec<crate::report::rootcause::RootCauseOut>,
     pub assumptions: Vec<AssumptionOut>,
     pub lints: Vec<LintOut>,
     pub allowed: Vec<AllowedOut>,
@@ -257,6 +259,7 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         verdict: if v.passes() { "proved" } else { "violated" },
         classes,
         violations,
+        root_causes: crate::report::rootcause::json(model, v),
         assumptions,
         lints,
         allowed,

@@ -7,6 +7,7 @@ pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod rootcause;
 pub mod sarif;
 
 /// `1 rule`, `2 rules`: a count with its noun in the right number.
