@@ -381,11 +381,22 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
             },
         ),
         Format::Json => crate::report::json::to_string(&model, &verdict),
-        Format::Sarif => crate::report::sarif::to_string(&model, &verdict),
+        Format::Sarif => repository_relative(&crate::report::sarif::to_string(&model, &verdict)),
         Format::Junit => crate::report::junit::to_string(&model, &verdict),
     };
     out(&text);
     if verdict.passes() { Exit::Success } else { Exit::Violated }
+}
+
+/// SARIF with URIs relative to the enclosing git repository (the directory holding
+/// `.git`, searched upwards from the working directory), as code scanning expects; as
+/// given when there is none.
+fn repository_relative(sarif: &str) -> String {
+    let Ok(cwd) = std::env::current_dir() else { return sarif.to_string() };
+    match cwd.ancestors().find(|d| d.join(".git").exists()) {
+        Some(root) => crate::report::sarif::rebase(sarif, &cwd, root),
+        None => sarif.to_string(),
+    }
 }
 
 fn explain(path: &Path, from: &str, to: &str) -> Exit {
@@ -578,7 +589,7 @@ fn check(
     let text = match format {
         Format::Human => crate::report::check::human(&model, &checked, color_for(std::io::stdout().is_terminal())),
         Format::Json => crate::report::check::json(&checked),
-        Format::Sarif => crate::report::check::sarif(&model, &checked),
+        Format::Sarif => repository_relative(&crate::report::check::sarif(&model, &checked)),
         Format::Junit => crate::report::check::junit(&checked),
     };
     out(&text);

@@ -228,6 +228,10 @@ codes! {
     LINT_EXPORT_OUTSIDE_HELSENETT = "zonecheck::lint::export-outside-helsenett", "`helse` is exported to an external zone instead of through Norsk Helsenett";
     LINT_UNUSED = "zonecheck::lint::unused", "a system, service, group, class, assumption or `allow` that changes nothing";
     LINT_SHADOWED_FLOW = "zonecheck::lint::shadowed-flow", "a flow wholly covered by another flow";
+    LINT_CONFINED_OUTSIDE_CLOSED = "zonecheck::lint::confined-outside-closed", "a class is confined to a zone whose trust is not `closed`";
+    LINT_OVERLAPPING_ZONES = "zonecheck::lint::overlapping-zones", "a zone's prefix lies inside another zone's, and longest-prefix match silently decides between them";
+    LINT_DUPLICATE_ENFORCEMENT = "zonecheck::lint::duplicate-enforcement", "a firewall and a switch both claim to separate the same two zones";
+    LINT_APPLIANCE_SPECIAL = "zonecheck::lint::appliance-special", "a system of platform `appliance` holds a special class";
 }
 
 /// One finding, with everything needed to render it.

@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod rootcause;
+pub mod rules;
 pub mod sarif;
 
 /// `1 rule`, `2 rules`: a count with its noun in the right number.
