@@ -206,13 +206,23 @@ pub(crate) fn out(text: &str) {
 /// `--color`, as [`ColorWhen`] discriminant; set once per run.
 static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(ColorWhen::Auto as u8);
 
-/// Colour for a stream: `--color always|never` decides; `auto` colours a terminal unless
-/// `NO_COLOR` is set to anything but the empty string (no-color.org).
+/// Colour for a stream, by `--color` and the environment.
 pub fn color_for(terminal: bool) -> bool {
-    match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
-        x if x == ColorWhen::Always as u8 => true,
-        x if x == ColorWhen::Never as u8 => false,
-        _ => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    let when = match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        x if x == ColorWhen::Always as u8 => ColorWhen::Always,
+        x if x == ColorWhen::Never as u8 => ColorWhen::Never,
+        _ => ColorWhen::Auto,
+    };
+    decide_color(when, terminal, std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// `--color always|never` decides; `auto` colours a terminal unless `NO_COLOR` is set to
+/// anything but the empty string (no-color.org: a flag overrides the variable).
+pub fn decide_color(when: ColorWhen, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
     }
 }
 

@@ -86,7 +86,7 @@ firewall fw "Kjernebrannmur" {
 pub const CONFIG: &str = r#"# zonecheck.toml: project settings that are not policy (see README.md).
 
 [output]
-dir = "bundle"            # where `zonecheck compile .` writes without -o
+dir = "bundle"            # where `zonecheck compile` writes without -o (from where you run it)
 
 [lints]
 # unused = "warn"         # allow | warn | error, per lint

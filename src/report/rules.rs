@@ -4,10 +4,10 @@
 use crate::diagnostics::Code;
 
 /// Where the documentation of a code lives: docs/diagnostics.md in the sources of this
-/// version, as published (docs.rs serves every published crate's files). The anchor is
-/// the code's last segment, as the document's headings are written.
+/// version, as published (docs.rs serves every published crate's files), at the code's
+/// [`anchor`].
 pub fn help_uri(code: Code) -> String {
-    let anchor = code.id.rsplit("::").next().unwrap_or(code.id);
+    let anchor = anchor(code);
     let repo = env!("CARGO_PKG_REPOSITORY");
     if repo.is_empty() {
         format!(
@@ -17,6 +17,11 @@ pub fn help_uri(code: Code) -> String {
     } else {
         format!("{}/blob/v{}/docs/diagnostics.md#{anchor}", repo.trim_end_matches('/'), env!("CARGO_PKG_VERSION"))
     }
+}
+
+/// The code's anchor in docs/diagnostics.md: `zonecheck::lint::unused` → `lint-unused`.
+pub fn anchor(code: Code) -> String {
+    code.id.strip_prefix("zonecheck::").unwrap_or(code.id).replace("::", "-")
 }
 
 /// How to act on a finding of this code, beyond its one-line summary.
