@@ -297,16 +297,24 @@ fn fmt_stdin(check: bool) -> Exit {
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
         print_diags(
-            &[Diag::error(crate::diagnostics::code::IO_UNREADABLE, crate::diagnostics::Span::NONE, format!("cannot read stdin: {e}"))
-                .help("pipe a policy file into `zonecheck fmt -`")],
+            &[Diag::error(
+                crate::diagnostics::code::IO_UNREADABLE,
+                crate::diagnostics::Span::NONE,
+                format!("cannot read stdin: {e}"),
+            )
+            .help("pipe a policy file into `zonecheck fmt -`")],
             &Sources::default(),
         );
         return Exit::Input;
     }
     let Ok(text) = String::from_utf8(bytes) else {
         print_diags(
-            &[Diag::error(crate::diagnostics::code::IO_NOT_UTF8, crate::diagnostics::Span::NONE, "stdin is not UTF-8 text")
-                .help("policies are UTF-8; convert the file (iconv -t UTF-8)")],
+            &[Diag::error(
+                crate::diagnostics::code::IO_NOT_UTF8,
+                crate::diagnostics::Span::NONE,
+                "stdin is not UTF-8 text",
+            )
+            .help("policies are UTF-8; convert the file (iconv -t UTF-8)")],
             &Sources::default(),
         );
         return Exit::Input;
@@ -384,11 +392,7 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Format::Human => crate::report::human::verdict(
             &model,
             &verdict,
-            &crate::report::human::HumanOptions {
-                color: color_for(std::io::stdout().is_terminal()),
-                width: 100,
-                all,
-            },
+            &crate::report::human::HumanOptions { color: color_for(std::io::stdout().is_terminal()), width: 100, all },
         ),
         Format::Json => crate::report::json::to_string(&model, &verdict),
         Format::Sarif => repository_relative(&crate::report::sarif::to_string(&model, &verdict)),
@@ -552,7 +556,8 @@ fn check(
             );
             continue;
         };
-        if let Some(other) = crate::check::origin::named_device(&text).filter(|o| *o != name && by_name.contains_key(o)) {
+        if let Some(other) = crate::check::origin::named_device(&text).filter(|o| *o != name && by_name.contains_key(o))
+        {
             errors.push(
                 Diag::error(
                     code::CHECK_INPUT,
@@ -723,7 +728,9 @@ fn compile(
                         f.elements,
                         if f.elements == 1 { "set element" } else { "set elements" }
                     ),
-                    "windows" => format!("{:>5} {}", f.rules, if f.rules == 1 { "firewall rule" } else { "firewall rules" }),
+                    "windows" => {
+                        format!("{:>5} {}", f.rules, if f.rules == 1 { "firewall rule" } else { "firewall rules" })
+                    }
                     _ => format!("{:>5} {}", f.rules, if f.rules == 1 { "ACL entry" } else { "ACL entries" }),
                 };
                 text.push_str(&format!("  {:<40} {what}\n", f.path));

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-
 use crate::diagnostics::{Diag, Severity, Sources, Span, code};
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -112,11 +111,7 @@ const SECTIONS: &[(&str, Option<&[&str]>)] = &[
 /// wrong type), all in one pass: the parser recovers, and each key is deserialized on
 /// its own so one bad value does not hide the next. Returns the document with the bad
 /// entries removed, for the checks of the values that parse.
-fn structure<'i>(
-    text: &'i str,
-    file: crate::diagnostics::FileId,
-    diags: &mut Vec<Diag>,
-) -> toml::de::DeTable<'i> {
+fn structure<'i>(text: &'i str, file: crate::diagnostics::FileId, diags: &mut Vec<Diag>) -> toml::de::DeTable<'i> {
     use toml::de::{DeTable, DeValue};
     let span_of = |r: std::ops::Range<usize>| Span::new(file, r.start, r.end);
     let doc_help = "see README.md, section zonecheck.toml, for the keys zonecheck knows";
@@ -130,20 +125,31 @@ fn structure<'i>(
         let Some((section, keys)) = SECTIONS.iter().find(|(n, _)| *n == key.get_ref().as_ref()) else {
             let hint = crate::diagnostics::did_you_mean(key.get_ref(), SECTIONS.iter().map(|(n, _)| *n));
             diags.push(
-                Diag::error(code::CONFIG_UNKNOWN_KEY, span_of(key.span()), format!("unknown section `{}`", key.get_ref()))
-                    .help(if hint.is_empty() {
-                        format!("sections are {}", SECTIONS.iter().map(|(n, _)| format!("[{n}]")).collect::<Vec<_>>().join(", "))
-                    } else {
-                        hint
-                    }),
+                Diag::error(
+                    code::CONFIG_UNKNOWN_KEY,
+                    span_of(key.span()),
+                    format!("unknown section `{}`", key.get_ref()),
+                )
+                .help(if hint.is_empty() {
+                    format!(
+                        "sections are {}",
+                        SECTIONS.iter().map(|(n, _)| format!("[{n}]")).collect::<Vec<_>>().join(", ")
+                    )
+                } else {
+                    hint
+                }),
             );
             continue;
         };
         let value_span = value.span();
         let DeValue::Table(table) = value.into_inner() else {
             diags.push(
-                Diag::error(code::CONFIG_INVALID, span_of(value_span), format!("`{section}` must be a table: `[{section}]`"))
-                    .help(doc_help),
+                Diag::error(
+                    code::CONFIG_INVALID,
+                    span_of(value_span),
+                    format!("`{section}` must be a table: `[{section}]`"),
+                )
+                .help(doc_help),
             );
             continue;
         };
@@ -154,8 +160,16 @@ fn structure<'i>(
             {
                 let hint = crate::diagnostics::did_you_mean(k.get_ref(), known.iter().copied());
                 diags.push(
-                    Diag::error(code::CONFIG_UNKNOWN_KEY, span_of(k.span()), format!("unknown key `{}` in [{section}]", k.get_ref()))
-                        .help(if hint.is_empty() { format!("[{section}] knows {}", known.join(", ")) } else { hint }),
+                    Diag::error(
+                        code::CONFIG_UNKNOWN_KEY,
+                        span_of(k.span()),
+                        format!("unknown key `{}` in [{section}]", k.get_ref()),
+                    )
+                    .help(if hint.is_empty() {
+                        format!("[{section}] knows {}", known.join(", "))
+                    } else {
+                        hint
+                    }),
                 );
                 continue;
             }
@@ -178,8 +192,12 @@ fn structure<'i>(
                 Err(e) => {
                     let span = e.span().map_or(span_of(v_span), span_of);
                     diags.push(
-                        Diag::error(code::CONFIG_INVALID, span, format!("[{section}] {}: {}", k.get_ref(), e.message().replace('\n', " ")))
-                            .help(doc_help),
+                        Diag::error(
+                            code::CONFIG_INVALID,
+                            span,
+                            format!("[{section}] {}: {}", k.get_ref(), e.message().replace('\n', " ")),
+                        )
+                        .help(doc_help),
                     );
                 }
             }
@@ -203,9 +221,10 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         Err(e) => {
             // Not expected once every key passed on its own; report rather than panic.
             let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
-            diags.push(Diag::error(code::CONFIG_INVALID, span, e.message().replace('\n', " ")).help(
-                "see README.md, section zonecheck.toml, for the keys zonecheck knows",
-            ));
+            diags.push(
+                Diag::error(code::CONFIG_INVALID, span, e.message().replace('\n', " "))
+                    .help("see README.md, section zonecheck.toml, for the keys zonecheck knows"),
+            );
             return Err(diags);
         }
     };

@@ -99,8 +99,12 @@ pub fn run(dir: &Path) -> Exit {
         files.iter().map(|(n, _)| dir.join(n)).filter(|p| p.exists()).map(|p| p.display().to_string()).collect();
     if !existing.is_empty() {
         crate::cli::print_diags(
-            &[Diag::error(code::INIT_EXISTS, Span::NONE, format!("{} already exist{}", existing.join(" and "), if existing.len() == 1 { "s" } else { "" }))
-                .help("init never overwrites; choose an empty directory: `zonecheck init my-policy`")],
+            &[Diag::error(
+                code::INIT_EXISTS,
+                Span::NONE,
+                format!("{} already exist{}", existing.join(" and "), if existing.len() == 1 { "s" } else { "" }),
+            )
+            .help("init never overwrites; choose an empty directory: `zonecheck init my-policy`")],
             &Sources::default(),
         );
         return Exit::Input;

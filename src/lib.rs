@@ -36,7 +36,8 @@ pub fn load_policy(path: &Path) -> Result<Model, Errors> {
     let sources = syntax::load(path).map_err(|diags| Errors { sources: Default::default(), diags })?;
     let model = resolve(syntax::parse_sources(sources))?;
     if model.classes.is_empty() && model.zones.is_empty() && model.systems.is_empty() {
-        let span = model.sources.iter().next().map_or(diagnostics::Span::NONE, |(id, _)| diagnostics::Span::new(id, 0, 0));
+        let span =
+            model.sources.iter().next().map_or(diagnostics::Span::NONE, |(id, _)| diagnostics::Span::new(id, 0, 0));
         let diag = diagnostics::Diag::error(
             diagnostics::code::IO_EMPTY_POLICY,
             span,

@@ -33,7 +33,8 @@ fn completions_for_every_shell_name_the_commands() {
         for cmd in ["verify", "compile", "check", "init", "completions"] {
             assert!(script.contains(cmd), "{shell} completion lacks `{cmd}`");
         }
-        assert!(script.contains("--color"), "{shell} completion lacks the global --color");
+        let color = if shell == "fish" { "-l color" } else { "--color" };
+        assert!(script.contains(color), "{shell} completion lacks the global --color");
     }
     zonecheck().args(["completions", "tcsh"]).assert().code(2);
 }
@@ -79,7 +80,9 @@ fn init_writes_a_policy_that_verifies_compiles_and_is_formatted() {
     let out = zonecheck().arg("init").arg(&dir).assert().code(0).get_output().stdout.clone();
     assert!(text(&out).contains("policy.zc"));
     let policy = std::fs::read_to_string(dir.join("policy.zc")).expect("policy.zc");
-    for teaches in ["class ", "zone ", "trust closed", "system ", "holds ", "flow ", "carries none because", "allow ", "firewall "] {
+    for teaches in
+        ["class ", "zone ", "trust closed", "system ", "holds ", "flow ", "carries none because", "allow ", "firewall "]
+    {
         assert!(policy.contains(teaches), "the starter policy shows `{teaches}`");
     }
     let out = zonecheck().args(["verify", "--deny", "warnings"]).arg(&dir).assert().code(0).get_output().stdout.clone();
@@ -94,6 +97,10 @@ fn init_writes_a_policy_that_verifies_compiles_and_is_formatted() {
     let out = zonecheck().arg("init").arg(&dir).assert().code(2).get_output().stderr.clone();
     assert!(text(&out).contains("zonecheck::init::exists"), "{}", text(&out));
     assert_eq!(std::fs::read(dir.join("policy.zc")).expect("read"), before);
+    // A directory that cannot be made (a file is in the way).
+    std::fs::write(d.join("file"), "x").expect("write");
+    let out = zonecheck().arg("init").arg(d.join("file/sub")).assert().code(2).get_output().stderr.clone();
+    assert!(text(&out).contains("zonecheck::init::write"), "{}", text(&out));
 }
 
 #[test]
@@ -198,7 +205,13 @@ fn many_leaks_from_one_flow_lead_with_that_flow() {
     assert!(human.contains("flow `adm -> epj : https`") && human.contains("out to 41 places"), "{human}");
     assert!(human.contains("fix: answers on `adm -> epj : https`"), "{human}");
     // A single leak is its own root cause: no extra section.
-    let out = zonecheck().args(["verify", "examples/violations/print-to-admin.zc"]).assert().code(1).get_output().stdout.clone();
+    let out = zonecheck()
+        .args(["verify", "examples/violations/print-to-admin.zc"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     assert!(!text(&out).contains("Root causes"));
 }
 
@@ -208,8 +221,16 @@ fn modelling_lints_fire_on_their_fixtures() {
     use zonecheck::diagnostics::code;
     let cases = [
         ("confined-outside-closed", code::LINT_CONFINED_OUTSIDE_CLOSED, "confined to `adm` (trust internal)"),
-        ("overlapping-zones", code::LINT_OVERLAPPING_ZONES, "zone `sikker` (10.0.10.0/24, trust closed) lies inside zone `kommune`"),
-        ("duplicate-enforcement", code::LINT_DUPLICATE_ENFORCEMENT, "switch `sw` and firewall `fw` both claim to separate `sikker`–`adm`"),
+        (
+            "overlapping-zones",
+            code::LINT_OVERLAPPING_ZONES,
+            "zone `sikker` (10.0.10.0/24, trust closed) lies inside zone `kommune`",
+        ),
+        (
+            "duplicate-enforcement",
+            code::LINT_DUPLICATE_ENFORCEMENT,
+            "switch `sw` and firewall `fw` both claim to separate `sikker`–`adm`",
+        ),
         ("appliance-special", code::LINT_APPLIANCE_SPECIAL, "appliance `nas` holds special data (`helse`)"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
@@ -220,13 +241,28 @@ fn modelling_lints_fire_on_their_fixtures() {
         assert_eq!(hits.len(), 1, "{name}: {:?}", v.lints.iter().map(|d| &d.message).collect::<Vec<_>>());
         assert!(hits[0].message.contains(message), "{name}: {}", hits[0].message);
         assert!(v.proved(), "{name}: the fixture is about modelling, not a leak");
-        let denied = zonecheck::verify::verify(&model, &zonecheck::verify::Options { deny_warnings: true, ..Default::default() });
+        let denied = zonecheck::verify::verify(
+            &model,
+            &zonecheck::verify::Options { deny_warnings: true, ..Default::default() },
+        );
         assert!(!denied.passes(), "{name} is a warning that --deny warnings fails on");
     }
     // Every lint has a fixture here or in the verify tests (the original eight).
-    let original = ["saas-safeguards", "external-into-closed", "unencrypted-special", "broad-into-closed", "closed-egress", "export-outside-helsenett", "unused", "shadowed-flow"];
+    let original = [
+        "saas-safeguards",
+        "external-into-closed",
+        "unencrypted-special",
+        "broad-into-closed",
+        "closed-egress",
+        "export-outside-helsenett",
+        "unused",
+        "shadowed-flow",
+    ];
     for (name, _, _) in zonecheck::verify::lints::LINTS {
-        assert!(original.contains(name) || dir.join(format!("{name}.zc")).exists(), "lint {name} has no fixture in tests/fixtures/lint/");
+        assert!(
+            original.contains(name) || dir.join(format!("{name}.zc")).exists(),
+            "lint {name} has no fixture in tests/fixtures/lint/"
+        );
     }
 }
 
@@ -281,9 +317,21 @@ fn zonecheck_toml_reports_every_problem_in_one_run() {
 fn counts_read_as_english() {
     let d = temp_dir("wording");
     zonecheck().arg("init").arg(d.join("p")).assert().code(0);
-    let out = zonecheck().arg("compile").arg(d.join("p")).arg("-o").arg(d.join("b")).assert().code(0).get_output().stdout.clone();
+    let out = zonecheck()
+        .arg("compile")
+        .arg(d.join("p"))
+        .arg("-o")
+        .arg(d.join("b"))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let summary = text(&out);
-    assert!(summary.contains(" 1 rule ") && summary.contains(" 1 firewall rule") || summary.contains(" 1 rule "), "{summary}");
+    assert!(
+        summary.contains(" 1 rule ") && summary.contains(" 1 firewall rule") || summary.contains(" 1 rule "),
+        "{summary}"
+    );
     for wrong in [" 1 rules", " 1 firewall rules", " 1 ACL entries", " 1 set elements"] {
         assert!(!summary.contains(wrong), "`{wrong}` in:\n{summary}");
     }
@@ -298,22 +346,44 @@ fn counts_read_as_english() {
 fn explain_of_two_systems_in_one_zone_says_what_separates_them() {
     let d = temp_dir("explain");
     zonecheck().arg("init").arg(d.join("p")).assert().code(0);
-    let out = zonecheck().arg("explain").arg(d.join("p")).args(["journal", "vdi"]).assert().code(0).get_output().stdout.clone();
+    let out = zonecheck()
+        .arg("explain")
+        .arg(d.join("p"))
+        .args(["journal", "vdi"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let e = text(&out);
     assert!(e.contains("Both in zone `sikker`: no firewall or switch stands between `journal` and `vdi`"), "{e}");
-    assert!(e.contains("journal → vdi: only the declared flows, enforced by `journal`'s host firewall and `vdi`'s host firewall"), "{e}");
+    assert!(
+        e.contains(
+            "journal → vdi: only the declared flows, enforced by `journal`'s host firewall and `vdi`'s host firewall"
+        ),
+        "{e}"
+    );
     // An appliance next to a system without a platform: nothing enforces.
     std::fs::write(
         d.join("flat.zc"),
-        "zone a { trust internal; net 10.0.0.0/24 }\nsystem x { zone a; address 10.0.0.1; platform appliance }\nsystem y { zone a; address 10.0.0.2 }\nsystem z { zone a; address 10.0.0.3 }\nflow x -> z : https \"p\"\nflow y -> z : https \"q\"\n",
+        "zone a { trust internal; net 10.0.0.0/24 }\nsystem x { zone a; address 10.0.0.1; platform appliance }\nsystem y { zone a; address 10.0.0.2 }\nsystem z { zone a; address 10.0.0.3 }\nflow x -> z : https \"p\"\n",
     )
     .expect("write");
-    let out = zonecheck().arg("explain").arg(d.join("flat.zc")).args(["x", "y"]).assert().code(0).get_output().stdout.clone();
+    let out =
+        zonecheck().arg("explain").arg(d.join("flat.zc")).args(["x", "y"]).assert().code(0).get_output().stdout.clone();
     let e = text(&out);
     assert!(e.contains("x → y: nothing enforces it"), "{e}");
     assert!(e.contains("the policy permits no data between them"), "{e}");
     // Systems in different zones get no such note.
-    let out = zonecheck().arg("explain").arg(d.join("p")).args(["journal", "siem"]).assert().code(0).get_output().stdout.clone();
+    let out = zonecheck()
+        .arg("explain")
+        .arg(d.join("p"))
+        .args(["journal", "siem"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     assert!(!text(&out).contains("Both in zone"));
 }
 
@@ -336,5 +406,11 @@ fn a_file_of_another_device_is_named_as_such() {
     assert!(err.contains("was generated for `siem`, not for `journal`"), "{err}");
     assert!(err.contains("--device siem"), "the help names the right device: {err}");
     // The right device checks equal.
-    zonecheck().arg("check").arg(d.join("p")).args(["--device", "siem"]).arg(d.join("b/host/siem.nft")).assert().code(0);
+    zonecheck()
+        .arg("check")
+        .arg(d.join("p"))
+        .args(["--device", "siem"])
+        .arg(d.join("b/host/siem.nft"))
+        .assert()
+        .code(0);
 }

@@ -69,7 +69,9 @@ fn root_causes_of_both_kinds_match_the_schema() {
     for i in 0..40 {
         text.push_str(&format!("system pc{i} {{ zone adm; address 10.1.0.{} }}\n", i + 1));
     }
-    text.push_str("flow adm -> epj : https \"alle klienter\"\nflow stray -> epj : https \"x\" { carries none because \"y\" }\n");
+    text.push_str(
+        "flow adm -> epj : https \"alle klienter\"\nflow stray -> epj : https \"x\" { carries none because \"y\" }\n",
+    );
     let model = zonecheck::load_str("many.zc", &text).expect("resolves");
     let json = verify_json(&model);
     assert_valid(&validator, &json, "many.zc");

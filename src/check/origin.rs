@@ -34,16 +34,26 @@ mod tests {
 
     #[test]
     fn headers_of_every_target_name_their_device() {
-        assert_eq!(named_device("#!/usr/sbin/nft -f\n# zonecheck 0.1.0 — firewall fw-kjerne — Fjordvik\n"), Some("fw-kjerne"));
+        assert_eq!(
+            named_device("#!/usr/sbin/nft -f\n# zonecheck 0.1.0 — firewall fw-kjerne — Fjordvik\n"),
+            Some("fw-kjerne")
+        );
         assert_eq!(named_device("#!/usr/sbin/nft -f\n# zonecheck 0.1.0 — host siem — Fjordvik\n"), Some("siem"));
-        assert_eq!(named_device("! zonecheck 0.1.0 - cisco-ios - switch sw-core (Kjerne) - Fjordvik\n"), Some("sw-core"));
+        assert_eq!(
+            named_device("! zonecheck 0.1.0 - cisco-ios - switch sw-core (Kjerne) - Fjordvik\n"),
+            Some("sw-core")
+        );
         assert_eq!(named_device("/* zonecheck 0.1.0 - junos - switch sw-ex - F */\n"), Some("sw-ex"));
         assert_eq!(
-            named_device("#Requires -RunAsAdministrator\n# zonecheck 0.1.0 - Windows Defender Firewall for host epj (EPJ)\n"),
+            named_device(
+                "#Requires -RunAsAdministrator\n# zonecheck 0.1.0 - Windows Defender Firewall for host epj (EPJ)\n"
+            ),
             Some("epj")
         );
         assert_eq!(
-            named_device(r#"{"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "zonecheck", "comment": "zonecheck host siem: Fjordvik"}}]}"#),
+            named_device(
+                r#"{"nftables": [{"metainfo": {}}, {"table": {"family": "inet", "name": "zonecheck", "comment": "zonecheck host siem: Fjordvik"}}]}"#
+            ),
             Some("siem")
         );
     }

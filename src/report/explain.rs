@@ -43,9 +43,11 @@ fn same_zone(model: &Model, e: &Explanation, out: &mut String) {
         nodes.iter().filter_map(|n| if let Node::System(s) = n { Some(*s) } else { None }).collect()
     };
     let (from, to) = (systems(&e.from), systems(&e.to));
-    let Some((a, b)) = from.iter().flat_map(|a| to.iter().map(move |b| (*a, *b))).find(|(a, b)| {
-        a != b && model.system(*a).zone == model.system(*b).zone
-    }) else {
+    let Some((a, b)) = from
+        .iter()
+        .flat_map(|a| to.iter().map(move |b| (*a, *b)))
+        .find(|(a, b)| a != b && model.system(*a).zone == model.system(*b).zone)
+    else {
         return;
     };
     let zone = model.zone(model.system(a).zone);

@@ -88,7 +88,11 @@ pub fn cause_text(model: &Model, cause: Cause) -> String {
                 Node::ZoneRest(z) => model.zone(z).name_span,
             };
             let (line, _) = model.sources.line_col(span);
-            format!("`{}` ({}:{line}) holds it where it is not allowed", model.node_name(node), model.sources.name(span.file))
+            format!(
+                "`{}` ({}:{line}) holds it where it is not allowed",
+                model.node_name(node),
+                model.sources.name(span.file)
+            )
         }
     }
 }

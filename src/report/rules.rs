@@ -10,10 +10,7 @@ pub fn help_uri(code: Code) -> String {
     let anchor = anchor(code);
     let repo = env!("CARGO_PKG_REPOSITORY");
     if repo.is_empty() {
-        format!(
-            "https://docs.rs/crate/zonecheck/{}/source/docs/diagnostics.md#{anchor}",
-            env!("CARGO_PKG_VERSION")
-        )
+        format!("https://docs.rs/crate/zonecheck/{}/source/docs/diagnostics.md#{anchor}", env!("CARGO_PKG_VERSION"))
     } else {
         format!("{}/blob/v{}/docs/diagnostics.md#{anchor}", repo.trim_end_matches('/'), env!("CARGO_PKG_VERSION"))
     }

@@ -204,7 +204,9 @@ mod tests {
             {"locations":[{"physicalLocation":{"artifactLocation":{"uri":"/elsewhere/c.zc"}}}]}]}]}"#;
         let out = rebase(doc, Path::new("/repo/sub"), Path::new("/repo"));
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-        let uri = |i: usize| v["runs"][0]["results"][i]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone();
+        let uri = |i: usize| {
+            v["runs"][0]["results"][i]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone()
+        };
         assert_eq!(uri(0), "policies/a.zc");
         assert_eq!(uri(1), "x/b.zc");
         assert_eq!(uri(2), "/elsewhere/c.zc");

@@ -136,7 +136,11 @@ fn duplicate_enforcement(model: &Model, out: &mut Vec<Finding>) {
                 continue;
             }
             let shown: Vec<&str> = both.iter().take(4).map(String::as_str).collect();
-            let more = if both.len() > shown.len() { format!(" and {} more", both.len() - shown.len()) } else { String::new() };
+            let more = if both.len() > shown.len() {
+                format!(" and {} more", both.len() - shown.len())
+            } else {
+                String::new()
+            };
             out.push(
                 finding(
                     "duplicate-enforcement",
