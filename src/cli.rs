@@ -153,7 +153,16 @@ pub enum GraphFormat {
 }
 
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    // clap's own help and errors follow `--color` too (it honours NO_COLOR by itself).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let choice = match color_arg(&args) {
+        Some(ColorWhen::Always) => clap::ColorChoice::Always,
+        Some(ColorWhen::Never) => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
+    let matches = Cli::command().color(choice).get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let code = run(cli);
     std::process::ExitCode::from(code as u8)
 }
@@ -201,6 +210,23 @@ pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// The last `--color WHEN` or `--color=WHEN` before a `--`, read before clap parses.
+fn color_arg(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
+    let mut found = None;
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        let value = match a.as_ref() {
+            "--" => break,
+            "--color" => it.next().map(|v| v.into_owned()),
+            other => other.strip_prefix("--color=").map(str::to_string),
+        };
+        if let Some(v) = value {
+            found = ColorWhen::from_str(&v, false).ok().or(found);
+        }
+    }
+    found
 }
 
 /// `--color`, as [`ColorWhen`] discriminant; set once per run.

@@ -71,6 +71,11 @@ fn color_follows_the_flag_and_no_color() {
     assert!(!err(&["verify", "--color", "never"]).contains('\u{1b}'));
     assert!(!err(&["verify"]).contains('\u{1b}'), "NO_COLOR and no terminal");
     zonecheck().args(["verify", "--color", "sometimes", "x.zc"]).assert().code(2);
+    // clap's own errors follow the flag as well.
+    let clap_err = |args: &[&str]| text(&zonecheck().args(args).assert().code(2).get_output().stderr.clone());
+    assert!(clap_err(&["--color", "always", "verify", "--bogus"]).contains('\u{1b}'));
+    assert!(!clap_err(&["--color=never", "verify", "--bogus"]).contains('\u{1b}'));
+    assert!(!clap_err(&["verify", "--bogus"]).contains('\u{1b}'));
 }
 
 #[test]
