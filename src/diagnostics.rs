@@ -192,6 +192,7 @@ codes! {
     RESOLVE_ADDRESS_OUTSIDE_ZONE = "zonecheck::resolve::address-outside-zone", "a system address is not inside its zone's prefixes";
     RESOLVE_ADDRESS_IN_OTHER_ZONE = "zonecheck::resolve::address-in-other-zone", "a system address falls in a more specific other zone";
     RESOLVE_ADDRESS_CONFLICT = "zonecheck::resolve::address-conflict", "two systems claim the same address";
+    RESOLVE_ADDRESS_OVERLAP = "zonecheck::resolve::address-overlap", "a system's range contains another zone's prefix or another system's address";
     RESOLVE_PORT_ZERO = "zonecheck::resolve::port-zero", "a service uses port 0";
     RESOLVE_PORT_RANGE = "zonecheck::resolve::invalid-port-range", "a port range is reversed or exceeds 65535";
     RESOLVE_INVALID_ICMP = "zonecheck::resolve::invalid-icmp-type", "an ICMP type is unknown or above 255";
@@ -220,6 +221,7 @@ codes! {
     COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
+    VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
     LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";
     LINT_UNENCRYPTED_SPECIAL = "zonecheck::lint::unencrypted-special", "a special class crosses zones over an unencrypted service without `encrypted payload`";

@@ -1,6 +1,7 @@
 //! Every JSON document zonecheck writes is checked against its JSON Schema in
 //! `docs/schema/`, on real outputs: verify on every shipped policy and classic leak (and
-//! root causes of both kinds), check on equal and different devices, and a bundle's
+//! root causes of both kinds, enforcement gaps, every kind of assumption), check on equal
+//! and different devices, and a bundle's
 //! manifest. The documentation of every diagnostic code, role and platform is checked
 //! to exist too.
 
@@ -52,10 +53,16 @@ fn verify_json_matches_its_schema_on_every_shipped_policy_and_example() {
     }
     paths.sort();
     assert!(paths.len() >= 12);
+    let mut kinds = std::collections::BTreeSet::new();
     for path in &paths {
         let model = zonecheck::load_policy(path).unwrap_or_else(|_| panic!("{} resolves", path.display()));
-        assert_valid(&validator, &verify_json(&model), &path.display().to_string());
+        let json = verify_json(&model);
+        assert_valid(&validator, &json, &path.display().to_string());
+        kinds.extend(
+            json["assumptions"].as_array().into_iter().flatten().filter_map(|a| a["kind"].as_str().map(String::from)),
+        );
     }
+    assert_eq!(kinds.len(), 3, "every kind of assumption was validated: {kinds:?}");
 }
 
 #[test]
@@ -75,6 +82,9 @@ fn root_causes_of_both_kinds_match_the_schema() {
     let model = zonecheck::load_str("many.zc", &text).expect("resolves");
     let json = verify_json(&model);
     assert_valid(&validator, &json, "many.zc");
+    // No device at all: the gap objects are exercised too.
+    assert_eq!(json["enforcement"]["verdict"], "gaps");
+    assert!(json["enforcement"]["gaps"].as_array().is_some_and(|g| !g.is_empty()));
     let causes = json["root_causes"].as_array().expect("root_causes");
     let kinds: Vec<&str> = causes.iter().filter_map(|c| c["kind"].as_str()).collect();
     assert!(kinds.contains(&"flow") && kinds.contains(&"holder"), "{kinds:?}");

@@ -28,6 +28,9 @@ pub fn help(code: Code) -> &'static str {
         c if c == VERIFY_LEAK => {
             "Follow the path from the holder: the first hop that leaves the allowed zones is the mistake. Restrict that flow with `carries … because \"…\"` if it cannot carry the class, declare `export CLASS basis \"…\"` if the transfer is lawful, move the receiver into an allowed zone, or remove the flow."
         }
+        c if c == VERIFY_UNENFORCED => {
+            "Put an enforcement point on the path: give the zones separate interfaces of a firewall or SVIs of a switch, or give the systems platform linux or windows so their host firewalls filter; the finding names the nodes and the fix."
+        }
         c if c == LINT_SAAS_SAFEGUARDS => {
             "Declare `vendor`, `dpa` (the data processing agreement), `region eea` and `auth mfa|certificate` on the SaaS system, or stop the special class from reaching it."
         }

@@ -356,7 +356,8 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
         }
     }
     for a in assumptions {
-        if !a.classes.is_empty() {
+        // A `carries` in series with another stops nothing today but is not removable.
+        if !a.classes.is_empty() || !a.in_series.is_empty() {
             continue;
         }
         match a.kind {
@@ -381,6 +382,8 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
                     ));
                 }
             }
+            // Only made for holders of a confined class: never idle.
+            AssumptionKind::SaasReach { .. } => {}
         }
     }
 }
