@@ -343,6 +343,12 @@ fn counts_read_as_english() {
     let out = zonecheck().arg("check").arg(d.join("p")).arg(d.join("b")).assert().code(0).get_output().stdout.clone();
     let checked = text(&out);
     assert!(!checked.contains(" 1 rules") && !checked.contains("rule(s)"), "{checked}");
+    // One problem past the cap of a hundred per file is one problem, not "1 more problems".
+    let notes: String = (0..101).map(|i| format!("system Server{i} {{ zone adm }}\n")).collect();
+    std::fs::write(d.join("notes.zc"), notes).expect("write");
+    let out = zonecheck().arg("verify").arg(d.join("notes.zc")).assert().code(2).get_output().stderr.clone();
+    let err = text(&out);
+    assert!(err.contains("1 more problem (1 error) is not shown"), "{err}");
     assert_eq!(zonecheck::report::count(1, "rule", "rules"), "1 rule");
     assert_eq!(zonecheck::report::count(0, "rule", "rules"), "0 rules");
 }

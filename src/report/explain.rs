@@ -100,7 +100,11 @@ pub fn render(model: &Model, from: &str, to: &str, e: &Explanation) -> String {
     }
     match &e.connection {
         Some(path) if e.direct.is_empty() => {
-            let _ = writeln!(out, "\nConnected through other systems ({} hops):", path.len());
+            let _ = writeln!(
+                out,
+                "\nConnected through other systems ({}):",
+                crate::report::count(path.len(), "hop", "hops")
+            );
             for h in path {
                 let _ = writeln!(out, "  {}", hop_line(model, h));
             }
