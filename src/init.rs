@@ -92,11 +92,23 @@ dir = "bundle"            # where `zonecheck compile` writes without -o (from wh
 # unused = "warn"         # allow | warn | error, per lint
 "#;
 
-/// Write the starter files into `dir` (created if missing); never overwrite a file.
+/// Write the starter files into `dir` (created if missing); never overwrite a file, and
+/// never add a policy file to a directory that already holds one.
 pub fn run(dir: &Path) -> Exit {
     let files = [("policy.zc", POLICY), ("zonecheck.toml", CONFIG)];
-    let existing: Vec<String> =
-        files.iter().map(|(n, _)| dir.join(n)).filter(|p| p.exists()).map(|p| p.display().to_string()).collect();
+    // Every `.zc` file of a directory is one policy: a starter beside another policy's
+    // files would merge with them.
+    let mut existing: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zc"))
+        .chain(files.iter().map(|(n, _)| dir.join(n)).filter(|p| p.exists()))
+        .map(|p| p.display().to_string())
+        .collect();
+    existing.sort();
+    existing.dedup();
     if !existing.is_empty() {
         crate::cli::print_diags(
             &[Diag::error(
@@ -104,7 +116,7 @@ pub fn run(dir: &Path) -> Exit {
                 Span::NONE,
                 format!("{} already exist{}", existing.join(" and "), if existing.len() == 1 { "s" } else { "" }),
             )
-            .help("init never overwrites; choose an empty directory: `zonecheck init my-policy`")],
+            .help("init never overwrites or joins another policy; choose a new directory: `zonecheck init my-policy`")],
             &Sources::default(),
         );
         return Exit::Input;

@@ -102,6 +102,12 @@ fn init_writes_a_policy_that_verifies_compiles_and_is_formatted() {
     let out = zonecheck().arg("init").arg(&dir).assert().code(2).get_output().stderr.clone();
     assert!(text(&out).contains("zonecheck::init::exists"), "{}", text(&out));
     assert_eq!(std::fs::read(dir.join("policy.zc")).expect("read"), before);
+    // A directory holding another policy's files: the starter would join that policy.
+    std::fs::create_dir_all(d.join("other")).expect("dir");
+    std::fs::write(d.join("other/10-zones.zc"), "zone a { trust closed; net 10.0.0.0/24 }\n").expect("write");
+    let out = zonecheck().arg("init").arg(d.join("other")).assert().code(2).get_output().stderr.clone();
+    assert!(text(&out).contains("10-zones.zc already exists"), "{}", text(&out));
+    assert!(!d.join("other/policy.zc").exists());
     // A directory that cannot be made (a file is in the way).
     std::fs::write(d.join("file"), "x").expect("write");
     let out = zonecheck().arg("init").arg(d.join("file/sub")).assert().code(2).get_output().stderr.clone();
