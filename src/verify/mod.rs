@@ -403,7 +403,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
     // The world without any `carries`: where each class could get to, and from where it
     // would leak. A `carries` is in series for a class when it stands on such a path.
     let open = open_masks(model);
-    let open_taint = taint::propagate(model, &open);
+    let open_taint = open_world_taint(model);
     let mut open_leaks: Vec<Option<Vec<bool>>> = vec![None; classes];
     for (fi, flow) in model.flows.iter().enumerate() {
         let Some(carries) = &flow.carries else { continue };
@@ -418,7 +418,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             }
             if model.class(c).confined() {
                 let leaks = open_leaks[ci].get_or_insert_with(|| would_leak(model, &open, c));
-                if crosses_to_leak(model, flow, c, |n| open_taint.get(dense(model, *n), c), leaks) {
+                if crosses_to_leak(model, flow, c, |n| open_taint(*n, c), leaks) {
                     in_series.insert(c);
                 }
             }
@@ -508,6 +508,38 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
         });
     }
     out
+}
+
+/// Which classes each node would have in a world without `carries`. Every channel then
+/// passes everything both ways, so a node has exactly the classes held somewhere in its
+/// connected component of the flow graph: one union-find pass, whatever the class count.
+fn open_world_taint(model: &Model) -> impl Fn(Node, ClassId) -> bool + '_ {
+    let n = model.graph.node_count();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for e in model.graph.edge_indices() {
+        if let Some((a, b)) = model.graph.edge_endpoints(e) {
+            let (ra, rb) = (find(&mut parent, a.index()), find(&mut parent, b.index()));
+            if ra != rb {
+                parent[ra] = rb;
+            }
+        }
+    }
+    let mut held = Bits::new(n, model.classes.len());
+    for (s, sys) in model.systems.iter().enumerate() {
+        let root = find(&mut parent, dense(model, Node::System(SystemId::from_index(s))));
+        for c in &sys.holds {
+            held.set(root, *c);
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    move |node: Node, c: ClassId| roots.get(dense(model, node)).is_some_and(|r| held.get(*r, c))
 }
 
 /// Masks of a world without `carries`: every flow passes every class.
