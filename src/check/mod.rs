@@ -142,7 +142,9 @@ pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOpt
             format: Format::NftText,
             differences: Vec::new(),
             problems: Vec::new(),
+            incomplete: None,
             dead: Vec::new(),
+            unchecked: Vec::new(),
             inconclusive: Some("a check thread failed".into()),
             rules: 0,
         };
@@ -153,6 +155,8 @@ pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOpt
 /// Read a file of a format into a ruleset.
 pub fn read(format: Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
     use read::acl::Dialect;
+    // Editors and PowerShell write a UTF-8 byte-order mark; it is no part of line 1.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
         Format::NftJson => read::nft::read_json(text, ifaces),
         Format::NftText => read::nft_text::read_text(text, ifaces),
@@ -214,9 +218,17 @@ pub struct DeviceCheck {
     pub file: String,
     pub format: Format,
     pub differences: Vec<Difference>,
-    /// Constructs the reader could not model: any makes the device "different".
+    /// Constructs the reader does not model: any makes the verdict "cannot decide" and
+    /// withholds the advice on dead rules.
     pub problems: Vec<Problem>,
+    /// The file is cut off (no final `end`, JSON that stops early): refused, not compared.
+    pub incomplete: Option<Problem>,
+    /// Shadowed, redundant and unmatchable rules; only sought when every construct of the
+    /// file is modelled, and only in chains every packet of which is evaluated.
     pub dead: Vec<DeadRule>,
+    /// Chains with rules that the check does not judge, with the reason (input and output
+    /// hooks of a firewall, chains only a chain the reader does not model jumps to).
+    pub unchecked: Vec<(String, String)>,
     /// The comparison could not finish (fragmentation limit, jumps too deep).
     pub inconclusive: Option<String>,
     /// Rules and cubes read, for the summary.
@@ -225,13 +237,24 @@ pub struct DeviceCheck {
 
 impl DeviceCheck {
     pub fn equal(&self) -> bool {
-        self.differences.is_empty() && self.problems.is_empty() && self.inconclusive.is_none()
+        self.differences.is_empty()
+            && self.problems.is_empty()
+            && self.inconclusive.is_none()
+            && self.incomplete.is_none()
     }
 
-    /// `equal`, `inconclusive` or `different` (unsupported constructs make a device
-    /// different: fail closed).
+    /// Is the verdict "cannot decide": a construct the reader does not model, or a file cut
+    /// off? Then even the differences found are not proven (an unmodelled NAT or
+    /// inspection may explain them).
+    pub fn undecided(&self) -> bool {
+        !self.problems.is_empty() || self.incomplete.is_some()
+    }
+
+    /// `equal`, `cannot-decide` (fail closed: never "equal"), `inconclusive` or `different`.
     pub fn verdict(&self) -> &'static str {
-        if self.equal() {
+        if self.undecided() {
+            "cannot-decide"
+        } else if self.equal() {
             "equal"
         } else if self.inconclusive.is_some() {
             "inconclusive"
@@ -276,10 +299,26 @@ fn check_one(
         format,
         differences: Vec::new(),
         problems: ruleset.problems.clone(),
+        incomplete: ruleset.incomplete.clone(),
         dead: Vec::new(),
+        unchecked: Vec::new(),
         inconclusive: None,
         rules: ruleset.chains.iter().map(|c| c.rules.len()).sum(),
     };
+    if out.incomplete.is_some() {
+        // A file cut short proves nothing about the rules that are missing.
+        return out;
+    }
+    // Advice to remove a rule is sound only when every construct that could change the
+    // conclusion was read.
+    let dead_rules = dead_rules && ruleset.problems.is_empty();
+    if dead_rules {
+        out.unchecked = ruleset
+            .unchecked(&intended.paths())
+            .into_iter()
+            .map(|(c, why)| (ruleset.chains[c].name.clone(), why))
+            .collect();
+    }
     match compare(model, &intended, &ruleset, &ifaces, dead_rules) {
         Ok((differences, dead)) => {
             out.differences = differences;

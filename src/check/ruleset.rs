@@ -77,6 +77,16 @@ pub enum Hook {
 }
 
 impl Hook {
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::Prerouting => "prerouting",
+            Hook::Input => "input",
+            Hook::Forward => "forward",
+            Hook::Output => "output",
+            Hook::Postrouting => "postrouting",
+        }
+    }
+
     /// The paths whose packets pass this hook.
     pub fn paths(self) -> &'static [Path] {
         match self {
@@ -102,7 +112,9 @@ pub struct Base {
     pub policy_accept: bool,
 }
 
-/// Something a reader could not model. Any problem makes the check fail closed.
+/// Something a reader does not model: a construct that can change which packets pass (an
+/// entry with a match the reader does not know, a zone-based firewall, NAT…). Any problem
+/// makes the verdict "cannot decide" (fail closed) and withholds advice on dead rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub line: usize,
@@ -115,6 +127,9 @@ pub struct Ruleset {
     pub chains: Vec<Chain>,
     pub bases: Vec<Base>,
     pub problems: Vec<Problem>,
+    /// The input is cut off (a running-config without its final `end`, JSON that stops
+    /// early): it is refused, whatever was read of it.
+    pub incomplete: Option<Problem>,
 }
 
 /// A rule by position.
@@ -137,6 +152,8 @@ pub struct Evaluation {
     pub stats: Vec<Vec<RuleStats>>,
     /// The index of every big rule's cubes, built once for evaluation and dead rules.
     indexes: Vec<Vec<Option<Space>>>,
+    /// The paths evaluated.
+    paths: Vec<Path>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -199,6 +216,7 @@ impl Ruleset {
             permitted: Space::new(),
             stats: self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect(),
             indexes: self.indexes(),
+            paths: paths.to_vec(),
         };
         for &path in paths {
             for v6 in [false, true] {
@@ -401,6 +419,7 @@ impl Ruleset {
     /// Needs the [`Evaluation`] of the same paths.
     pub fn dead_rules(&self, ev: &Evaluation) -> Result<Vec<(RuleRef, Dead)>, EvalError> {
         let mut out = Vec::new();
+        let judged = self.judged(&ev.paths);
         let mut jumped_to = vec![false; self.chains.len()];
         for r in self.chains.iter().flat_map(|x| &x.rules) {
             if let Action::Jump(t) | Action::Goto(t) = r.action {
@@ -410,7 +429,7 @@ impl Ruleset {
         for (c, chain) in self.chains.iter().enumerate() {
             let policies: Vec<bool> = self.bases.iter().filter(|b| b.chain == c).map(|b| b.policy_accept).collect();
             let jumped = jumped_to[c];
-            if policies.is_empty() && !jumped {
+            if !judged[c] || policies.is_empty() && !jumped {
                 continue;
             }
             // What packets that leave the chain undecided get, if the same in every use of
@@ -441,6 +460,83 @@ impl Ruleset {
             }
         }
         Ok(out)
+    }
+
+    /// The chains reached (through jumps and gotos) from each chain, itself included.
+    fn reach(&self, from: usize) -> Vec<bool> {
+        let mut seen = vec![false; self.chains.len()];
+        let mut stack = vec![from];
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c], true) {
+                continue;
+            }
+            for r in &self.chains[c].rules {
+                if let Action::Jump(t) | Action::Goto(t) = r.action {
+                    stack.push(t);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Is a base chain's every packet on one of `paths`? Only then does evaluating `paths`
+    /// show everything its rules do.
+    fn fully_evaluated(b: &Base, paths: &[Path]) -> bool {
+        b.hook.paths().iter().all(|p| paths.contains(p))
+    }
+
+    /// Per chain: is every packet that can reach it evaluated with `paths`? Only such
+    /// chains' rules can be called shadowed, redundant or never reached.
+    fn judged(&self, paths: &[Path]) -> Vec<bool> {
+        let mut full = vec![false; self.chains.len()];
+        let mut partial = vec![false; self.chains.len()];
+        for b in &self.bases {
+            let into = if Self::fully_evaluated(b, paths) { &mut full } else { &mut partial };
+            for (c, r) in self.reach(b.chain).into_iter().enumerate() {
+                into[c] |= r;
+            }
+        }
+        full.iter().zip(&partial).map(|(f, p)| *f && !*p).collect()
+    }
+
+    /// Chains holding rules that evaluating `paths` does not judge, each with the reason:
+    /// base chains at hooks whose packets are not all evaluated (input and output for a
+    /// firewall, prerouting for a firewall, which also sees packets to the device), the
+    /// chains they jump to, and chains no evaluated chain jumps to (reached from a chain the
+    /// reader does not model, or from none). `check` lists them as "not checked", never as
+    /// "never reached".
+    pub fn unchecked(&self, paths: &[Path]) -> Vec<(usize, String)> {
+        let judged = self.judged(paths);
+        let evaluated: Vec<&str> = paths.iter().map(|p| p.name()).collect();
+        let not_full: Vec<(&Base, Vec<bool>)> = self
+            .bases
+            .iter()
+            .filter(|b| !Self::fully_evaluated(b, paths))
+            .map(|b| (b, self.reach(b.chain)))
+            .collect();
+        let mut out = Vec::new();
+        for (c, chain) in self.chains.iter().enumerate() {
+            if judged[c] || chain.rules.is_empty() {
+                continue;
+            }
+            let why = if let Some((b, _)) = not_full.iter().find(|(b, _)| b.chain == c) {
+                format!(
+                    "a base chain at hook {}, whose packets check does not all evaluate for this device (it evaluates {} packets)",
+                    b.hook.name(),
+                    evaluated.join(" and ")
+                )
+            } else if let Some((b, _)) = not_full.iter().find(|(_, r)| r[c]) {
+                format!(
+                    "reached from chain {} at hook {}, whose packets check does not all evaluate for this device",
+                    self.chains[b.chain].name,
+                    b.hook.name()
+                )
+            } else {
+                "no chain that check evaluates jumps to it (only chains it does not model, or none, do)".to_string()
+            };
+            out.push((c, why));
+        }
+        out
     }
 
     /// Earlier rules of the chain that together cover a shadowed rule: those whose

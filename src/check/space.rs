@@ -593,6 +593,12 @@ impl Ifaces {
         self.ids.get(name).copied()
     }
 
+    /// No interface named yet (only the empty name): the caller has not told the readers
+    /// which interfaces the device has.
+    pub fn is_empty(&self) -> bool {
+        self.names.len() <= 1
+    }
+
     pub fn name(&self, id: u32) -> String {
         match self.names.get(id as usize) {
             Some(n) if n.is_empty() => "(none)".into(),

@@ -124,6 +124,8 @@ struct Builder {
     /// is no further problem.
     unread: HashSet<(bool, String)>,
     problems: Vec<Problem>,
+    /// The file is cut off.
+    incomplete: Option<Problem>,
 }
 
 impl Builder {
@@ -247,6 +249,19 @@ impl Builder {
                     ),
                 );
             }
+            // An ACL on an interface the policy does not name for this device (a port of a
+            // VLAN, a management port): the packets it filters are outside what the policy
+            // describes, and which of the policy's packets cross it is not modelled.
+            if !ifaces.is_empty() && b.iface.iter().all(|s| ifaces.get(s).is_none()) {
+                self.problem(
+                    b.origin.line,
+                    format!(
+                        "ACL {} is bound to {}, an interface the policy does not name for this device; which of the policy's packets cross it is not modelled",
+                        b.acl, b.iface[0]
+                    ),
+                );
+                continue;
+            }
             let id = iface_id(ifaces, &b.iface);
             let cube = Cube::any(b.v6)
                 .with_value(Dim::Iif, u128::from(id))
@@ -259,6 +274,7 @@ impl Builder {
         }
         rs.problems = self.problems;
         rs.problems.sort_by_key(|p| p.line);
+        rs.incomplete = self.incomplete;
         rs
     }
 }

@@ -27,6 +27,13 @@ use crate::check::space::{Cube, Dim, Field, Space, addr_max, addr_value, dim_max
 pub fn read_json(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
+        // JSON that stops early is a dump cut short: refused, not read as far as it goes.
+        Err(e) if e.is_eof() => {
+            return Ruleset {
+                incomplete: Some(Problem { line: e.line(), message: format!("the JSON stops early: {e}") }),
+                ..Ruleset::default()
+            };
+        }
         Err(e) => {
             return Ruleset {
                 problems: vec![Problem { line: e.line(), message: format!("not valid JSON: {e}") }],

@@ -626,6 +626,7 @@ fn assemble(specs: &[Spec], profile: &ProfileSettings, mut problems: Vec<Problem
             Base { chain: 1, hook: Hook::Output, priority: 0, family: None, policy_accept: !enabled || outbound_allow },
         ],
         problems,
+        incomplete: None,
     }
 }
 
@@ -667,6 +668,12 @@ pub fn read_export(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
     let fail = |message: String| unreadable(Problem { line: 0, message });
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,
+        // An export cut off before its closing brace: refused.
+        Err(e) if e.is_eof() => {
+            let mut rs = unreadable(Problem { line: e.line(), message: format!("the export stops early: {e}") });
+            rs.incomplete = rs.problems.pop();
+            return rs;
+        }
         Err(e) => return fail(format!("the export is not JSON: {e}")),
     };
     let Some(root) = root.as_object() else {
