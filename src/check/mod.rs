@@ -292,6 +292,7 @@ fn check_one(
 ) -> DeviceCheck {
     let mut ifaces = Ifaces::new();
     let intended = intended::intended(model, rules, &mut ifaces, acl);
+    ifaces.seal();
     let ruleset = read(format, text, &mut ifaces);
     let mut out = DeviceCheck {
         device: rules.name.clone(),
@@ -409,6 +410,12 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
     let v6 = c.v6();
     let full = |d: Dim| Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) });
     let mut parts = vec![if v6 { "ipv6".to_string() } else { "ipv4".to_string() }];
+    // ICMP keeps its type in the destination port and its code in the source port.
+    let icmp = match c.field(Dim::Proto).intervals() {
+        [(1, 1)] => Some(false),
+        [(58, 58)] => Some(true),
+        _ => None,
+    };
     for (d, label) in [
         (Dim::Path, "path"),
         (Dim::Iif, "in"),
@@ -416,12 +423,16 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
         (Dim::Src, "src"),
         (Dim::Dst, "dst"),
         (Dim::Proto, "proto"),
-        (Dim::Sport, "sport"),
-        (Dim::Dport, "dport"),
+        (Dim::Sport, if icmp.is_some() { "icmp code" } else { "sport" }),
+        (Dim::Dport, if icmp.is_some() { "icmp type" } else { "dport" }),
         (Dim::Flags, "ack/rst"),
     ] {
         let f = c.field(d);
         if *f == full(d) {
+            continue;
+        }
+        if matches!(d, Dim::Iif | Dim::Oif) {
+            parts.push(format!("{label} {}", ifaces.describe(f)));
             continue;
         }
         let shown: Vec<String> = f
@@ -430,9 +441,12 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
             .take(4)
             .map(|&(lo, hi)| match d {
                 Dim::Src | Dim::Dst => range_text(v6, lo, hi, addr_of),
-                Dim::Iif | Dim::Oif if lo == hi => ifaces.name(lo as u32),
                 Dim::Path if lo == hi => space::Path::ALL[lo as usize].name().to_string(),
                 Dim::Proto if lo == hi => space::proto_name(lo as u8),
+                Dim::Dport if lo == hi && icmp.is_some() => match space::icmp_type_name(icmp == Some(true), lo as u16) {
+                    Some(n) => n.to_string(),
+                    None => lo.to_string(),
+                },
                 _ if lo == hi => lo.to_string(),
                 _ => format!("{lo}-{hi}"),
             })

@@ -530,7 +530,13 @@ impl Packet {
                 let flags = if self.proto == 6 && self.ack { " (ACK)" } else { "" };
                 format!("{proto} {} -> {}{flags}", addr(s, Some(self.sport)), addr(d, Some(self.dport)))
             }
-            1 | 58 => format!("{proto} type {} code {} {} -> {}", self.dport, self.sport, addr(s, None), addr(d, None)),
+            1 | 58 => {
+                let ty = match icmp_type_name(self.proto == 58, self.dport) {
+                    Some(n) => format!("{n} (type {} code {})", self.dport, self.sport),
+                    None => format!("type {} code {}", self.dport, self.sport),
+                };
+                format!("{proto} {ty} {} -> {}", addr(s, None), addr(d, None))
+            }
             _ => format!("{proto} {} -> {}", addr(s, None), addr(d, None)),
         };
         let mut via = vec![self.path.name().to_string()];
@@ -542,6 +548,43 @@ impl Packet {
         }
         format!("{body} ({})", via.join(", "))
     }
+}
+
+/// The name nft gives an ICMP (`v6`: ICMPv6) type, if it has one.
+pub fn icmp_type_name(v6: bool, ty: u16) -> Option<&'static str> {
+    Some(match (v6, ty) {
+        (false, 0) => "echo-reply",
+        (false, 3) => "destination-unreachable",
+        (false, 4) => "source-quench",
+        (false, 5) => "redirect",
+        (false, 8) => "echo-request",
+        (false, 9) => "router-advertisement",
+        (false, 10) => "router-solicitation",
+        (false, 11) => "time-exceeded",
+        (false, 12) => "parameter-problem",
+        (false, 13) => "timestamp-request",
+        (false, 14) => "timestamp-reply",
+        (false, 15) => "info-request",
+        (false, 16) => "info-reply",
+        (false, 17) => "address-mask-request",
+        (false, 18) => "address-mask-reply",
+        (true, 1) => "destination-unreachable",
+        (true, 2) => "packet-too-big",
+        (true, 3) => "time-exceeded",
+        (true, 4) => "parameter-problem",
+        (true, 128) => "echo-request",
+        (true, 129) => "echo-reply",
+        (true, 130) => "mld-listener-query",
+        (true, 131) => "mld-listener-report",
+        (true, 132) => "mld-listener-done",
+        (true, 133) => "nd-router-solicit",
+        (true, 134) => "nd-router-advert",
+        (true, 135) => "nd-neighbor-solicit",
+        (true, 136) => "nd-neighbor-advert",
+        (true, 137) => "nd-redirect",
+        (true, 143) => "mld2-listener-report",
+        _ => return None,
+    })
 }
 
 pub fn proto_name(p: u8) -> String {
@@ -570,6 +613,8 @@ pub fn proto_name(p: u8) -> String {
 pub struct Ifaces {
     names: Vec<String>,
     ids: std::collections::HashMap<String, u32>,
+    /// How many names were known at [`Ifaces::seal`].
+    sealed: Option<u32>,
 }
 
 impl Ifaces {
@@ -593,10 +638,46 @@ impl Ifaces {
         self.ids.get(name).copied()
     }
 
-    /// No interface named yet (only the empty name): the caller has not told the readers
-    /// which interfaces the device has.
-    pub fn is_empty(&self) -> bool {
-        self.names.len() <= 1
+    /// Every interface of the device is named now (`check` names the policy's before
+    /// reading the file): a reader that meets another one knows the policy does not
+    /// describe it.
+    pub fn seal(&mut self) {
+        self.sealed = Some(self.names.len() as u32);
+    }
+
+    /// Was this name known when [`Ifaces::seal`] was called? Always, when it never was.
+    pub fn known(&self, name: &str) -> bool {
+        match (self.sealed, self.ids.get(name)) {
+            (None, _) => true,
+            (Some(n), Some(&i)) => i < n,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// How many numbers are handed out (the empty name included): the rest stand for
+    /// interfaces nobody named.
+    pub fn count(&self) -> u32 {
+        self.names.len() as u32
+    }
+
+    /// A set of interface numbers in words: names, `(none)`, and for the numbers nobody
+    /// named "interfaces not named in the policy"; a set holding most of them as "any but …".
+    pub fn describe(&self, f: &Field) -> String {
+        let n = self.count();
+        let unnamed = f.intervals().iter().any(|&(_, hi)| hi >= u128::from(n));
+        let (inside, outside): (Vec<u32>, Vec<u32>) = (0..n).partition(|&i| f.contains(u128::from(i)));
+        let shown = |ids: &[u32]| {
+            let mut v: Vec<String> = ids.iter().take(6).map(|&i| self.name(i)).collect();
+            if ids.len() > 6 {
+                v.push(format!("+{} more", ids.len() - 6));
+            }
+            v.join(",")
+        };
+        match (unnamed, inside.is_empty(), outside.is_empty()) {
+            (true, _, true) => "any".into(),
+            (true, _, false) => format!("any but {}", shown(&outside)),
+            (false, _, _) => shown(&inside),
+        }
     }
 
     pub fn name(&self, id: u32) -> String {

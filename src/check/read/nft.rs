@@ -410,7 +410,11 @@ impl<'a> Reader<'a> {
         body: &Value,
         uses_th: &mut bool,
     ) -> Result<Vec<(Vec<Cube>, Action, String)>, String> {
-        let keys = self.keys(body.get("key").ok_or("a verdict map without a key")?, uses_th)?;
+        let key_value = body.get("key").ok_or("a verdict map without a key")?;
+        // `ct state vmap { established : accept, related : accept, invalid : drop }`: only
+        // the element naming `new` applies to a connection-opening packet.
+        let ct = key_value.get("ct");
+        let keys = if ct.is_some() { Vec::new() } else { self.keys(key_value, uses_th)? };
         let data = body.get("data").ok_or("a verdict map without data")?;
         let elems: &[Value] = match data {
             Value::String(s) if s.starts_with('@') => {
@@ -426,8 +430,14 @@ impl<'a> Reader<'a> {
         let mut out = Vec::with_capacity(elems.len());
         for el in elems {
             let pair = el.as_array().filter(|a| a.len() >= 2).ok_or("a verdict map element that is not a pair")?;
+            let cubes = match ct {
+                Some(ct) => match ct_match(ct, "==", &pair[0])? {
+                    Matched::Nothing => continue,
+                    _ => Cube::universe().to_vec(),
+                },
+                None => self.element(&keys, &pair[0])?,
+            };
             let action = self.verdict(key, &pair[1])?;
-            let cubes = self.element(&keys, &pair[0])?;
             let text = format!("{key_text} vmap {{ {} : {} }}", render(&pair[0]), render(&pair[1]));
             out.push((cubes, action, text));
         }

@@ -2191,8 +2191,13 @@ mod tests {
             &mut Ifaces::new(),
         );
         assert!(missing.problems.iter().any(|p| p.message.contains("Protocol")), "{:?}", missing.problems);
+        // JSON that stops early is refused as cut off.
+        for cut in ["", "{", r#"{"Rules":[{"Name":"a""#] {
+            assert!(read_export(cut, &mut Ifaces::new()).incomplete.is_some(), "{cut}");
+        }
         for bad in ["", "[]", "{", "null"] {
-            assert!(!read_export(bad, &mut Ifaces::new()).problems.is_empty(), "{bad}");
+            let rs = read_export(bad, &mut Ifaces::new());
+            assert!(!rs.problems.is_empty() || rs.incomplete.is_some(), "{bad}");
         }
     }
 }
