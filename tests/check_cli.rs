@@ -91,7 +91,7 @@ fn unmodelled_constructs_make_the_verdict_cannot_decide_with_file_and_line() {
     std::fs::write(&file, &text).expect("write");
     let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&file), 2);
     assert!(out.contains("zonecheck::check::unmodelled") && out.contains("mark"), "{out}");
-    assert!(out.contains(&format!("fw-kjerne.nft line {line}")), "names file and line: {out}");
+    assert!(out.contains("fw-kjerne.nft") && out.contains(&format!("line {line}")), "names file and line: {out}");
     assert!(out.contains("CANNOT DECIDE") && out.contains("1 cannot decide"), "{out}");
     assert!(!out.contains(": equal"), "{out}");
     let json: serde_json::Value = serde_json::from_str(&stdout(
@@ -127,7 +127,7 @@ fn a_dump_cut_off_is_refused() {
     let file = b.join("cut.json");
     std::fs::write(&file, json).expect("write");
     let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&file), 2);
-    assert!(out.contains("zonecheck::check::truncated") && out.contains("stops early"), "{out}");
+    assert!(out.contains("zonecheck::check::truncated") && out.contains("cut off"), "{out}");
 }
 
 #[test]

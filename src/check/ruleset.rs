@@ -532,7 +532,8 @@ impl Ruleset {
                     b.hook.name()
                 )
             } else {
-                "no chain that check evaluates jumps to it (only chains it does not model, or none, do)".to_string()
+                "nothing check evaluates leads to it (no jump, goto or interface binding from a chain it evaluates)"
+                    .to_string()
             };
             out.push((c, why));
         }

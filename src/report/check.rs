@@ -68,7 +68,8 @@ pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
                 .help("the file is refused, not compared: take the dump again, whole (a running-config ends with `end`)"),
             );
         }
-        for p in &d.problems {
+        // A file cut off: what its missing part would have defined is no finding.
+        for p in d.problems.iter().filter(|_| d.incomplete.is_none()) {
             out.push(
                 Diag::error(
                     code::CHECK_UNMODELLED,
