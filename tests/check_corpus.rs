@@ -47,7 +47,11 @@ fn problems(d: &DeviceCheck) -> Vec<(usize, &str)> {
 fn cannot_decide(d: &DeviceCheck, line: usize, what: &str) {
     assert_eq!(d.verdict(), "cannot-decide", "{:?}", problems(d));
     assert!(!d.equal());
-    assert!(d.problems.iter().any(|p| p.line == line && p.message.contains(what)), "want line {line} `{what}`: {:?}", problems(d));
+    assert!(
+        d.problems.iter().any(|p| p.line == line && p.message.contains(what)),
+        "want line {line} `{what}`: {:?}",
+        problems(d)
+    );
     assert!(d.dead.is_empty(), "no advice while something is not modelled: {:?}", d.dead);
 }
 
@@ -70,7 +74,11 @@ fn ios_running_configs() {
     let (d, _) = ios("edited-entry.txt");
     assert_eq!(d.verdict(), "different");
     let more = d.differences.iter().find(|x| x.direction == Direction::More).expect("permits more");
-    assert!(more.witness_text.contains("10.2.0.2:8443") && more.witness_text.contains("in Vlan10"), "{}", more.witness_text);
+    assert!(
+        more.witness_text.contains("10.2.0.2:8443") && more.witness_text.contains("in Vlan10"),
+        "{}",
+        more.witness_text
+    );
     let less = d.differences.iter().find(|x| x.direction == Direction::Less).expect("permits less");
     assert!(less.witness_text.contains("10.2.0.2:443"), "{}", less.witness_text);
 
@@ -165,20 +173,20 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
     let mut tried = 0;
     for (dev, format, file) in cases {
         let (d, text) = check(&m, dev, format, file);
-        let summary = |d: &DeviceCheck| {
-            (d.verdict(), d.differences.iter().map(|x| (x.direction, x.witness)).collect::<Vec<_>>())
-        };
+        let summary =
+            |d: &DeviceCheck| (d.verdict(), d.differences.iter().map(|x| (x.direction, x.witness)).collect::<Vec<_>>());
         for dead in &d.dead {
             let line = dead.rule.line;
             assert!(line > 0, "{file}: {dead:?}");
-            let without: String = text
-                .lines()
-                .enumerate()
-                .filter(|(i, _)| i + 1 != line)
-                .map(|(_, l)| format!("{l}\n"))
-                .collect();
+            let without: String =
+                text.lines().enumerate().filter(|(i, _)| i + 1 != line).map(|(_, l)| format!("{l}\n")).collect();
             let again = check_text(&m, dev, format, file, &without);
-            assert_eq!(summary(&again), summary(&d), "{file}: removing line {line} `{}` changes traffic", dead.rule.text);
+            assert_eq!(
+                summary(&again),
+                summary(&d),
+                "{file}: removing line {line} `{}` changes traffic",
+                dead.rule.text
+            );
             tried += 1;
         }
     }

@@ -443,10 +443,12 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
                 Dim::Src | Dim::Dst => range_text(v6, lo, hi, addr_of),
                 Dim::Path if lo == hi => space::Path::ALL[lo as usize].name().to_string(),
                 Dim::Proto if lo == hi => space::proto_name(lo as u8),
-                Dim::Dport if lo == hi && icmp.is_some() => match space::icmp_type_name(icmp == Some(true), lo as u16) {
-                    Some(n) => n.to_string(),
-                    None => lo.to_string(),
-                },
+                Dim::Dport if lo == hi && icmp.is_some() => {
+                    match space::icmp_type_name(icmp == Some(true), lo as u16) {
+                        Some(n) => n.to_string(),
+                        None => lo.to_string(),
+                    }
+                }
                 _ if lo == hi => lo.to_string(),
                 _ => format!("{lo}-{hi}"),
             })

@@ -261,11 +261,25 @@ impl Ruleset {
     }
 
     /// Evaluate `chain` from rule `start` on `input`.
-    #[allow(clippy::too_many_arguments)]
     fn eval(
         &self,
         chain: usize,
         start: usize,
+        input: &[Cube],
+        depth: usize,
+        indexes: &[Vec<Option<Space>>],
+        stats: Option<&mut [Vec<RuleStats>]>,
+    ) -> Result<Outcome, EvalError> {
+        self.eval_rules(chain, &mut (start..self.chains[chain].rules.len()), input, depth, indexes, stats)
+    }
+
+    /// Evaluate the rules `ks` (ascending) of `chain` on `input`: the whole chain from some
+    /// rule on, or only the rules that can match `input` (the others' hits are empty).
+    #[allow(clippy::too_many_arguments)]
+    fn eval_rules(
+        &self,
+        chain: usize,
+        ks: &mut dyn Iterator<Item = usize>,
         input: &[Cube],
         depth: usize,
         indexes: &[Vec<Option<Space>>],
@@ -280,7 +294,8 @@ impl Ruleset {
         // Some packets left this chain through a return (or a goto's return): from then on
         // a drop's region must be computed exactly, not taken as all it matches.
         let mut returned_any = false;
-        for (k, rule) in self.chains[chain].rules.iter().enumerate().skip(start) {
+        for k in ks {
+            let rule = &self.chains[chain].rules[k];
             if input.is_empty() {
                 break;
             }
@@ -434,6 +449,18 @@ impl Ruleset {
             }
             // What packets that leave the chain undecided get, if the same in every use of
             // the chain: a base chain's policy (a chain that is also jumped to returns them).
+            // Long chains: an index of every rule's cubes, by rule.
+            let chain_index = (chain.rules.len() > 32).then(|| {
+                let mut space = Space::new();
+                let mut rule_of = Vec::new();
+                for (k, r) in chain.rules.iter().enumerate() {
+                    for m in r.matches.iter().filter(|m| !m.is_empty()) {
+                        space.push(m.clone());
+                        rule_of.push(k);
+                    }
+                }
+                (space, rule_of)
+            });
             let fallthrough = match (jumped, policies.split_first()) {
                 (false, Some((first, rest))) if rest.iter().all(|p| p == first) => Some(*first),
                 _ => None,
@@ -453,7 +480,7 @@ impl Ruleset {
                     // `deny ip any any log` before an ACL's implicit deny) states the default
                     // explicitly, to count or log: not worth a warning.
                     && !is_catch_all(rule)
-                    && self.later_agree(c, k, &st.effective, fallthrough, &ev.indexes)?
+                    && self.later_agree(c, k, &st.effective, fallthrough, &ev.indexes, chain_index.as_ref())?
                 {
                     out.push((r, Dead::Redundant));
                 }
@@ -508,12 +535,8 @@ impl Ruleset {
     pub fn unchecked(&self, paths: &[Path]) -> Vec<(usize, String)> {
         let judged = self.judged(paths);
         let evaluated: Vec<&str> = paths.iter().map(|p| p.name()).collect();
-        let not_full: Vec<(&Base, Vec<bool>)> = self
-            .bases
-            .iter()
-            .filter(|b| !Self::fully_evaluated(b, paths))
-            .map(|b| (b, self.reach(b.chain)))
-            .collect();
+        let not_full: Vec<(&Base, Vec<bool>)> =
+            self.bases.iter().filter(|b| !Self::fully_evaluated(b, paths)).map(|b| (b, self.reach(b.chain))).collect();
         let mut out = Vec::new();
         for (c, chain) in self.chains.iter().enumerate() {
             if judged[c] || chain.rules.is_empty() {
@@ -566,9 +589,24 @@ impl Ruleset {
         region: &[Cube],
         base_policy: Option<bool>,
         indexes: &[Vec<Option<Space>>],
+        chain_index: Option<&(Space, Vec<usize>)>,
     ) -> Result<bool, EvalError> {
         let want = self.chains[c].rules[k].action == Action::Accept;
-        let out = self.eval(c, k + 1, region, 0, indexes, None)?;
+        // Only the later rules that can match the region matter: found by an index over the
+        // chain's rules, so the search for redundant rules is not quadratic in the chain.
+        let out = match chain_index {
+            Some((space, rule_of)) => {
+                let mut later: Vec<usize> = region
+                    .iter()
+                    .flat_map(|piece| space.overlapping_ids(piece).map(|i| rule_of[i]))
+                    .filter(|&j| j > k)
+                    .collect();
+                later.sort_unstable();
+                later.dedup();
+                self.eval_rules(c, &mut later.into_iter(), region, 0, indexes, None)?
+            }
+            None => self.eval(c, k + 1, region, 0, indexes, None)?,
+        };
         let decided = Space::from_cubes(out.decided);
         let accepted = Space::from_cubes(out.accepted);
         for piece in region {

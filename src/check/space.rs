@@ -703,37 +703,72 @@ impl Ifaces {
 // Sets of packets
 // ---------------------------------------------------------------------------------------
 
-/// An interval index on one dimension of a growing list of cubes: which cubes may overlap
-/// a query cube. Intervals are grouped by length class (bit length of `hi - lo`); within a
-/// class, an interval overlapping `[qlo, qhi]` starts in `[qlo - 2^class, qhi]`.
-#[derive(Clone, Debug)]
+/// An interval index on the source and destination addresses of a growing list of cubes:
+/// which cubes may overlap a query cube.
+///
+/// Cubes are grouped by the length classes (bit length of `hi - lo`) of both hulls; within
+/// a group of class `c` in a dimension, an interval overlapping `[qlo, qhi]` starts in
+/// `[qlo - 2^c, qhi]`. Each group is kept sorted by both starts, and a query searches each
+/// group along the dimension where that window is narrower. So a query for a host pair
+/// does not meet every `any -> host` and every `net -> any` entry before it, as a
+/// one-dimensional index would: a long ACL is evaluated in time near-linear in its length.
+#[derive(Clone, Debug, Default)]
 pub struct Index {
-    dim: Dim,
-    classes: Vec<BTreeSet<(u128, u32)>>,
-    nonempty: Vec<usize>,
+    /// Non-empty groups, widest first (see [`Index::insert`]).
+    groups: Vec<Group>,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    class: [u32; 2],
+    by: [BTreeSet<(u128, u32)>; 2],
+}
+
+/// The dimensions indexed, in `Group` order.
+const INDEXED: [Dim; 2] = [Dim::Src, Dim::Dst];
+
+fn length_class(lo: u128, hi: u128) -> u32 {
+    128 - (hi - lo).leading_zeros()
 }
 
 impl Index {
-    pub fn new(dim: Dim) -> Index {
-        Index { dim, classes: vec![BTreeSet::new(); 129], nonempty: Vec::new() }
+    pub fn new() -> Index {
+        Index::default()
     }
 
     pub fn insert(&mut self, cube: &Cube, id: u32) {
-        let Some((lo, hi)) = cube.field(self.dim).hull() else { return };
-        let class = (128 - (hi - lo).leading_zeros()) as usize;
-        if self.classes[class].is_empty() {
-            self.nonempty.push(class);
-        }
-        self.classes[class].insert((lo, id));
+        let (Some(s), Some(d)) = (cube.field(Dim::Src).hull(), cube.field(Dim::Dst).hull()) else { return };
+        let class = [length_class(s.0, s.1), length_class(d.0, d.1)];
+        let g = match self.groups.iter().position(|g| g.class == class) {
+            Some(g) => g,
+            None => {
+                // Widest groups first: a query meets the cubes most likely to cover it
+                // before the narrow ones, so subtracting (`Space::subtract_from`,
+                // `Space::covers`) empties a piece before it fragments.
+                let at = self.groups.partition_point(|g| g.class[0] + g.class[1] >= class[0] + class[1]);
+                self.groups.insert(at, Group { class, by: [BTreeSet::new(), BTreeSet::new()] });
+                at
+            }
+        };
+        self.groups[g].by[0].insert((s.0, id));
+        self.groups[g].by[1].insert((d.0, id));
     }
 
-    /// The ids of indexed cubes whose hull in the index dimension overlaps `cube`'s.
+    /// The ids of indexed cubes whose hulls in both indexed dimensions overlap `cube`'s
+    /// (and perhaps a few more).
     pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + 'a {
-        let (qlo, qhi) = cube.field(self.dim).hull().unwrap_or((1, 0));
-        self.nonempty.iter().flat_map(move |&class| {
-            let from = if class >= 128 { 0 } else { qlo.saturating_sub(1u128 << class) };
-            let range = if qlo > qhi { None } else { Some(self.classes[class].range((from, 0)..=(qhi, u32::MAX))) };
-            range.into_iter().flatten().map(|(_, id)| *id)
+        let q = INDEXED.map(|d| cube.field(d).hull());
+        let empty = q.iter().any(Option::is_none);
+        self.groups.iter().filter(move |_| !empty).flat_map(move |g| {
+            // The window of starts to search in each dimension, and its width.
+            let window = |k: usize| {
+                let (qlo, qhi) = q[k].unwrap_or((1, 0));
+                let from = if g.class[k] >= 128 { 0 } else { qlo.saturating_sub(1u128 << g.class[k]) };
+                (from, qhi, qhi - from)
+            };
+            let (w0, w1) = (window(0), window(1));
+            let (k, (from, to, _)) = if w0.2 <= w1.2 { (0, w0) } else { (1, w1) };
+            g.by[k].range((from, 0)..=(to, u32::MAX)).map(|(_, id)| *id)
         })
     }
 }
@@ -753,7 +788,7 @@ impl Default for Space {
 
 impl Space {
     pub fn new() -> Space {
-        Space { cubes: Vec::new(), index: Index::new(Dim::Dst) }
+        Space { cubes: Vec::new(), index: Index::new() }
     }
 
     pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
@@ -793,6 +828,11 @@ impl Space {
     /// The cubes of this set that overlap `c`.
     pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
         self.index.candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
+    }
+
+    /// The positions (in push order, empty cubes not counted) of the cubes that overlap `c`.
+    pub fn overlapping_ids<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = usize> + 'a {
+        self.index.candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
     }
 
     pub fn contains(&self, p: &Packet) -> bool {

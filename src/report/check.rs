@@ -65,7 +65,9 @@ pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
                     format!("{}: {} is cut off: {}", d.device, d.file, p.message),
                 )
                 .label("the file ends here")
-                .help("the file is refused, not compared: take the dump again, whole (a running-config ends with `end`)"),
+                .help(
+                    "the file is refused, not compared: take the dump again, whole (a running-config ends with `end`)",
+                ),
             );
         }
         // A file cut off: what its missing part would have defined is no finding.

@@ -279,9 +279,8 @@ impl Builder {
         // and family), so their order does not matter.
         for (chain, ids, first, others) in shared {
             let field = Field::from_ranges(ids.iter().map(|&i| (u128::from(i), u128::from(i))));
-            let cube = Cube::any(first.v6)
-                .with(Dim::Iif, &field)
-                .and_then(|c| c.with_value(Dim::Path, Path::Forward as u128));
+            let cube =
+                Cube::any(first.v6).with(Dim::Iif, &field).and_then(|c| c.with_value(Dim::Path, Path::Forward as u128));
             let mut origin = first.origin;
             if !others.is_empty() {
                 let more = if others.len() > 3 { format!(" and {} more", others.len() - 3) } else { String::new() };

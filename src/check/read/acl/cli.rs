@@ -41,10 +41,14 @@ enum Mode {
     /// A section without filtering state (IOS): its indented lines are skipped.
     Skip,
     /// An IOS QoS `policy-map`: its lines are searched for `drop` and `police`.
-    PolicyMap { name: String },
+    PolicyMap {
+        name: String,
+    },
     /// An IOS section that can hold interface commands (`template`, `vlan configuration`):
     /// a binding there is a problem, since the reader does not follow where it applies.
-    Bindings { header: String },
+    Bindings {
+        header: String,
+    },
 }
 
 struct Reader<'a> {
@@ -62,14 +66,8 @@ struct Reader<'a> {
 
 pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
     let lines: Vec<&str> = text.lines().collect();
-    let mut r = Reader {
-        d,
-        b,
-        mode: Mode::Global,
-        remark: None,
-        policy_maps: HashMap::new(),
-        service_policies: Vec::new(),
-    };
+    let mut r =
+        Reader { d, b, mode: Mode::Global, remark: None, policy_maps: HashMap::new(), service_policies: Vec::new() };
     let mut i = 0;
     while i < lines.len() {
         let (n, raw) = (i + 1, lines[i]);
@@ -123,7 +121,9 @@ fn complete(d: Dialect, lines: &[&str], b: &mut Builder) {
         {
             "end"
         }
-        Dialect::AristaEos if has(&|l| l.starts_with("! Command: show running-config") || l.starts_with("! device:")) => {
+        Dialect::AristaEos
+            if has(&|l| l.starts_with("! Command: show running-config") || l.starts_with("! device:")) =>
+        {
             "end"
         }
         Dialect::AristaEos if has(&|l| l.trim_start().starts_with("configure session")) => "commit",
@@ -168,7 +168,18 @@ fn banner_end(lines: &[&str], start: usize, words: &[&str]) -> usize {
 fn is_acl_line(w: &[&str]) -> bool {
     matches!(
         w.first(),
-        Some(&("permit" | "deny" | "remark" | "comment" | "sequence" | "dynamic" | "evaluate" | "no" | "statistics" | "counters"))
+        Some(
+            &("permit"
+                | "deny"
+                | "remark"
+                | "comment"
+                | "sequence"
+                | "dynamic"
+                | "evaluate"
+                | "no"
+                | "statistics"
+                | "counters")
+        )
     ) || w.first().is_some_and(|x| x.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -229,10 +240,8 @@ impl Reader<'_> {
                 return;
             }
             Mode::Iface { .. } if indented && ios => {
-                if let ["service-policy", .., dir @ ("input" | "output"), name] = w {
-                    if *dir == "input" || *dir == "output" {
-                        self.service_policies.push((n, name.to_string(), one_line(t)));
-                    }
+                if let ["service-policy", .., "input" | "output", name] = w {
+                    self.service_policies.push((n, name.to_string(), one_line(t)));
                 } else if let Some(what) = ios_forwarding(w) {
                     self.unmodelled(n, t, what);
                 }
