@@ -192,3 +192,31 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
     }
     assert!(tried >= 3, "the corpus must hold advice to test ({tried})");
 }
+
+/// Findings speak the engineer's language: interfaces by name (a complement as "any but
+/// …", not `2-4294967295`), ICMP types by name, not as ports.
+#[test]
+fn findings_name_interfaces_and_icmp_types() {
+    use zonecheck::check::describe_region;
+    use zonecheck::check::space::{Cube, Dim, Field, Ifaces, dim_max};
+    let mut ifaces = Ifaces::new();
+    let lan = u128::from(ifaces.id("lan"));
+    let wan = u128::from(ifaces.id("wan"));
+    let not_lan = Field::point(lan).complement(dim_max(Dim::Iif));
+    let echo = Cube::any(false)
+        .with(Dim::Iif, &not_lan)
+        .and_then(|c| c.with_value(Dim::Proto, 1))
+        .and_then(|c| c.with_value(Dim::Dport, 8))
+        .expect("a cube");
+    let region = describe_region(&echo, &ifaces);
+    assert!(region.contains("in any but lan"), "{region}");
+    assert!(region.contains("icmp type echo-request") && !region.contains("dport"), "{region}");
+    let from_wan = echo.with_value(Dim::Iif, wan).expect("wan is not lan");
+    let text = from_wan.witness().describe(&ifaces);
+    assert!(text.contains("icmp echo-request (type 8 code 0)") && text.contains("in wan"), "{text}");
+    let v6 = Cube::any(true)
+        .with_value(Dim::Proto, 58)
+        .and_then(|c| c.with_value(Dim::Dport, 135))
+        .expect("a cube");
+    assert!(describe_region(&v6, &ifaces).contains("icmp type nd-neighbor-solicit"));
+}
