@@ -214,9 +214,6 @@ fn findings_name_interfaces_and_icmp_types() {
     let from_wan = echo.with_value(Dim::Iif, wan).expect("wan is not lan");
     let text = from_wan.witness().describe(&ifaces);
     assert!(text.contains("icmp echo-request (type 8 code 0)") && text.contains("in wan"), "{text}");
-    let v6 = Cube::any(true)
-        .with_value(Dim::Proto, 58)
-        .and_then(|c| c.with_value(Dim::Dport, 135))
-        .expect("a cube");
+    let v6 = Cube::any(true).with_value(Dim::Proto, 58).and_then(|c| c.with_value(Dim::Dport, 135)).expect("a cube");
     assert!(describe_region(&v6, &ifaces).contains("icmp type nd-neighbor-solicit"));
 }

@@ -21,9 +21,11 @@
 //! - Cube intersection: O(DIMS) field operations; cube difference `a \ b` yields at most
 //!   DIMS disjoint cubes (one per dimension where `a` leaves `b`).
 //! - Set difference `A \ B`: every cube of `A` is cut by the cubes of `B` that overlap it,
-//!   found through an [`Index`] on the destination address (intervals grouped by
-//!   length class, so a query is O(129 · log n + hits)). For rulesets compiled from a
-//!   policy, cubes overlap few others and this is near-linear. In general the number of
+//!   found through an [`Index`] on the source and destination address (cubes grouped by
+//!   the length classes of both, each group searched along one of them, so a query is
+//!   O(groups · log n + hits); `any -> host` and `net -> any` entries of a long ACL are
+//!   not met by every query). For rulesets compiled from a policy, and for ACLs written
+//!   by hand, cubes overlap few others and this is near-linear. In general the number of
 //!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
 //!   at [`MAX_PIECES`] and says so instead of running away ([`TooFragmented`]).
 
@@ -709,7 +711,8 @@ impl Ifaces {
 /// Cubes are grouped by the length classes (bit length of `hi - lo`) of both hulls; within
 /// a group of class `c` in a dimension, an interval overlapping `[qlo, qhi]` starts in
 /// `[qlo - 2^c, qhi]`. Each group is kept sorted by both starts, and a query searches each
-/// group along the dimension where that window is narrower. So a query for a host pair
+/// group by destination, or by source where the destination window spans all of IPv4 and
+/// the source window is narrower. So a query for a host pair
 /// does not meet every `any -> host` and every `net -> any` entry before it, as a
 /// one-dimensional index would: a long ACL is evaluated in time near-linear in its length.
 #[derive(Clone, Debug, Default)]
@@ -766,8 +769,11 @@ impl Index {
                 let from = if g.class[k] >= 128 { 0 } else { qlo.saturating_sub(1u128 << g.class[k]) };
                 (from, qhi, qhi - from)
             };
+            // Destinations by default (sets and ACLs are densest in sources: a zone's prefix
+            // in many entries); sources where the destination window is the whole IPv4
+            // space or wider (`net -> any` entries, or a query for any destination).
             let (w0, w1) = (window(0), window(1));
-            let (k, (from, to, _)) = if w0.2 <= w1.2 { (0, w0) } else { (1, w1) };
+            let (k, (from, to, _)) = if w1.2 >= 1 << 31 && w0.2 < w1.2 { (0, w0) } else { (1, w1) };
             g.by[k].range((from, 0)..=(to, u32::MAX)).map(|(_, id)| *id)
         })
     }
