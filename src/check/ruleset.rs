@@ -474,7 +474,7 @@ impl Ruleset {
                 if rule.matches.iter().all(Cube::is_empty) {
                     out.push((r, Dead::Unmatchable));
                 } else if !st.decides {
-                    out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
+                    out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev, chain_index.as_ref()) }));
                 } else if let Action::Accept | Action::Drop = rule.action
                     // A catch-all (`counter drop` at the end of a chain whose policy is drop,
                     // `deny ip any any log` before an ACL's implicit deny) states the default
@@ -565,10 +565,26 @@ impl Ruleset {
 
     /// Earlier rules of the chain that together cover a shadowed rule: those whose
     /// effective region overlaps it, in rule order.
-    fn blockers(&self, c: usize, k: usize, ev: &Evaluation) -> Vec<RuleRef> {
+    fn blockers(&self, c: usize, k: usize, ev: &Evaluation, chain_index: Option<&(Space, Vec<usize>)>) -> Vec<RuleRef> {
         let rule = &self.chains[c].rules[k];
         let mut by = Vec::new();
-        for j in 0..k {
+        // Only earlier rules whose matches overlap this one's can cover part of it (their
+        // effective regions lie within their matches).
+        let earlier: Vec<usize> = match chain_index {
+            Some((space, rule_of)) => {
+                let mut v: Vec<usize> = rule
+                    .matches
+                    .iter()
+                    .flat_map(|m| space.overlapping_ids(m).map(|i| rule_of[i]))
+                    .filter(|&j| j < k)
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+            None => (0..k).collect(),
+        };
+        for j in earlier {
             let st = &ev.stats[c][j];
             let earlier = &self.chains[c].rules[j];
             // A catch-all's region is not built (see `eval`); it covers what it matches.
