@@ -96,18 +96,17 @@ fn main() {
         let (t_eval, ev) =
             best_of(if entries > 2_000 { 1 } else { runs }, || rs.permitted(&[Path::Forward]).expect("evaluates"));
         // The search for dead rules (the advice), as `check` runs it after the verdict.
-        let t_dead =
-            Some(best_of(if entries > 2_000 { 1 } else { runs }, || rs.dead_rules(&ev).expect("dead rules")).0);
+        let (t_dead, _) = best_of(if entries > 2_000 { 1 } else { runs }, || rs.dead_rules(&ev).expect("dead rules"));
         let verdict = t_read + t_eval;
+        let total = verdict + t_dead;
         println!(
             "| {interfaces} | {entries} | {} | {} | {} | {} | {} |",
             ms(t_read),
             ms(t_eval),
-            t_dead.map_or("-".into(), ms),
+            ms(t_dead),
             ms(verdict),
-            t_dead.map_or("-".into(), |d| ms(verdict + d)),
+            ms(total),
         );
-        let total = verdict + t_dead.unwrap_or_default();
         if interfaces > 1 {
             by_ifaces.push((interfaces as f64, total.as_secs_f64()));
         } else {
