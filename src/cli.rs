@@ -634,7 +634,13 @@ fn check(
         Format::Junit => crate::report::check::junit(&checked),
     };
     out(&text);
-    if checked.equal() { Exit::Success } else { Exit::Violated }
+    match checked.verdict() {
+        "equal" => Exit::Success,
+        // A construct the reader does not model, or a file cut off: neither equal nor
+        // proven different (DESIGN.md §6).
+        "cannot-decide" => Exit::Input,
+        _ => Exit::Violated,
+    }
 }
 
 fn parse_target(s: &str) -> Result<crate::compile::TargetName, String> {

@@ -212,7 +212,8 @@ codes! {
     COMPILE_OUTPUT = "zonecheck::compile::output", "the bundle could not be written, or the output directory is not a bundle";
     CHECK_MORE = "zonecheck::check::permits-more", "the device permits packets the policy does not permit";
     CHECK_LESS = "zonecheck::check::permits-less", "the device drops packets the policy permits";
-    CHECK_UNSUPPORTED = "zonecheck::check::unsupported", "a construct the check cannot model exactly: the device counts as different (fail closed)";
+    CHECK_UNMODELLED = "zonecheck::check::unmodelled", "a construct that can change which packets pass and that the reader does not model: the verdict is \"cannot decide\" (fail closed)";
+    CHECK_TRUNCATED = "zonecheck::check::truncated", "a file to check is cut off (no final `end`, JSON that stops early): it is refused";
     CHECK_INCONCLUSIVE = "zonecheck::check::inconclusive", "the comparison could not finish exactly";
     CHECK_SHADOWED = "zonecheck::check::shadowed-rule", "a rule never decides a packet: earlier rules together cover everything it matches";
     CHECK_REDUNDANT = "zonecheck::check::redundant-rule", "a rule whose removal changes nothing: later rules give its packets the same verdict";

@@ -206,7 +206,7 @@ fn ruleset_strategy(active: Vec<Dim>) -> impl Strategy<Value = Ruleset> {
                 policy_accept,
             })
             .collect();
-        Ruleset { chains, bases, problems: Vec::new() }
+        Ruleset { chains, bases, problems: Vec::new(), incomplete: None }
     })
 }
 

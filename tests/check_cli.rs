@@ -82,14 +82,52 @@ fn an_edited_switch_entry_is_found_with_witnesses_both_ways_and_its_line() {
 }
 
 #[test]
-fn unsupported_constructs_fail_closed_with_their_line() {
+fn unmodelled_constructs_make_the_verdict_cannot_decide_with_file_and_line() {
     let b = compiled("unsupported");
     let file = b.join("firewall/fw-kjerne.nft");
     let text = std::fs::read_to_string(&file).expect("read");
     let text = text.replacen("\t\tct state invalid drop\n", "\t\tct state invalid drop\n\t\tmeta mark 0x1 accept\n", 1);
+    let line = text.lines().position(|l| l.trim() == "meta mark 0x1 accept").expect("the line") + 1;
     std::fs::write(&file, &text).expect("write");
-    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&file), 1);
-    assert!(out.contains("zonecheck::check::unsupported") && out.contains("mark"), "{out}");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&file), 2);
+    assert!(out.contains("zonecheck::check::unmodelled") && out.contains("mark"), "{out}");
+    assert!(out.contains("fw-kjerne.nft") && out.contains(&format!("line {line}")), "names file and line: {out}");
+    assert!(out.contains("CANNOT DECIDE") && out.contains("1 cannot decide"), "{out}");
+    assert!(!out.contains(": equal"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        zonecheck().args(["check", "policies/fjordvik", "--format", "json", "--device", "fw-kjerne"]).arg(&file),
+        2,
+    ))
+    .expect("json");
+    assert_eq!(json["verdict"], "cannot-decide");
+    assert_eq!(json["devices"][0]["verdict"], "cannot-decide");
+    assert_eq!(json["devices"][0]["unsupported"][0]["line"], line);
+    // No advice while a construct is not modelled: a rule called redundant may be the one
+    // that stops what the unmodelled one lets through.
+    assert_eq!(json["devices"][0]["dead_rules"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn a_dump_cut_off_is_refused() {
+    let b = compiled("truncated");
+    let ios = std::fs::read_to_string(b.join("switch/sw-core.ios")).expect("read");
+    // Cut before the final `end`, after a whole line.
+    let cut = &ios[..ios.rfind("\nend").expect("end") + 1];
+    let file = b.join("cut.ios");
+    std::fs::write(&file, cut).expect("write");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "sw-core"]).arg(&file), 2);
+    assert!(out.contains("zonecheck::check::truncated") && out.contains("`end`"), "{out}");
+    assert!(out.contains("CANNOT DECIDE: the file is cut off"), "{out}");
+    // The same file whole is equal.
+    let whole = b.join("whole.ios");
+    std::fs::write(&whole, &ios).expect("write");
+    stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "sw-core"]).arg(&whole), 0);
+    // nft JSON cut off.
+    let json = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}}, {"table": {"family": "inet", "name": "zc""#;
+    let file = b.join("cut.json");
+    std::fs::write(&file, json).expect("write");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&file), 2);
+    assert!(out.contains("zonecheck::check::truncated") && out.contains("cut off"), "{out}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use zonecheck::check::read::nft::read_json;
 use zonecheck::check::read::nft_text::read_text;
 use zonecheck::check::read::{Action, Ifaces, Ruleset};
-use zonecheck::check::space::{Packet, Path, Space, addr_value};
+use zonecheck::check::space::{Cube, Packet, Path, Space, addr_value};
 
 fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/nft").join(name);
@@ -238,7 +238,10 @@ fn unsupported_constructs_are_problems() {
     let chains: &[(&str, &str)] = &[
         ("table netdev n { chain c { type filter hook ingress device lo priority 0; } }", "netdev"),
         ("table bridge b { chain c { type filter hook forward priority 0; } }", "bridge"),
-        ("table ip n { chain c { type nat hook prerouting priority dstnat; } }", "nat"),
+        (
+            "table ip n { chain c { type nat hook prerouting priority dstnat; tcp dport 80 dnat to 10.0.0.1; } }",
+            "destination NAT",
+        ),
         ("table ip n { chain c { type route hook output priority mangle; } }", "route"),
         ("table ip n { chain c { type nat hook postrouting priority srcnat; drop; } }", "nat chain"),
         ("table ip t { flags dormant; }", "dormant"),
@@ -283,8 +286,9 @@ fn unsupported_json_constructs_are_problems() {
     }
     let rs = read_json("{\"nftables\": 3}", &mut Ifaces::new());
     assert_eq!(rs.problems.len(), 1);
+    // JSON that stops early is cut off: refused, not a problem of what was read.
     let rs = read_json("[", &mut Ifaces::new());
-    assert_eq!(rs.problems.len(), 1);
+    assert!(rs.problems.is_empty() && rs.incomplete.is_some(), "{rs:?}");
 }
 
 /// zonecheck's own output must be read fast: it checks every file before writing it.
@@ -401,4 +405,57 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
                 .prop_map(|(k, v)| json!({ k: v })),
         ]
     })
+}
+
+/// `ct state vmap`: only the element naming `new` applies to a connection-opening packet;
+/// the others are no rules at all (and so never advice).
+#[test]
+fn ct_state_vmap_applies_its_new_element() {
+    let text = "table inet t {\n chain f {\n  type filter hook forward priority filter; policy drop;\n  ct state vmap { established : accept, related : accept, invalid : drop, new : jump g }\n }\n chain g {\n  tcp dport 22 accept\n }\n}\n";
+    let mut ifaces = Ifaces::new();
+    let rs = read_text(text, &mut ifaces);
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    let f = rs.chain_named("f").expect("chain f");
+    assert_eq!(rs.chains[f].rules.len(), 1, "only the `new` element: {:?}", rs.chains[f].rules);
+    assert!(matches!(rs.chains[f].rules[0].action, Action::Jump(_)));
+    let space = rs.permitted(&[Path::Forward]).expect("evaluates").permitted;
+    let m = &rs.chains[rs.chain_named("g").expect("g")].rules[0].matches[0];
+    let ssh = m.intersect(&Cube::on_path(m.v6(), Path::Forward)).expect("forward packets").witness();
+    assert!(space.contains(&ssh));
+    // Without a `new` element the map decides no new packet: the policy does.
+    let text = text.replace(", new : jump g", "");
+    let rs = read_text(&text, &mut ifaces);
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    assert!(rs.permitted(&[Path::Forward]).expect("evaluates").permitted.is_empty());
+}
+
+/// nat chains and the chains only they jump to are searched, not evaluated: source NAT
+/// passes, destination NAT before the filter and a drop in them are problems.
+#[test]
+fn nat_chains_are_searched_for_what_changes_filtering() {
+    let base = "table inet t {\n chain f {\n  type filter hook forward priority filter; policy accept;\n }\n chain pre {\n  type nat hook prerouting priority dstnat; policy accept;\n  jump pre_zone\n }\n chain pre_zone {\n  RULE\n }\n chain post {\n  type nat hook postrouting priority srcnat; policy accept;\n  oifname \"wan\" masquerade\n }\n}\n";
+    let read = |rule: &str| read_text(&base.replace("RULE", rule), &mut Ifaces::new());
+    let rs = read("");
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    let rs = read("tcp dport 80 counter");
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    // pre_zone's rules are not filter rules: nothing in it is evaluated or advised on.
+    assert!(rs.chains[rs.chain_named("pre_zone").expect("pre_zone")].rules.is_empty());
+    let rs = read("tcp dport 8080 dnat ip to 10.0.0.5");
+    assert!(rs.problems.iter().any(|p| p.line == 10 && p.message.contains("destination NAT")), "{:?}", rs.problems);
+    let rs = read("tcp dport 23 drop");
+    assert!(rs.problems.iter().any(|p| p.line == 10 && p.message.contains("filters packets")), "{:?}", rs.problems);
+}
+
+/// nft text and JSON cut off are refused as incomplete, not read as far as they go.
+#[test]
+fn cut_off_rulesets_are_incomplete() {
+    let text = fixture("handwritten.nft");
+    let cut = &text[..text.len() / 2];
+    let rs = read_text(cut, &mut Ifaces::new());
+    assert!(rs.incomplete.is_some(), "{:?}", rs.problems);
+    let json = fixture("handwritten.json");
+    let rs = read_json(&json[..json.len() / 2], &mut Ifaces::new());
+    assert!(rs.incomplete.as_ref().is_some_and(|p| p.message.contains("stops early")), "{:?}", rs.incomplete);
+    assert!(read_json(&json, &mut Ifaces::new()).incomplete.is_none());
 }

@@ -143,7 +143,9 @@ pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOpt
             format: Format::NftText,
             differences: Vec::new(),
             problems: Vec::new(),
+            incomplete: None,
             dead: Vec::new(),
+            unchecked: Vec::new(),
             inconclusive: Some("a check thread failed".into()),
             rules: 0,
         };
@@ -154,6 +156,8 @@ pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOpt
 /// Read a file of a format into a ruleset.
 pub fn read(format: Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
     use read::acl::Dialect;
+    // Editors and PowerShell write a UTF-8 byte-order mark; it is no part of line 1.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
         Format::NftJson => read::nft::read_json(text, ifaces),
         Format::NftText => read::nft_text::read_text(text, ifaces),
@@ -215,9 +219,17 @@ pub struct DeviceCheck {
     pub file: String,
     pub format: Format,
     pub differences: Vec<Difference>,
-    /// Constructs the reader could not model: any makes the device "different".
+    /// Constructs the reader does not model: any makes the verdict "cannot decide" and
+    /// withholds the advice on dead rules.
     pub problems: Vec<Problem>,
+    /// The file is cut off (no final `end`, JSON that stops early): refused, not compared.
+    pub incomplete: Option<Problem>,
+    /// Shadowed, redundant and unmatchable rules; only sought when every construct of the
+    /// file is modelled, and only in chains every packet of which is evaluated.
     pub dead: Vec<DeadRule>,
+    /// Chains with rules that the check does not judge, with the reason (input and output
+    /// hooks of a firewall, chains only a chain the reader does not model jumps to).
+    pub unchecked: Vec<(String, String)>,
     /// The comparison could not finish (fragmentation limit, jumps too deep).
     pub inconclusive: Option<String>,
     /// Rules and cubes read, for the summary.
@@ -226,13 +238,24 @@ pub struct DeviceCheck {
 
 impl DeviceCheck {
     pub fn equal(&self) -> bool {
-        self.differences.is_empty() && self.problems.is_empty() && self.inconclusive.is_none()
+        self.differences.is_empty()
+            && self.problems.is_empty()
+            && self.inconclusive.is_none()
+            && self.incomplete.is_none()
     }
 
-    /// `equal`, `inconclusive` or `different` (unsupported constructs make a device
-    /// different: fail closed).
+    /// Is the verdict "cannot decide": a construct the reader does not model, or a file cut
+    /// off? Then even the differences found are not proven (an unmodelled NAT or
+    /// inspection may explain them).
+    pub fn undecided(&self) -> bool {
+        !self.problems.is_empty() || self.incomplete.is_some()
+    }
+
+    /// `equal`, `cannot-decide` (fail closed: never "equal"), `inconclusive` or `different`.
     pub fn verdict(&self) -> &'static str {
-        if self.equal() {
+        if self.undecided() {
+            "cannot-decide"
+        } else if self.equal() {
             "equal"
         } else if self.inconclusive.is_some() {
             "inconclusive"
@@ -270,6 +293,7 @@ fn check_one(
 ) -> DeviceCheck {
     let mut ifaces = Ifaces::new();
     let intended = intended::intended(model, rules, &mut ifaces, acl);
+    ifaces.seal();
     let ruleset = read(format, text, &mut ifaces);
     let mut out = DeviceCheck {
         device: rules.name.clone(),
@@ -277,10 +301,26 @@ fn check_one(
         format,
         differences: Vec::new(),
         problems: ruleset.problems.clone(),
+        incomplete: ruleset.incomplete.clone(),
         dead: Vec::new(),
+        unchecked: Vec::new(),
         inconclusive: None,
         rules: ruleset.chains.iter().map(|c| c.rules.len()).sum(),
     };
+    if out.incomplete.is_some() {
+        // A file cut short proves nothing about the rules that are missing.
+        return out;
+    }
+    // Advice to remove a rule is sound only when every construct that could change the
+    // conclusion was read.
+    let dead_rules = dead_rules && ruleset.problems.is_empty();
+    if dead_rules {
+        out.unchecked = ruleset
+            .unchecked(&intended.paths())
+            .into_iter()
+            .map(|(c, why)| (ruleset.chains[c].name.clone(), why))
+            .collect();
+    }
     match compare(model, &intended, &ruleset, &ifaces, dead_rules) {
         Ok((differences, dead)) => {
             out.differences = differences;
@@ -371,6 +411,12 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
     let v6 = c.v6();
     let full = |d: Dim| Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) });
     let mut parts = vec![if v6 { "ipv6".to_string() } else { "ipv4".to_string() }];
+    // ICMP keeps its type in the destination port and its code in the source port.
+    let icmp = match c.field(Dim::Proto).intervals() {
+        [(1, 1)] => Some(false),
+        [(58, 58)] => Some(true),
+        _ => None,
+    };
     for (d, label) in [
         (Dim::Path, "path"),
         (Dim::Iif, "in"),
@@ -378,12 +424,16 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
         (Dim::Src, "src"),
         (Dim::Dst, "dst"),
         (Dim::Proto, "proto"),
-        (Dim::Sport, "sport"),
-        (Dim::Dport, "dport"),
+        (Dim::Sport, if icmp.is_some() { "icmp code" } else { "sport" }),
+        (Dim::Dport, if icmp.is_some() { "icmp type" } else { "dport" }),
         (Dim::Flags, "ack/rst"),
     ] {
         let f = c.field(d);
         if *f == full(d) {
+            continue;
+        }
+        if matches!(d, Dim::Iif | Dim::Oif) {
+            parts.push(format!("{label} {}", ifaces.describe(f)));
             continue;
         }
         let shown: Vec<String> = f
@@ -392,9 +442,14 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
             .take(4)
             .map(|&(lo, hi)| match d {
                 Dim::Src | Dim::Dst => range_text(v6, lo, hi, addr_of),
-                Dim::Iif | Dim::Oif if lo == hi => ifaces.name(lo as u32),
                 Dim::Path if lo == hi => space::Path::ALL[lo as usize].name().to_string(),
                 Dim::Proto if lo == hi => space::proto_name(lo as u8),
+                Dim::Dport if lo == hi && icmp.is_some() => {
+                    match space::icmp_type_name(icmp == Some(true), lo as u16) {
+                        Some(n) => n.to_string(),
+                        None => lo.to_string(),
+                    }
+                }
                 _ if lo == hi => lo.to_string(),
                 _ => format!("{lo}-{hi}"),
             })

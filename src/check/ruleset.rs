@@ -77,6 +77,16 @@ pub enum Hook {
 }
 
 impl Hook {
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::Prerouting => "prerouting",
+            Hook::Input => "input",
+            Hook::Forward => "forward",
+            Hook::Output => "output",
+            Hook::Postrouting => "postrouting",
+        }
+    }
+
     /// The paths whose packets pass this hook.
     pub fn paths(self) -> &'static [Path] {
         match self {
@@ -102,7 +112,9 @@ pub struct Base {
     pub policy_accept: bool,
 }
 
-/// Something a reader could not model. Any problem makes the check fail closed.
+/// Something a reader does not model: a construct that can change which packets pass (an
+/// entry with a match the reader does not know, a zone-based firewall, NAT…). Any problem
+/// makes the verdict "cannot decide" (fail closed) and withholds advice on dead rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub line: usize,
@@ -115,6 +127,9 @@ pub struct Ruleset {
     pub chains: Vec<Chain>,
     pub bases: Vec<Base>,
     pub problems: Vec<Problem>,
+    /// The input is cut off (a running-config without its final `end`, JSON that stops
+    /// early): it is refused, whatever was read of it.
+    pub incomplete: Option<Problem>,
 }
 
 /// A rule by position.
@@ -137,6 +152,8 @@ pub struct Evaluation {
     pub stats: Vec<Vec<RuleStats>>,
     /// The index of every big rule's cubes, built once for evaluation and dead rules.
     indexes: Vec<Vec<Option<Space>>>,
+    /// The paths evaluated.
+    paths: Vec<Path>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -199,6 +216,7 @@ impl Ruleset {
             permitted: Space::new(),
             stats: self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect(),
             indexes: self.indexes(),
+            paths: paths.to_vec(),
         };
         for &path in paths {
             for v6 in [false, true] {
@@ -243,11 +261,25 @@ impl Ruleset {
     }
 
     /// Evaluate `chain` from rule `start` on `input`.
-    #[allow(clippy::too_many_arguments)]
     fn eval(
         &self,
         chain: usize,
         start: usize,
+        input: &[Cube],
+        depth: usize,
+        indexes: &[Vec<Option<Space>>],
+        stats: Option<&mut [Vec<RuleStats>]>,
+    ) -> Result<Outcome, EvalError> {
+        self.eval_rules(chain, &mut (start..self.chains[chain].rules.len()), input, depth, indexes, stats)
+    }
+
+    /// Evaluate the rules `ks` (ascending) of `chain` on `input`: the whole chain from some
+    /// rule on, or only the rules that can match `input` (the others' hits are empty).
+    #[allow(clippy::too_many_arguments)]
+    fn eval_rules(
+        &self,
+        chain: usize,
+        ks: &mut dyn Iterator<Item = usize>,
         input: &[Cube],
         depth: usize,
         indexes: &[Vec<Option<Space>>],
@@ -262,7 +294,8 @@ impl Ruleset {
         // Some packets left this chain through a return (or a goto's return): from then on
         // a drop's region must be computed exactly, not taken as all it matches.
         let mut returned_any = false;
-        for (k, rule) in self.chains[chain].rules.iter().enumerate().skip(start) {
+        for k in ks {
+            let rule = &self.chains[chain].rules[k];
             if input.is_empty() {
                 break;
             }
@@ -401,6 +434,7 @@ impl Ruleset {
     /// Needs the [`Evaluation`] of the same paths.
     pub fn dead_rules(&self, ev: &Evaluation) -> Result<Vec<(RuleRef, Dead)>, EvalError> {
         let mut out = Vec::new();
+        let judged = self.judged(&ev.paths);
         let mut jumped_to = vec![false; self.chains.len()];
         for r in self.chains.iter().flat_map(|x| &x.rules) {
             if let Action::Jump(t) | Action::Goto(t) = r.action {
@@ -410,11 +444,23 @@ impl Ruleset {
         for (c, chain) in self.chains.iter().enumerate() {
             let policies: Vec<bool> = self.bases.iter().filter(|b| b.chain == c).map(|b| b.policy_accept).collect();
             let jumped = jumped_to[c];
-            if policies.is_empty() && !jumped {
+            if !judged[c] || policies.is_empty() && !jumped {
                 continue;
             }
             // What packets that leave the chain undecided get, if the same in every use of
             // the chain: a base chain's policy (a chain that is also jumped to returns them).
+            // Long chains: an index of every rule's cubes, by rule.
+            let chain_index = (chain.rules.len() > 32).then(|| {
+                let mut space = Space::new();
+                let mut rule_of = Vec::new();
+                for (k, r) in chain.rules.iter().enumerate() {
+                    for m in r.matches.iter().filter(|m| !m.is_empty()) {
+                        space.push(m.clone());
+                        rule_of.push(k);
+                    }
+                }
+                (space, rule_of)
+            });
             let fallthrough = match (jumped, policies.split_first()) {
                 (false, Some((first, rest))) if rest.iter().all(|p| p == first) => Some(*first),
                 _ => None,
@@ -428,13 +474,13 @@ impl Ruleset {
                 if rule.matches.iter().all(Cube::is_empty) {
                     out.push((r, Dead::Unmatchable));
                 } else if !st.decides {
-                    out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev) }));
+                    out.push((r, Dead::Shadowed { by: self.blockers(c, k, ev, chain_index.as_ref()) }));
                 } else if let Action::Accept | Action::Drop = rule.action
                     // A catch-all (`counter drop` at the end of a chain whose policy is drop,
                     // `deny ip any any log` before an ACL's implicit deny) states the default
                     // explicitly, to count or log: not worth a warning.
                     && !is_catch_all(rule)
-                    && self.later_agree(c, k, &st.effective, fallthrough, &ev.indexes)?
+                    && self.later_agree(c, k, &st.effective, fallthrough, &ev.indexes, chain_index.as_ref())?
                 {
                     out.push((r, Dead::Redundant));
                 }
@@ -443,12 +489,102 @@ impl Ruleset {
         Ok(out)
     }
 
+    /// The chains reached (through jumps and gotos) from each chain, itself included.
+    fn reach(&self, from: usize) -> Vec<bool> {
+        let mut seen = vec![false; self.chains.len()];
+        let mut stack = vec![from];
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c], true) {
+                continue;
+            }
+            for r in &self.chains[c].rules {
+                if let Action::Jump(t) | Action::Goto(t) = r.action {
+                    stack.push(t);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Is a base chain's every packet on one of `paths`? Only then does evaluating `paths`
+    /// show everything its rules do.
+    fn fully_evaluated(b: &Base, paths: &[Path]) -> bool {
+        b.hook.paths().iter().all(|p| paths.contains(p))
+    }
+
+    /// Per chain: is every packet that can reach it evaluated with `paths`? Only such
+    /// chains' rules can be called shadowed, redundant or never reached.
+    fn judged(&self, paths: &[Path]) -> Vec<bool> {
+        let mut full = vec![false; self.chains.len()];
+        let mut partial = vec![false; self.chains.len()];
+        for b in &self.bases {
+            let into = if Self::fully_evaluated(b, paths) { &mut full } else { &mut partial };
+            for (c, r) in self.reach(b.chain).into_iter().enumerate() {
+                into[c] |= r;
+            }
+        }
+        full.iter().zip(&partial).map(|(f, p)| *f && !*p).collect()
+    }
+
+    /// Chains holding rules that evaluating `paths` does not judge, each with the reason:
+    /// base chains at hooks whose packets are not all evaluated (input and output for a
+    /// firewall, prerouting for a firewall, which also sees packets to the device), the
+    /// chains they jump to, and chains no evaluated chain jumps to (reached from a chain the
+    /// reader does not model, or from none). `check` lists them as "not checked", never as
+    /// "never reached".
+    pub fn unchecked(&self, paths: &[Path]) -> Vec<(usize, String)> {
+        let judged = self.judged(paths);
+        let evaluated: Vec<&str> = paths.iter().map(|p| p.name()).collect();
+        let not_full: Vec<(&Base, Vec<bool>)> =
+            self.bases.iter().filter(|b| !Self::fully_evaluated(b, paths)).map(|b| (b, self.reach(b.chain))).collect();
+        let mut out = Vec::new();
+        for (c, chain) in self.chains.iter().enumerate() {
+            if judged[c] || chain.rules.is_empty() {
+                continue;
+            }
+            let why = if let Some((b, _)) = not_full.iter().find(|(b, _)| b.chain == c) {
+                format!(
+                    "a base chain at hook {}, whose packets check does not all evaluate for this device (it evaluates {} packets)",
+                    b.hook.name(),
+                    evaluated.join(" and ")
+                )
+            } else if let Some((b, _)) = not_full.iter().find(|(_, r)| r[c]) {
+                format!(
+                    "reached from chain {} at hook {}, whose packets check does not all evaluate for this device",
+                    self.chains[b.chain].name,
+                    b.hook.name()
+                )
+            } else {
+                "nothing check evaluates leads to it (no jump, goto or interface binding from a chain it evaluates)"
+                    .to_string()
+            };
+            out.push((c, why));
+        }
+        out
+    }
+
     /// Earlier rules of the chain that together cover a shadowed rule: those whose
     /// effective region overlaps it, in rule order.
-    fn blockers(&self, c: usize, k: usize, ev: &Evaluation) -> Vec<RuleRef> {
+    fn blockers(&self, c: usize, k: usize, ev: &Evaluation, chain_index: Option<&(Space, Vec<usize>)>) -> Vec<RuleRef> {
         let rule = &self.chains[c].rules[k];
         let mut by = Vec::new();
-        for j in 0..k {
+        // Only earlier rules whose matches overlap this one's can cover part of it (their
+        // effective regions lie within their matches).
+        let earlier: Vec<usize> = match chain_index {
+            Some((space, rule_of)) => {
+                let mut v: Vec<usize> = rule
+                    .matches
+                    .iter()
+                    .flat_map(|m| space.overlapping_ids(m).map(|i| rule_of[i]))
+                    .filter(|&j| j < k)
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+            None => (0..k).collect(),
+        };
+        for j in earlier {
             let st = &ev.stats[c][j];
             let earlier = &self.chains[c].rules[j];
             // A catch-all's region is not built (see `eval`); it covers what it matches.
@@ -469,9 +605,24 @@ impl Ruleset {
         region: &[Cube],
         base_policy: Option<bool>,
         indexes: &[Vec<Option<Space>>],
+        chain_index: Option<&(Space, Vec<usize>)>,
     ) -> Result<bool, EvalError> {
         let want = self.chains[c].rules[k].action == Action::Accept;
-        let out = self.eval(c, k + 1, region, 0, indexes, None)?;
+        // Only the later rules that can match the region matter: found by an index over the
+        // chain's rules, so the search for redundant rules is not quadratic in the chain.
+        let out = match chain_index {
+            Some((space, rule_of)) => {
+                let mut later: Vec<usize> = region
+                    .iter()
+                    .flat_map(|piece| space.overlapping_ids(piece).map(|i| rule_of[i]))
+                    .filter(|&j| j > k)
+                    .collect();
+                later.sort_unstable();
+                later.dedup();
+                self.eval_rules(c, &mut later.into_iter(), region, 0, indexes, None)?
+            }
+            None => self.eval(c, k + 1, region, 0, indexes, None)?,
+        };
         let decided = Space::from_cubes(out.decided);
         let accepted = Space::from_cubes(out.accepted);
         for piece in region {

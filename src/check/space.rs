@@ -21,9 +21,11 @@
 //! - Cube intersection: O(DIMS) field operations; cube difference `a \ b` yields at most
 //!   DIMS disjoint cubes (one per dimension where `a` leaves `b`).
 //! - Set difference `A \ B`: every cube of `A` is cut by the cubes of `B` that overlap it,
-//!   found through an [`Index`] on the destination address (intervals grouped by
-//!   length class, so a query is O(129 · log n + hits)). For rulesets compiled from a
-//!   policy, cubes overlap few others and this is near-linear. In general the number of
+//!   found through an [`Index`] on the source and destination address (cubes grouped by
+//!   the length classes of both, each group searched along one of them, so a query is
+//!   O(groups · log n + hits); `any -> host` and `net -> any` entries of a long ACL are
+//!   not met by every query). For rulesets compiled from a policy, and for ACLs written
+//!   by hand, cubes overlap few others and this is near-linear. In general the number of
 //!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
 //!   at [`MAX_PIECES`] and says so instead of running away ([`TooFragmented`]).
 
@@ -530,7 +532,13 @@ impl Packet {
                 let flags = if self.proto == 6 && self.ack { " (ACK)" } else { "" };
                 format!("{proto} {} -> {}{flags}", addr(s, Some(self.sport)), addr(d, Some(self.dport)))
             }
-            1 | 58 => format!("{proto} type {} code {} {} -> {}", self.dport, self.sport, addr(s, None), addr(d, None)),
+            1 | 58 => {
+                let ty = match icmp_type_name(self.proto == 58, self.dport) {
+                    Some(n) => format!("{n} (type {} code {})", self.dport, self.sport),
+                    None => format!("type {} code {}", self.dport, self.sport),
+                };
+                format!("{proto} {ty} {} -> {}", addr(s, None), addr(d, None))
+            }
             _ => format!("{proto} {} -> {}", addr(s, None), addr(d, None)),
         };
         let mut via = vec![self.path.name().to_string()];
@@ -542,6 +550,43 @@ impl Packet {
         }
         format!("{body} ({})", via.join(", "))
     }
+}
+
+/// The name nft gives an ICMP (`v6`: ICMPv6) type, if it has one.
+pub fn icmp_type_name(v6: bool, ty: u16) -> Option<&'static str> {
+    Some(match (v6, ty) {
+        (false, 0) => "echo-reply",
+        (false, 3) => "destination-unreachable",
+        (false, 4) => "source-quench",
+        (false, 5) => "redirect",
+        (false, 8) => "echo-request",
+        (false, 9) => "router-advertisement",
+        (false, 10) => "router-solicitation",
+        (false, 11) => "time-exceeded",
+        (false, 12) => "parameter-problem",
+        (false, 13) => "timestamp-request",
+        (false, 14) => "timestamp-reply",
+        (false, 15) => "info-request",
+        (false, 16) => "info-reply",
+        (false, 17) => "address-mask-request",
+        (false, 18) => "address-mask-reply",
+        (true, 1) => "destination-unreachable",
+        (true, 2) => "packet-too-big",
+        (true, 3) => "time-exceeded",
+        (true, 4) => "parameter-problem",
+        (true, 128) => "echo-request",
+        (true, 129) => "echo-reply",
+        (true, 130) => "mld-listener-query",
+        (true, 131) => "mld-listener-report",
+        (true, 132) => "mld-listener-done",
+        (true, 133) => "nd-router-solicit",
+        (true, 134) => "nd-router-advert",
+        (true, 135) => "nd-neighbor-solicit",
+        (true, 136) => "nd-neighbor-advert",
+        (true, 137) => "nd-redirect",
+        (true, 143) => "mld2-listener-report",
+        _ => return None,
+    })
 }
 
 pub fn proto_name(p: u8) -> String {
@@ -570,6 +615,8 @@ pub fn proto_name(p: u8) -> String {
 pub struct Ifaces {
     names: Vec<String>,
     ids: std::collections::HashMap<String, u32>,
+    /// How many names were known at [`Ifaces::seal`].
+    sealed: Option<u32>,
 }
 
 impl Ifaces {
@@ -591,6 +638,48 @@ impl Ifaces {
 
     pub fn get(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
+    }
+
+    /// Every interface of the device is named now (`check` names the policy's before
+    /// reading the file): a reader that meets another one knows the policy does not
+    /// describe it.
+    pub fn seal(&mut self) {
+        self.sealed = Some(self.names.len() as u32);
+    }
+
+    /// Was this name known when [`Ifaces::seal`] was called? Always, when it never was.
+    pub fn known(&self, name: &str) -> bool {
+        match (self.sealed, self.ids.get(name)) {
+            (None, _) => true,
+            (Some(n), Some(&i)) => i < n,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// How many numbers are handed out (the empty name included): the rest stand for
+    /// interfaces nobody named.
+    pub fn count(&self) -> u32 {
+        self.names.len() as u32
+    }
+
+    /// A set of interface numbers in words: names, `(none)`, and for the numbers nobody
+    /// named "interfaces not named in the policy"; a set holding most of them as "any but …".
+    pub fn describe(&self, f: &Field) -> String {
+        let n = self.count();
+        let unnamed = f.intervals().iter().any(|&(_, hi)| hi >= u128::from(n));
+        let (inside, outside): (Vec<u32>, Vec<u32>) = (0..n).partition(|&i| f.contains(u128::from(i)));
+        let shown = |ids: &[u32]| {
+            let mut v: Vec<String> = ids.iter().take(6).map(|&i| self.name(i)).collect();
+            if ids.len() > 6 {
+                v.push(format!("+{} more", ids.len() - 6));
+            }
+            v.join(",")
+        };
+        match (unnamed, inside.is_empty(), outside.is_empty()) {
+            (true, _, true) => "any".into(),
+            (true, _, false) => format!("any but {}", shown(&outside)),
+            (false, _, _) => shown(&inside),
+        }
     }
 
     pub fn name(&self, id: u32) -> String {
@@ -616,37 +705,76 @@ impl Ifaces {
 // Sets of packets
 // ---------------------------------------------------------------------------------------
 
-/// An interval index on one dimension of a growing list of cubes: which cubes may overlap
-/// a query cube. Intervals are grouped by length class (bit length of `hi - lo`); within a
-/// class, an interval overlapping `[qlo, qhi]` starts in `[qlo - 2^class, qhi]`.
-#[derive(Clone, Debug)]
+/// An interval index on the source and destination addresses of a growing list of cubes:
+/// which cubes may overlap a query cube.
+///
+/// Cubes are grouped by the length classes (bit length of `hi - lo`) of both hulls; within
+/// a group of class `c` in a dimension, an interval overlapping `[qlo, qhi]` starts in
+/// `[qlo - 2^c, qhi]`. Each group is kept sorted by both starts, and a query searches each
+/// group by destination, or by source where the destination window spans all of IPv4 and
+/// the source window is narrower. So a query for a host pair
+/// does not meet every `any -> host` and every `net -> any` entry before it, as a
+/// one-dimensional index would: a long ACL is evaluated in time near-linear in its length.
+#[derive(Clone, Debug, Default)]
 pub struct Index {
-    dim: Dim,
-    classes: Vec<BTreeSet<(u128, u32)>>,
-    nonempty: Vec<usize>,
+    /// Non-empty groups, widest first (see [`Index::insert`]).
+    groups: Vec<Group>,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    class: [u32; 2],
+    by: [BTreeSet<(u128, u32)>; 2],
+}
+
+/// The dimensions indexed, in `Group` order.
+const INDEXED: [Dim; 2] = [Dim::Src, Dim::Dst];
+
+fn length_class(lo: u128, hi: u128) -> u32 {
+    128 - (hi - lo).leading_zeros()
 }
 
 impl Index {
-    pub fn new(dim: Dim) -> Index {
-        Index { dim, classes: vec![BTreeSet::new(); 129], nonempty: Vec::new() }
+    pub fn new() -> Index {
+        Index::default()
     }
 
     pub fn insert(&mut self, cube: &Cube, id: u32) {
-        let Some((lo, hi)) = cube.field(self.dim).hull() else { return };
-        let class = (128 - (hi - lo).leading_zeros()) as usize;
-        if self.classes[class].is_empty() {
-            self.nonempty.push(class);
-        }
-        self.classes[class].insert((lo, id));
+        let (Some(s), Some(d)) = (cube.field(Dim::Src).hull(), cube.field(Dim::Dst).hull()) else { return };
+        let class = [length_class(s.0, s.1), length_class(d.0, d.1)];
+        let g = match self.groups.iter().position(|g| g.class == class) {
+            Some(g) => g,
+            None => {
+                // Widest groups first: a query meets the cubes most likely to cover it
+                // before the narrow ones, so subtracting (`Space::subtract_from`,
+                // `Space::covers`) empties a piece before it fragments.
+                let at = self.groups.partition_point(|g| g.class[0] + g.class[1] >= class[0] + class[1]);
+                self.groups.insert(at, Group { class, by: [BTreeSet::new(), BTreeSet::new()] });
+                at
+            }
+        };
+        self.groups[g].by[0].insert((s.0, id));
+        self.groups[g].by[1].insert((d.0, id));
     }
 
-    /// The ids of indexed cubes whose hull in the index dimension overlaps `cube`'s.
+    /// The ids of indexed cubes whose hulls in both indexed dimensions overlap `cube`'s
+    /// (and perhaps a few more).
     pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + 'a {
-        let (qlo, qhi) = cube.field(self.dim).hull().unwrap_or((1, 0));
-        self.nonempty.iter().flat_map(move |&class| {
-            let from = if class >= 128 { 0 } else { qlo.saturating_sub(1u128 << class) };
-            let range = if qlo > qhi { None } else { Some(self.classes[class].range((from, 0)..=(qhi, u32::MAX))) };
-            range.into_iter().flatten().map(|(_, id)| *id)
+        let q = INDEXED.map(|d| cube.field(d).hull());
+        let empty = q.iter().any(Option::is_none);
+        self.groups.iter().filter(move |_| !empty).flat_map(move |g| {
+            // The window of starts to search in each dimension, and its width.
+            let window = |k: usize| {
+                let (qlo, qhi) = q[k].unwrap_or((1, 0));
+                let from = if g.class[k] >= 128 { 0 } else { qlo.saturating_sub(1u128 << g.class[k]) };
+                (from, qhi, qhi - from)
+            };
+            // Destinations by default (sets and ACLs are densest in sources: a zone's prefix
+            // in many entries); sources where the destination window is the whole IPv4
+            // space or wider (`net -> any` entries, or a query for any destination).
+            let (w0, w1) = (window(0), window(1));
+            let (k, (from, to, _)) = if w1.2 >= 1 << 31 && w0.2 < w1.2 { (0, w0) } else { (1, w1) };
+            g.by[k].range((from, 0)..=(to, u32::MAX)).map(|(_, id)| *id)
         })
     }
 }
@@ -666,7 +794,7 @@ impl Default for Space {
 
 impl Space {
     pub fn new() -> Space {
-        Space { cubes: Vec::new(), index: Index::new(Dim::Dst) }
+        Space { cubes: Vec::new(), index: Index::new() }
     }
 
     pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
@@ -706,6 +834,11 @@ impl Space {
     /// The cubes of this set that overlap `c`.
     pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
         self.index.candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
+    }
+
+    /// The positions (in push order, empty cubes not counted) of the cubes that overlap `c`.
+    pub fn overlapping_ids<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = usize> + 'a {
+        self.index.candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
     }
 
     pub fn contains(&self, p: &Packet) -> bool {
@@ -775,8 +908,10 @@ impl Space {
 
     /// Is every packet of `self` in `other`?
     pub fn is_subset(&self, other: &Space) -> Result<bool, TooFragmented> {
+        // `covers` stops at the first piece left uncovered: a region that is not a subset
+        // is found out without building all of its difference.
         for c in &self.cubes {
-            if !other.subtract_from(c)?.is_empty() {
+            if !other.covers(c)? {
                 return Ok(false);
             }
         }

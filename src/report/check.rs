@@ -26,6 +26,19 @@ impl Checked {
     pub fn equal(&self) -> bool {
         self.devices.iter().all(DeviceCheck::equal)
     }
+
+    /// The run's verdict: `different` when some device is proven different (or could not
+    /// be compared), else `cannot-decide` when some device holds a construct its reader
+    /// does not model or was cut off, else `equal`. Exit 1, 2 and 0.
+    pub fn verdict(&self) -> &'static str {
+        if self.devices.iter().any(|d| matches!(d.verdict(), "different" | "inconclusive")) {
+            "different"
+        } else if self.devices.iter().any(DeviceCheck::undecided) {
+            "cannot-decide"
+        } else {
+            "equal"
+        }
+    }
 }
 
 fn rule_span(sources: &Sources, file: FileId, o: Option<&Origin>) -> Span {
@@ -44,15 +57,33 @@ fn rule_words(o: &Origin) -> String {
 pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
     let mut out = Vec::new();
     for (d, &file) in c.devices.iter().zip(&c.files) {
-        for p in &d.problems {
+        if let Some(p) = &d.incomplete {
             out.push(
                 Diag::error(
-                    code::CHECK_UNSUPPORTED,
+                    code::CHECK_TRUNCATED,
                     c.sources.line_span(file, p.line),
-                    format!("{}: {}", d.device, p.message),
+                    format!("{}: {} is cut off: {}", d.device, d.file, p.message),
                 )
-                .label("cannot be modelled exactly")
-                .help("the check fails closed: rewrite this with matches zonecheck models, or remove it"),
+                .label("the file ends here")
+                .help(
+                    "the file is refused, not compared: take the dump again, whole (a running-config ends with `end`)",
+                ),
+            );
+        }
+        // A file cut off: what its missing part would have defined is no finding.
+        for p in d.problems.iter().filter(|_| d.incomplete.is_none()) {
+            out.push(
+                Diag::error(
+                    code::CHECK_UNMODELLED,
+                    c.sources.line_span(file, p.line),
+                    format!("{}: cannot decide: {} line {}: {}", d.device, d.file, p.line, p.message),
+                )
+                .label("not modelled")
+                .help(
+                    "this can change which packets pass and zonecheck does not model it, so the device is neither \
+                     equal nor proven different (docs/check-coverage.md lists what each reader models); \
+                     remove or rewrite it, or check this device by other means",
+                ),
             );
         }
         if let Some(why) = &d.inconclusive {
@@ -143,6 +174,15 @@ pub fn human(model: &Model, c: &Checked, color: bool) -> String {
         let verdict = match d.verdict() {
             "equal" => "equal".to_string(),
             "inconclusive" => "INCONCLUSIVE".to_string(),
+            "cannot-decide" if d.incomplete.is_some() => "CANNOT DECIDE: the file is cut off".to_string(),
+            "cannot-decide" => {
+                let found = if d.differences.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} difference(s) in what is modelled, not proven)", d.differences.len())
+                };
+                format!("CANNOT DECIDE: {} construct(s) not modelled{found}", d.problems.len())
+            }
             _ => {
                 let mut parts = Vec::new();
                 if more > 0 {
@@ -150,9 +190,6 @@ pub fn human(model: &Model, c: &Checked, color: bool) -> String {
                 }
                 if less > 0 {
                     parts.push(format!("permits less ({less})"));
-                }
-                if !d.problems.is_empty() {
-                    parts.push(format!("{} unsupported", d.problems.len()));
                 }
                 format!("DIFFERENT: {}", parts.join(", "))
             }
@@ -164,14 +201,22 @@ pub fn human(model: &Model, c: &Checked, color: bool) -> String {
         };
         let _ =
             writeln!(s, "{:<24} {:<40} {}{dead}: {verdict}", d.device, d.file, super::count(d.rules, "rule", "rules"));
+        if d.undecided() && d.incomplete.is_none() {
+            let _ = writeln!(s, "  advice on dead rules withheld: the file holds constructs that are not modelled");
+        }
+        for (chain, why) in &d.unchecked {
+            let _ = writeln!(s, "  not checked: chain {chain}: {why}");
+        }
     }
-    let different = c.devices.iter().filter(|d| !d.equal()).count();
+    let undecided = c.devices.iter().filter(|d| d.undecided()).count();
+    let different = c.devices.iter().filter(|d| !d.equal() && !d.undecided()).count();
     let _ = writeln!(
         s,
-        "{} device{} checked: {} equal, {different} different",
+        "{} device{} checked: {} equal, {different} different{}",
         c.devices.len(),
         if c.devices.len() == 1 { "" } else { "s" },
-        c.devices.len() - different
+        c.devices.len() - different - undecided,
+        if undecided > 0 { format!(", {undecided} cannot decide") } else { String::new() }
     );
     s
 }
@@ -199,8 +244,16 @@ struct DeviceOut<'a> {
     rules: usize,
     differences: Vec<DiffOut<'a>>,
     unsupported: Vec<ProblemOut<'a>>,
+    incomplete: Option<ProblemOut<'a>>,
     inconclusive: Option<&'a str>,
     dead_rules: Vec<DeadOut<'a>>,
+    not_checked: Vec<NotCheckedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct NotCheckedOut<'a> {
+    chain: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -288,16 +341,17 @@ pub fn json(c: &Checked) -> String {
                 })
                 .collect(),
             unsupported: d.problems.iter().map(|p| ProblemOut { line: p.line, message: &p.message }).collect(),
+            incomplete: d.incomplete.as_ref().map(|p| ProblemOut { line: p.line, message: &p.message }),
             inconclusive: d.inconclusive.as_deref(),
             dead_rules: d
                 .dead
                 .iter()
                 .map(|x| DeadOut { kind: x.kind, chain: &x.chain, rule: &x.rule, covered_by: &x.by })
                 .collect(),
+            not_checked: d.unchecked.iter().map(|(chain, reason)| NotCheckedOut { chain, reason }).collect(),
         })
         .collect();
-    let report =
-        Report { version: VERSION, verdict: if c.equal() { "equal" } else { "different" }, notes: &c.notes, devices };
+    let report = Report { version: VERSION, verdict: c.verdict(), notes: &c.notes, devices };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
     s
@@ -307,7 +361,8 @@ pub fn sarif(model: &Model, c: &Checked) -> String {
     let rules: Vec<(Code, Severity)> = [
         (code::CHECK_MORE, Severity::Error),
         (code::CHECK_LESS, Severity::Error),
-        (code::CHECK_UNSUPPORTED, Severity::Error),
+        (code::CHECK_UNMODELLED, Severity::Error),
+        (code::CHECK_TRUNCATED, Severity::Error),
         (code::CHECK_INCONCLUSIVE, Severity::Error),
         (code::CHECK_SHADOWED, Severity::Warning),
         (code::CHECK_REDUNDANT, Severity::Warning),
@@ -331,7 +386,8 @@ pub fn junit(c: &Checked) -> String {
             continue;
         }
         let mut body = Vec::new();
-        body.extend(d.problems.iter().map(|p| format!("line {}: unsupported: {}", p.line, p.message)));
+        body.extend(d.incomplete.iter().map(|p| format!("line {}: cut off: {}", p.line, p.message)));
+        body.extend(d.problems.iter().map(|p| format!("line {}: cannot decide, not modelled: {}", p.line, p.message)));
         body.extend(d.inconclusive.iter().map(|w| format!("inconclusive: {w}")));
         for x in &d.differences {
             let rule =
@@ -347,7 +403,11 @@ pub fn junit(c: &Checked) -> String {
         let _ = writeln!(
             s,
             "      <failure message=\"{}\">{}</failure>",
-            xml(&format!("{} differs from the policy", d.device)),
+            xml(&if d.undecided() {
+                format!("{}: cannot decide", d.device)
+            } else {
+                format!("{} differs from the policy", d.device)
+            }),
             xml(&body.join("\n"))
         );
         let _ = writeln!(s, "    </testcase>");

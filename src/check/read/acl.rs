@@ -124,6 +124,8 @@ struct Builder {
     /// is no further problem.
     unread: HashSet<(bool, String)>,
     problems: Vec<Problem>,
+    /// The file is cut off.
+    incomplete: Option<Problem>,
 }
 
 impl Builder {
@@ -222,6 +224,8 @@ impl Builder {
             chain_of.insert((a.v6, a.name.clone()), rs.chains.len());
             rs.chains.push(Chain { name, rules });
         }
+        // Per ACL chain: the interfaces bound to it, the first binding, the other names.
+        let mut shared: Vec<(usize, Vec<u32>, Bind, Vec<String>)> = Vec::new();
         for b in std::mem::take(&mut self.binds) {
             let key = (b.v6, b.acl.clone());
             let Some(&chain) = chain_of.get(&key) else {
@@ -247,18 +251,50 @@ impl Builder {
                     ),
                 );
             }
+            // An ACL on an interface the policy does not name for this device (a port of a
+            // VLAN, a management port): the packets it filters are outside what the policy
+            // describes, and which of the policy's packets cross it is not modelled.
+            if !b.iface.iter().any(|s| ifaces.known(s)) {
+                self.problem(
+                    b.origin.line,
+                    format!(
+                        "ACL {} is bound to {}, an interface the policy does not name for this device; which of the policy's packets cross it is not modelled",
+                        b.acl, b.iface[0]
+                    ),
+                );
+                continue;
+            }
             let id = iface_id(ifaces, &b.iface);
-            let cube = Cube::any(b.v6)
-                .with_value(Dim::Iif, u128::from(id))
-                .and_then(|c| c.with_value(Dim::Path, Path::Forward as u128));
-            rs.chains[0].rules.push(Rule {
-                matches: cube.into_iter().collect(),
-                action: Action::Goto(chain),
-                origin: b.origin,
-            });
+            match shared.iter_mut().find(|(c, ..)| *c == chain) {
+                Some((_, ids, _, names)) => {
+                    ids.push(id);
+                    names.push(b.iface[0].clone());
+                }
+                None => shared.push((chain, vec![id], b, Vec::new())),
+            }
+        }
+        // One rule per distinct ACL, matching every interface bound to it: the ACL is
+        // evaluated once for all of them (time grows with the ACL, not with interfaces ×
+        // entries). Interfaces are disjoint between the rules (one binding per interface
+        // and family), so their order does not matter.
+        for (chain, ids, first, others) in shared {
+            let field = Field::from_ranges(ids.iter().map(|&i| (u128::from(i), u128::from(i))));
+            let cube =
+                Cube::any(first.v6).with(Dim::Iif, &field).and_then(|c| c.with_value(Dim::Path, Path::Forward as u128));
+            let mut origin = first.origin;
+            if !others.is_empty() {
+                let more = if others.len() > 3 { format!(" and {} more", others.len() - 3) } else { String::new() };
+                origin.text = format!(
+                    "{} (also bound to {}{more})",
+                    origin.text,
+                    others.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            rs.chains[0].rules.push(Rule { matches: cube.into_iter().collect(), action: Action::Goto(chain), origin });
         }
         rs.problems = self.problems;
         rs.problems.sort_by_key(|p| p.line);
+        rs.incomplete = self.incomplete;
         rs
     }
 }

@@ -27,6 +27,13 @@ use crate::check::space::{Cube, Dim, Field, Space, addr_max, addr_value, dim_max
 pub fn read_json(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
+        // JSON that stops early is a dump cut short: refused, not read as far as it goes.
+        Err(e) if e.is_eof() => {
+            return Ruleset {
+                incomplete: Some(Problem { line: e.line(), message: format!("the JSON stops early: {e}") }),
+                ..Ruleset::default()
+            };
+        }
         Err(e) => {
             return Ruleset {
                 problems: vec![Problem { line: e.line(), message: format!("not valid JSON: {e}") }],
@@ -102,9 +109,10 @@ fn scoped(v: &Value, name_key: &str) -> Scoped {
 enum ChainUse {
     /// Its rules are read.
     Read,
-    /// A nat chain at postrouting (snat, masquerade): it does not filter; its rules are only
-    /// searched for verdicts that would.
-    NatPostrouting,
+    /// A nat chain, or a regular chain only nat chains jump to: it does not filter; its
+    /// rules are only searched for verdicts that would, and (`dst`: at prerouting or
+    /// output, before the filter) for destination NAT, which changes what the filter sees.
+    Nat { dst: bool },
     /// In a family the model does not cover (its base chains are problems).
     Skip,
 }
@@ -156,6 +164,7 @@ pub(crate) fn read_items(items: &[Value], ifaces: &mut Ifaces) -> Ruleset {
             other => r.problem(line_of(v), format!("unsupported ruleset item \"{other}\"")),
         }
     }
+    r.nat_reach(items);
     // Pass 2: rules, in order.
     for item in items {
         if let Some(("rule", v)) = object(item) {
@@ -200,6 +209,47 @@ pub(crate) fn priority(v: &Value) -> Option<i64> {
 }
 
 impl<'a> Reader<'a> {
+    /// Regular chains that nat chains jump to are nat chains too (firewalld's
+    /// `nat_PRE_public`): their rules are searched, not evaluated as filters. A chain that a
+    /// filter chain jumps to as well is then not modelled there (the jump is a problem).
+    fn nat_reach(&mut self, items: &[Value]) {
+        let mut refused_base = false;
+        loop {
+            let mut changed = false;
+            for item in items {
+                let Some(("rule", v)) = object(item) else { continue };
+                let key = scoped(v, "chain");
+                let Some(&(_, ChainUse::Nat { dst })) = self.chains.get(&key) else { continue };
+                let mut targets = Vec::new();
+                jump_targets(v.get("expr").unwrap_or(&Value::Null), &mut targets);
+                for t in targets {
+                    let k = (key.0.clone(), key.1.clone(), t.to_string());
+                    // nft jumps to regular chains only; a base chain here is no ruleset nft
+                    // would load.
+                    let base = self.chains.get(&k).is_some_and(|(i, _)| self.out.bases.iter().any(|b| b.chain == *i));
+                    if base {
+                        if !std::mem::replace(&mut refused_base, true) {
+                            self.problem(line_of(v), format!("a nat chain jumps to base chain {t}"));
+                        }
+                        continue;
+                    }
+                    if let Some((_, usage)) = self.chains.get_mut(&k) {
+                        let next = match *usage {
+                            ChainUse::Read => ChainUse::Nat { dst },
+                            ChainUse::Nat { dst: d } => ChainUse::Nat { dst: d || dst },
+                            ChainUse::Skip => ChainUse::Skip,
+                        };
+                        changed |= next != *usage;
+                        *usage = next;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
     fn problem(&mut self, line: usize, message: String) {
         self.out.problems.push(Problem { line, message });
     }
@@ -229,9 +279,10 @@ impl<'a> Reader<'a> {
             let policy = v.get("policy").and_then(Value::as_str).unwrap_or("accept");
             if fam == Fam::Other {
                 self.problem(line, format!("{place}: base chains of family {} are not modelled", key.0));
-            } else if ty == "nat" && hook == Some(Hook::Postrouting) {
-                // Source NAT changes addresses after every filter decision.
-                usage = ChainUse::NatPostrouting;
+            } else if ty == "nat" && hook.is_some() {
+                // Source NAT changes addresses after every filter decision; destination NAT
+                // before them (a problem where a rule does it).
+                usage = ChainUse::Nat { dst: matches!(hook, Some(Hook::Prerouting | Hook::Output)) };
             } else if ty != "filter" {
                 self.problem(line, format!("{place}: chains of type {ty:?} at hook {hook_name:?} are not modelled"));
                 usage = ChainUse::Skip;
@@ -274,10 +325,15 @@ impl<'a> Reader<'a> {
         let text = render_rule(exprs);
         match usage {
             ChainUse::Skip => return,
-            ChainUse::NatPostrouting => {
-                if let Some(e) = exprs.iter().find(|e| filtering_verdict(e)) {
-                    let what = object(e).map_or("?", |(k, _)| k);
+            ChainUse::Nat { dst } => {
+                let exprs = Value::Array(exprs.to_vec());
+                if let Some(what) = find_key(&exprs, &["drop", "reject", "queue"]) {
                     self.problem(line, format!("{place}: verdict {what} in a nat chain filters packets: `{text}`"));
+                } else if let Some(what) = find_key(&exprs, &["dnat", "redirect", "tproxy"]).filter(|_| dst) {
+                    self.problem(
+                        line,
+                        format!("{place}: destination NAT ({what}) before the filter is not modelled: `{text}`"),
+                    );
                 }
                 return;
             }
@@ -403,7 +459,11 @@ impl<'a> Reader<'a> {
         body: &Value,
         uses_th: &mut bool,
     ) -> Result<Vec<(Vec<Cube>, Action, String)>, String> {
-        let keys = self.keys(body.get("key").ok_or("a verdict map without a key")?, uses_th)?;
+        let key_value = body.get("key").ok_or("a verdict map without a key")?;
+        // `ct state vmap { established : accept, related : accept, invalid : drop }`: only
+        // the element naming `new` applies to a connection-opening packet.
+        let ct = key_value.get("ct");
+        let keys = if ct.is_some() { Vec::new() } else { self.keys(key_value, uses_th)? };
         let data = body.get("data").ok_or("a verdict map without data")?;
         let elems: &[Value] = match data {
             Value::String(s) if s.starts_with('@') => {
@@ -419,8 +479,14 @@ impl<'a> Reader<'a> {
         let mut out = Vec::with_capacity(elems.len());
         for el in elems {
             let pair = el.as_array().filter(|a| a.len() >= 2).ok_or("a verdict map element that is not a pair")?;
+            let cubes = match ct {
+                Some(ct) => match ct_match(ct, "==", &pair[0])? {
+                    Matched::Nothing => continue,
+                    _ => Cube::universe().to_vec(),
+                },
+                None => self.element(&keys, &pair[0])?,
+            };
             let action = self.verdict(key, &pair[1])?;
-            let cubes = self.element(&keys, &pair[0])?;
             let text = format!("{key_text} vmap {{ {} : {} }}", render(&pair[0]), render(&pair[1]));
             out.push((cubes, action, text));
         }
@@ -984,8 +1050,33 @@ const ICMPV6_CODES: &[(&str, u128)] = &[
 ];
 
 /// Verdicts that would make a nat chain filter.
-fn filtering_verdict(e: &Value) -> bool {
-    matches!(object(e), Some(("drop" | "reject" | "jump" | "goto" | "vmap" | "queue", _)))
+/// The first of `keys` that names an object anywhere in `v` (a statement, a verdict in a map).
+fn find_key<'k>(v: &Value, keys: &[&'k str]) -> Option<&'k str> {
+    match v {
+        Value::Object(m) => {
+            keys.iter().find(|k| m.contains_key(**k)).copied().or_else(|| m.values().find_map(|x| find_key(x, keys)))
+        }
+        Value::Array(a) => a.iter().find_map(|x| find_key(x, keys)),
+        _ => None,
+    }
+}
+
+/// Every chain a jump or goto anywhere in `v` names.
+fn jump_targets<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if matches!(k.as_str(), "jump" | "goto")
+                    && let Some(t) = x.get("target").and_then(Value::as_str)
+                {
+                    out.push(t);
+                }
+                jump_targets(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| jump_targets(x, out)),
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ pub fn read_text(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let mut all = problems;
     all.append(&mut rs.problems);
     all.sort_by_key(|p| p.line);
+    // A block the text never closes: the listing was cut off.
+    if let Some(i) = all.iter().position(|p| p.message.ends_with("not closed with `}`")) {
+        rs.incomplete = Some(all.remove(i));
+    }
     rs.problems = all;
     rs
 }

@@ -626,6 +626,7 @@ fn assemble(specs: &[Spec], profile: &ProfileSettings, mut problems: Vec<Problem
             Base { chain: 1, hook: Hook::Output, priority: 0, family: None, policy_accept: !enabled || outbound_allow },
         ],
         problems,
+        incomplete: None,
     }
 }
 
@@ -667,6 +668,12 @@ pub fn read_export(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
     let fail = |message: String| unreadable(Problem { line: 0, message });
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,
+        // An export cut off before its closing brace: refused.
+        Err(e) if e.is_eof() => {
+            let mut rs = unreadable(Problem { line: e.line(), message: format!("the export stops early: {e}") });
+            rs.incomplete = rs.problems.pop();
+            return rs;
+        }
         Err(e) => return fail(format!("the export is not JSON: {e}")),
     };
     let Some(root) = root.as_object() else {
@@ -2184,8 +2191,13 @@ mod tests {
             &mut Ifaces::new(),
         );
         assert!(missing.problems.iter().any(|p| p.message.contains("Protocol")), "{:?}", missing.problems);
+        // JSON that stops early is refused as cut off.
+        for cut in ["", "{", r#"{"Rules":[{"Name":"a""#] {
+            assert!(read_export(cut, &mut Ifaces::new()).incomplete.is_some(), "{cut}");
+        }
         for bad in ["", "[]", "{", "null"] {
-            assert!(!read_export(bad, &mut Ifaces::new()).problems.is_empty(), "{bad}");
+            let rs = read_export(bad, &mut Ifaces::new());
+            assert!(!rs.problems.is_empty() || rs.incomplete.is_some(), "{bad}");
         }
     }
 }

@@ -7,6 +7,7 @@
 //! skipped with their indented lines; EOS and AOS-CX are read in the shapes zonecheck
 //! writes, and any other line is a problem.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -39,6 +40,15 @@ enum Mode {
     },
     /// A section without filtering state (IOS): its indented lines are skipped.
     Skip,
+    /// An IOS QoS `policy-map`: its lines are searched for `drop` and `police`.
+    PolicyMap {
+        name: String,
+    },
+    /// An IOS section that can hold interface commands (`template`, `vlan configuration`):
+    /// a binding there is a problem, since the reader does not follow where it applies.
+    Bindings {
+        header: String,
+    },
 }
 
 struct Reader<'a> {
@@ -47,11 +57,17 @@ struct Reader<'a> {
     mode: Mode,
     /// The last remark or comment of the current ACL: the comment of the entries after it.
     remark: Option<String>,
+    /// IOS QoS: per policy-map, its first line that drops or polices (`None`: it only
+    /// marks or queues, which decides no packet's fate).
+    policy_maps: HashMap<String, Option<(usize, String)>>,
+    /// IOS `service-policy` bindings on interfaces: (line, policy-map, text).
+    service_policies: Vec<(usize, String, String)>,
 }
 
 pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
     let lines: Vec<&str> = text.lines().collect();
-    let mut r = Reader { d, b, mode: Mode::Global, remark: None };
+    let mut r =
+        Reader { d, b, mode: Mode::Global, remark: None, policy_maps: HashMap::new(), service_policies: Vec::new() };
     let mut i = 0;
     while i < lines.len() {
         let (n, raw) = (i + 1, lines[i]);
@@ -79,6 +95,48 @@ pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
             }
         }
         r.line(n, t, &words, indented);
+    }
+    r.service_policies();
+    complete(d, &lines, r.b);
+}
+
+/// Refuse a configuration cut off before its end: an IOS or EOS running-config (or an IOS
+/// file zonecheck wrote) ends with `end`, an EOS configuration session with `commit`. A
+/// file without any of their marks (hand-written lines to paste) has no end to miss.
+fn complete(d: Dialect, lines: &[&str], b: &mut Builder) {
+    let significant = |l: &&str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('!')
+    };
+    let has = |f: &dyn Fn(&str) -> bool| lines.iter().any(|l| f(l.trim_end()));
+    let want = match d {
+        Dialect::CiscoIos
+            if has(&|l| {
+                l.starts_with("Building configuration")
+                    || l.starts_with("Current configuration")
+                    || l.starts_with("! zonecheck ")
+                    || l.starts_with("version ")
+                    || l.starts_with("hostname ")
+            }) =>
+        {
+            "end"
+        }
+        Dialect::AristaEos
+            if has(&|l| l.starts_with("! Command: show running-config") || l.starts_with("! device:")) =>
+        {
+            "end"
+        }
+        Dialect::AristaEos if has(&|l| l.trim_start().starts_with("configure session")) => "commit",
+        _ => return,
+    };
+    let last = lines.iter().rposition(significant);
+    if last.is_none_or(|i| lines[i].trim() != want) {
+        let line = last.map_or(lines.len(), |i| i + 1);
+        let what = if want == "end" { "a running-config" } else { "a configuration session" };
+        b.incomplete = Some(super::Problem {
+            line,
+            message: format!("{what} ends with `{want}`, and this file stops before it (last line read: {line})"),
+        });
     }
 }
 
@@ -110,7 +168,18 @@ fn banner_end(lines: &[&str], start: usize, words: &[&str]) -> usize {
 fn is_acl_line(w: &[&str]) -> bool {
     matches!(
         w.first(),
-        Some(&("permit" | "deny" | "remark" | "comment" | "sequence" | "dynamic" | "evaluate" | "no" | "statistics"))
+        Some(
+            &("permit"
+                | "deny"
+                | "remark"
+                | "comment"
+                | "sequence"
+                | "dynamic"
+                | "evaluate"
+                | "no"
+                | "statistics"
+                | "counters")
+        )
     ) || w.first().is_some_and(|x| x.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -136,6 +205,23 @@ impl Reader<'_> {
         let ios = self.d == Dialect::CiscoIos;
         match self.mode.clone() {
             Mode::Skip if indented => return,
+            Mode::PolicyMap { name } if indented => {
+                let first = self.policy_maps.get(&name).is_some_and(Option::is_none);
+                if first && matches!(w, ["drop", ..] | ["police", ..]) {
+                    self.policy_maps.insert(name, Some((n, one_line(t))));
+                }
+                return;
+            }
+            Mode::Bindings { header } if indented => {
+                if self.is_binding(w) || ios_forwarding(w).is_some() || w.starts_with(&["service-policy"]) {
+                    self.unmodelled(
+                        n,
+                        t,
+                        &format!("`{}` under `{header}` (the reader does not follow where it applies)", one_line(t)),
+                    );
+                }
+                return;
+            }
             Mode::Acl { .. } | Mode::Unread if w == ["exit"] => {
                 self.mode = Mode::Global;
                 return;
@@ -153,8 +239,16 @@ impl Reader<'_> {
                 self.binding(n, t, w, spellings, &shown);
                 return;
             }
-            // Other interface settings (addresses, descriptions, switchport…) filter nothing.
-            Mode::Iface { .. } if indented && ios => return,
+            Mode::Iface { .. } if indented && ios => {
+                if let ["service-policy", .., "input" | "output", name] = w {
+                    self.service_policies.push((n, name.to_string(), one_line(t)));
+                } else if let Some(what) = ios_forwarding(w) {
+                    self.unmodelled(n, t, what);
+                }
+                // Other interface settings (addresses, descriptions, switchport…) filter
+                // nothing.
+                return;
+            }
             Mode::Iface { .. } if indented => {
                 self.b.problem(n, format!("unknown interface command `{}`", one_line(t)));
                 return;
@@ -166,6 +260,32 @@ impl Reader<'_> {
             Dialect::CiscoIos => self.global_ios(n, t, w),
             Dialect::AristaEos => self.global_eos(n, t, w),
             _ => self.global_cx(n, t, w),
+        }
+    }
+
+    /// A construct that can change which packets pass and that the reader does not model.
+    fn unmodelled(&mut self, n: usize, t: &str, what: &str) {
+        self.b.problem(n, format!("{what} is not modelled: `{}`", one_line(t)));
+    }
+
+    /// Each `service-policy` on an interface: a QoS policy-map that only marks or queues
+    /// decides no packet's fate and is left aside; one that drops or polices, or one not
+    /// defined in the file, is not modelled.
+    fn service_policies(&mut self) {
+        for (n, name, text) in std::mem::take(&mut self.service_policies) {
+            match self.policy_maps.get(&name) {
+                Some(None) => {}
+                Some(Some((line, what))) => self.b.problem(
+                    n,
+                    format!(
+                        "a QoS policy that drops or polices is not modelled: `{text}` (policy-map {name}, line {line}: `{what}`)"
+                    ),
+                ),
+                None => self.b.problem(
+                    n,
+                    format!("`{text}`: policy-map {name} is not in the file, so what it drops is unknown; not modelled"),
+                ),
+            }
         }
     }
 
@@ -199,6 +319,21 @@ impl Reader<'_> {
             ["ipv6", "access-list", name] => self.enter(name, true, Kind::Extended, n),
             ["ipv6", "access-list", ..] => self.unread(n, w.last().copied(), true, &format!("`{}`", one_line(t))),
             ["access-list", num, rest @ ..] => self.numbered(n, t, num, rest),
+            // What changes forwarding beyond ACLs (docs/check-coverage.md).
+            ["zone", "security", ..] | ["zone-pair", "security", ..] => {
+                self.unmodelled(n, t, "the zone-based firewall (`zone security`, `zone-pair security`)");
+                self.mode = Mode::Skip;
+            }
+            ["ip", "nat", kind, ..] if !matches!(*kind, "pool" | "translation" | "log" | "settings") => {
+                self.unmodelled(n, t, "NAT (`ip nat`) rewrites the addresses the ACLs and the policy see")
+            }
+            ["parameter-map", "type", "inspect" | "inspect-global", ..] => self.mode = Mode::Skip,
+            ["policy-map", "type", ..] => self.mode = Mode::Skip,
+            ["policy-map", name] => {
+                self.policy_maps.entry(name.to_string()).or_insert(None);
+                self.mode = Mode::PolicyMap { name: name.to_string() };
+            }
+            ["template", ..] | ["vlan", "configuration", ..] => self.mode = Mode::Bindings { header: one_line(t) },
             ["interface", "range", ..] => {
                 self.b.problem(n, "`interface range` is not modelled; name each interface");
                 self.mode = Mode::Skip;
@@ -379,6 +514,26 @@ impl Reader<'_> {
             _ => self.b.problem(n, format!("`{}` is not modelled", one_line(t))),
         }
     }
+}
+
+/// An IOS interface command that changes which packets pass and that the reader does not
+/// model, in words; `None` for the rest (addresses, descriptions, switchport, NAT
+/// markers: the translations themselves are global `ip nat` lines).
+fn ios_forwarding(w: &[&str]) -> Option<&'static str> {
+    Some(match w {
+        ["zone-member", "security", ..] => "the zone-based firewall (`zone-member security`)",
+        ["ip" | "ipv6", "inspect", ..] => "stateful inspection (CBAC, `ip inspect`)",
+        ["ip" | "ipv6", "verify", ..] => "unicast RPF or IP source guard (`ip verify`): drops by the routing table",
+        ["ip" | "ipv6", "policy", "route-map", ..] => "policy-based routing (`ip policy route-map`)",
+        ["ip", "wccp", .., "redirect", _] => "WCCP redirection",
+        ["crypto", "map", ..] => "a crypto map (IPsec): traffic it should protect and cannot is dropped",
+        ["authentication" | "access-session", "port-control", ..] | ["dot1x", "pae", "authenticator"] => {
+            "802.1X: the RADIUS server may apply downloadable ACLs"
+        }
+        ["mac", "access-group", ..] => "a MAC ACL (`mac access-group`)",
+        ["service-policy", "type", ..] => "a typed service-policy",
+        _ => return None,
+    })
 }
 
 /// `Vlan10`, and the spellings of it a policy might use (the CLI's case may differ).

@@ -160,8 +160,12 @@ fn interfaces_take_the_policys_spelling() {
     let text = "access-list ip A\n    10 permit any any any\n    exit\ninterface vlan 10\n    apply access-list ip A routed-in\ninterface vlan 20\n    apply access-list ip A routed-in\n";
     let rs = read(Dialect::ArubaAoscx, text, &mut ifaces);
     assert_eq!(problems(&rs), vec![]);
-    assert_eq!(rs.chains[0].rules[0].matches[0].field(Dim::Iif).first(), Some(u128::from(policy)));
-    assert_eq!(rs.chains[0].rules[1].matches[0].field(Dim::Iif).first(), ifaces.get("vlan20").map(u128::from));
+    // One rule for the ACL both interfaces share: the ACL is evaluated once for both.
+    assert_eq!(rs.chains[0].rules.len(), 1);
+    let iif = rs.chains[0].rules[0].matches[0].field(Dim::Iif);
+    assert!(iif.contains(u128::from(policy)), "{iif:?}");
+    assert!(ifaces.get("vlan20").is_some_and(|v| iif.contains(u128::from(v))), "{iif:?}");
+    assert!(rs.chains[0].rules[0].origin.text.contains("also bound to vlan20"), "{:?}", rs.chains[0].rules[0].origin);
     // Junos unit 0 is the policy's bare interface name when it has one.
     let mut ifaces = Ifaces::new();
     let policy = ifaces.id("ge-0/0/1");
@@ -169,6 +173,21 @@ fn interfaces_take_the_policys_spelling() {
     let rs = read(Dialect::Junos, text, &mut ifaces);
     assert_eq!(problems(&rs), vec![]);
     assert_eq!(rs.chains[0].rules[0].matches[0].field(Dim::Iif).first(), Some(u128::from(policy)));
+}
+
+#[test]
+fn an_acl_on_an_interface_the_policy_does_not_name_is_not_modelled() {
+    // `check` seals the interfaces after naming the policy's: a port ACL on Gi1/0/1 filters
+    // packets of some VLAN, and the policy does not say which.
+    let mut ifaces = Ifaces::new();
+    ifaces.id("vlan10");
+    ifaces.seal();
+    let text = "ip access-list extended A\n 10 permit ip any any\ninterface Vlan10\n ip access-group A in\ninterface GigabitEthernet1/0/1\n switchport access vlan 10\n ip access-group A in\n";
+    let rs = read(Dialect::CiscoIos, text, &mut ifaces);
+    let p = problems(&rs);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, 7);
+    assert!(p[0].1.contains("GigabitEthernet1/0/1") && p[0].1.contains("does not name"), "{p:?}");
 }
 
 #[test]
@@ -524,4 +543,76 @@ proptest! {
         // Whatever was read is a valid ruleset: evaluating it neither fails nor panics.
         prop_assert!(rs.permitted(&[Path::Forward]).is_ok());
     }
+}
+
+/// A running-config with one construct beyond ACLs: a problem on its line naming it.
+#[test]
+fn ios_constructs_that_change_forwarding_are_not_modelled() {
+    let head = "version 17.9\nhostname sw\n!\nip access-list extended A\n 10 permit ip any any\n!\n";
+    let cases: [(&str, usize, &str); 12] = [
+        ("zone security INSIDE\n!\ninterface Vlan10\n ip access-group A in\n!\nend\n", 7, "zone-based firewall"),
+        ("interface Vlan10\n ip access-group A in\n zone-member security INSIDE\n!\nend\n", 9, "zone-member security"),
+        (
+            "zone-pair security IN-OUT source INSIDE destination OUTSIDE\n service-policy type inspect P\n!\nend\n",
+            7,
+            "zone-pair",
+        ),
+        ("interface Vlan10\n ip inspect FW in\n ip access-group A in\n!\nend\n", 8, "ip inspect"),
+        (
+            "policy-map LIMIT\n class class-default\n  police 1000000 conform-action transmit exceed-action drop\n!\ninterface Vlan10\n ip access-group A in\n service-policy input LIMIT\n!\nend\n",
+            13,
+            "polices",
+        ),
+        (
+            "policy-map BLOCK\n class SCAVENGER\n  drop\n!\ninterface Vlan10\n service-policy output BLOCK\n!\nend\n",
+            12,
+            "drops",
+        ),
+        ("interface Vlan10\n service-policy input NOWHERE\n!\nend\n", 8, "not in the file"),
+        ("ip nat inside source static 10.0.0.5 192.0.2.5\n!\nend\n", 7, "NAT"),
+        ("interface Vlan10\n ip verify unicast source reachable-via rx\n!\nend\n", 8, "unicast RPF"),
+        ("interface Vlan10\n ip policy route-map PBR\n!\nend\n", 8, "policy-based routing"),
+        ("interface GigabitEthernet1/0/5\n authentication port-control auto\n!\nend\n", 8, "802.1X"),
+        ("template ACCESS\n ip access-group A in\n!\nend\n", 8, "template ACCESS"),
+    ];
+    for (tail, line, what) in cases {
+        let text = format!("{head}{tail}");
+        let rs = read(Dialect::CiscoIos, &text, &mut Ifaces::new());
+        let p = problems(&rs);
+        assert!(p.iter().any(|(l, m)| *l == line && m.contains(what)), "{tail}: want line {line} `{what}`: {p:?}");
+        assert!(rs.incomplete.is_none(), "{tail}");
+    }
+}
+
+#[test]
+fn ios_qos_that_only_marks_is_left_aside() {
+    let text = "version 17.9\nip access-list extended A\n 10 permit ip any any\npolicy-map MARK\n class VOICE\n  set dscp ef\n class class-default\n  bandwidth remaining percent 50\n!\ncontrol-plane\n service-policy input COPP\n!\ninterface Vlan10\n ip access-group A in\n service-policy input MARK\n ip nat inside\n!\nend\n";
+    let rs = read(Dialect::CiscoIos, text, &mut Ifaces::new());
+    assert_eq!(problems(&rs), vec![]);
+    assert!(rs.incomplete.is_none());
+}
+
+#[test]
+fn running_configs_cut_off_before_end_are_refused() {
+    let whole = "Building configuration...\n\nCurrent configuration : 100 bytes\n!\nip access-list extended A\n 10 permit ip any any\n!\ninterface Vlan10\n ip access-group A in\n!\nend\n";
+    assert!(read(Dialect::CiscoIos, whole, &mut Ifaces::new()).incomplete.is_none());
+    let cut = &whole[..whole.find(" ip access-group").expect("cut")];
+    let rs = read(Dialect::CiscoIos, cut, &mut Ifaces::new());
+    let inc = rs.incomplete.expect("refused");
+    assert_eq!(inc.line, 8, "the last line read");
+    assert!(inc.message.contains("`end`"), "{inc:?}");
+    // Lines to paste (no running-config marks) have no end to miss.
+    let paste = "ip access-list extended A\n 10 permit ip any any\n";
+    assert!(read(Dialect::CiscoIos, paste, &mut Ifaces::new()).incomplete.is_none());
+    // EOS: a running-config ends with `end`, a session with `commit`.
+    let eos = "! Command: show running-config\n! device: sw (DCS-7050)\n!\nip access-list A\n   10 permit ip any any\n   counters per-entry\n!\nend\n";
+    let rs = read(Dialect::AristaEos, eos, &mut Ifaces::new());
+    assert_eq!(problems(&rs), vec![], "counters per-entry is an ACL line");
+    assert!(rs.incomplete.is_none());
+    let rs = read(Dialect::AristaEos, &eos[..eos.len() - 4], &mut Ifaces::new());
+    assert!(rs.incomplete.is_some());
+    let session = "configure session zc\nip access-list A\n   10 permit ip any any\n";
+    assert!(read(Dialect::AristaEos, session, &mut Ifaces::new()).incomplete.is_some());
+    let committed = format!("{session}commit\n");
+    assert!(read(Dialect::AristaEos, &committed, &mut Ifaces::new()).incomplete.is_none());
 }
