@@ -1019,7 +1019,9 @@ proptest! {
         }
         samples.sort_by_key(|p| (to_u128(p.src), to_u128(p.dst), p.proto, p.sport, p.dport, p.icmp, p.ack, p.rst, p.src.is_ipv6()));
         samples.dedup();
-        prop_assert!(!samples.is_empty());
+        // A switch whose generated SVIs carry nothing to sample (no flows, no IPv6) is a
+        // valid policy with nothing to compare here.
+        prop_assume!(!samples.is_empty());
         for p in &samples {
             for &k in &ifaces {
                 let got = r.permits(&g.iface_name(k), p);
