@@ -248,6 +248,27 @@ fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Conf
     })
 }
 
+/// Today, for `allow … until`: `ZONECHECK_TODAY=YYYY-MM-DD` when set (reproducible runs
+/// and tests), else the UTC date of the system clock.
+pub fn today() -> Result<crate::syntax::date::Date, Exit> {
+    use crate::syntax::date::Date;
+    match std::env::var("ZONECHECK_TODAY") {
+        Ok(text) => Date::parse(text.trim()).ok_or_else(|| {
+            print_diags(
+                &[Diag::error(
+                    crate::diagnostics::code::SYNTAX_INVALID_DATE,
+                    crate::diagnostics::Span::NONE,
+                    format!("ZONECHECK_TODAY=`{text}` is not a date"),
+                )
+                .help("set it as YYYY-MM-DD, or unset it to use the system clock")],
+                &Sources::default(),
+            );
+            Exit::Input
+        }),
+        Err(_) => Ok(Date::today_utc()),
+    }
+}
+
 /// The policy and its zonecheck.toml, or the exit code after printing why not.
 fn load_with_config(path: &Path, config: Option<&Path>) -> Result<(crate::Model, crate::config::Config), Exit> {
     Ok((load(path)?, load_config(path, config)?))
@@ -259,7 +280,11 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Err(code) => return code,
     };
     let options = crate::verify::Options { deny_warnings, severities: config.severities() };
-    let verdict = crate::verify::verify(&model, &options);
+    let mut verdict = crate::verify::verify(&model, &options);
+    match today() {
+        Ok(day) => crate::verify::expiry::apply(&model, &mut verdict, day),
+        Err(code) => return code,
+    }
     let text = match format {
         Format::Human => crate::report::human::verdict(
             &model,
@@ -494,7 +519,11 @@ fn compile(
     };
     // Fail closed: no configuration for a policy that does not pass verify.
     let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
-    let verdict = crate::verify::verify(&model, &options);
+    let mut verdict = crate::verify::verify(&model, &options);
+    match today() {
+        Ok(day) => crate::verify::expiry::apply(&model, &mut verdict, day),
+        Err(code) => return code,
+    }
     if !verdict.passes() {
         let text = crate::report::human::verdict(
             &model,

@@ -10,6 +10,7 @@
 //!
 //! No I/O happens here; [`crate::report`] renders the [`Verdict`].
 
+pub mod expiry;
 pub mod explain;
 pub mod lints;
 pub mod taint;
