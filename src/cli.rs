@@ -99,6 +99,26 @@ pub enum Command {
     },
     /// Show how two systems, zones or groups exchange data and which classes travel
     Explain { path: PathBuf, from: String, to: String },
+    /// Write the audit report: per confined class where it is, who reaches it, exports,
+    /// processors, assumptions and enforcement points; exceptions; with --bundle, every
+    /// device file's sha256 and check result. Exit 1 when the policy does not pass.
+    Report {
+        /// A `.zc` file or a directory of them
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::commands::ReportLang::Nb)]
+        lang: crate::commands::ReportLang,
+        #[arg(long, value_enum, default_value_t = crate::commands::ReportFormat::Html)]
+        format: crate::commands::ReportFormat,
+        /// A bundle directory written by `compile`: list and check its files
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// Write the report here (default: standard output)
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// zonecheck.toml to use (default: beside the policy)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the resolved model as a graph
     Graph {
         path: PathBuf,
@@ -140,6 +160,9 @@ pub fn run(cli: Cli) -> Exit {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
         Command::Explain { path, from, to } => explain(&path, &from, &to),
+        Command::Report { path, lang, format, bundle, output, config } => {
+            crate::commands::report(&path, lang, format, bundle.as_deref(), output.as_deref(), config.as_deref())
+        }
         Command::Check { path, bundle, device, input_format, format, config } => {
             check(&path, bundle.as_deref(), device, input_format, format, config.as_deref())
         }
@@ -150,13 +173,13 @@ pub fn run(cli: Cli) -> Exit {
 }
 
 /// Write to stdout; a closed pipe (`zonecheck … | head`) is not an error worth a panic.
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
 }
 
-fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
@@ -171,7 +194,7 @@ pub fn print_diags(diags: &[Diag], sources: &Sources) {
     }
 }
 
-fn load(path: &Path) -> Result<crate::Model, Exit> {
+pub(crate) fn load(path: &Path) -> Result<crate::Model, Exit> {
     crate::load_policy(path).map_err(|e| {
         print_diags(&e.diags, &e.sources);
         Exit::Input
@@ -240,7 +263,7 @@ fn graph(path: &Path, format: GraphFormat) -> Exit {
     Exit::Success
 }
 
-fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Config, Exit> {
+pub(crate) fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Config, Exit> {
     let mut config_sources = Sources::default();
     crate::config::load(path, config, &mut config_sources).map_err(|diags| {
         print_diags(&diags, &config_sources);
@@ -270,7 +293,10 @@ pub fn today() -> Result<crate::syntax::date::Date, Exit> {
 }
 
 /// The policy and its zonecheck.toml, or the exit code after printing why not.
-fn load_with_config(path: &Path, config: Option<&Path>) -> Result<(crate::Model, crate::config::Config), Exit> {
+pub(crate) fn load_with_config(
+    path: &Path,
+    config: Option<&Path>,
+) -> Result<(crate::Model, crate::config::Config), Exit> {
     Ok((load(path)?, load_config(path, config)?))
 }
 
@@ -381,7 +407,7 @@ fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec
 }
 
 /// A file as text (a UTF-8 BOM is kept for the readers that care, like PowerShell).
-fn read_text(path: &Path) -> Result<String, Diag> {
+pub(crate) fn read_text(path: &Path) -> Result<String, Diag> {
     use crate::diagnostics::{Span, code};
     let bytes = std::fs::read(path).map_err(|e| {
         Diag::error(code::CHECK_INPUT, Span::NONE, format!("cannot read {}: {e}", path.display()))

@@ -1,7 +1,9 @@
 //! Stage: rendering results for people and machines. Pure functions from a model and a
 //! verdict to text; the CLI decides where the text goes.
 
+pub mod audit;
 pub mod check;
+pub mod doc;
 pub mod explain;
 pub mod graph;
 pub mod human;

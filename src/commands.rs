@@ -1,0 +1,136 @@
+//! The `report` and `diff` commands (issue 14): argument values and the I/O around the
+//! pure renderers in `report::audit` and `report::diff`. Printing goes through the helpers
+//! of [`crate::cli`].
+
+use std::path::Path;
+
+use clap::ValueEnum;
+
+use crate::cli::{Exit, load_with_config, out, print_diags, read_text, today, write_atomically};
+use crate::diagnostics::{Diag, Sources, Span, code};
+use crate::report::audit::{BundleFile, BundleInfo, Lang};
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ReportLang {
+    /// Norwegian bokmål
+    Nb,
+    /// English
+    En,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Html,
+    Markdown,
+}
+
+/// A bundle's device files by its manifest, each checked against the policy.
+pub fn bundle_info(
+    model: &crate::Model,
+    dir: &Path,
+    acl: &crate::targets::acl::AclOptions,
+) -> Result<BundleInfo, Diag> {
+    let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        input(format!("cannot read {}: {e}", manifest_path.display()))
+            .help("give a directory written by `zonecheck compile`")
+    })?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| input(format!("{} is not JSON: {e}", manifest_path.display())).help("recompile the bundle"))?;
+    let lowered = crate::compile::lower::lower(model);
+    let mut files = Vec::new();
+    for f in manifest["files"].as_array().into_iter().flatten() {
+        let (Some(rel), Some(device)) = (f["path"].as_str(), f["device"].as_str()) else {
+            return Err(input(format!("{} lists a file without path or device", manifest_path.display()))
+                .help("recompile the bundle"));
+        };
+        if rel.split('/').any(|p| p == ".." || p.is_empty()) || rel.starts_with('/') {
+            return Err(input(format!("{} lists a path outside the bundle: {rel}", manifest_path.display()))
+                .help("recompile the bundle"));
+        }
+        let path = dir.join(rel);
+        let text = read_text(&path)?;
+        let Some(rules) = lowered.iter().find(|d| d.name == device) else {
+            return Err(input(format!("{rel} is for `{device}`, which is no firewall, switch or host of the policy"))
+                .help("give the bundle compiled from this policy"));
+        };
+        let Some(format) = crate::check::Format::detect(rules.target, rel, &text).filter(|f| f.fits(rules.target))
+        else {
+            return Err(input(format!("{rel} cannot hold the rules of `{device}`")).help("recompile the bundle"));
+        };
+        let checked = crate::check::check_device(model, rules, format, rel, &text, acl);
+        files.push(BundleFile {
+            path: rel.to_string(),
+            device: device.to_string(),
+            sha256: crate::compile::sha256_hex(text.as_bytes()),
+            manifest_sha256: f["sha256"].as_str().map(str::to_string),
+            verdict: checked.verdict(),
+            differences: checked.differences.len(),
+            problems: checked.problems.len(),
+        });
+    }
+    let present: std::collections::BTreeSet<&str> = files.iter().map(|f| f.device.as_str()).collect();
+    let missing = lowered.iter().map(|d| d.name.clone()).filter(|n| !present.contains(n.as_str())).collect();
+    Ok(BundleInfo {
+        dir: dir.display().to_string(),
+        policy_sha256: manifest["policy"]["sha256"].as_str().map(str::to_string),
+        files,
+        missing,
+    })
+}
+
+pub fn report(
+    path: &Path,
+    lang: ReportLang,
+    format: ReportFormat,
+    bundle: Option<&Path>,
+    output: Option<&Path>,
+    config: Option<&Path>,
+) -> Exit {
+    let (model, config) = match load_with_config(path, config) {
+        Ok(both) => both,
+        Err(code) => return code,
+    };
+    let day = match today() {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
+    let mut verdict = crate::verify::verify(&model, &options);
+    crate::verify::expiry::apply(&model, &mut verdict, day);
+    let bundle = match bundle.map(|dir| bundle_info(&model, dir, &config.acl_options())).transpose() {
+        Ok(b) => b,
+        Err(d) => {
+            print_diags(&[d], &model.sources);
+            return Exit::Input;
+        }
+    };
+    let failed = !verdict.passes()
+        || bundle.as_ref().is_some_and(|b| {
+            b.files.iter().any(|f| f.verdict != "equal" || f.manifest_sha256.as_deref() != Some(f.sha256.as_str()))
+        });
+    let lang = match lang {
+        ReportLang::Nb => Lang::Nb,
+        ReportLang::En => Lang::En,
+    };
+    let options = crate::report::audit::Options { lang, today: day, bundle };
+    let text = match format {
+        ReportFormat::Html => crate::report::audit::html(&model, &verdict, &options),
+        ReportFormat::Markdown => crate::report::audit::markdown(&model, &verdict, &options),
+    };
+    match output {
+        None => out(&text),
+        Some(file) => {
+            if let Err(e) = write_atomically(file, text.as_bytes()) {
+                print_diags(
+                    &[Diag::error(code::REPORT_OUTPUT, Span::NONE, format!("cannot write {}: {e}", file.display()))
+                        .help("check that the directory exists and is writable")],
+                    &Sources::default(),
+                );
+                return Exit::Input;
+            }
+        }
+    }
+    if failed { Exit::Violated } else { Exit::Success }
+}
