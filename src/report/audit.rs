@@ -96,9 +96,33 @@ fn node_label(model: &Model, n: Node) -> String {
     }
 }
 
-fn zone_text(model: &Model, z: crate::model::ZoneId) -> String {
+fn trust_text(t: Trust, l: Lang) -> String {
+    match t {
+        Trust::Closed => l.t("lukket", "closed"),
+        Trust::Internal => l.t("intern", "internal"),
+        Trust::Dmz => l.t("DMZ", "DMZ"),
+        Trust::Partner => l.t("partner", "partner"),
+        Trust::External => l.t("ekstern", "external"),
+    }
+}
+
+fn zone_text(model: &Model, z: crate::model::ZoneId, l: Lang) -> String {
     let zone = model.zone(z);
-    format!("{} ({})", zone.name, zone.trust.word())
+    format!("{} ({})", zone.name, trust_text(zone.trust, l))
+}
+
+fn region_text(r: Option<&Region>, l: Lang) -> Option<String> {
+    r.map(|r| match r {
+        Region::Eea => l.t("EØS", "EEA"),
+        Region::Other(r) => r.clone(),
+    })
+}
+
+fn auth_text(a: Option<Auth>, l: Lang) -> Option<String> {
+    a.map(|a| match a {
+        Auth::Mfa => l.t("tofaktor (MFA)", "two-factor (MFA)"),
+        Auth::Certificate => l.t("sertifikat (bare maskin-til-maskin)", "certificate (machine to machine only)"),
+    })
 }
 
 fn or_dash(s: Option<&str>) -> String {
@@ -301,7 +325,7 @@ fn class_sections(
                 }
                 Node::ZoneRest(_) => ("—".to_string(), "—".to_string()),
             };
-            vec![node_label(model, *n), zone_text(model, model.node_zone(*n)), owner, platform]
+            vec![node_label(model, *n), zone_text(model, model.node_zone(*n), l), owner, platform]
         })
         .collect();
     out.push(section(
@@ -391,7 +415,7 @@ fn class_sections(
         };
         reach_rows.push(vec![
             node_label(model, n),
-            zone_text(model, model.node_zone(n)),
+            zone_text(model, model.node_zone(n), l),
             status,
             route.join(" → "),
             flows.join("; "),
@@ -446,18 +470,8 @@ fn class_sections(
             node_label(model, n),
             s.vendor.clone().unwrap_or_else(|| missing.clone()),
             s.dpa.clone().unwrap_or_else(|| missing.clone()),
-            match &s.region {
-                Some(Region::Eea) => l.t("EØS", "EEA"),
-                Some(Region::Other(r)) => r.clone(),
-                None => missing.clone(),
-            },
-            match s.auth {
-                Some(Auth::Mfa) => l.t("tofaktor (MFA)", "two-factor (MFA)"),
-                Some(Auth::Certificate) => {
-                    l.t("sertifikat (bare maskin-til-maskin)", "certificate (machine to machine only)")
-                }
-                None => missing.clone(),
-            },
+            region_text(s.region.as_ref(), l).unwrap_or_else(|| missing.clone()),
+            auth_text(s.auth, l).unwrap_or_else(|| missing.clone()),
             if s.holds.contains(&cv.class) { l.t("lagrer", "holds") } else { l.t("mottar", "receives") },
         ]);
     }
@@ -485,17 +499,37 @@ fn class_sections(
         .iter()
         .filter_map(|i| verdict.assumptions.get(*i))
         .map(|a| {
-            let what = match a.kind {
-                AssumptionKind::Carries { flow } => l.t(
-                    &format!("flyten {} fører ikke klassen", model.flow_title(flow)),
-                    &format!("the flow {} does not carry the class", model.flow_title(flow)),
+            let (what, why) = match a.kind {
+                AssumptionKind::Carries { flow } => (
+                    l.t(
+                        &format!("flyten {} fører ikke klassen", model.flow_title(flow)),
+                        &format!("the flow {} does not carry the class", model.flow_title(flow)),
+                    ),
+                    a.justification.clone(),
                 ),
-                AssumptionKind::SaasSafeguards { system } => l.t(
-                    &format!("{} holder dataene bak sin avtale og innlogging", model.system(system).name),
-                    &format!("{} keeps the data behind its agreement and login", model.system(system).name),
-                ),
+                AssumptionKind::SaasSafeguards { system } => {
+                    let s = model.system(system);
+                    let dash = || "—".to_string();
+                    let (vendor, dpa) = (s.vendor.clone().unwrap_or_else(dash), s.dpa.clone().unwrap_or_else(dash));
+                    let region = region_text(s.region.as_ref(), l).unwrap_or_else(dash);
+                    let auth = auth_text(s.auth, l).unwrap_or_else(dash);
+                    (
+                        l.t(
+                            &format!("{} holder dataene bak sin avtale og innlogging", s.name),
+                            &format!("{} keeps the data behind its agreement and login", s.name),
+                        ),
+                        l.t(
+                            &format!(
+                                "leverandør {vendor}, databehandleravtale {dpa}, lagring {region}, autentisering {auth}"
+                            ),
+                            &format!(
+                                "vendor {vendor}, data processing agreement {dpa}, region {region}, authentication {auth}"
+                            ),
+                        ),
+                    )
+                }
             };
-            vec![what, a.justification.clone(), loc(model, a.span)]
+            vec![what, why, loc(model, a.span)]
         })
         .collect();
     out.push(section(
