@@ -119,6 +119,20 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Compare two versions of a policy by meaning: per confined class what it reaches,
+    /// its exports, assumptions and processors; exceptions; each device's packet space,
+    /// with a witness packet. Exit 0 when the meaning is the same, 1 when it changed.
+    Diff {
+        /// The policy before (a `.zc` file or a directory)
+        old: PathBuf,
+        /// The policy after
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::commands::DiffFormat::Text)]
+        format: crate::commands::DiffFormat,
+        /// zonecheck.toml whose ACL settings both sides are compared with (default: beside NEW)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the resolved model as a graph
     Graph {
         path: PathBuf,
@@ -160,6 +174,7 @@ pub fn run(cli: Cli) -> Exit {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
         Command::Explain { path, from, to } => explain(&path, &from, &to),
+        Command::Diff { old, new, format, config } => crate::commands::diff(&old, &new, format, config.as_deref()),
         Command::Report { path, lang, format, bundle, output, config } => {
             crate::commands::report(&path, lang, format, bundle.as_deref(), output.as_deref(), config.as_deref())
         }

@@ -134,3 +134,47 @@ pub fn report(
     }
     if failed { Exit::Violated } else { Exit::Success }
 }
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// A policy with its configuration and verdict (expired exceptions counted), for diff.
+fn verified(path: &Path, day: crate::syntax::date::Date) -> Result<(crate::Model, crate::verify::Verdict), Exit> {
+    let (model, config) = load_with_config(path, None)?;
+    let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
+    let mut verdict = crate::verify::verify(&model, &options);
+    crate::verify::expiry::apply(&model, &mut verdict, day);
+    Ok((model, verdict))
+}
+
+pub fn diff(old: &Path, new: &Path, format: DiffFormat, config: Option<&Path>) -> Exit {
+    let day = match today() {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let (a, b) = match (verified(old, day), verified(new, day)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    // The stateless ACL answers depend on the client port range: take the new policy's
+    // settings (or the given file) for both sides, so only the policy is compared.
+    let acl = match crate::cli::load_config(new, config) {
+        Ok(c) => c.acl_options(),
+        Err(code) => return code,
+    };
+    let d = crate::report::diff::diff(
+        &crate::report::diff::Side { model: &a.0, verdict: &a.1 },
+        &crate::report::diff::Side { model: &b.0, verdict: &b.1 },
+        &acl,
+    );
+    out(&match format {
+        DiffFormat::Text => crate::report::diff::text(&d),
+        DiffFormat::Json => crate::report::diff::json(&d),
+        DiffFormat::Markdown => crate::report::diff::markdown(&d),
+    });
+    if d.is_same() { Exit::Success } else { Exit::Violated }
+}

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod diff;
 pub mod doc;
 pub mod explain;
 pub mod graph;
