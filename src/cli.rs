@@ -98,7 +98,20 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Show how two systems, zones or groups exchange data and which classes travel
-    Explain { path: PathBuf, from: String, to: String },
+    ///
+    /// With two IP addresses and a service (`10.40.11.11 10.40.10.10 tcp/443`): which flow
+    /// permits that packet, which classes travel, which devices carry it and, with
+    /// --bundle, which rule in each device's file decides it. Exit 1 if no flow permits it.
+    Explain {
+        path: PathBuf,
+        from: String,
+        to: String,
+        /// A service for a packet: tcp/PORT, udp/PORT, icmp/TYPE, icmpv6/TYPE, proto/N or a name
+        service: Option<String>,
+        /// A bundle directory written by `compile`: trace the packet through its files
+        #[arg(long, requires = "service")]
+        bundle: Option<PathBuf>,
+    },
     /// Write the audit report: per confined class where it is, who reaches it, exports,
     /// processors, assumptions and enforcement points; exceptions; with --bundle, every
     /// device file's sha256 and check result. Exit 1 when the policy does not pass.
@@ -173,7 +186,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Verify { path, format, deny, all, config } => {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
-        Command::Explain { path, from, to } => explain(&path, &from, &to),
+        Command::Explain { path, from, to, service: None, .. } => explain(&path, &from, &to),
+        Command::Explain { path, from, to, service: Some(service), bundle } => {
+            crate::commands::explain_packet(&path, &from, &to, &service, bundle.as_deref())
+        }
         Command::Diff { old, new, format, config } => crate::commands::diff(&old, &new, format, config.as_deref()),
         Command::Report { path, lang, format, bundle, output, config } => {
             crate::commands::report(&path, lang, format, bundle.as_deref(), output.as_deref(), config.as_deref())

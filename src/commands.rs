@@ -24,12 +24,11 @@ pub enum ReportFormat {
     Markdown,
 }
 
-/// A bundle's device files by its manifest, each checked against the policy.
-pub fn bundle_info(
-    model: &crate::Model,
-    dir: &Path,
-    acl: &crate::targets::acl::AclOptions,
-) -> Result<BundleInfo, Diag> {
+/// One file of a bundle's manifest: path inside the bundle, device, recorded sha256.
+type ManifestFile = (String, String, Option<String>);
+
+/// The manifest's policy digest and files; paths that leave the bundle are refused.
+fn manifest(dir: &Path) -> Result<(Option<String>, Vec<ManifestFile>), Diag> {
     let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
     let manifest_path = dir.join("manifest.json");
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
@@ -38,7 +37,6 @@ pub fn bundle_info(
     })?;
     let manifest: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{} is not JSON: {e}", manifest_path.display())).help("recompile the bundle"))?;
-    let lowered = crate::compile::lower::lower(model);
     let mut files = Vec::new();
     for f in manifest["files"].as_array().into_iter().flatten() {
         let (Some(rel), Some(device)) = (f["path"].as_str(), f["device"].as_str()) else {
@@ -49,22 +47,48 @@ pub fn bundle_info(
             return Err(input(format!("{} lists a path outside the bundle: {rel}", manifest_path.display()))
                 .help("recompile the bundle"));
         }
-        let path = dir.join(rel);
-        let text = read_text(&path)?;
-        let Some(rules) = lowered.iter().find(|d| d.name == device) else {
-            return Err(input(format!("{rel} is for `{device}`, which is no firewall, switch or host of the policy"))
-                .help("give the bundle compiled from this policy"));
-        };
-        let Some(format) = crate::check::Format::detect(rules.target, rel, &text).filter(|f| f.fits(rules.target))
-        else {
-            return Err(input(format!("{rel} cannot hold the rules of `{device}`")).help("recompile the bundle"));
-        };
-        let checked = crate::check::check_device(model, rules, format, rel, &text, acl);
+        files.push((rel.to_string(), device.to_string(), f["sha256"].as_str().map(str::to_string)));
+    }
+    Ok((manifest["policy"]["sha256"].as_str().map(str::to_string), files))
+}
+
+/// A bundle file's text and the reader for it, for the device's lowered rules.
+fn bundle_file(
+    dir: &Path,
+    rel: &str,
+    device: &str,
+    lowered: &[crate::compile::lower::DeviceRules],
+) -> Result<(String, crate::check::Format), Diag> {
+    let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
+    let text = read_text(&dir.join(rel))?;
+    let Some(rules) = lowered.iter().find(|d| d.name == device) else {
+        return Err(input(format!("{rel} is for `{device}`, which is no firewall, switch or host of the policy"))
+            .help("give the bundle compiled from this policy"));
+    };
+    let Some(format) = crate::check::Format::detect(rules.target, rel, &text).filter(|f| f.fits(rules.target)) else {
+        return Err(input(format!("{rel} cannot hold the rules of `{device}`")).help("recompile the bundle"));
+    };
+    Ok((text, format))
+}
+
+/// A bundle's device files by its manifest, each checked against the policy.
+pub fn bundle_info(
+    model: &crate::Model,
+    dir: &Path,
+    acl: &crate::targets::acl::AclOptions,
+) -> Result<BundleInfo, Diag> {
+    let (policy_sha256, listed) = manifest(dir)?;
+    let lowered = crate::compile::lower::lower(model);
+    let mut files = Vec::new();
+    for (rel, device, recorded) in listed {
+        let (text, format) = bundle_file(dir, &rel, &device, &lowered)?;
+        let Some(rules) = lowered.iter().find(|d| d.name == device) else { continue };
+        let checked = crate::check::check_device(model, rules, format, &rel, &text, acl);
         files.push(BundleFile {
-            path: rel.to_string(),
-            device: device.to_string(),
+            path: rel,
+            device,
             sha256: crate::compile::sha256_hex(text.as_bytes()),
-            manifest_sha256: f["sha256"].as_str().map(str::to_string),
+            manifest_sha256: recorded,
             verdict: checked.verdict(),
             differences: checked.differences.len(),
             problems: checked.problems.len(),
@@ -72,12 +96,64 @@ pub fn bundle_info(
     }
     let present: std::collections::BTreeSet<&str> = files.iter().map(|f| f.device.as_str()).collect();
     let missing = lowered.iter().map(|d| d.name.clone()).filter(|n| !present.contains(n.as_str())).collect();
-    Ok(BundleInfo {
-        dir: dir.display().to_string(),
-        policy_sha256: manifest["policy"]["sha256"].as_str().map(str::to_string),
-        files,
-        missing,
-    })
+    Ok(BundleInfo { dir: dir.display().to_string(), policy_sha256, files, missing })
+}
+
+/// `explain PATH SRC DST SERVICE [--bundle DIR]`: one packet.
+pub fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: Option<&Path>) -> Exit {
+    let model = match crate::cli::load(path) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let bad = |msg: String, help: &str| {
+        print_diags(&[Diag::error(code::EXPLAIN_PACKET, Span::NONE, msg).help(help)], &model.sources);
+        Exit::Input
+    };
+    let (Ok(a), Ok(b)) = (src.parse::<std::net::IpAddr>(), dst.parse::<std::net::IpAddr>()) else {
+        return bad(
+            format!("`{src}` and `{dst}` must both be IP addresses to explain a packet"),
+            "give two addresses and a service (`explain PATH 10.40.11.11 10.40.10.10 tcp/443`), or two names without a service",
+        );
+    };
+    if a.is_ipv6() != b.is_ipv6() {
+        return bad(
+            format!("`{src}` and `{dst}` are of different address families"),
+            "give two IPv4 or two IPv6 addresses",
+        );
+    }
+    let proto = match crate::report::packet::parse_service(&model, service, a.is_ipv6()) {
+        Ok(p) => p,
+        Err(e) => {
+            return bad(
+                format!("cannot read the service `{service}`: {e}"),
+                "for example tcp/443, udp/53, icmp/echo-request or https",
+            );
+        }
+    };
+    let verdict = crate::verify::verify(&model, &crate::verify::Options::default());
+    let mut e = crate::report::packet::explain(&model, &verdict, a, b, proto);
+    if let Some(dir) = bundle {
+        let traced = manifest(dir).and_then(|(_, files)| {
+            let lowered = crate::compile::lower::lower(&model);
+            let mut traced = Vec::new();
+            for c in &e.carriers {
+                for (rel, _, _) in files.iter().filter(|(_, d, _)| *d == c.device) {
+                    let (text, format) = bundle_file(dir, rel, &c.device, &lowered)?;
+                    traced.push(crate::report::packet::trace(c, format, rel, &text));
+                }
+            }
+            Ok(traced)
+        });
+        match traced {
+            Ok(t) => e.traced = t,
+            Err(d) => {
+                print_diags(&[d], &model.sources);
+                return Exit::Input;
+            }
+        }
+    }
+    out(&crate::report::packet::render(&model, &e));
+    if e.permitted() { Exit::Success } else { Exit::Violated }
 }
 
 pub fn report(

@@ -220,6 +220,7 @@ codes! {
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     VERIFY_EXPIRED_ALLOW = "zonecheck::verify::expired-allow", "an `allow` is past its `until` date: renew the risk assessment or remove the exception";
     REPORT_OUTPUT = "zonecheck::report::output", "the report could not be written";
+    EXPLAIN_PACKET = "zonecheck::explain::invalid-packet", "`explain` with a service was not given two addresses of one family and a service it can read";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
     LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";
     LINT_UNENCRYPTED_SPECIAL = "zonecheck::lint::unencrypted-special", "a special class crosses zones over an unencrypted service without `encrypted payload`";

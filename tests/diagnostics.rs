@@ -30,7 +30,7 @@ const TESTED_ELSEWHERE: &[(&str, &str)] = &[
     ("zonecheck::too-many-problems", "the cap on problems per run: tests/cli.rs"),
     ("zonecheck::check::", "checking rulesets: tests/check.rs"),
     ("zonecheck::report::", "the audit report: tests/report.rs"),
-    ("zonecheck::diff::", "comparing two policies: tests/diff.rs"),
+    ("zonecheck::explain::", "explaining a packet: tests/explain_packet.rs"),
 ];
 
 fn fixtures_dir() -> PathBuf {

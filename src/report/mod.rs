@@ -10,4 +10,5 @@ pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod packet;
 pub mod sarif;
