@@ -190,6 +190,7 @@ codes! {
     RESOLVE_ADDRESS_OUTSIDE_ZONE = "zonecheck::resolve::address-outside-zone", "a system address is not inside its zone's prefixes";
     RESOLVE_ADDRESS_IN_OTHER_ZONE = "zonecheck::resolve::address-in-other-zone", "a system address falls in a more specific other zone";
     RESOLVE_ADDRESS_CONFLICT = "zonecheck::resolve::address-conflict", "two systems claim the same address";
+    RESOLVE_ADDRESS_OVERLAP = "zonecheck::resolve::address-overlap", "a system's range contains another zone's prefix or another system's address";
     RESOLVE_PORT_ZERO = "zonecheck::resolve::port-zero", "a service uses port 0";
     RESOLVE_PORT_RANGE = "zonecheck::resolve::invalid-port-range", "a port range is reversed or exceeds 65535";
     RESOLVE_INVALID_ICMP = "zonecheck::resolve::invalid-icmp-type", "an ICMP type is unknown or above 255";
@@ -218,6 +219,7 @@ codes! {
     COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
+    VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
     VERIFY_EXPIRED_ALLOW = "zonecheck::verify::expired-allow", "an `allow` is past its `until` date: renew the risk assessment or remove the exception";
     REPORT_OUTPUT = "zonecheck::report::output", "the report could not be written";
     EXPLAIN_PACKET = "zonecheck::explain::invalid-packet", "`explain` with a service was not given two addresses of one family and a service it can read";

@@ -55,7 +55,7 @@ fn verify_formats_print_parseable_output() {
 fn deny_warnings_fails_on_a_warning() {
     let d = temp_dir("warn");
     let text = "class helse { special; confined }\nzone s { trust closed; net 10.0.0.0/24 }\nzone a { trust internal; net 10.1.0.0/24 }\n\
-                system epj { zone s; address 10.0.0.1; holds helse }\nsystem siem { zone a; address 10.1.0.1 }\n\
+                system epj { zone s; address 10.0.0.1; platform linux; holds helse }\nsystem siem { zone a; address 10.1.0.1 }\n\
                 flow epj -> siem : syslog-tls \"logg\" { carries none because \"bare tekniske hendelser\" }\n";
     std::fs::write(d.join("p.zc"), text).expect("write");
     zonecheck().arg("verify").arg(d.join("p.zc")).assert().code(0);

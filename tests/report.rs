@@ -94,7 +94,8 @@ fn html_is_valid_self_contained_and_escaped() {
                 assert_eq!(select(&doc, &format!("section#class-{class}{part}")).len(), 1, "{class}{part}");
             }
         }
-        assert_eq!(select(&doc, "p.verdict.ok").len(), 1, "one passing verdict");
+        assert_eq!(select(&doc, "p.verdict.ok").len(), 2, "the verdict and the enforcement pass");
+        assert!(select(&doc, "p.verdict.bad").is_empty());
     }
 }
 
@@ -264,4 +265,40 @@ fn cli_report_exit_codes() {
     assert!(shown.contains("kommune.zc:"), "{shown}");
     zonecheck().args(["verify", FIXTURE]).env("ZONECHECK_TODAY", "2026-11-30").assert().code(0);
     zonecheck().args(["verify", FIXTURE]).env("ZONECHECK_TODAY", "30.11.2026").assert().code(2);
+}
+
+#[test]
+fn enforcement_gaps_are_reported_with_their_fix() {
+    // Without the firewall nothing separates the message server (now an appliance, with
+    // no host firewall) from the rest.
+    let text = std::fs::read_to_string(FIXTURE).expect("fixture").replacen(
+        "address 10.20.10.11; platform linux",
+        "address 10.20.10.11; platform appliance",
+        1,
+    );
+    let start = text.find("firewall fw-kjerne").expect("firewall");
+    let end = start + text[start..].find("\n}\n").expect("end of firewall") + 3;
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    let model = zonecheck::load_str("kommune.zc", &without).expect("resolves");
+    let mut verdict = zonecheck::verify::verify(&model, &zonecheck::verify::Options::default());
+    zonecheck::verify::expiry::apply(&model, &mut verdict, BEFORE);
+    assert!(!verdict.enforcement.gaps.is_empty());
+    for lang in [Lang::Nb, Lang::En] {
+        let html = audit::html(&model, &verdict, &Options { lang, today: BEFORE, bundle: None });
+        let doc = parse(&html);
+        assert_eq!(select(&doc, "p.verdict.bad").len(), 1, "the overview fails");
+        let rows = select(&doc, "section#findings table tbody tr");
+        assert!(rows.len() >= verdict.enforcement.gaps.len());
+        assert!(
+            html.contains(
+                &verdict.enforcement.gaps[0]
+                    .fix
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;")
+                    .replace('\'', "&#39;")
+            )
+        );
+    }
 }

@@ -69,11 +69,10 @@ struct Channel {
     from: usize,
     to: usize,
     flow: usize,
-    /// The flow's FROM → TO direction (otherwise the answer travelling back).
-    forward: bool,
     /// Classes the channel may carry.
     carries: u64,
-    /// Classes the flow exports (an export admits them on the forward channel only).
+    /// Classes an export admits over this channel: the forward channel for a plain
+    /// `export`, the answers for `export … fetched`.
     exports: u64,
 }
 
@@ -99,7 +98,7 @@ impl Reference {
             ch.to == n
                 && self.taint[ch.from] & bit(class) != 0
                 && ch.carries & bit(class) != 0
-                && !(ch.forward && ch.exports & bit(class) != 0)
+                && ch.exports & bit(class) == 0
         })
     }
 }
@@ -179,13 +178,16 @@ fn reference(model: &Model) -> Reference {
     let mut channels = Vec::new();
     for (f, flow) in model.flows.iter().enumerate() {
         let carries = flow.carries.as_ref().map_or(all, |c| c.classes.iter().fold(0, |m, c| m | bit(c.index())));
-        let exports = flow.exports.iter().fold(0, |m, e| m | bit(e.class.index()));
+        let exports = |fetched: bool| {
+            flow.exports.iter().filter(|e| e.fetched == fetched).fold(0, |m, e| m | bit(e.class.index()))
+        };
+        let (sent, fetched) = (exports(false), exports(true));
         let to: Vec<usize> = flow.to.nodes.iter().map(|n| index[n]).collect();
         for a in &flow.from.nodes {
             let a = index[a];
             for &b in &to {
-                channels.push(Channel { from: a, to: b, flow: f, forward: true, carries, exports });
-                channels.push(Channel { from: b, to: a, flow: f, forward: false, carries, exports });
+                channels.push(Channel { from: a, to: b, flow: f, carries, exports: sent });
+                channels.push(Channel { from: b, to: a, flow: f, carries, exports: fetched });
             }
         }
     }
@@ -241,6 +243,201 @@ fn reference(model: &Model) -> Reference {
         }
     }
     r
+}
+
+// ---- `carries` in series --------------------------------------------------------------------
+
+/// For every flow with `carries` and every confined class it excludes: does some path of
+/// channels from a holder to a delivery where the class may not be — in a world without any
+/// `carries` — cross one of the flow's channels? Written over the explicit channels.
+fn reference_in_series(model: &Model, r: &Reference) -> BTreeMap<usize, BTreeSet<usize>> {
+    let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for &c in &r.confined {
+        let forbidden = |ch: &Channel| !(ref_allowed(model, c, r.nodes[ch.to]) || ch.exports & bit(c) != 0);
+        let mut reach: Vec<bool> = r.holds.iter().map(|h| h & bit(c) != 0).collect();
+        let mut bad = vec![false; r.nodes.len()];
+        loop {
+            let mut changed = false;
+            for ch in &r.channels {
+                if reach[ch.from] && !reach[ch.to] {
+                    reach[ch.to] = true;
+                    changed = true;
+                }
+                if !bad[ch.from] && (forbidden(ch) || bad[ch.to]) {
+                    bad[ch.from] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for ch in &r.channels {
+            let flow = &model.flows[ch.flow];
+            let excludes = flow.carries.as_ref().is_some_and(|cr| !cr.classes.iter().any(|x| x.index() == c));
+            if excludes && reach[ch.from] && (forbidden(ch) || bad[ch.to]) {
+                out.entry(ch.flow).or_default().insert(c);
+            }
+        }
+    }
+    out
+}
+
+/// `in_series` agrees with the reference; on a proved policy, deleting every `carries` in
+/// series for a class makes it leak, and deleting every other `carries` does not.
+fn compare_in_series(model: &Model, verdict: &Verdict, r: &Reference, probe: usize) -> Result<(), String> {
+    let want = reference_in_series(model, r);
+    for a in &verdict.assumptions {
+        let AssumptionKind::Carries { flow } = a.kind else { continue };
+        let got: BTreeSet<usize> = a.in_series.iter().map(|c| c.index()).collect();
+        let expected = want.get(&flow.index()).cloned().unwrap_or_default();
+        if got != expected {
+            return Err(format!("`{}`: in_series {got:?}, the reference says {expected:?}", model.flow_title(flow)));
+        }
+        if a.relied_on.iter().any(|c| !a.in_series.contains(c)) {
+            return Err(format!("`{}`: relied_on is not within in_series", model.flow_title(flow)));
+        }
+    }
+    if !r.violations.is_empty() || r.confined.is_empty() {
+        return Ok(());
+    }
+    let c = r.confined[probe % r.confined.len()];
+    let in_series: BTreeSet<usize> = want.iter().filter(|(_, cs)| cs.contains(&c)).map(|(f, _)| *f).collect();
+    let leaks_after = |delete: &dyn Fn(usize) -> bool| {
+        let mut m = model.clone();
+        for (f, flow) in m.flows.iter_mut().enumerate() {
+            if flow.carries.is_some() && delete(f) {
+                flow.carries = None;
+            }
+        }
+        reference(&m).violated(c)
+    };
+    if !in_series.is_empty() && !leaks_after(&|f| in_series.contains(&f)) {
+        return Err(format!("deleting every `carries` in series for class {c} leaks nothing"));
+    }
+    if leaks_after(&|f| !in_series.contains(&f)) {
+        return Err(format!("deleting the `carries` not in series for class {c} makes it leak"));
+    }
+    Ok(())
+}
+
+// ---- the enforcement reference (DESIGN.md §4a) ----------------------------------------------
+
+/// One filter a packet from `x` to `y` passes through.
+#[derive(Clone, Copy, Debug)]
+enum Filter {
+    /// Connection tracking: drops what opens a connection, lets answers through.
+    Stateful,
+    /// An ACL without state: drops every packet not in the policy, answers included.
+    Stateless,
+}
+
+/// Every filter on the way from `x` to `y`, written out per device and per host from §4a:
+/// a host firewall filters what reaches its host, and in a closed zone what leaves it; a
+/// firewall filters between zones on different interfaces; a switch filters what leaves the
+/// zones behind one of its SVIs for anywhere but that SVI.
+fn filters_on_path(model: &Model, x: Node, y: Node) -> Vec<Filter> {
+    let mut out = Vec::new();
+    let host = |n: Node| match n {
+        Node::System(s) => {
+            let sys = &model.systems[s.index()];
+            matches!(sys.platform, Some(Platform::Linux | Platform::Windows))
+        }
+        Node::ZoneRest(_) => false,
+    };
+    let (zx, zy) = (zone_of(model, x), zone_of(model, y));
+    if host(x) && model.zones[zx.index()].trust == Trust::Closed {
+        out.push(Filter::Stateful);
+    }
+    if host(y) {
+        out.push(Filter::Stateful);
+    }
+    if zx != zy {
+        for d in &model.devices {
+            let iface = |z: ZoneId| d.interfaces.iter().position(|i| i.zones.contains(&z));
+            match (d.kind, iface(zx), iface(zy)) {
+                (zonecheck::model::DeviceKind::Firewall, Some(i), Some(j)) if i != j => out.push(Filter::Stateful),
+                (zonecheck::model::DeviceKind::Switch, Some(i), other) if other != Some(i) => {
+                    out.push(Filter::Stateless)
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Can data of `a` reach `b` outside the declared flows? `a` sends (or opens), or `b` opens
+/// and `a`'s answers come back through every filter on the way.
+fn ref_leaks(model: &Model, a: Node, b: Node) -> bool {
+    let ab = filters_on_path(model, a, b);
+    let ba = filters_on_path(model, b, a);
+    ab.is_empty() || (ba.is_empty() && ab.iter().all(|f| matches!(f, Filter::Stateful)))
+}
+
+/// Gaps by (inside zone, outside zone): classes, inside nodes, outside nodes. Every node
+/// pair is tried; SaaS systems and the class's export recipients are never outside.
+type RefGaps = BTreeMap<(ZoneId, ZoneId), (BTreeSet<usize>, BTreeSet<Node>, BTreeSet<Node>)>;
+
+fn reference_gaps(model: &Model, r: &Reference) -> RefGaps {
+    let mut gaps = RefGaps::new();
+    let saas = |n: Node| matches!(n, Node::System(s) if model.systems[s.index()].platform == Some(Platform::Saas));
+    for &c in &r.confined {
+        // Whoever receives the class over an export channel.
+        let recipients: BTreeSet<Node> =
+            r.channels.iter().filter(|ch| ch.exports & bit(c) != 0).map(|ch| r.nodes[ch.to]).collect();
+        for (i, &a) in r.nodes.iter().enumerate() {
+            if saas(a) || r.taint[i] & bit(c) == 0 || !ref_allowed(model, c, a) {
+                continue;
+            }
+            for &b in &r.nodes {
+                if saas(b) || ref_allowed(model, c, b) || recipients.contains(&b) || !ref_leaks(model, a, b) {
+                    continue;
+                }
+                let e = gaps.entry((zone_of(model, a), zone_of(model, b))).or_default();
+                e.0.insert(c);
+                e.1.insert(a);
+                e.2.insert(b);
+            }
+        }
+    }
+    gaps
+}
+
+fn compare_gaps(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String> {
+    let want = reference_gaps(model, r);
+    let got: RefGaps = verdict
+        .enforcement
+        .gaps
+        .iter()
+        .map(|g| {
+            (
+                (g.inside, g.outside),
+                (
+                    g.classes.iter().map(|c| c.index()).collect(),
+                    g.from.iter().copied().collect(),
+                    g.to.iter().copied().collect(),
+                ),
+            )
+        })
+        .collect();
+    if got.len() != verdict.enforcement.gaps.len() {
+        return Err("two gaps for one zone pair".into());
+    }
+    if got != want {
+        let name = |z: &ZoneId| model.zones[z.index()].name.clone();
+        let show = |g: &RefGaps| {
+            g.iter()
+                .map(|((a, b), (c, f, t))| format!("{}->{} classes {c:?} from {f:?} to {t:?}", name(a), name(b)))
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        };
+        return Err(format!("enforcement gaps differ:\n verify:\n  {}\n reference:\n  {}", show(&got), show(&want)));
+    }
+    if verdict.passes() != (r.violations.is_empty() && want.is_empty() && verdict.lint_errors() == 0) {
+        return Err("`passes` disagrees with violations, gaps and lint errors".into());
+    }
+    Ok(())
 }
 
 // ---- comparing verify with the reference --------------------------------------------------
@@ -370,7 +567,7 @@ fn compare(model: &Model, verdict: &Verdict, r: &Reference) -> Result<(), String
         if last.to != v.node {
             return Err(format!("{what}: path ends at `{}`", model.node_name(last.to)));
         }
-        if last.forward && model.flows[last.flow.index()].exports.iter().any(|e| e.class == v.class) {
+        if model.flows[last.flow.index()].exports.iter().any(|e| e.class == v.class && e.fetched != last.forward) {
             return Err(format!(
                 "{what}: the last hop is an export of the class over `{}`",
                 model.flow_title(last.flow)
@@ -389,6 +586,9 @@ struct Stats {
     repaired: AtomicUsize,
     violations: AtomicUsize,
     hops: AtomicUsize,
+    /// Enforcement gaps compared, and cases without any.
+    gaps: AtomicUsize,
+    enforced: AtomicUsize,
     mutants: AtomicUsize,
     relied_mutants: AtomicUsize,
     harmless_mutants: AtomicUsize,
@@ -530,7 +730,13 @@ fn check_case(text: &str, stats: &Stats) -> Result<(), String> {
     let verdict = run_verify(&model);
     let r = reference(&model);
     compare(&model, &verdict, &r)?;
+    compare_gaps(&model, &verdict, &r)?;
+    compare_in_series(&model, &verdict, &r, text.len())?;
     stats.cases.fetch_add(1, Relaxed);
+    stats.gaps.fetch_add(verdict.enforcement.gaps.len(), Relaxed);
+    if verdict.enforcement.enforced() {
+        stats.enforced.fetch_add(1, Relaxed);
+    }
     stats.violations.fetch_add(verdict.violations.len(), Relaxed);
     stats.hops.fetch_add(verdict.violations.iter().map(|v| v.path.len()).sum::<usize>(), Relaxed);
     if r.violations.is_empty() {
@@ -541,6 +747,7 @@ fn check_case(text: &str, stats: &Stats) -> Result<(), String> {
         let v = run_verify(&fixed);
         let rf = reference(&fixed);
         compare(&fixed, &v, &rf).map_err(|e| format!("repaired model: {e}"))?;
+        compare_in_series(&fixed, &v, &rf, text.len()).map_err(|e| format!("repaired model: {e}"))?;
         if !v.proved() {
             return Err("the repaired model is not proved".into());
         }
@@ -570,13 +777,15 @@ fn verify_agrees_with_naive_reference() {
     let n = |a: &AtomicUsize| a.load(Relaxed);
     eprintln!(
         "verify_differential: {} cases in {:.1?}: {} proved as generated, {} repaired to proved; {} violations ({} hops) compared; \
-         {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
+         {} enforcement gaps compared, {} cases enforced; {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
         n(&stats.cases),
         start.elapsed(),
         n(&stats.proved_natural),
         n(&stats.repaired),
         n(&stats.violations),
         n(&stats.hops),
+        n(&stats.gaps),
+        n(&stats.enforced),
         n(&stats.mutants),
         n(&stats.relied_mutants),
         n(&stats.harmless_mutants),
@@ -602,18 +811,50 @@ fn shipped_policies_agree_and_rely_on_their_carries() {
         let verdict = run_verify(&model);
         let r = reference(&model);
         compare(&model, &verdict, &r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        compare_gaps(&model, &verdict, &r).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for probe in 0..r.confined.len() {
+            compare_in_series(&model, &verdict, &r, probe).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+        assert!(verdict.enforcement.enforced(), "{}: shipped policies are enforced", path.display());
         mutation_check(&model, &verdict, &r, &stats, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Enforcement mutants: take one interface off a device, or one host's platform away;
+        // verify and the reference must agree on the gaps that opens.
+        let mut mutants = Vec::new();
+        for (d, device) in model.devices.iter().enumerate() {
+            for i in 0..device.interfaces.len() {
+                let mut m = model.clone();
+                m.devices[d].interfaces.remove(i);
+                mutants.push(m);
+            }
+        }
+        for (s, sys) in model.systems.iter().enumerate() {
+            if matches!(sys.platform, Some(Platform::Linux | Platform::Windows)) {
+                let mut m = model.clone();
+                m.systems[s].platform = Some(Platform::Appliance);
+                mutants.push(m);
+            }
+        }
+        for m in &mutants {
+            let v = run_verify(m);
+            let rm = reference(m);
+            compare_gaps(m, &v, &rm).unwrap_or_else(|e| panic!("{} (mutant): {e}", path.display()));
+            stats.gaps.fetch_add(usize::from(!v.enforcement.enforced()), Relaxed);
+            stats.enforced.fetch_add(1, Relaxed);
+        }
     }
     let n = |a: &AtomicUsize| a.load(Relaxed);
     eprintln!(
-        "shipped policies: {} policies, {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
+        "shipped policies: {} policies, {} enforcement mutants ({} open a gap), {} carries deleted ({} relied on, {} harmless, {} leaked a class their relied_on omits)",
         paths.len(),
+        n(&stats.enforced),
+        n(&stats.gaps),
         n(&stats.mutants),
         n(&stats.relied_mutants),
         n(&stats.harmless_mutants),
         n(&stats.indirect)
     );
     assert!(n(&stats.relied_mutants) > 0, "the shipped policies rely on some `carries`");
+    assert!(n(&stats.gaps) > 0, "taking an interface or a host firewall away opens some gap");
 }
 
 // ---- hand-written cases -------------------------------------------------------------------
@@ -778,4 +1019,123 @@ fn smoke_holder_in_wrong_zone_and_shortest_path() {
             ("barnevern".to_string(), "bv-adm".to_string(), vec![]),
         ]
     );
+}
+
+// ---- addresses as devices read them (DESIGN.md §4a) ---------------------------------------
+
+/// Random zones and systems with nested and overlapping IPv4 ranges. Either resolution
+/// refuses the policy with `address-overlap` — and then some system range really contains
+/// another system's address or another zone's prefix — or every address has one owner, the
+/// same for the proof (the system whose range holds it, else the zone by longest prefix) as
+/// for a device (longest-prefix match over every zone prefix and system range together).
+#[test]
+fn system_ranges_mean_what_longest_prefix_routing_means() {
+    use proptest::prelude::*;
+    let net = |bits: u32, len: u8| -> ipnet::Ipv4Net {
+        let addr = std::net::Ipv4Addr::from(0x0a00_0000 | (bits & 0x00ff_ffff));
+        ipnet::Ipv4Net::new(addr, len).expect("valid length").trunc()
+    };
+    let strategy = (
+        prop::collection::vec((any::<u32>(), 8u8..=26), 1..=5),
+        prop::collection::vec((any::<u32>(), 16u8..=32, any::<u8>()), 1..=8),
+    );
+    let config = ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases().min(2_000)) };
+    let (refused, accepted) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&strategy, |(zones, systems)| {
+        let mut zone_nets: Vec<ipnet::Ipv4Net> = zones.iter().map(|(b, l)| net(*b, *l)).collect();
+        zone_nets.sort();
+        zone_nets.dedup();
+        let mut text = String::from("zone world { trust external; net 0.0.0.0/0 }\n");
+        for (i, n) in zone_nets.iter().enumerate() {
+            text.push_str(&format!("zone z{i} {{ trust internal; net {n} }}\n"));
+        }
+        // Each system lies in the zone owning its network address by longest prefix, so
+        // only the range checks can refuse it.
+        let mut sys_nets: Vec<ipnet::Ipv4Net> = Vec::new();
+        for (b, l, pick) in &systems {
+            // Half of the ranges start inside a zone prefix, so nesting is common.
+            let b = match zone_nets.get(usize::from(*pick) % zone_nets.len().max(1)) {
+                Some(z) if pick % 2 == 0 => {
+                    (u32::from(z.network()) & !u32::from(z.hostmask())) | (b & u32::from(z.hostmask()))
+                }
+                _ => *b,
+            };
+            let n = net(b, *l);
+            if !sys_nets.contains(&n) {
+                sys_nets.push(n);
+            }
+        }
+        // The zone of a whole range: the longest zone prefix containing all of it.
+        let owner_zone = |r: &ipnet::Ipv4Net| -> String {
+            zone_nets
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.contains(r))
+                .max_by_key(|(_, n)| n.prefix_len())
+                .map_or("world".to_string(), |(i, _)| format!("z{i}"))
+        };
+        for (i, n) in sys_nets.iter().enumerate() {
+            text.push_str(&format!("system s{i} {{ zone {}; address {n} }}\n", owner_zone(n)));
+        }
+        let really_overlaps = sys_nets.iter().enumerate().any(|(i, a)| {
+            sys_nets.iter().enumerate().any(|(j, b)| i != j && a.contains(b))
+                || zone_nets.iter().any(|z| a.contains(z) && a != z)
+        });
+        match zonecheck::load_str("ranges.zc", &text) {
+            Err(e) => {
+                let overlap = e.diags.iter().any(|d| d.code == zonecheck::diagnostics::code::RESOLVE_ADDRESS_OVERLAP);
+                prop_assert!(overlap && really_overlaps, "refused without an overlap:\n{text}");
+                refused.fetch_add(1, Relaxed);
+            }
+            Ok(model) => {
+                prop_assert!(!really_overlaps, "accepted with an overlap:\n{text}");
+                accepted.fetch_add(1, Relaxed);
+                // Probe every prefix's first and last address and their neighbours.
+                let mut probes = Vec::new();
+                for n in zone_nets.iter().chain(&sys_nets) {
+                    let (lo, hi) = (u32::from(n.network()), u32::from(n.broadcast()));
+                    probes.extend([lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)]);
+                }
+                for p in probes {
+                    let a = std::net::Ipv4Addr::from(p);
+                    let a_net = ipnet::IpNet::V4(ipnet::Ipv4Net::new(a, 32).expect("/32"));
+                    // The proof's owner: a system whose range holds it, else the zone.
+                    let holders: Vec<&zonecheck::model::System> =
+                        model.systems.iter().filter(|s| s.addresses.iter().any(|r| r.contains(&a_net))).collect();
+                    prop_assert!(holders.len() <= 1, "{a} has {} system owners", holders.len());
+                    // A device's owner: longest prefix over zones and systems together.
+                    let mut best: Option<(u8, String, String)> = None;
+                    for z in &model.zones {
+                        for n in z.nets.iter().filter(|n| n.contains(&a_net)) {
+                            if best.as_ref().is_none_or(|b| n.prefix_len() > b.0) {
+                                best = Some((n.prefix_len(), z.name.clone(), String::new()));
+                            }
+                        }
+                    }
+                    for s in &model.systems {
+                        for n in s.addresses.iter().filter(|n| n.contains(&a_net)) {
+                            if best.as_ref().is_none_or(|b| n.prefix_len() >= b.0) {
+                                best = Some((n.prefix_len(), model.zone(s.zone).name.clone(), s.name.clone()));
+                            }
+                        }
+                    }
+                    let (_, zone, system) = best.expect("world covers everything");
+                    match holders.first() {
+                        Some(s) => {
+                            prop_assert_eq!(&s.name, &system, "{} owner differs", a);
+                            prop_assert_eq!(&model.zone(s.zone).name, &zone, "{} zone differs", a);
+                        }
+                        None => prop_assert!(system.is_empty(), "{a}: a device routes it to `{system}`"),
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    eprintln!("system ranges: {} refused, {} accepted and probed", refused.load(Relaxed), accepted.load(Relaxed));
+    assert!(refused.load(Relaxed) > 0 && accepted.load(Relaxed) > 0);
 }

@@ -150,7 +150,9 @@ fn junit_has_a_case_per_class_and_per_lint() {
     let v = verify(&model, &Options::default());
     let xml = zonecheck::report::junit::to_string(&model, &v);
     let cases = xml.matches("<testcase ").count();
-    assert_eq!(cases, v.classes.len() + zonecheck::verify::lints::LINTS.len());
+    // One per class, one for the enforcement analysis, one per lint.
+    assert_eq!(cases, v.classes.len() + 1 + zonecheck::verify::lints::LINTS.len());
+    assert!(xml.contains("classname=\"zonecheck.enforcement\" name=\"enforcement\""), "{xml}");
     assert!(xml.contains("name=\"saas-safeguards\">"), "the failing lint has a failure: {xml}");
     assert!(xml.contains("<failure message="));
     assert_eq!(xml.matches("<testcase").count(), xml.matches("classname=").count());
@@ -195,4 +197,94 @@ fn allow_silences_its_lint_and_stale_allows_are_reported() {
     );
     let denied = verify(&stale, &Options { deny_warnings: true, ..Options::default() });
     assert!(!denied.passes(), "--deny warnings turns the stale override into a failure");
+}
+
+/// DESIGN.md §4a: a SaaS holder that a zone-level flow reaches keeps its data behind its
+/// own login only — an assumption listed with the flows, and shown by `explain`.
+#[test]
+fn saas_reached_through_a_zone_is_an_assumption_with_its_flows() {
+    let text = "class barnevern { special; confined }\n\
+        zone lukket { trust closed; net 10.0.10.0/24 }\n\
+        zone adm { trust internal; net 10.0.32.0/24 }\n\
+        zone internet { trust external; net 0.0.0.0/0 }\n\
+        system fagsys { zone lukket; address 10.0.10.5; platform linux; holds barnevern }\n\
+        system flyt { zone internet; address 203.0.113.10; platform saas; holds barnevern\n\
+          vendor \"Visma\"; dpa \"DBA-1\"; region eea; auth mfa }\n\
+        system siem { zone adm; address 10.0.32.20; platform linux }\n\
+        system klient { zone adm; address 10.0.32.21; platform windows }\n\
+        group ut { internet }\n\
+        flow siem -> internet : https \"Oppdateringer\"\n\
+        flow klient -> ut : https \"Nett\"\n\
+        flow klient -> flyt : https \"Saksbehandling\" { export barnevern basis \"Bvl. § 13-1\" }\n\
+        firewall fw { target nftables; interface eth1 zone lukket; interface eth2 zone adm; interface eth0 zone internet }\n";
+    let model = zonecheck::load_str("reach.zc", text).expect("resolves");
+    let v = verify(&model, &Options::default());
+    let reach: Vec<_> = v
+        .assumptions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            zonecheck::verify::AssumptionKind::SaasReach { system, flows } => Some((a, *system, flows.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reach.len(), 1, "{:?}", v.assumptions);
+    let (a, system, flows) = &reach[0];
+    assert_eq!(model.system(*system).name, "flyt");
+    // Both zone-level flows (one through a group), not the flow that names `flyt` itself.
+    let titles: Vec<String> = flows.iter().map(|f| model.flow_title(*f)).collect();
+    assert_eq!(titles, ["siem -> internet : https", "klient -> ut : https"]);
+    let barnevern = model.class_by_name("barnevern").expect("class");
+    assert_eq!(a.relied_on, vec![barnevern]);
+    // The class verdict lists it among the assumptions it relies on.
+    let cv = v.classes.iter().find(|c| c.class == barnevern).expect("verdict");
+    assert!(
+        cv.assumptions
+            .iter()
+            .any(|i| matches!(v.assumptions[*i].kind, zonecheck::verify::AssumptionKind::SaasReach { .. }))
+    );
+    let json: serde_json::Value = serde_json::from_str(&zonecheck::report::json::to_string(&model, &v)).expect("json");
+    let listed = json["assumptions"].as_array().expect("list").iter().any(|a| {
+        a["kind"] == "saas-reach" && a["system"] == "flyt" && a["flows"].as_array().is_some_and(|f| f.len() == 2)
+    });
+    assert!(listed, "{json}");
+    // explain siem flyt names the zone-level flow that reaches the SaaS.
+    let (_, from) = zonecheck::verify::explain::endpoint_nodes(&model, "siem").expect("siem");
+    let (_, to) = zonecheck::verify::explain::endpoint_nodes(&model, "flyt").expect("flyt");
+    let e = zonecheck::verify::explain::explain(&model, &v.taint, from, to);
+    assert_eq!(e.through_zone.len(), 1);
+    let text = zonecheck::report::explain::render(&model, "siem", "flyt", &e);
+    assert!(text.contains("SaaS reached through a zone") && text.contains("siem -> internet : https"), "{text}");
+}
+
+/// `export CLASS fetched`: a recipient that fetches the data (the class moves with the
+/// answers) can be declared; a plain export admits the requests only, so the same policy
+/// without `fetched` leaks, and its fix hint names `fetched`.
+#[test]
+fn an_export_can_be_fetched_by_its_recipient() {
+    let policy = |export: &str| {
+        format!(
+            "class helse {{ special; confined }}\n\
+             zone lukket {{ trust closed; net 10.0.10.0/24 }}\n\
+             zone helsenett {{ trust partner; net 83.118.128.0/22 }}\n\
+             system epj-api {{ zone lukket; address 10.0.10.5; platform linux; holds helse }}\n\
+             system nhn-klient {{ zone helsenett; address 83.118.128.10; platform appliance }}\n\
+             flow nhn-klient -> epj-api : https \"Kjernejournal henter\" {{ {export} basis \"Pasientjournalloven § 13\"; allow external-into-closed because \"NHN-integrasjon\" }}\n\
+             firewall fw {{ target nftables; interface eth1 zone lukket; interface eth2 zone helsenett }}\n"
+        )
+    };
+    let fetched = zonecheck::load_str("fetched.zc", &policy("export helse fetched")).expect("resolves");
+    let v = verify(&fetched, &Options::default());
+    assert!(v.proved() && v.passes(), "{:?} {:?}", v.violations, v.lints);
+    assert!(v.classes[0].exports[0].fetched);
+    let sent = zonecheck::load_str("sent.zc", &policy("export helse")).expect("resolves");
+    let v = verify(&sent, &Options::default());
+    assert_eq!(v.violations.len(), 1);
+    assert!(!v.violations[0].path[0].forward, "the answers carry it");
+    assert!(v.violations[0].fix.contains("export helse fetched"), "{}", v.violations[0].fix);
+    // fmt keeps the direction.
+    let text = policy("export helse fetched");
+    let parsed = zonecheck::syntax::parse_str("fetched.zc", &text);
+    assert!(parsed.diags.is_empty());
+    let formatted = zonecheck::syntax::fmt::format_file(&parsed.files[0], &text);
+    assert!(formatted.contains("export helse fetched basis"), "{formatted}");
 }

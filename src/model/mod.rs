@@ -212,8 +212,25 @@ pub struct Carries {
 #[derive(Clone, Debug)]
 pub struct Export {
     pub class: ClassId,
+    /// `fetched`: the FROM side fetches the class, so it is admitted over the answers
+    /// (TO → FROM); otherwise over the requests (FROM → TO).
+    pub fetched: bool,
     pub basis: String,
     pub span: Span,
+}
+
+impl Flow {
+    /// Does the flow export `class` over its FROM → TO channel (`forward`) or its answers?
+    pub fn exports_class(&self, class: ClassId, forward: bool) -> bool {
+        self.exports.iter().any(|e| e.class == class && e.fetched != forward)
+    }
+
+    /// The nodes that receive `class` over an export of this flow.
+    pub fn export_recipients(&self, class: ClassId) -> impl Iterator<Item = &Node> + '_ {
+        let to = self.exports_class(class, true).then_some(self.to.nodes.iter());
+        let from = self.exports_class(class, false).then_some(self.from.nodes.iter());
+        to.into_iter().flatten().chain(from.into_iter().flatten())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -403,7 +420,8 @@ impl Model {
         }
         for f in &self.flows {
             let carries = f.carries.as_ref().map(|c| (&c.classes, &c.because));
-            let exports: Vec<(ClassId, &str)> = f.exports.iter().map(|e| (e.class, e.basis.as_str())).collect();
+            let exports: Vec<(ClassId, bool, &str)> =
+                f.exports.iter().map(|e| (e.class, e.fetched, e.basis.as_str())).collect();
             let allows: Vec<_> = f.allows.iter().map(|a| (&a.lint, &a.because, &a.owner, a.until)).collect();
             let _ = writeln!(
                 s,

@@ -366,6 +366,7 @@ impl Resolver {
             self.fill_system(item);
         }
         self.check_address_conflicts();
+        self.check_address_overlaps();
         for zone in &mut self.zones {
             zone.systems.sort();
         }
@@ -816,6 +817,83 @@ impl Resolver {
         }
     }
 
+    /// DESIGN.md §4a: a system's range must mean what devices do with it. A range that
+    /// contains another zone's prefix or another system's address would give those packets
+    /// two owners (the proof says one, longest-prefix routing another), so it is refused,
+    /// naming both. Prefixes are nested or disjoint, so one sweep over the sorted prefixes
+    /// with a stack of open ranges finds every containment: O(n log n).
+    fn check_address_overlaps(&mut self) {
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum Owner {
+            System(SystemId),
+            Zone(ZoneId),
+        }
+        let key = |n: &IpNet| match n {
+            IpNet::V4(x) => (0u8, u128::from(u32::from(x.network())), x.prefix_len()),
+            IpNet::V6(x) => (1u8, u128::from(x.network()), x.prefix_len()),
+        };
+        let mut all: Vec<(IpNet, Owner, Span)> = Vec::new();
+        for (i, sys) in self.systems.iter().enumerate() {
+            let id = SystemId::from_index(i);
+            for a in &sys.addresses {
+                let span = self.address_spans.get(&(id, *a)).copied().unwrap_or(sys.name_span);
+                all.push((*a, Owner::System(id), span));
+            }
+        }
+        all.extend(self.zone_nets.iter().map(|(n, z, s)| (*n, Owner::Zone(*z), *s)));
+        all.sort_by_key(|(n, o, _)| (key(n), matches!(o, Owner::System(_))));
+        let mut found = Vec::new();
+        let mut open: Vec<usize> = Vec::new();
+        for (k, (net, owner, _)) in all.iter().enumerate() {
+            while open.last().is_some_and(|&o| !all[o].0.contains(net)) {
+                open.pop();
+            }
+            if let Owner::Zone(z) = owner {
+                // A zone's prefix inside a system's range of another zone.
+                for &o in &open {
+                    if let (_, Owner::System(s), _) = all[o]
+                        && self.systems[s.index()].zone != *z
+                        && all[o].0 != *net
+                    {
+                        found.push((o, k));
+                    }
+                }
+            } else if let Owner::System(s) = owner {
+                // The innermost enclosing system range, if it is another system's.
+                if let Some(&o) = open.iter().rev().find(|&&o| matches!(all[o].1, Owner::System(_)))
+                    && all[o].1 != Owner::System(*s)
+                    && all[o].0 != *net
+                {
+                    found.push((o, k));
+                }
+            }
+            open.push(k);
+        }
+        for (outer, inner) in found {
+            let (range, Owner::System(s), span) = all[outer] else { continue };
+            let sys = &self.systems[s.index()];
+            let (net, other, other_span) = all[inner];
+            let other_name = match other {
+                Owner::System(o) => format!("system `{}`", self.systems[o.index()].name),
+                Owner::Zone(z) => format!("zone `{}`", self.zones[z.index()].name),
+            };
+            self.diags.push(
+                Diag::error(
+                    code::RESOLVE_ADDRESS_OVERLAP,
+                    span,
+                    format!("`{range}` of `{}` contains `{}` of {other_name}", sys.name, host_text(&net)),
+                )
+                .label(format!("`{}`'s range", sys.name))
+                .related(other_span, format!("{other_name} claims `{}`", host_text(&net)))
+                .help(format!(
+                    "an address has one owner: write `{}`'s range as prefixes that stop short of `{}` (the proof and the compiled rules would otherwise disagree about whose those packets are)",
+                    sys.name,
+                    host_text(&net)
+                )),
+            );
+        }
+    }
+
     fn allow(
         &mut self,
         lint: &ast::Ident,
@@ -1093,10 +1171,15 @@ impl Resolver {
                     ids.dedup();
                     flow.carries = Some(Carries { classes: ids, because: because.value.clone(), span: p.span });
                 }
-                PropKind::Export { class, basis } => {
+                PropKind::Export { class, fetched, basis } => {
                     empty_reason(&mut self.diags, basis, "legal basis of the export");
                     if let Some(c) = self.class_ref(class) {
-                        flow.exports.push(Export { class: c, basis: basis.value.clone(), span: p.span });
+                        flow.exports.push(Export {
+                            class: c,
+                            fetched: *fetched,
+                            basis: basis.value.clone(),
+                            span: p.span,
+                        });
                     }
                 }
                 PropKind::RequireMfa if seen.once(&mut self.diags, "require mfa", p.span) => flow.require_mfa = true,

@@ -179,6 +179,7 @@ fn overview(model: &Model, verdict: &Verdict, o: &Options) -> Section {
     let passes = verdict.passes();
     let leaks = verdict.violations.len();
     let errors = verdict.lint_errors();
+    let gaps = verdict.enforcement.gaps.len();
     let line = if passes {
         l.t(
             "BEVIST: ingen data i en avgrenset klasse kan nå et sted der den ikke er tillatt, under forutsetningene nedenfor.",
@@ -186,8 +187,12 @@ fn overview(model: &Model, verdict: &Verdict, o: &Options) -> Section {
         )
     } else {
         l.t(
-            &format!("IKKE BEVIST: {leaks} lekkasje(r) og {errors} feil i kontrollene; se avsnittene nedenfor."),
-            &format!("NOT PROVED: {leaks} leak(s) and {errors} error(s) in the checks; see the sections below."),
+            &format!(
+                "IKKE BEVIST: {leaks} lekkasje(r), {gaps} hull i håndhevingen og {errors} feil i kontrollene; se avsnittene nedenfor."
+            ),
+            &format!(
+                "NOT PROVED: {leaks} leak(s), {gaps} enforcement gap(s) and {errors} error(s) in the checks; see the sections below."
+            ),
         )
     };
     let rows: Vec<Vec<String>> = files.into_iter().map(|(f, h)| vec![f, h]).collect();
@@ -507,6 +512,21 @@ fn class_sections(
                     ),
                     a.justification.clone(),
                 ),
+                AssumptionKind::SaasReach { system, ref flows } => {
+                    let s = model.system(system);
+                    let titles: Vec<String> = flows.iter().map(|f| model.flow_title(*f)).collect();
+                    let auth = auth_text(s.auth, l).unwrap_or_else(|| "—".into());
+                    (
+                        l.t(
+                            &format!("bare innloggingen i {} holder dataene unna flyter som når den gjennom en sone", s.name),
+                            &format!("only the login of {} keeps its data from flows that reach it through a zone", s.name),
+                        ),
+                        l.t(
+                            &format!("autentisering {auth}; flyter: {}", titles.join("; ")),
+                            &format!("authentication {auth}; flows: {}", titles.join("; ")),
+                        ),
+                    )
+                }
                 AssumptionKind::SaasSafeguards { system } => {
                     let s = model.system(system);
                     let dash = || "—".to_string();
@@ -682,15 +702,58 @@ fn findings(model: &Model, verdict: &Verdict, l: Lang) -> Section {
             ]
         })
         .collect();
+    let gaps: Vec<Vec<String>> = verdict
+        .enforcement
+        .gaps
+        .iter()
+        .map(|g| {
+            let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
+            vec![
+                model.zone(g.inside).name.clone(),
+                model.zone(g.outside).name.clone(),
+                classes.join(", "),
+                g.reason.clone(),
+                g.fix.clone(),
+            ]
+        })
+        .collect();
+    let enforcement = if gaps.is_empty() {
+        Block::Verdict(
+            true,
+            l.t(
+                "Nettet håndhever policyen: hver udeklarert vei mellom steder der en avgrenset klasse er og steder den ikke får være, går gjennom et håndhevingspunkt.",
+                "The network enforces the policy: every undeclared path between places a confined class is and places it may not be passes an enforcement point.",
+            ),
+        )
+    } else {
+        Block::Table {
+            head: vec![
+                l.t("Sone med dataene", "Zone with the data"),
+                l.t("Sone utenfor", "Zone outside"),
+                l.t("Klasser", "Classes"),
+                l.t("Hvorfor ingenting håndhever", "Why nothing enforces it"),
+                l.t("Tiltak", "Fix"),
+            ],
+            rows: gaps,
+        }
+    };
     section(
         2,
         "findings",
         l.t("Funn fra kontrollene", "Findings of the checks"),
-        vec![table_or(
-            vec![l.t("Alvorlighet", "Severity"), l.t("Kode", "Code"), l.t("Funn", "Finding"), l.t("Kilde", "Source")],
-            rows,
-            l.t("Kontrollene fant ingenting.", "The checks found nothing."),
-        )],
+        vec![
+            enforcement,
+            table_or(
+                vec![
+                    l.t("Alvorlighet", "Severity"),
+                    l.t("Kode", "Code"),
+                    l.t("Funn", "Finding"),
+                    l.t("Kilde", "Source"),
+                ],
+                rows,
+                l.t("Kontrollene fant ingenting.", "The checks found nothing."),
+            ),
+        ],
     )
 }
 

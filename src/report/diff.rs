@@ -279,6 +279,14 @@ fn class_facts(side: &Side, class: ClassId) -> ClassFacts {
                 subject: model.flow_title(flow),
                 justification: a.justification.clone(),
             },
+            AssumptionKind::SaasReach { system, ref flows } => AssumptionOut {
+                kind: "saas-reach",
+                subject: model.system(system).name.clone(),
+                justification: {
+                    let titles: Vec<String> = flows.iter().map(|f| model.flow_title(*f)).collect();
+                    format!("reached through {}", titles.join("; "))
+                },
+            },
             AssumptionKind::SaasSafeguards { system } => AssumptionOut {
                 kind: "saas-safeguards",
                 subject: model.system(system).name.clone(),

@@ -75,5 +75,23 @@ pub fn render(model: &Model, from: &str, to: &str, e: &Explanation) -> String {
     }
     directions(model, &mut out, &format!("Classes that can travel `{from}` → `{to}`:"), &e.forward);
     directions(model, &mut out, &format!("Classes that can travel `{to}` → `{from}`:"), &e.backward);
+    if !e.through_zone.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSaaS reached through a zone (an assumption: only the service's own login keeps its data):"
+        );
+        for (s, f) in &e.through_zone {
+            let flow = model.flow(*f);
+            let (line, _) = model.sources.line_col(flow.header_span);
+            let _ = writeln!(
+                out,
+                "  `{}` in zone `{}`: packets of `{}` ({}:{line}) reach it",
+                model.system(*s).name,
+                model.zone(model.system(*s).zone).name,
+                model.flow_title(*f),
+                model.sources.name(flow.header_span.file)
+            );
+        }
+    }
     out
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::diagnostics::{Diag, Severity, code, render};
 use crate::model::{Model, Node};
+use crate::verify::enforce::Gap;
 use crate::verify::{AssumptionKind, Verdict, Violation};
 
 /// How many violations per class are shown in full unless `--all` is given.
@@ -76,6 +77,36 @@ pub fn violation_diag(model: &Model, v: &Violation) -> Diag {
     d
 }
 
+/// Up to `max` node names, then a count of the rest.
+pub fn node_list(model: &Model, nodes: &[Node], max: usize) -> String {
+    let mut names: Vec<String> = nodes.iter().take(max).map(|n| format!("`{}`", model.node_name(*n))).collect();
+    if nodes.len() > max {
+        names.push(format!("{} more", nodes.len() - max));
+    }
+    names.join(", ")
+}
+
+/// An enforcement gap as a diagnostic at the inside zone, the outside zone related.
+pub fn gap_diag(model: &Model, g: &Gap) -> Diag {
+    let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
+    let (inside, outside) = (model.zone(g.inside), model.zone(g.outside));
+    Diag::error(
+        code::VERIFY_UNENFORCED,
+        inside.name_span,
+        format!(
+            "`{}` can leave `{}` for `{}` outside the declared flows: no enforcement point filters between {} and {}",
+            classes.join("`, `"),
+            inside.name,
+            outside.name,
+            node_list(model, &g.from, 4),
+            node_list(model, &g.to, 4)
+        ),
+    )
+    .label(format!("{} here", classes.join(", ")))
+    .related(outside.name_span, format!("reachable from `{}` unfiltered", inside.name))
+    .help(format!("{}. Fix: {}", g.reason, g.fix))
+}
+
 pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String {
     let mut out = String::new();
     let title = model.meta.name.clone().unwrap_or_else(|| "policy".into());
@@ -114,6 +145,8 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     if !hidden.is_empty() {
         out.push('\n');
     }
+    let gaps: Vec<Diag> = verdict.enforcement.gaps.iter().map(|g| gap_diag(model, g)).collect();
+    out.push_str(&render(&gaps, &model.sources, opts.color, opts.width));
     out.push_str(&render(&verdict.lints, &model.sources, opts.color, opts.width));
 
     // The verdict per class.
@@ -145,44 +178,92 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
         let _ = writeln!(out, "  (none: the policy declares no confined class, so there is nothing to prove)");
     }
 
+    // What the network enforces (DESIGN.md §4a).
+    let _ = writeln!(out, "\nEnforcement:");
+    if verdict.enforcement.enforced() {
+        let _ = writeln!(
+            out,
+            "  ENFORCED  every path from where a confined class is to where it may not be meets a firewall, a switch ACL or a host firewall"
+        );
+    } else {
+        let n = verdict.enforcement.gaps.len();
+        let _ = writeln!(
+            out,
+            "  GAPS      {n} zone pair{} with no enforcement point between them:",
+            if n == 1 { "" } else { "s" }
+        );
+        for g in &verdict.enforcement.gaps {
+            let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "    {} → {} ({}): {}",
+                model.zone(g.inside).name,
+                model.zone(g.outside).name,
+                classes.join(", "),
+                g.reason
+            );
+        }
+    }
+
     // Exports, with their basis.
     let exports: Vec<_> = verdict.classes.iter().flat_map(|c| c.exports.iter().map(move |e| (c.class, e))).collect();
     if !exports.is_empty() {
         let _ = writeln!(out, "\nExports (each exit is declared with its legal basis):");
         for (class, e) in exports {
-            let _ = writeln!(out, "  {} over {}: {}", model.class(class).name, flow_at(model, e.flow), e.basis);
+            let how = if e.fetched { " (fetched by the FROM side)" } else { "" };
+            let _ = writeln!(out, "  {} over {}{how}: {}", model.class(class).name, flow_at(model, e.flow), e.basis);
         }
     }
 
     // Assumptions the proof relied on.
-    let relied: Vec<_> = verdict.assumptions.iter().filter(|a| !a.classes.is_empty()).collect();
+    let relied: Vec<_> =
+        verdict.assumptions.iter().filter(|a| !a.classes.is_empty() || !a.in_series.is_empty()).collect();
     if !relied.is_empty() {
         let _ = writeln!(out, "\nAssumptions (a firewall cannot enforce these; the proof relies on them):");
         for a in relied {
             let classes: Vec<&str> = a.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
-            match a.kind {
+            match &a.kind {
                 AssumptionKind::Carries { flow } => {
+                    let flow = *flow;
                     let what = if model.flow(flow).carries.as_ref().is_some_and(|c| c.classes.is_empty()) {
                         "carries none"
                     } else {
                         "carries"
                     };
-                    let relied: Vec<&str> = a.relied_on.iter().map(|c| model.class(*c).name.as_str()).collect();
-                    let reliance = if relied.is_empty() {
+                    let names = |ids: &[crate::model::ClassId]| -> Vec<&str> {
+                        ids.iter().map(|c| model.class(*c).name.as_str()).collect()
+                    };
+                    let relied = names(&a.relied_on);
+                    let series: Vec<&str> = names(&a.in_series).into_iter().filter(|c| !relied.contains(c)).collect();
+                    let mut reliance = Vec::new();
+                    if !relied.is_empty() {
+                        reliance.push(format!("the proof of {} depends on it", relied.join(", ")));
+                    }
+                    if !series.is_empty() {
+                        reliance.push(format!(
+                            "it guards {} in series with another `carries` (removing both would leak)",
+                            series.join(", ")
+                        ));
+                    }
+                    let reliance = if reliance.is_empty() {
                         " (no confined class depends on it)".to_string()
                     } else {
-                        format!("; the proof of {} depends on it", relied.join(", "))
+                        format!("; {}", reliance.join("; "))
+                    };
+                    let keeps = if classes.is_empty() {
+                        "stops nothing today".to_string()
+                    } else {
+                        format!("keeps {} off it", classes.join(", "))
                     };
                     let _ = writeln!(
                         out,
-                        "  {what} on {}: \"{}\" — keeps {} off it{reliance}",
+                        "  {what} on {}: \"{}\" — {keeps}{reliance}",
                         flow_at(model, flow),
-                        a.justification,
-                        classes.join(", ")
+                        a.justification
                     );
                 }
                 AssumptionKind::SaasSafeguards { system } => {
-                    let sys = model.system(system);
+                    let sys = model.system(*system);
                     let (line, _) = model.sources.line_col(sys.name_span);
                     let _ = writeln!(
                         out,
@@ -192,6 +273,24 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                         a.justification,
                         classes.join(", ")
                     );
+                }
+                AssumptionKind::SaasReach { system, flows } => {
+                    let sys = model.system(*system);
+                    let (line, _) = model.sources.line_col(sys.name_span);
+                    let _ = writeln!(
+                        out,
+                        "  SaaS reached through a zone: `{}` ({}:{line}) holds {}; {}:",
+                        sys.name,
+                        model.sources.name(sys.name_span.file),
+                        classes.join(", "),
+                        a.justification
+                    );
+                    for f in flows.iter().take(5) {
+                        let _ = writeln!(out, "    {}", flow_at(model, *f));
+                    }
+                    if flows.len() > 5 {
+                        let _ = writeln!(out, "    … and {} more flows", flows.len() - 5);
+                    }
                 }
             }
         }
@@ -212,16 +311,18 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     if verdict.passes() {
         let _ = writeln!(
             out,
-            "PROVED: every confined class stays where it is allowed ({} warning{})",
+            "PROVED: every confined class stays where it is allowed, and the network enforces it ({} warning{})",
             warnings,
             if warnings == 1 { "" } else { "s" }
         );
     } else {
         let _ = writeln!(
             out,
-            "VIOLATED: {} leak{}, {} lint error{}, {} warning{}",
+            "VIOLATED: {} leak{}, {} enforcement gap{}, {} lint error{}, {} warning{}",
             verdict.violations.len(),
             if verdict.violations.len() == 1 { "" } else { "s" },
+            verdict.enforcement.gaps.len(),
+            if verdict.enforcement.gaps.len() == 1 { "" } else { "s" },
             errors,
             if errors == 1 { "" } else { "s" },
             warnings,

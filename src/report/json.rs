@@ -20,6 +20,8 @@ pub struct Report {
     pub verdict: &'static str,
     pub classes: Vec<ClassOut>,
     pub violations: Vec<ViolationOut>,
+    /// DESIGN.md §4a: whether the network closes every undeclared path.
+    pub enforcement: EnforcementOut,
     pub assumptions: Vec<AssumptionOut>,
     pub lints: Vec<LintOut>,
     pub allowed: Vec<AllowedOut>,
@@ -44,6 +46,8 @@ pub struct ClassOut {
 #[derive(Serialize)]
 pub struct ExportOut {
     pub flow: String,
+    /// `sent` (FROM → TO, with the requests) or `fetched` (TO → FROM, with the answers).
+    pub direction: &'static str,
     pub basis: String,
     pub file: String,
     pub line: usize,
@@ -63,6 +67,31 @@ pub struct ViolationOut {
 }
 
 #[derive(Serialize)]
+pub struct EnforcementOut {
+    /// `enforced` or `gaps`.
+    pub verdict: &'static str,
+    pub gaps: Vec<GapOut>,
+}
+
+/// A zone pair between which a confined class can leave unfiltered.
+#[derive(Serialize)]
+pub struct GapOut {
+    /// The zone where the classes may be.
+    pub from_zone: String,
+    /// The zone where they may not.
+    pub to_zone: String,
+    pub classes: Vec<String>,
+    /// Nodes of `from_zone` that have one of the classes.
+    pub from: Vec<String>,
+    /// Nodes of `to_zone` they can exchange packets with.
+    pub to: Vec<String>,
+    pub reason: String,
+    pub fix: String,
+    pub file: String,
+    pub line: usize,
+}
+
+#[derive(Serialize)]
 pub struct HopOut {
     pub from: String,
     pub to: String,
@@ -79,8 +108,13 @@ pub struct AssumptionOut {
     pub flow: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
+    /// `saas-reach`: the zone-level flows whose packets reach the SaaS.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<String>,
     pub classes: Vec<String>,
     pub relied_on: Vec<String>,
+    /// Classes it guards together with other `carries` in series (contains `relied_on`).
+    pub in_series: Vec<String>,
     pub justification: String,
     pub file: String,
     pub line: usize,
@@ -111,6 +145,7 @@ pub struct AllowedOut {
 #[derive(Serialize)]
 pub struct Summary {
     pub violations: usize,
+    pub gaps: usize,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -151,7 +186,13 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
                     .iter()
                     .map(|e| {
                         let (file, line, _) = loc(model, e.span);
-                        ExportOut { flow: model.flow_title(e.flow), basis: e.basis.clone(), file, line }
+                        ExportOut {
+                            flow: model.flow_title(e.flow),
+                            direction: if e.fetched { "fetched" } else { "sent" },
+                            basis: e.basis.clone(),
+                            file,
+                            line,
+                        }
                     })
                     .collect(),
                 assumptions: c.assumptions.clone(),
@@ -200,18 +241,26 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
             let (file, line, _) = loc(model, a.span);
             let cls =
                 |ids: &[crate::model::ClassId]| ids.iter().map(|c| model.class(*c).name.clone()).collect::<Vec<_>>();
-            let (kind, flow, system) = match a.kind {
-                AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(flow)), None),
+            let (kind, flow, system, flows) = match &a.kind {
+                AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(*flow)), None, Vec::new()),
                 AssumptionKind::SaasSafeguards { system } => {
-                    ("saas-safeguards", None, Some(model.system(system).name.clone()))
+                    ("saas-safeguards", None, Some(model.system(*system).name.clone()), Vec::new())
                 }
+                AssumptionKind::SaasReach { system, flows } => (
+                    "saas-reach",
+                    None,
+                    Some(model.system(*system).name.clone()),
+                    flows.iter().map(|f| model.flow_title(*f)).collect(),
+                ),
             };
             AssumptionOut {
                 kind,
                 flow,
                 system,
+                flows,
                 classes: cls(&a.classes),
                 relied_on: cls(&a.relied_on),
+                in_series: cls(&a.in_series),
                 justification: a.justification.clone(),
                 file,
                 line,
@@ -250,6 +299,25 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
             }
         })
         .collect();
+    let gaps = v
+        .enforcement
+        .gaps
+        .iter()
+        .map(|g| {
+            let (file, line, _) = loc(model, model.zone(g.inside).name_span);
+            GapOut {
+                from_zone: model.zone(g.inside).name.clone(),
+                to_zone: model.zone(g.outside).name.clone(),
+                classes: g.classes.iter().map(|c| model.class(*c).name.clone()).collect(),
+                from: names(&g.from),
+                to: names(&g.to),
+                reason: g.reason.clone(),
+                fix: g.fix.clone(),
+                file,
+                line,
+            }
+        })
+        .collect();
     Report {
         version: VERSION,
         zonecheck: env!("CARGO_PKG_VERSION"),
@@ -257,11 +325,13 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         verdict: if v.passes() { "proved" } else { "violated" },
         classes,
         violations,
+        enforcement: EnforcementOut { verdict: if v.enforcement.enforced() { "enforced" } else { "gaps" }, gaps },
         assumptions,
         lints,
         allowed,
         summary: Summary {
             violations: v.violations.len(),
+            gaps: v.enforcement.gaps.len(),
             errors: v.lint_errors(),
             warnings: v.lints.iter().filter(|d| d.severity == Severity::Warning).count(),
         },

@@ -52,6 +52,24 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
         let failure = (!cv.proved).then(|| (format!("{} leak(s) of {name}", leaks.len()), leaks.join("\n")));
         cases.push(Case { class: "zonecheck.class", name, failure });
     }
+    let gaps: Vec<String> = v
+        .enforcement
+        .gaps
+        .iter()
+        .map(|g| {
+            let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
+            format!(
+                "{} -> {} ({}): {}\n  fix: {}",
+                model.zone(g.inside).name,
+                model.zone(g.outside).name,
+                classes.join(", "),
+                g.reason,
+                g.fix
+            )
+        })
+        .collect();
+    let failure = (!gaps.is_empty()).then(|| (format!("{} enforcement gap(s)", gaps.len()), gaps.join("\n")));
+    cases.push(Case { class: "zonecheck.enforcement", name: "enforcement".to_string(), failure });
     for (lint, code, _) in crate::verify::lints::LINTS {
         let findings: Vec<_> = v.lints.iter().filter(|d| d.code == *code).collect();
         let errors: Vec<String> = findings

@@ -67,13 +67,14 @@ fn result(sources: &Sources, d: &Diag) -> Value {
 
 pub fn to_string(model: &Model, v: &Verdict) -> String {
     let mut diags: Vec<Diag> = v.violations.iter().map(|vi| crate::report::human::violation_diag(model, vi)).collect();
+    diags.extend(v.enforcement.gaps.iter().map(|g| crate::report::human::gap_diag(model, g)));
     diags.extend(v.lints.iter().cloned());
-    let mut rules: Vec<Code> = vec![code::VERIFY_LEAK];
+    let mut rules: Vec<Code> = vec![code::VERIFY_LEAK, code::VERIFY_UNENFORCED];
     rules.extend(crate::verify::lints::LINTS.iter().map(|(_, c, _)| *c));
     let rules: Vec<(Code, Severity)> = rules
         .iter()
         .map(|c| {
-            let default = if *c == code::VERIFY_LEAK {
+            let default = if *c == code::VERIFY_LEAK || *c == code::VERIFY_UNENFORCED {
                 Severity::Error
             } else {
                 crate::verify::lints::LINTS.iter().find(|(_, k, _)| k == c).map_or(Severity::Warning, |(_, _, s)| *s)

@@ -338,8 +338,11 @@ pub enum PropKind {
         none: bool,
         because: Str,
     },
+    /// `export CLASS [fetched] basis "…"`.
     Export {
         class: Ident,
+        /// The FROM side fetches the class from the TO side: it moves TO → FROM.
+        fetched: bool,
         basis: Str,
     },
     RequireMfa,

@@ -277,7 +277,9 @@ fn prop_text(p: &Prop) -> String {
             let what = if *none || classes.is_empty() { "none".to_string() } else { names(classes) };
             format!("carries {what} because {}", quote(&because.value))
         }
-        PropKind::Export { class, basis } => format!("export {} basis {}", class.name, quote(&basis.value)),
+        PropKind::Export { class, fetched, basis } => {
+            format!("export {}{} basis {}", class.name, if *fetched { " fetched" } else { "" }, quote(&basis.value))
+        }
         PropKind::RequireMfa => "require mfa".into(),
         PropKind::RequireEncrypted => "require encrypted".into(),
         PropKind::EncryptedPayload(s) => format!("encrypted payload {}", quote(&s.value)),

@@ -693,8 +693,13 @@ impl<'a> Parser<'a> {
             }
             (_, "export") => {
                 let (i, class) = self.ident(r, "a data class")?;
+                // `fetched`: the FROM side fetches the class from TO (it moves with the answers).
+                let (i, fetched) = match ws(i) {
+                    w if at_word(w, "fetched") => (w.get("fetched".len()..).unwrap_or(""), true),
+                    _ => (i, false),
+                };
                 let (i, basis) = self.keyword_then_string(i, "basis", "the legal basis of the export")?;
-                (i, PropKind::Export { class, basis })
+                (i, PropKind::Export { class, fetched, basis })
             }
             (_, "require") => {
                 if at_word(r, "mfa") {

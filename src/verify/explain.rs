@@ -2,7 +2,7 @@
 //! each way — the question an engineer asks when verify says no.
 
 use super::taint::{self, Bfs, Bits, Hop, dense};
-use crate::model::{ClassId, EndpointRef, FlowId, Model, Node};
+use crate::model::{ClassId, EndpointRef, FlowId, Model, Node, SystemId};
 
 pub struct Direction {
     pub class: ClassId,
@@ -19,6 +19,9 @@ pub struct Explanation {
     pub connection: Option<Vec<Hop>>,
     pub forward: Vec<Direction>,
     pub backward: Vec<Direction>,
+    /// A SaaS on one side that a zone-level flow from the other side reaches: its data is
+    /// kept from that flow by its own login only (an assumption, DESIGN.md §4a).
+    pub through_zone: Vec<(SystemId, FlowId)>,
 }
 
 /// Resolve an endpoint name (system, zone or group) to its data nodes.
@@ -118,5 +121,24 @@ pub fn explain(model: &Model, taint: &Bits, from: Vec<Node>, to: Vec<Node>) -> E
             }
         }
     }
-    Explanation { from, to, direct, connection, forward, backward }
+    let by_zone = super::flows_naming_zones(model);
+    let mut through_zone = Vec::new();
+    for (side, other) in [(&from, &to), (&to, &from)] {
+        for n in side.iter() {
+            let Node::System(s) = *n else { continue };
+            let sys = model.system(s);
+            if !sys.is_saas() {
+                continue;
+            }
+            for f in by_zone.get(&sys.zone).into_iter().flatten() {
+                let flow = model.flow(*f);
+                if contains(&flow.from.nodes, other) || contains(&flow.to.nodes, other) {
+                    through_zone.push((s, *f));
+                }
+            }
+        }
+    }
+    through_zone.sort();
+    through_zone.dedup();
+    Explanation { from, to, direct, connection, forward, backward, through_zone }
 }

@@ -255,7 +255,7 @@ fn export_outside_helsenett(model: &Model, f: FlowId, out: &mut Vec<Finding>) {
         if model.class(e.class).name != "helse" {
             continue;
         }
-        if flow.to.nodes.iter().any(|n| zone_trust(model, n) == Trust::External) {
+        if flow.export_recipients(e.class).any(|n| zone_trust(model, n) == Trust::External) {
             out.push(finding(
                 "export-outside-helsenett",
                 Subject::Flow(f),
@@ -349,7 +349,8 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
         }
     }
     for a in assumptions {
-        if !a.classes.is_empty() {
+        // A `carries` in series with another stops nothing today but is not removable.
+        if !a.classes.is_empty() || !a.in_series.is_empty() {
             continue;
         }
         match a.kind {
@@ -374,6 +375,8 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
                     ));
                 }
             }
+            // Only made for holders of a confined class: never idle.
+            AssumptionKind::SaasReach { .. } => {}
         }
     }
 }

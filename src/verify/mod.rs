@@ -10,6 +10,7 @@
 //!
 //! No I/O happens here; [`crate::report`] renders the [`Verdict`].
 
+pub mod enforce;
 pub mod expiry;
 pub mod explain;
 pub mod lints;
@@ -57,6 +58,9 @@ pub enum AssumptionKind {
     Carries { flow: FlowId },
     /// A SaaS system's vendor, dpa, region and auth admitted these classes there.
     SaasSafeguards { system: SystemId },
+    /// A SaaS holder whose addresses these zone-level flows reach: only its own login
+    /// (`auth`) keeps its data from them (DESIGN.md §4a).
+    SaasReach { system: SystemId, flows: Vec<FlowId> },
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +71,12 @@ pub struct Assumption {
     /// Confined classes whose proof depends on this directly: without it, the class would
     /// be delivered to a node where it is not allowed.
     pub relied_on: Vec<ClassId>,
+    /// Confined classes whose proof depends on this together with other `carries` in
+    /// series: some path from a holder to a place the class may not be crosses this flow,
+    /// and every such path is stopped by one `carries` or another. Contains `relied_on`.
+    /// A `carries` that stops nothing today because an earlier one already does is still
+    /// counted here, and is not removable on its own.
+    pub in_series: Vec<ClassId>,
     pub justification: String,
     pub span: Span,
 }
@@ -74,6 +84,8 @@ pub struct Assumption {
 #[derive(Clone, Debug)]
 pub struct ExportUse {
     pub flow: FlowId,
+    /// The FROM side fetches the class (it moves with the answers).
+    pub fetched: bool,
     pub basis: String,
     pub span: Span,
 }
@@ -104,6 +116,8 @@ pub struct Verdict {
     pub lints: Vec<Diag>,
     /// Findings silenced by `allow`, with the override's reason (for reports).
     pub allowed: Vec<(Diag, String)>,
+    /// Whether the network closes every undeclared path (DESIGN.md §4a).
+    pub enforcement: enforce::Enforcement,
     pub taint: Bits,
 }
 
@@ -116,9 +130,10 @@ impl Verdict {
         self.lints.iter().filter(|d| d.severity == Severity::Error).count()
     }
 
-    /// The policy passes: every confined class proved and no error-severity lint.
+    /// The policy passes: every confined class proved, the network enforces it, and no
+    /// error-severity lint fires.
     pub fn passes(&self) -> bool {
-        self.proved() && self.lint_errors() == 0
+        self.proved() && self.enforcement.enforced() && self.lint_errors() == 0
     }
 
     pub fn classes_at(&self, model: &Model, node: Node) -> Vec<ClassId> {
@@ -210,6 +225,7 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
             .flat_map(|(f, flow)| {
                 flow.exports.iter().filter(|e| e.class == c).map(move |e| ExportUse {
                     flow: FlowId::from_index(f),
+                    fetched: e.fetched,
                     basis: e.basis.clone(),
                     span: e.span,
                 })
@@ -234,7 +250,7 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
             .iter()
             .enumerate()
             .filter(|(_, a)| {
-                a.relied_on.contains(&cv.class)
+                a.in_series.contains(&cv.class)
                     || (matches!(a.kind, AssumptionKind::SaasSafeguards { .. }) && a.classes.contains(&cv.class))
             })
             .map(|(i, _)| i)
@@ -242,7 +258,8 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
     }
     let findings = lints::run(model, &taint, &masks, &assumptions);
     let (lints, allowed) = lints::apply_overrides(model, findings, options);
-    Verdict { classes, violations, assumptions, lints, allowed, taint }
+    let enforcement = enforce::analyse(model, &taint);
+    Verdict { classes, violations, assumptions, lints, allowed, enforcement, taint }
 }
 
 /// The violation of `class` at `node`, if the node holds it or receives it over a channel
@@ -276,7 +293,7 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
             if !masks.get(f.index(), class) {
                 continue;
             }
-            if forward && model.flow(f).exports.iter().any(|e| e.class == class) {
+            if model.flow(f).exports_class(class, forward) {
                 continue;
             }
             // The senders are the other side: a hub's Incoming neighbours are its FROM
@@ -315,7 +332,7 @@ fn violation_at(model: &Model, masks: &Bits, bfs: &Bfs, class: ClassId, node: No
         )
     } else {
         format!(
-            "answers on `{}` travel back to `{node_name}`: restrict it with `carries … because \"…\"`, or move `{node_name}` into a zone where `{class_name}` is allowed",
+            "answers on `{}` travel back to `{node_name}`: restrict it with `carries … because \"…\"`, declare `export {class_name} fetched basis \"…\"` if `{node_name}` lawfully fetches it, or move `{node_name}` into a zone where `{class_name}` is allowed",
             model.flow_title(flow)
         )
     };
@@ -351,12 +368,11 @@ fn would_leak(model: &Model, masks: &Bits, class: ClassId) -> Vec<bool> {
         if !masks.get(fi, class) {
             continue;
         }
-        let exported = flow.exports.iter().any(|e| e.class == class);
-        if !exported && flow.to.nodes.iter().any(|n| !allowed(model, class, *n)) {
+        if !flow.exports_class(class, true) && flow.to.nodes.iter().any(|n| !allowed(model, class, *n)) {
             done[fi][0] = true;
             mark(&flow.from.nodes, &mut bad, &mut queue);
         }
-        if flow.from.nodes.iter().any(|n| !allowed(model, class, *n)) {
+        if !flow.exports_class(class, false) && flow.from.nodes.iter().any(|n| !allowed(model, class, *n)) {
             done[fi][1] = true;
             mark(&flow.to.nodes, &mut bad, &mut queue);
         }
@@ -385,15 +401,27 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
     let mut out = Vec::new();
     let classes = model.classes.len();
     let mut leak_cache: Vec<Option<Vec<bool>>> = vec![None; classes];
+    // The world without any `carries`: where each class could get to, and from where it
+    // would leak. A `carries` is in series for a class when it stands on such a path.
+    let open = open_masks(model);
+    let open_taint = taint::propagate(model, &open);
+    let mut open_leaks: Vec<Option<Vec<bool>>> = vec![None; classes];
     for (fi, flow) in model.flows.iter().enumerate() {
         let Some(carries) = &flow.carries else { continue };
         let f = FlowId::from_index(fi);
         let mut stopped = BTreeSet::new();
         let mut relied = BTreeSet::new();
-        for (ci, leak_entry) in leak_cache.iter_mut().enumerate() {
+        let mut in_series = BTreeSet::new();
+        for ci in 0..classes {
             let c = ClassId::from_index(ci);
             if masks.get(fi, c) {
                 continue;
+            }
+            if model.class(c).confined() {
+                let leaks = open_leaks[ci].get_or_insert_with(|| would_leak(model, &open, c));
+                if crosses_to_leak(model, flow, c, |n| open_taint.get(dense(model, *n), c), leaks) {
+                    in_series.insert(c);
+                }
             }
             let has = |n: &Node| taint.get(dense(model, *n), c);
             let forward = flow.from.nodes.iter().any(has);
@@ -405,21 +433,17 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             if !model.class(c).confined() {
                 continue;
             }
-            let leaks = leak_entry.get_or_insert_with(|| would_leak(model, masks, c));
-            let exported = flow.exports.iter().any(|e| e.class == c);
-            // Without the `carries`, the class crosses in one direction and the answers take
-            // it back the other: every node on both sides ends up with it.
-            let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
-            if flow.to.nodes.iter().any(|r| (!exported && !allowed(model, c, *r)) || onward(r))
-                || flow.from.nodes.iter().any(|r| !allowed(model, c, *r) || onward(r))
-            {
+            let leaks = leak_cache[ci].get_or_insert_with(|| would_leak(model, masks, c));
+            if crosses_to_leak(model, flow, c, has, leaks) {
                 relied.insert(c);
             }
         }
+        in_series.extend(relied.iter().copied());
         out.push(Assumption {
             kind: AssumptionKind::Carries { flow: f },
             classes: stopped.into_iter().collect(),
             relied_on: relied.into_iter().collect(),
+            in_series: in_series.into_iter().collect(),
             justification: carries.because.clone(),
             span: carries.span,
         });
@@ -453,10 +477,110 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
         out.push(Assumption {
             kind: AssumptionKind::SaasSafeguards { system: s },
             relied_on: admitted.clone(),
+            in_series: admitted.clone(),
             classes: admitted,
             justification,
             span: sys.name_span,
         });
+    }
+    let by_zone = flows_naming_zones(model);
+    for (si, sys) in model.systems.iter().enumerate() {
+        let held: Vec<ClassId> = sys.holds.iter().copied().filter(|c| model.class(*c).confined()).collect();
+        let Some(flows) = by_zone.get(&sys.zone) else { continue };
+        if !sys.is_saas() || held.is_empty() {
+            continue;
+        }
+        let auth = match sys.auth {
+            Some(crate::model::Auth::Mfa) => "its login with MFA (auth mfa)",
+            Some(crate::model::Auth::Certificate) => "client certificates (auth certificate)",
+            None => "a login the policy does not declare (no `auth`)",
+        };
+        out.push(Assumption {
+            kind: AssumptionKind::SaasReach { system: SystemId::from_index(si), flows: flows.clone() },
+            classes: held.clone(),
+            relied_on: held.clone(),
+            in_series: held,
+            justification: format!(
+                "packets reach `{}` through zone `{}`, over flows that name the zone; only {auth} keeps its data from them",
+                sys.name,
+                model.zone(sys.zone).name
+            ),
+            span: sys.name_span,
+        });
+    }
+    out
+}
+
+/// Masks of a world without `carries`: every flow passes every class.
+fn open_masks(model: &Model) -> Bits {
+    let mut m = Bits::new(model.flows.len(), model.classes.len());
+    for f in 0..model.flows.len() {
+        for c in 0..model.classes.len() {
+            m.set(f, ClassId::from_index(c));
+        }
+    }
+    m
+}
+
+/// Would `class`, present at either end of the flow where `has` says, end up in a place
+/// it may not be if the flow carried it? It crosses one way and the answers bring it back
+/// the other, so every node on both sides gets it; it leaks at one not allowed (unless an
+/// export admits it in that direction) or at one from which it spreads on to a leak.
+fn crosses_to_leak(
+    model: &Model,
+    flow: &crate::model::Flow,
+    class: ClassId,
+    has: impl Fn(&Node) -> bool,
+    leaks: &[bool],
+) -> bool {
+    let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
+    let (to_export, from_export) = (flow.exports_class(class, true), flow.exports_class(class, false));
+    (flow.from.nodes.iter().any(&has) || flow.to.nodes.iter().any(&has))
+        && (flow.to.nodes.iter().any(|r| (!to_export && !allowed(model, class, *r)) || onward(r))
+            || flow.from.nodes.iter().any(|r| (!from_export && !allowed(model, class, *r)) || onward(r)))
+}
+
+/// For each zone, the flows that name it as an endpoint, directly or through a group
+/// (sorted). Each group's zones are collected once.
+pub fn flows_naming_zones(model: &Model) -> std::collections::BTreeMap<ZoneId, Vec<FlowId>> {
+    use crate::model::EndpointRef;
+    let group_zones: Vec<BTreeSet<ZoneId>> = (0..model.groups.len())
+        .map(|g| {
+            let mut zones = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![crate::model::GroupId::from_index(g)];
+            while let Some(g) = stack.pop() {
+                if !seen.insert(g) {
+                    continue;
+                }
+                for m in &model.group(g).members {
+                    match *m {
+                        EndpointRef::Zone(z) => {
+                            zones.insert(z);
+                        }
+                        EndpointRef::Group(h) => stack.push(h),
+                        EndpointRef::System(_) => {}
+                    }
+                }
+            }
+            zones
+        })
+        .collect();
+    let mut out: std::collections::BTreeMap<ZoneId, Vec<FlowId>> = std::collections::BTreeMap::new();
+    for (fi, f) in model.flows.iter().enumerate() {
+        let mut zones = BTreeSet::new();
+        for r in f.from.refs.iter().chain(&f.to.refs) {
+            match *r {
+                EndpointRef::Zone(z) => {
+                    zones.insert(z);
+                }
+                EndpointRef::Group(g) => zones.extend(group_zones.get(g.index()).into_iter().flatten().copied()),
+                EndpointRef::System(_) => {}
+            }
+        }
+        for z in zones {
+            out.entry(z).or_default().push(FlowId::from_index(fi));
+        }
     }
     out
 }

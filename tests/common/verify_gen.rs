@@ -16,7 +16,9 @@
 //!   is one, with random subsets of vendor / dpa / region eea|us / auth mfa|certificate.
 //! - 0–6 groups, nested but acyclic (a group only names earlier groups).
 //! - 0–150 flows whose endpoints are a system, a zone, a group or a `[a, b]` list, with
-//!   built-in or inline services and random `carries`, `export`, `require mfa`, `allow`.
+//!   built-in or inline services and random `carries`, `export` (some `fetched`), `require mfa`, `allow`.
+//! - 0–3 firewalls or switches with 1–5 interfaces of 1–3 zones each (shared segments,
+//!   zones behind no device, zones behind both a firewall and a switch).
 //!
 //! Sizes are skewed towards small policies (5 in 9 have at most 12 systems and 20 flows,
 //! 3 in 9 at most 35 and 60, 1 in 9 up to 80 and 150): small cases find most bugs, shrink
@@ -122,6 +124,15 @@ pub struct FlowSpec {
     pub allow: bool,
 }
 
+/// A firewall or switch: interfaces, each a list of zone indices (modulo the zone count).
+/// A zone already behind an earlier interface of the same device is skipped when rendered
+/// (resolve refuses a zone on two interfaces of one device).
+#[derive(Clone, Debug)]
+pub struct DeviceSpec {
+    pub firewall: bool,
+    pub interfaces: Vec<Vec<u8>>,
+}
+
 #[derive(Clone, Debug)]
 pub struct PolicySpec {
     pub zones: Vec<ZoneSpec>,
@@ -131,6 +142,7 @@ pub struct PolicySpec {
     pub systems: Vec<SystemSpec>,
     pub groups: Vec<GroupSpec>,
     pub flows: Vec<FlowSpec>,
+    pub devices: Vec<DeviceSpec>,
     pub with_header: bool,
 }
 
@@ -231,6 +243,11 @@ fn flow_spec() -> impl Strategy<Value = FlowSpec> {
         })
 }
 
+fn device_spec() -> impl Strategy<Value = DeviceSpec> {
+    (prop::bool::weighted(0.7), prop::collection::vec(prop::collection::vec(any::<u8>(), 1..=3), 1..=5))
+        .prop_map(|(firewall, interfaces)| DeviceSpec { firewall, interfaces })
+}
+
 /// Specs of every size the brief asks for (1–80 systems, 0–150 flows, …).
 pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
     (
@@ -242,6 +259,7 @@ pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
             0..=6,
         ),
         any::<bool>(),
+        prop::collection::vec(device_spec(), 0..=3),
         // Small policies are cheap and find most bugs; large ones still come up.
         prop_oneof![
             5 => (prop::collection::vec(system_spec(), 1..=12), prop::collection::vec(flow_spec(), 0..=20)),
@@ -249,13 +267,14 @@ pub fn policy_spec() -> impl Strategy<Value = PolicySpec> {
             1 => (prop::collection::vec(system_spec(), 1..=80), prop::collection::vec(flow_spec(), 0..=150)),
         ],
     )
-        .prop_map(|(zones, internet, classes, groups, with_header, (systems, flows))| PolicySpec {
+        .prop_map(|(zones, internet, classes, groups, with_header, devices, (systems, flows))| PolicySpec {
             zones,
             internet,
             classes,
             systems,
             groups,
             flows,
+            devices,
             with_header,
         })
 }
@@ -451,8 +470,17 @@ pub fn render(spec: &PolicySpec) -> String {
                 props.push(format!("carries {} because \"bare det som trengs\"", class_names(spec, cs).join(", ")))
             }
         }
-        for c in class_names(spec, &fs.exports) {
-            props.push(format!("export {c} basis \"Lov § {f}\""));
+        // Exports with the high bit set are `fetched` (the FROM side fetches the class).
+        let mut exports: Vec<(String, bool)> = Vec::new();
+        for i in &fs.exports {
+            let e = (format!("c{}", pick(*i & 0x7f, spec.classes.len())), i & 0x80 != 0);
+            if !exports.contains(&e) {
+                exports.push(e);
+            }
+        }
+        for (c, fetched) in exports {
+            let dir = if fetched { " fetched" } else { "" };
+            props.push(format!("export {c}{dir} basis \"Lov § {f}\""));
         }
         if fs.require_mfa {
             props.push("require mfa".into());
@@ -473,6 +501,25 @@ pub fn render(spec: &PolicySpec) -> String {
         } else {
             let _ = writeln!(t, "{head} {{\n  {}\n}}", props.join("\n  "));
         }
+    }
+    for (d, ds) in spec.devices.iter().enumerate() {
+        let mut used: Vec<usize> = Vec::new();
+        let mut ifaces = Vec::new();
+        for (i, zones) in ds.interfaces.iter().enumerate() {
+            let mut names = Vec::new();
+            for z in zones {
+                let z = pick(*z, nz);
+                if !used.contains(&z) {
+                    used.push(z);
+                    names.push(format!("z{z}"));
+                }
+            }
+            if !names.is_empty() {
+                ifaces.push(format!("  interface eth{i} zone {}", names.join(", ")));
+            }
+        }
+        let (kind, target) = if ds.firewall { ("firewall", "nftables") } else { ("switch", "cisco-ios") };
+        let _ = writeln!(t, "{kind} d{d} {{\n  target {target}\n{}\n}}", ifaces.join("\n"));
     }
     t
 }
