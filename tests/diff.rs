@@ -122,6 +122,12 @@ fn exports_processors_confinement_and_exceptions() {
     assert!(helse.reach.removed.iter().any(|r| r.node == "nhn-edi"));
     assert_eq!(helse.assumptions.added.len(), 1);
 
+    // The same export turned around: the recipient now fetches.
+    let d = compare(&fixture(), &edit("export helse basis", "export helse fetched basis"));
+    let helse = d.classes.iter().find(|c| c.name == "helse").expect("helse");
+    assert_eq!(helse.exports.added[0].direction, "fetched");
+    assert_eq!(helse.exports.removed[0].direction, "to");
+
     // A processor's agreement changes.
     let d = compare(&fixture(), &edit("dpa \"DBA-2024-017\"", "dpa \"DBA-2026-001\""));
     let bv = d.classes.iter().find(|c| c.name == "barnevern").expect("barnevern");

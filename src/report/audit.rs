@@ -450,14 +450,31 @@ fn class_sections(
     ));
 
     // Exports.
-    let export_rows: Vec<Vec<String>> =
-        cv.exports.iter().map(|e| vec![model.flow_title(e.flow), e.basis.clone(), loc(model, e.span)]).collect();
+    let export_rows: Vec<Vec<String>> = cv
+        .exports
+        .iter()
+        .map(|e| {
+            let flow = model.flow(e.flow);
+            let (from, to) = (model.endpoint_text(&flow.from), model.endpoint_text(&flow.to));
+            let way = if e.fetched {
+                l.t(&format!("{from} henter fra {to}"), &format!("{from} fetches from {to}"))
+            } else {
+                l.t(&format!("{from} sender til {to}"), &format!("{from} sends to {to}"))
+            };
+            vec![model.flow_title(e.flow), way, e.basis.clone(), loc(model, e.span)]
+        })
+        .collect();
     out.push(section(
         3,
         &format!("{id}-exports"),
         l.t("Utlevering og rettslig grunnlag", "Exports and legal basis"),
         vec![table_or(
-            vec![l.t("Flyt", "Flow"), l.t("Rettslig grunnlag", "Legal basis"), l.t("Kilde", "Source")],
+            vec![
+                l.t("Flyt", "Flow"),
+                l.t("Retning", "Direction"),
+                l.t("Rettslig grunnlag", "Legal basis"),
+                l.t("Kilde", "Source"),
+            ],
             export_rows,
             l.t("Ingen utlevering er erklært.", "No export is declared."),
         )],

@@ -148,6 +148,9 @@ pub struct Reach {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ExportOut {
     pub flow: String,
+    /// `"to"`: the class leaves with the requests (FROM → TO); `"fetched"`: with the
+    /// answers, to a FROM side that fetches it.
+    pub direction: &'static str,
     pub basis: String,
 }
 
@@ -267,8 +270,15 @@ fn class_facts(side: &Side, class: ClassId) -> ClassFacts {
             f.reach.insert(node_key(model, n), n);
         }
     }
-    f.exports =
-        cv.exports.iter().map(|e| ExportOut { flow: model.flow_title(e.flow), basis: e.basis.clone() }).collect();
+    f.exports = cv
+        .exports
+        .iter()
+        .map(|e| ExportOut {
+            flow: model.flow_title(e.flow),
+            direction: if e.fetched { "fetched" } else { "to" },
+            basis: e.basis.clone(),
+        })
+        .collect();
     f.assumptions = cv
         .assumptions
         .iter()
@@ -600,7 +610,10 @@ fn class_lines(c: &ClassDiff) -> Vec<(char, String)> {
     l.extend(c.reach.added.iter().map(|r| ('+', format!("reaches {}", reach_line(r)))));
     l.extend(c.reach.removed.iter().map(|r| ('-', format!("no longer reaches {}", reach_line(r)))));
     for (sign, list) in [('+', &c.exports.added), ('-', &c.exports.removed)] {
-        l.extend(list.iter().map(|e| (sign, format!("export over `{}`, basis \"{}\"", e.flow, e.basis))));
+        l.extend(list.iter().map(|e| {
+            let how = if e.direction == "fetched" { " (fetched by the FROM side)" } else { "" };
+            (sign, format!("export over `{}`{how}, basis \"{}\"", e.flow, e.basis))
+        }));
     }
     for (sign, list) in [('+', &c.assumptions.added), ('-', &c.assumptions.removed)] {
         l.extend(
