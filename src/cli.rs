@@ -24,20 +24,46 @@ pub enum Exit {
     about = "Prove, compile and check network zone policies for sensitive municipal data"
 )]
 pub struct Cli {
+    /// Colour in output: auto (a terminal, and NO_COLOR unset), always or never
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Rewrite policy files in canonical layout (comments are kept)
+    ///
+    /// `zonecheck fmt -` reads one policy file from stdin and writes it formatted to stdout.
     Fmt {
-        /// Do not write; exit 1 if any file is not in canonical layout
+        /// Do not write; print a unified diff and exit 1 if any file is not in canonical layout
         #[arg(long)]
         check: bool,
-        /// A `.zc` file or a directory of them
+        /// A `.zc` file, a directory of them, or `-` for stdin
         path: PathBuf,
     },
+    /// Write a small commented starter policy that verifies and compiles as written
+    Init {
+        /// The directory to write `policy.zc` and `zonecheck.toml` into (created if missing)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `zonecheck man > zonecheck.1`
+    Man,
     /// Prove that every confined data class stays in its allowed zones
     Verify {
         /// A `.zc` file or a directory of them
@@ -174,14 +200,44 @@ pub enum GraphFormat {
 }
 
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    // clap's own help and errors follow `--color` too (it honours NO_COLOR by itself).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let choice = match color_arg(&args) {
+        Some(ColorWhen::Always) => clap::ColorChoice::Always,
+        Some(ColorWhen::Never) => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
+    let matches = Cli::command().color(choice).get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let code = run(cli);
     std::process::ExitCode::from(code as u8)
 }
 
 pub fn run(cli: Cli) -> Exit {
+    COLOR.store(cli.color as u8, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Fmt { check, path } => fmt(&path, check),
+        Command::Init { dir } => crate::init::run(&dir),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "zonecheck", &mut buf);
+            out(&String::from_utf8_lossy(&buf));
+            Exit::Success
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buf) {
+                Ok(()) => {
+                    out(&String::from_utf8_lossy(&buf));
+                    Exit::Success
+                }
+                Err(e) => {
+                    eprintln!("zonecheck: cannot render the manual page: {e}");
+                    Exit::Internal
+                }
+            }
+        }
         Command::Graph { path, format } => graph(&path, format),
         Command::Verify { path, format, deny, all, config } => {
             verify(&path, format, deny.is_some(), all, config.as_deref())
@@ -210,8 +266,49 @@ pub(crate) fn out(text: &str) {
     let _ = stdout.flush();
 }
 
-pub(crate) fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+/// The last `--color WHEN` or `--color=WHEN` before a `--`, read before clap parses.
+fn color_arg(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
+    let mut found = None;
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        let value = match a.as_ref() {
+            "--" => break,
+            "--color" => it.next().map(|v| v.into_owned()),
+            other => other.strip_prefix("--color=").map(str::to_string),
+        };
+        if let Some(v) = value {
+            found = ColorWhen::from_str(&v, false).ok().or(found);
+        }
+    }
+    found
+}
+
+/// `--color`, as [`ColorWhen`] discriminant; set once per run.
+static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(ColorWhen::Auto as u8);
+
+/// Colour for a stream, by `--color` and the environment.
+pub fn color_for(terminal: bool) -> bool {
+    let when = match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        x if x == ColorWhen::Always as u8 => ColorWhen::Always,
+        x if x == ColorWhen::Never as u8 => ColorWhen::Never,
+        _ => ColorWhen::Auto,
+    };
+    decide_color(when, terminal, std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// `--color always|never` decides; `auto` colours a terminal unless `NO_COLOR` is set to
+/// anything but the empty string (no-color.org: a flag overrides the variable).
+pub fn decide_color(when: ColorWhen, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Colour for diagnostics on stderr.
+fn use_color() -> bool {
+    color_for(std::io::stderr().is_terminal())
 }
 
 /// Print diagnostics to stderr, as the terminal allows.
@@ -233,6 +330,9 @@ pub(crate) fn load(path: &Path) -> Result<crate::Model, Exit> {
 }
 
 fn fmt(path: &Path, check: bool) -> Exit {
+    if path == Path::new("-") {
+        return fmt_stdin(check);
+    }
     let sources = match syntax::load(path) {
         Ok(s) => s,
         Err(diags) => {
@@ -246,13 +346,14 @@ fn fmt(path: &Path, check: bool) -> Exit {
         return Exit::Input;
     }
     let mut unformatted = 0;
+    let color = color_for(std::io::stdout().is_terminal());
     for (ast, (_, file)) in parsed.files.iter().zip(parsed.sources.iter()) {
         let formatted = syntax::fmt::format_file(ast, &file.text);
         if formatted == *file.text {
             continue;
         }
         if check {
-            out(&format!("would reformat {}\n", file.name));
+            out(&crate::udiff::unified(&file.name, &file.text, &formatted, color));
             unformatted += 1;
         } else if let Err(e) = write_atomically(Path::new(&file.name), formatted.as_bytes()) {
             eprintln!("zonecheck: cannot write {}: {e}", file.name);
@@ -261,7 +362,60 @@ fn fmt(path: &Path, check: bool) -> Exit {
             out(&format!("reformatted {}\n", file.name));
         }
     }
-    if unformatted > 0 { Exit::Violated } else { Exit::Success }
+    if unformatted > 0 {
+        eprintln!("zonecheck: {unformatted} file{} would be reformatted", if unformatted == 1 { "" } else { "s" });
+        Exit::Violated
+    } else {
+        Exit::Success
+    }
+}
+
+/// `fmt -`: one policy file from stdin, formatted to stdout (editors' format-on-save);
+/// with `--check`, the diff instead and exit 1 when it would change.
+fn fmt_stdin(check: bool) -> Exit {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
+        print_diags(
+            &[Diag::error(
+                crate::diagnostics::code::IO_UNREADABLE,
+                crate::diagnostics::Span::NONE,
+                format!("cannot read stdin: {e}"),
+            )
+            .help("pipe a policy file into `zonecheck fmt -`")],
+            &Sources::default(),
+        );
+        return Exit::Input;
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        print_diags(
+            &[Diag::error(
+                crate::diagnostics::code::IO_NOT_UTF8,
+                crate::diagnostics::Span::NONE,
+                "stdin is not UTF-8 text",
+            )
+            .help("policies are UTF-8; convert the file (iconv -t UTF-8)")],
+            &Sources::default(),
+        );
+        return Exit::Input;
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let parsed = syntax::parse_str("<stdin>", text);
+    if !parsed.diags.is_empty() {
+        print_diags(&parsed.diags, &parsed.sources);
+        return Exit::Input;
+    }
+    let Some(ast) = parsed.files.first() else { return Exit::Internal };
+    let formatted = syntax::fmt::format_file(ast, text);
+    if !check {
+        out(&formatted);
+        return Exit::Success;
+    }
+    if formatted == text {
+        return Exit::Success;
+    }
+    out(&crate::udiff::unified("<stdin>", text, &formatted, color_for(std::io::stdout().is_terminal())));
+    Exit::Violated
 }
 
 /// Write a file by writing a temporary file beside it and renaming it into place.
@@ -346,18 +500,25 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Format::Human => crate::report::human::verdict(
             &model,
             &verdict,
-            &crate::report::human::HumanOptions {
-                color: std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
-                width: 100,
-                all,
-            },
+            &crate::report::human::HumanOptions { color: color_for(std::io::stdout().is_terminal()), width: 100, all },
         ),
         Format::Json => crate::report::json::to_string(&model, &verdict),
-        Format::Sarif => crate::report::sarif::to_string(&model, &verdict),
+        Format::Sarif => repository_relative(&crate::report::sarif::to_string(&model, &verdict)),
         Format::Junit => crate::report::junit::to_string(&model, &verdict),
     };
     out(&text);
     if verdict.passes() { Exit::Success } else { Exit::Violated }
+}
+
+/// SARIF with URIs relative to the enclosing git repository (the directory holding
+/// `.git`, searched upwards from the working directory), as code scanning expects; as
+/// given when there is none.
+fn repository_relative(sarif: &str) -> String {
+    let Ok(cwd) = std::env::current_dir() else { return sarif.to_string() };
+    match cwd.ancestors().find(|d| d.join(".git").exists()) {
+        Some(root) => crate::report::sarif::rebase(sarif, &cwd, root),
+        None => sarif.to_string(),
+    }
 }
 
 fn explain(path: &Path, from: &str, to: &str) -> Exit {
@@ -503,6 +664,18 @@ fn check(
             );
             continue;
         };
+        if let Some(other) = crate::check::origin::named_device(&text).filter(|o| *o != name && by_name.contains_key(o))
+        {
+            errors.push(
+                Diag::error(
+                    code::CHECK_INPUT,
+                    Span::NONE,
+                    format!("{file} was generated for `{other}`, not for `{name}`: its header names `{other}`"),
+                )
+                .help(format!("check it as `--device {other} {file}`, or give the file of `{name}`")),
+            );
+            continue;
+        }
         let Some(fmt) = input_format
             .or_else(|| crate::check::Format::detect(rules.target, &file, &text))
             .filter(|f| f.fits(rules.target))
@@ -537,9 +710,9 @@ fn check(
         checked.devices.push(result);
     }
     let text = match format {
-        Format::Human => crate::report::check::human(&model, &checked, use_color()),
+        Format::Human => crate::report::check::human(&model, &checked, color_for(std::io::stdout().is_terminal())),
         Format::Json => crate::report::check::json(&checked),
-        Format::Sarif => crate::report::check::sarif(&model, &checked),
+        Format::Sarif => repository_relative(&crate::report::check::sarif(&model, &checked)),
         Format::Junit => crate::report::check::junit(&checked),
     };
     out(&text);
@@ -616,6 +789,9 @@ fn compile(
             return Exit::Input;
         }
     };
+    if !bundle.warnings.is_empty() {
+        print_diags(&bundle.warnings, &model.sources);
+    }
     // Fail closed on our own mistakes: every generated file is read back and must permit
     // exactly what the policy permits before anything is written.
     let mismatched = crate::check::check_bundle(&model, &bundle, &options.acl);
@@ -660,9 +836,17 @@ fn compile(
             );
             for f in &bundle.files {
                 let what = match f.target {
-                    "nftables" => format!("{:>5} rules {:>7} set elements", f.rules, f.elements),
-                    "windows" => format!("{:>5} firewall rules", f.rules),
-                    _ => format!("{:>5} ACL entries", f.rules),
+                    "nftables" => format!(
+                        "{:>5} {:<5} {:>7} {}",
+                        f.rules,
+                        if f.rules == 1 { "rule" } else { "rules" },
+                        f.elements,
+                        if f.elements == 1 { "set element" } else { "set elements" }
+                    ),
+                    "windows" => {
+                        format!("{:>5} {}", f.rules, if f.rules == 1 { "firewall rule" } else { "firewall rules" })
+                    }
+                    _ => format!("{:>5} {}", f.rules, if f.rules == 1 { "ACL entry" } else { "ACL entries" }),
                 };
                 text.push_str(&format!("  {:<40} {what}\n", f.path));
             }

@@ -97,19 +97,137 @@ pub fn default_path(policy: &Path) -> PathBuf {
     dir.join("zonecheck.toml")
 }
 
-/// Parse a config text. Errors carry spans into `sources`.
+/// The sections of zonecheck.toml and their keys (`None`: any key, as lint names are
+/// checked against the lints below).
+const SECTIONS: &[(&str, Option<&[&str]>)] = &[
+    ("lints", None),
+    ("output", Some(&["dir", "templates"])),
+    ("nftables", Some(&["table", "log_rate"])),
+    ("acl", Some(&["ephemeral"])),
+    ("windows", Some(&["group"])),
+];
+
+/// Every problem of the TOML itself (syntax, unknown sections and keys, values of the
+/// wrong type), all in one pass: the parser recovers, and each key is deserialized on
+/// its own so one bad value does not hide the next. Returns the document with the bad
+/// entries removed, for the checks of the values that parse.
+fn structure<'i>(text: &'i str, file: crate::diagnostics::FileId, diags: &mut Vec<Diag>) -> toml::de::DeTable<'i> {
+    use toml::de::{DeTable, DeValue};
+    let span_of = |r: std::ops::Range<usize>| Span::new(file, r.start, r.end);
+    let doc_help = "see README.md, section zonecheck.toml, for the keys zonecheck knows";
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    for e in &errors {
+        let span = e.span().map_or(Span::new(file, 0, 0), span_of);
+        diags.push(Diag::error(code::CONFIG_INVALID, span, e.message().replace('\n', " ")).help("fix the TOML syntax"));
+    }
+    let mut kept = DeTable::new();
+    for (key, value) in doc.into_inner() {
+        let Some((section, keys)) = SECTIONS.iter().find(|(n, _)| *n == key.get_ref().as_ref()) else {
+            let hint = crate::diagnostics::did_you_mean(key.get_ref(), SECTIONS.iter().map(|(n, _)| *n));
+            diags.push(
+                Diag::error(
+                    code::CONFIG_UNKNOWN_KEY,
+                    span_of(key.span()),
+                    format!("unknown section `{}`", key.get_ref()),
+                )
+                .help(if hint.is_empty() {
+                    format!(
+                        "sections are {}",
+                        SECTIONS.iter().map(|(n, _)| format!("[{n}]")).collect::<Vec<_>>().join(", ")
+                    )
+                } else {
+                    hint
+                }),
+            );
+            continue;
+        };
+        let value_span = value.span();
+        let DeValue::Table(table) = value.into_inner() else {
+            diags.push(
+                Diag::error(
+                    code::CONFIG_INVALID,
+                    span_of(value_span),
+                    format!("`{section}` must be a table: `[{section}]`"),
+                )
+                .help(doc_help),
+            );
+            continue;
+        };
+        let mut good = DeTable::new();
+        for (k, v) in table {
+            if let Some(known) = keys
+                && !known.contains(&k.get_ref().as_ref())
+            {
+                let hint = crate::diagnostics::did_you_mean(k.get_ref(), known.iter().copied());
+                diags.push(
+                    Diag::error(
+                        code::CONFIG_UNKNOWN_KEY,
+                        span_of(k.span()),
+                        format!("unknown key `{}` in [{section}]", k.get_ref()),
+                    )
+                    .help(if hint.is_empty() {
+                        format!("[{section}] knows {}", known.join(", "))
+                    } else {
+                        hint
+                    }),
+                );
+                continue;
+            }
+            // Deserialize the key alone, as its section would.
+            let mut one = DeTable::new();
+            let v_span = v.span();
+            one.insert(k.clone(), v.clone());
+            let de = toml::de::ValueDeserializer::from(toml::Spanned::new(v_span.clone(), DeValue::Table(one)));
+            let result = match *section {
+                "lints" => std::collections::BTreeMap::<String, LintLevel>::deserialize(de).map(drop),
+                "output" => Output::deserialize(de).map(drop),
+                "nftables" => Nftables::deserialize(de).map(drop),
+                "acl" => Acl::deserialize(de).map(drop),
+                _ => Windows::deserialize(de).map(drop),
+            };
+            match result {
+                Ok(()) => {
+                    good.insert(k, v);
+                }
+                Err(e) => {
+                    let span = e.span().map_or(span_of(v_span), span_of);
+                    diags.push(
+                        Diag::error(
+                            code::CONFIG_INVALID,
+                            span,
+                            format!("[{section}] {}: {}", k.get_ref(), e.message().replace('\n', " ")),
+                        )
+                        .help(doc_help),
+                    );
+                }
+            }
+        }
+        kept.insert(key, toml::Spanned::new(value_span, DeValue::Table(good)));
+    }
+    kept
+}
+
+/// Parse a config text. Every problem is reported, each with a span into `sources`.
 pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Vec<Diag>> {
     let file = sources.add(name, text);
-    let config: Config = toml::from_str(text).map_err(|e| {
-        let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
-        let msg = e.message().to_string();
-        let code = if msg.starts_with("unknown field") { code::CONFIG_UNKNOWN_KEY } else { code::CONFIG_INVALID };
-        vec![
-            Diag::error(code, span, msg.replace('\n', " "))
-                .help("see README.md, section zonecheck.toml, for the keys zonecheck knows"),
-        ]
-    })?;
     let mut diags = Vec::new();
+    let kept = structure(text, file, &mut diags);
+    let end = text.len();
+    let config = match Config::deserialize(toml::de::ValueDeserializer::from(toml::Spanned::new(
+        0..end,
+        toml::de::DeValue::Table(kept),
+    ))) {
+        Ok(c) => c,
+        Err(e) => {
+            // Not expected once every key passed on its own; report rather than panic.
+            let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
+            diags.push(
+                Diag::error(code::CONFIG_INVALID, span, e.message().replace('\n', " "))
+                    .help("see README.md, section zonecheck.toml, for the keys zonecheck knows"),
+            );
+            return Err(diags);
+        }
+    };
     let at = |needle: &str| text.find(needle).map_or(Span::new(file, 0, 0), |i| Span::new(file, i, i + needle.len()));
     if let Some(t) = &config.nftables.table {
         let ok = t.len() <= 64
@@ -160,6 +278,7 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
                 ));
         }
     }
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if diags.is_empty() { Ok(config) } else { Err(diags) }
 }
 

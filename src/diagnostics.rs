@@ -157,6 +157,9 @@ codes! {
     IO_UNREADABLE = "zonecheck::io::unreadable", "a policy file or directory could not be read";
     IO_NO_POLICY = "zonecheck::io::no-policy-files", "a directory holds no `.zc` files";
     IO_NOT_UTF8 = "zonecheck::io::not-utf8", "a policy file is not valid UTF-8";
+    IO_EMPTY_POLICY = "zonecheck::io::empty-policy", "the policy declares no class, zone or system, so there is nothing to prove";
+    INIT_EXISTS = "zonecheck::init::exists", "`zonecheck init` would overwrite a file that already exists";
+    INIT_WRITE = "zonecheck::init::write", "`zonecheck init` could not create its directory or write its files";
     CONFIG_INVALID = "zonecheck::config::invalid", "zonecheck.toml is not valid TOML or has a wrong value";
     CONFIG_UNKNOWN_KEY = "zonecheck::config::unknown-key", "zonecheck.toml has a key zonecheck does not know";
 
@@ -217,6 +220,7 @@ codes! {
     CHECK_UNMATCHABLE = "zonecheck::check::unmatchable-rule", "a rule that matches no packet at all";
     CHECK_INPUT = "zonecheck::check::input", "a file to check could not be read, or does not fit the device";
     COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
+    COMPILE_UNENFORCED_FLOW = "zonecheck::compile::unenforced-flow", "a declared flow that no rule of any enforcement point carries";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
@@ -231,6 +235,10 @@ codes! {
     LINT_EXPORT_OUTSIDE_HELSENETT = "zonecheck::lint::export-outside-helsenett", "`helse` is exported to an external zone instead of through Norsk Helsenett";
     LINT_UNUSED = "zonecheck::lint::unused", "a system, service, group, class, assumption or `allow` that changes nothing";
     LINT_SHADOWED_FLOW = "zonecheck::lint::shadowed-flow", "a flow wholly covered by another flow";
+    LINT_CONFINED_OUTSIDE_CLOSED = "zonecheck::lint::confined-outside-closed", "a class is confined to a zone whose trust is not `closed`";
+    LINT_OVERLAPPING_ZONES = "zonecheck::lint::overlapping-zones", "a zone's prefix lies inside another zone's, and longest-prefix match silently decides between them";
+    LINT_DUPLICATE_ENFORCEMENT = "zonecheck::lint::duplicate-enforcement", "a firewall and a switch both claim to separate the same two zones";
+    LINT_APPLIANCE_SPECIAL = "zonecheck::lint::appliance-special", "a system of platform `appliance` holds a special class";
 }
 
 /// One finding, with everything needed to render it.

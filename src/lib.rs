@@ -15,11 +15,13 @@ pub mod commands;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;
+pub mod init;
 pub mod model;
 pub mod report;
 pub mod syntax;
 pub mod synth;
 pub mod targets;
+pub mod udiff;
 pub mod verify;
 
 use std::path::Path;
@@ -28,9 +30,25 @@ pub use model::resolve::Errors;
 pub use model::{Model, resolve};
 
 /// Read, parse and resolve a policy file or directory.
+///
+/// A policy that declares no class, zone or system (an empty or comment-only file, the
+/// wrong directory) is refused: there would be nothing to prove, and "PROVED" would mislead.
 pub fn load_policy(path: &Path) -> Result<Model, Errors> {
     let sources = syntax::load(path).map_err(|diags| Errors { sources: Default::default(), diags })?;
-    resolve(syntax::parse_sources(sources))
+    let model = resolve(syntax::parse_sources(sources))?;
+    if model.classes.is_empty() && model.zones.is_empty() && model.systems.is_empty() {
+        let span =
+            model.sources.iter().next().map_or(diagnostics::Span::NONE, |(id, _)| diagnostics::Span::new(id, 0, 0));
+        let diag = diagnostics::Diag::error(
+            diagnostics::code::IO_EMPTY_POLICY,
+            span,
+            format!("{} declares no class, zone or system: there is nothing to prove", path.display()),
+        )
+        .label("empty policy")
+        .help("point zonecheck at the policy's file or directory, or start one with `zonecheck init`");
+        return Err(Errors { sources: model.sources, diags: vec![diag] });
+    }
+    Ok(model)
 }
 
 /// Parse and resolve a policy held in memory (tests, fuzzing, benchmarks).

@@ -183,6 +183,45 @@ fn interface_names_nft_cannot_take_are_rejected_with_a_span() {
     assert!(!d.join("out").exists());
 }
 
+/// DESIGN.md §4a, nothing dropped silently: a flow whose address families cannot meet is an
+/// error (nothing written); one that nothing filters is a warning naming both zones; SaaS to
+/// SaaS is outside every device and not reported.
+#[test]
+fn flows_no_rule_carries_are_reported_with_their_reason() {
+    let d = temp("unenforced");
+    let base = "class helse { special; confined }\n\
+                zone lukket { trust closed; net 10.0.10.0/24, fd00:10::/64 }\n\
+                zone adm { trust internal; net 10.0.32.0/24, fd00:32::/64 }\n\
+                zone internet { trust external; net 0.0.0.0/0, ::/0 }\n\
+                system epj { zone lukket; address 10.0.10.5; platform linux; holds helse }\n\
+                system v6 { zone adm; address fd00:32::5; platform linux }\n\
+                system kamera { zone adm; address 10.0.32.6; platform appliance }\n\
+                system opptak { zone adm; address 10.0.32.7; platform appliance }\n\
+                system sky-a { zone internet; address 203.0.113.1; platform saas }\n\
+                system sky-b { zone internet; address 203.0.113.2; platform saas }\n\
+                flow kamera -> opptak : https \"Samme segment\"\n\
+                flow sky-a -> sky-b : https \"Mellom leverandørene\"\n\
+                firewall fw { target nftables; interface eth1 zone lukket; interface eth2 zone adm; interface eth0 zone internet }\n";
+    let run = |extra: &str, code: i32| {
+        std::fs::write(d.join("p.zc"), format!("{base}{extra}")).expect("write");
+        let _ = std::fs::remove_dir_all(d.join("out"));
+        let out = zonecheck().arg("compile").arg(d.join("p.zc")).arg("-o").arg(d.join("out")).assert().code(code);
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let err = run("", 0);
+    assert_eq!(err.matches("zonecheck::compile::unenforced-flow").count(), 1, "{err}");
+    assert!(
+        err.contains("no rule carries `kamera -> opptak : https`") && err.contains("help: its packets pass"),
+        "{err}"
+    );
+    assert!(!err.contains("no rule carries `sky-a"), "{err}");
+    let err = run("flow v6 -> epj : https \"Bare IPv6 mot bare IPv4\" { carries none because \"test\" }\n", 2);
+    assert!(err.contains("can carry no packet: its FROM side has IPv6 only and its TO side IPv4 only"), "{err}");
+    assert!(!d.join("out").exists());
+    let err = run("flow v6 -> [epj] : icmp/echo-request \"Ping\" { carries none because \"test\" }\n", 2);
+    assert!(err.contains("can carry no packet"), "{err}");
+}
+
 #[test]
 fn golden_fjordvik_firewall() {
     let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");

@@ -24,6 +24,7 @@ use zonecheck::diagnostics::{Diag, Severity, Sources, code, render};
 const TESTED_ELSEWHERE: &[(&str, &str)] = &[
     ("zonecheck::io::", "reading files: CLI tests"),
     ("zonecheck::config::", "zonecheck.toml: CLI tests"),
+    ("zonecheck::init::", "zonecheck init: tests/polish.rs"),
     ("zonecheck::verify::", "verification: verify tests"),
     ("zonecheck::lint::", "lints run during verification: verify tests"),
     ("zonecheck::compile::", "compilation to device configurations: compile tests"),

@@ -8,6 +8,7 @@
 //! decides the witness on the device and the flows that ask for it.
 
 pub mod intended;
+pub mod origin;
 pub mod read;
 pub mod ruleset;
 pub mod space;

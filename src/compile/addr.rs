@@ -65,8 +65,14 @@ pub fn aggregate(nets: impl IntoIterator<Item = IpNet>) -> Vec<IpNet> {
     out
 }
 
-/// Each zone's exact address space by longest-prefix match.
+/// IPv6 link-local addresses: never routed, so no zone covers them by a broad prefix.
+/// A rule meant for the Internet (`::/0`) must not admit a neighbour on the same link.
+pub const LINK_LOCAL: &str = "fe80::/10";
+
+/// Each zone's exact address space by longest-prefix match. fe80::/10 belongs to no zone
+/// unless one declares a prefix inside it (DESIGN.md §4a).
 pub fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
+    let link_local: IpNet = LINK_LOCAL.parse().unwrap_or(IpNet::V6(Ipv6Net::default()));
     let all: Vec<(IpNet, ZoneId)> = model
         .zones
         .iter()
@@ -79,8 +85,11 @@ pub fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
         .map(|z| {
             let mut pieces = Vec::new();
             for n in &z.nets {
-                let holes: Vec<IpNet> =
+                let mut holes: Vec<IpNet> =
                     all.iter().map(|(m, _)| *m).filter(|m| m.prefix_len() > n.prefix_len() && n.contains(m)).collect();
+                if n.prefix_len() < link_local.prefix_len() && n.contains(&link_local) {
+                    holes.push(link_local);
+                }
                 pieces.extend(subtract_all(*n, &holes));
             }
             aggregate(pieces)
@@ -145,6 +154,10 @@ mod tests {
         assert_eq!(owner("10.1.1.1/32").as_deref(), Some("k"));
         assert_eq!(owner("10.20.10.5/32").as_deref(), Some("s"));
         assert_eq!(owner("2001:db8::1/128").as_deref(), Some("inet"));
+        // Link-local IPv6 is nobody's: `::/0` does not cover it.
+        assert_eq!(owner("fe80::1/128"), None);
+        assert_eq!(owner("febf:ffff::1/128"), None);
+        assert_eq!(owner("fec0::1/128").as_deref(), Some("inet"));
         // Exactly one owner for every probe.
         for a in ["0.0.0.1/32", "9.255.255.255/32", "10.20.9.255/32", "10.20.11.0/32", "255.255.255.255/32"] {
             let owners = spaces.iter().filter(|sp| sp.iter().any(|p| p.contains(&n(a)))).count();

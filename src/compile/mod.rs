@@ -106,6 +106,8 @@ pub struct Bundle {
     pub sources: Vec<(String, String)>,
     /// Sorted by path.
     pub files: Vec<BundleFile>,
+    /// Declared flows that no rule carries (`zonecheck::compile::unenforced-flow`).
+    pub warnings: Vec<Diag>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -159,6 +161,11 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
     }
     let (digest, sources) = policy_digest(model);
     let mut devices = lower::lower(model);
+    let (unenforced_errors, warnings): (Vec<Diag>, Vec<Diag>) =
+        unenforced_flows(model, &devices).into_iter().partition(|d| d.severity == crate::diagnostics::Severity::Error);
+    if !unenforced_errors.is_empty() {
+        return Err(unenforced_errors);
+    }
     if let Some(name) = &options.device {
         devices.retain(|d| &d.name == name);
         if devices.is_empty() {
@@ -247,5 +254,112 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
         policy_digest: digest,
         sources,
         files: files.into_values().collect(),
+        warnings,
     })
+}
+
+/// DESIGN.md §4a, nothing dropped silently: every declared flow that no rule of any
+/// enforcement point carries, with the reason. A flow whose address families (or whose
+/// services' ICMP families) cannot meet can carry no packet at all: an error. One whose
+/// ends no device, and no host firewall, separates is carried by nothing because nothing
+/// filters between them: a warning, since the flow restricts nothing there.
+pub fn unenforced_flows(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
+    use crate::model::{FlowId, Match};
+    let mut carried = vec![false; model.flows.len()];
+    for d in devices {
+        for chain in &d.chains {
+            for p in &chain.permits {
+                for f in &p.flows {
+                    if let Some(c) = carried.get_mut(f.index()) {
+                        *c = true;
+                    }
+                }
+            }
+        }
+    }
+    let spaces = addr::zone_spaces(model);
+    let mut out = Vec::new();
+    for (fi, flow) in model.flows.iter().enumerate() {
+        // SaaS to SaaS lies outside every device by design (DESIGN.md §4a): not ours to carry.
+        let saas = |n: &crate::model::Node| matches!(n, crate::model::Node::System(s) if model.system(*s).is_saas());
+        if carried[fi] || (flow.from.nodes.iter().all(saas) && flow.to.nodes.iter().all(saas)) {
+            continue;
+        }
+        let f = FlowId::from_index(fi);
+        let side = |refs: &[crate::model::EndpointRef]| {
+            let mut s = std::collections::BTreeSet::new();
+            for r in refs {
+                addr::ref_space(model, &spaces, *r, &mut s);
+            }
+            s
+        };
+        let (from, to) = (side(&flow.from.refs), side(&flow.to.refs));
+        let families = |s: &std::collections::BTreeSet<(crate::model::ZoneId, ipnet::IpNet)>| {
+            (
+                s.iter().any(|(_, n)| matches!(n, ipnet::IpNet::V4(_))),
+                s.iter().any(|(_, n)| matches!(n, ipnet::IpNet::V6(_))),
+            )
+        };
+        let ((f4, f6), (t4, t6)) = (families(&from), families(&to));
+        let (v4, v6) = (f4 && t4, f6 && t6);
+        let matches: Vec<Match> =
+            flow.services.iter().flat_map(|s| model.service(*s).matches.iter().copied()).collect();
+        let usable = matches.iter().any(|m| match m {
+            Match::Icmp(_) => v4,
+            Match::Icmpv6(_) => v6,
+            _ => v4 || v6,
+        });
+        let title = model.flow_title(f);
+        let fam = |four: bool, six: bool| match (four, six) {
+            (true, true) => "IPv4 and IPv6",
+            (true, false) => "IPv4 only",
+            (false, true) => "IPv6 only",
+            (false, false) => "no address",
+        };
+        if !v4 && !v6 {
+            out.push(
+                Diag::error(
+                    code::COMPILE_UNENFORCED_FLOW,
+                    flow.header_span,
+                    format!(
+                        "`{title}` can carry no packet: its FROM side has {} and its TO side {}",
+                        fam(f4, f6),
+                        fam(t4, t6)
+                    ),
+                )
+                .help("give both ends addresses of one family (dual-stack), or remove the flow"),
+            );
+        } else if !usable {
+            out.push(
+                Diag::error(
+                    code::COMPILE_UNENFORCED_FLOW,
+                    flow.header_span,
+                    format!(
+                        "`{title}` can carry no packet: its ends meet over {} only, and its services do not",
+                        fam(v4, v6)
+                    ),
+                )
+                .help("use `icmp/…` for IPv4 and `icmpv6/…` for IPv6 (the built-in `ping` has both)"),
+            );
+        } else {
+            let zone = |s: &std::collections::BTreeSet<(crate::model::ZoneId, ipnet::IpNet)>| {
+                let mut z: Vec<&str> = s.iter().map(|(z, _)| model.zone(*z).name.as_str()).collect();
+                z.dedup();
+                z.join(", ")
+            };
+            out.push(
+                Diag::warning(
+                    code::COMPILE_UNENFORCED_FLOW,
+                    flow.header_span,
+                    format!("no rule carries `{title}`: no enforcement point lies between its ends"),
+                )
+                .help(format!(
+                    "its packets pass unfiltered between `{}` and `{}` (one segment, and no host firewall at the receiving end), so the flow restricts nothing; put a device between them or give the receiver platform linux or windows if it should",
+                    zone(&from),
+                    zone(&to)
+                )),
+            );
+        }
+    }
+    out
 }

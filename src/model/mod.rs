@@ -41,6 +41,10 @@ pub const LINTS: &[&str] = &[
     "export-outside-helsenett",
     "unused",
     "shadowed-flow",
+    "confined-outside-closed",
+    "overlapping-zones",
+    "duplicate-enforcement",
+    "appliance-special",
 ];
 
 /// A place data can be: a system, or the part of a zone's space no system declares.

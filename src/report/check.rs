@@ -157,8 +157,13 @@ pub fn human(model: &Model, c: &Checked, color: bool) -> String {
                 format!("DIFFERENT: {}", parts.join(", "))
             }
         };
-        let dead = if d.dead.is_empty() { String::new() } else { format!(", {} dead rule(s)", d.dead.len()) };
-        let _ = writeln!(s, "{:<24} {:<40} {} rules{dead}: {verdict}", d.device, d.file, d.rules);
+        let dead = if d.dead.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", super::count(d.dead.len(), "dead rule", "dead rules"))
+        };
+        let _ =
+            writeln!(s, "{:<24} {:<40} {}{dead}: {verdict}", d.device, d.file, super::count(d.rules, "rule", "rules"));
     }
     let different = c.devices.iter().filter(|d| !d.equal()).count();
     let _ = writeln!(

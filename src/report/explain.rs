@@ -35,6 +35,43 @@ fn directions(model: &Model, out: &mut String, title: &str, list: &[Direction]) 
     }
 }
 
+/// Systems on both sides that share a zone: no firewall or switch stands between them, so
+/// what stops undeclared traffic is their host firewalls, or nothing.
+fn same_zone(model: &Model, e: &Explanation, out: &mut String) {
+    use crate::model::{Node, Platform, Trust};
+    let systems = |nodes: &[Node]| -> Vec<crate::model::SystemId> {
+        nodes.iter().filter_map(|n| if let Node::System(s) = n { Some(*s) } else { None }).collect()
+    };
+    let (from, to) = (systems(&e.from), systems(&e.to));
+    let Some((a, b)) = from
+        .iter()
+        .flat_map(|a| to.iter().map(move |b| (*a, *b)))
+        .find(|(a, b)| a != b && model.system(*a).zone == model.system(*b).zone)
+    else {
+        return;
+    };
+    let zone = model.zone(model.system(a).zone);
+    let guard = |s: crate::model::SystemId, inbound: bool| -> Option<String> {
+        let sys = model.system(s);
+        let host = matches!(sys.platform, Some(Platform::Linux | Platform::Windows));
+        (host && (inbound || zone.trust == Trust::Closed)).then(|| format!("`{}`'s host firewall", sys.name))
+    };
+    let (an, bn) = (&model.system(a).name, &model.system(b).name);
+    let _ = writeln!(out, "\nBoth in zone `{}`: no firewall or switch stands between `{an}` and `{bn}`.", zone.name);
+    for (x, y) in [(a, b), (b, a)] {
+        let guards: Vec<String> = [guard(x, false), guard(y, true)].into_iter().flatten().collect();
+        let (xn, yn) = (&model.system(x).name, &model.system(y).name);
+        if guards.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {xn} → {yn}: nothing enforces it; packets the policy does not permit pass unchecked (give `{yn}` platform linux or windows for a host firewall, or put the two in separate zones behind a firewall)"
+            );
+        } else {
+            let _ = writeln!(out, "  {xn} → {yn}: only the declared flows, enforced by {}", guards.join(" and "));
+        }
+    }
+}
+
 pub fn render(model: &Model, from: &str, to: &str, e: &Explanation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "explain `{from}` ↔ `{to}`");
@@ -63,16 +100,21 @@ pub fn render(model: &Model, from: &str, to: &str, e: &Explanation) -> String {
     }
     match &e.connection {
         Some(path) if e.direct.is_empty() => {
-            let _ = writeln!(out, "\nConnected through other systems ({} hops):", path.len());
+            let _ = writeln!(
+                out,
+                "\nConnected through other systems ({}):",
+                crate::report::count(path.len(), "hop", "hops")
+            );
             for h in path {
                 let _ = writeln!(out, "  {}", hop_line(model, h));
             }
         }
         None if e.direct.is_empty() => {
-            let _ = writeln!(out, "\nNo chain of flows connects them: no data can pass between them.");
+            let _ = writeln!(out, "\nNo chain of flows connects them: the policy permits no data between them.");
         }
         _ => {}
     }
+    same_zone(model, e, &mut out);
     directions(model, &mut out, &format!("Classes that can travel `{from}` → `{to}`:"), &e.forward);
     directions(model, &mut out, &format!("Classes that can travel `{to}` → `{from}`:"), &e.backward);
     if !e.through_zone.is_empty() {

@@ -112,6 +112,7 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
     let title = model.meta.name.clone().unwrap_or_else(|| "policy".into());
     let _ = writeln!(out, "zonecheck verify — {title}");
     let _ = writeln!(out);
+    out.push_str(&crate::report::rootcause::lead(model, verdict));
 
     // Violations first, as diagnostics, a few per class.
     let mut diags = Vec::new();

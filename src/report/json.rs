@@ -20,6 +20,8 @@ pub struct Report {
     pub verdict: &'static str,
     pub classes: Vec<ClassOut>,
     pub violations: Vec<ViolationOut>,
+    /// Violations grouped by the flow (or holder) that opens them, most first.
+    pub root_causes: Vec<crate::report::rootcause::RootCauseOut>,
     /// DESIGN.md §4a: whether the network closes every undeclared path.
     pub enforcement: EnforcementOut,
     pub assumptions: Vec<AssumptionOut>,
@@ -325,6 +327,7 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
         verdict: if v.passes() { "proved" } else { "violated" },
         classes,
         violations,
+        root_causes: crate::report::rootcause::json(model, v),
         enforcement: EnforcementOut { verdict: if v.enforcement.enforced() { "enforced" } else { "gaps" }, gaps },
         assumptions,
         lints,

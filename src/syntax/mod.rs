@@ -39,7 +39,13 @@ pub fn cap_diags(diags: &mut Vec<Diag>, max: usize) {
     let rest = diags.split_off(max);
     let Some(next) = rest.first() else { return };
     let errors = rest.iter().filter(|d| d.severity == crate::diagnostics::Severity::Error).count();
-    let message = format!("{} more problems ({errors} errors) are not shown", rest.len());
+    let message = format!(
+        "{} more problem{} ({errors} error{}) {} not shown",
+        rest.len(),
+        if rest.len() == 1 { "" } else { "s" },
+        if errors == 1 { "" } else { "s" },
+        if rest.len() == 1 { "is" } else { "are" }
+    );
     let summary = if errors > 0 {
         Diag::error(crate::diagnostics::code::TOO_MANY, next.span, message)
     } else {

@@ -21,7 +21,13 @@ pub const LINTS: &[(&str, Code, Severity)] = &[
     ("export-outside-helsenett", code::LINT_EXPORT_OUTSIDE_HELSENETT, Severity::Warning),
     ("unused", code::LINT_UNUSED, Severity::Warning),
     ("shadowed-flow", code::LINT_SHADOWED_FLOW, Severity::Warning),
+    ("confined-outside-closed", code::LINT_CONFINED_OUTSIDE_CLOSED, Severity::Warning),
+    ("overlapping-zones", code::LINT_OVERLAPPING_ZONES, Severity::Warning),
+    ("duplicate-enforcement", code::LINT_DUPLICATE_ENFORCEMENT, Severity::Warning),
+    ("appliance-special", code::LINT_APPLIANCE_SPECIAL, Severity::Warning),
 ];
+
+mod modelling;
 
 /// How many candidate covering flows `shadowed-flow` examines per flow; bounds the work
 /// on policies where one system takes part in tens of thousands of flows.
@@ -82,6 +88,7 @@ pub fn run(model: &Model, taint: &Bits, masks: &Bits, assumptions: &[Assumption]
     }
     unused(model, taint, assumptions, &mut out);
     shadowed_flows(model, &mut out);
+    modelling::run(model, &mut out);
     out
 }
 
