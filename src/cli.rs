@@ -124,7 +124,54 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Show how two systems, zones or groups exchange data and which classes travel
-    Explain { path: PathBuf, from: String, to: String },
+    ///
+    /// With two IP addresses and a service (`10.40.11.11 10.40.10.10 tcp/443`): which flow
+    /// permits that packet, which classes travel, which devices carry it and, with
+    /// --bundle, which rule in each device's file decides it. Exit 1 if no flow permits it.
+    Explain {
+        path: PathBuf,
+        from: String,
+        to: String,
+        /// A service for a packet: tcp/PORT, udp/PORT, icmp/TYPE, icmpv6/TYPE, proto/N or a name
+        service: Option<String>,
+        /// A bundle directory written by `compile`: trace the packet through its files
+        #[arg(long, requires = "service")]
+        bundle: Option<PathBuf>,
+    },
+    /// Write the audit report: per confined class where it is, who reaches it, exports,
+    /// processors, assumptions and enforcement points; exceptions; with --bundle, every
+    /// device file's sha256 and check result. Exit 1 when the policy does not pass.
+    Report {
+        /// A `.zc` file or a directory of them
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::commands::ReportLang::Nb)]
+        lang: crate::commands::ReportLang,
+        #[arg(long, value_enum, default_value_t = crate::commands::ReportFormat::Html)]
+        format: crate::commands::ReportFormat,
+        /// A bundle directory written by `compile`: list and check its files
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// Write the report here (default: standard output)
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// zonecheck.toml to use (default: beside the policy)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Compare two versions of a policy by meaning: per confined class what it reaches,
+    /// its exports, assumptions and processors; exceptions; each device's packet space,
+    /// with a witness packet. Exit 0 when the meaning is the same, 1 when it changed.
+    Diff {
+        /// The policy before (a `.zc` file or a directory)
+        old: PathBuf,
+        /// The policy after
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::commands::DiffFormat::Text)]
+        format: crate::commands::DiffFormat,
+        /// zonecheck.toml whose ACL settings both sides are compared with (default: beside NEW)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the resolved model as a graph
     Graph {
         path: PathBuf,
@@ -195,7 +242,14 @@ pub fn run(cli: Cli) -> Exit {
         Command::Verify { path, format, deny, all, config } => {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
-        Command::Explain { path, from, to } => explain(&path, &from, &to),
+        Command::Explain { path, from, to, service: None, .. } => explain(&path, &from, &to),
+        Command::Explain { path, from, to, service: Some(service), bundle } => {
+            crate::commands::explain_packet(&path, &from, &to, &service, bundle.as_deref())
+        }
+        Command::Diff { old, new, format, config } => crate::commands::diff(&old, &new, format, config.as_deref()),
+        Command::Report { path, lang, format, bundle, output, config } => {
+            crate::commands::report(&path, lang, format, bundle.as_deref(), output.as_deref(), config.as_deref())
+        }
         Command::Check { path, bundle, device, input_format, format, config } => {
             check(&path, bundle.as_deref(), device, input_format, format, config.as_deref())
         }
@@ -268,7 +322,7 @@ pub fn print_diags(diags: &[Diag], sources: &Sources) {
     }
 }
 
-fn load(path: &Path) -> Result<crate::Model, Exit> {
+pub(crate) fn load(path: &Path) -> Result<crate::Model, Exit> {
     crate::load_policy(path).map_err(|e| {
         print_diags(&e.diags, &e.sources);
         Exit::Input
@@ -394,7 +448,7 @@ fn graph(path: &Path, format: GraphFormat) -> Exit {
     Exit::Success
 }
 
-fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Config, Exit> {
+pub(crate) fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Config, Exit> {
     let mut config_sources = Sources::default();
     crate::config::load(path, config, &mut config_sources).map_err(|diags| {
         print_diags(&diags, &config_sources);
@@ -402,8 +456,32 @@ fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::config::Conf
     })
 }
 
+/// Today, for `allow … until`: `ZONECHECK_TODAY=YYYY-MM-DD` when set (reproducible runs
+/// and tests), else the UTC date of the system clock.
+pub fn today() -> Result<crate::syntax::date::Date, Exit> {
+    use crate::syntax::date::Date;
+    match std::env::var("ZONECHECK_TODAY") {
+        Ok(text) => Date::parse(text.trim()).ok_or_else(|| {
+            print_diags(
+                &[Diag::error(
+                    crate::diagnostics::code::SYNTAX_INVALID_DATE,
+                    crate::diagnostics::Span::NONE,
+                    format!("ZONECHECK_TODAY=`{text}` is not a date"),
+                )
+                .help("set it as YYYY-MM-DD, or unset it to use the system clock")],
+                &Sources::default(),
+            );
+            Exit::Input
+        }),
+        Err(_) => Ok(Date::today_utc()),
+    }
+}
+
 /// The policy and its zonecheck.toml, or the exit code after printing why not.
-fn load_with_config(path: &Path, config: Option<&Path>) -> Result<(crate::Model, crate::config::Config), Exit> {
+pub(crate) fn load_with_config(
+    path: &Path,
+    config: Option<&Path>,
+) -> Result<(crate::Model, crate::config::Config), Exit> {
     Ok((load(path)?, load_config(path, config)?))
 }
 
@@ -413,7 +491,11 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Err(code) => return code,
     };
     let options = crate::verify::Options { deny_warnings, severities: config.severities() };
-    let verdict = crate::verify::verify(&model, &options);
+    let mut verdict = crate::verify::verify(&model, &options);
+    match today() {
+        Ok(day) => crate::verify::expiry::apply(&model, &mut verdict, day),
+        Err(code) => return code,
+    }
     let text = match format {
         Format::Human => crate::report::human::verdict(
             &model,
@@ -517,7 +599,7 @@ fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec
 }
 
 /// A file as text (a UTF-8 BOM is kept for the readers that care, like PowerShell).
-fn read_text(path: &Path) -> Result<String, Diag> {
+pub(crate) fn read_text(path: &Path) -> Result<String, Diag> {
     use crate::diagnostics::{Span, code};
     let bytes = std::fs::read(path).map_err(|e| {
         Diag::error(code::CHECK_INPUT, Span::NONE, format!("cannot read {}: {e}", path.display()))
@@ -673,7 +755,11 @@ fn compile(
     };
     // Fail closed: no configuration for a policy that does not pass verify.
     let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
-    let verdict = crate::verify::verify(&model, &options);
+    let mut verdict = crate::verify::verify(&model, &options);
+    match today() {
+        Ok(day) => crate::verify::expiry::apply(&model, &mut verdict, day),
+        Err(code) => return code,
+    }
     if !verdict.passes() {
         let text = crate::report::human::verdict(
             &model,

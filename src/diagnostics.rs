@@ -176,6 +176,7 @@ codes! {
     SYNTAX_UNCLOSED_BLOCK = "zonecheck::syntax::unclosed-block", "a `{` or `[` has no matching close";
     SYNTAX_INVALID_VALUE = "zonecheck::syntax::invalid-value", "a keyword property has a value outside its allowed set";
     SYNTAX_MISSING_TERMINATOR = "zonecheck::syntax::missing-terminator", "two statements on one line without `;` between them";
+    SYNTAX_INVALID_DATE = "zonecheck::syntax::invalid-date", "an `until` date is not a calendar date written YYYY-MM-DD";
 
     RESOLVE_DUPLICATE = "zonecheck::resolve::duplicate-definition", "two declarations of the same kind share a name";
     RESOLVE_DUPLICATE_PROPERTY = "zonecheck::resolve::duplicate-property", "a single-valued property is given twice";
@@ -224,6 +225,9 @@ codes! {
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
+    VERIFY_EXPIRED_ALLOW = "zonecheck::verify::expired-allow", "an `allow` is past its `until` date: renew the risk assessment or remove the exception";
+    REPORT_OUTPUT = "zonecheck::report::output", "the report could not be written";
+    EXPLAIN_PACKET = "zonecheck::explain::invalid-packet", "`explain` with a service was not given two addresses of one family and a service it can read";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
     LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";
     LINT_UNENCRYPTED_SPECIAL = "zonecheck::lint::unencrypted-special", "a special class crosses zones over an unencrypted service without `encrypted payload`";

@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;

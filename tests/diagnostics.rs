@@ -30,6 +30,8 @@ const TESTED_ELSEWHERE: &[(&str, &str)] = &[
     ("zonecheck::compile::", "compilation to device configurations: compile tests"),
     ("zonecheck::too-many-problems", "the cap on problems per run: tests/cli.rs"),
     ("zonecheck::check::", "checking rulesets: tests/check.rs"),
+    ("zonecheck::report::", "the audit report: tests/report.rs"),
+    ("zonecheck::explain::", "explaining a packet: tests/explain_packet.rs"),
 ];
 
 fn fixtures_dir() -> PathBuf {

@@ -139,6 +139,10 @@ pub struct Service {
 pub struct Allow {
     pub lint: String,
     pub because: String,
+    /// Who answers for the exception (`owner "…"`).
+    pub owner: Option<String>,
+    /// The last day the exception holds (`until 2027-06-30`).
+    pub until: Option<crate::syntax::date::Date>,
     pub span: Span,
 }
 
@@ -396,7 +400,7 @@ impl Model {
             let _ = writeln!(s, "service {} {:?} {:?} enc={}", v.name, v.label, v.matches, v.encrypted);
         }
         for y in &self.systems {
-            let allows: Vec<(&str, &str)> = y.allows.iter().map(|a| (a.lint.as_str(), a.because.as_str())).collect();
+            let allows: Vec<_> = y.allows.iter().map(|a| (&a.lint, &a.because, &a.owner, a.until)).collect();
             let _ = writeln!(
                 s,
                 "system {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
@@ -422,7 +426,7 @@ impl Model {
             let carries = f.carries.as_ref().map(|c| (&c.classes, &c.because));
             let exports: Vec<(ClassId, bool, &str)> =
                 f.exports.iter().map(|e| (e.class, e.fetched, e.basis.as_str())).collect();
-            let allows: Vec<(&str, &str)> = f.allows.iter().map(|a| (a.lint.as_str(), a.because.as_str())).collect();
+            let allows: Vec<_> = f.allows.iter().map(|a| (&a.lint, &a.because, &a.owner, a.until)).collect();
             let _ = writeln!(
                 s,
                 "flow {:?} -> {:?} : {:?} {:?} {:?} {:?} mfa={} enc={} {:?} {:?}",

@@ -697,8 +697,8 @@ impl Resolver {
                     sys.auth = Some(a.node);
                     saas_props.push((p.span, "auth"));
                 }
-                PropKind::Allow { lint, because } => {
-                    if let Some(a) = self.allow(lint, because) {
+                PropKind::Allow { lint, because, owner, until } => {
+                    if let Some(a) = self.allow(lint, because, owner.as_ref(), until.as_ref()) {
                         sys.allows.push(a);
                     }
                 }
@@ -894,8 +894,17 @@ impl Resolver {
         }
     }
 
-    fn allow(&mut self, lint: &ast::Ident, because: &ast::Str) -> Option<Allow> {
+    fn allow(
+        &mut self,
+        lint: &ast::Ident,
+        because: &ast::Str,
+        owner: Option<&ast::Str>,
+        until: Option<&ast::Spanned<crate::syntax::date::Date>>,
+    ) -> Option<Allow> {
         empty_reason(&mut self.diags, because, "reason for the exception");
+        if let Some(o) = owner {
+            empty_reason(&mut self.diags, o, "owner of the exception");
+        }
         if !LINTS.contains(&lint.name.as_str()) {
             let hint = did_you_mean(&lint.name, LINTS.iter().copied());
             self.diags.push(
@@ -904,7 +913,18 @@ impl Resolver {
             );
             return None;
         }
-        Some(Allow { lint: lint.name.clone(), because: because.value.clone(), span: lint.span.to(because.span) })
+        let end = [Some(because.span), owner.map(|o| o.span), until.map(|u| u.span)]
+            .into_iter()
+            .flatten()
+            .max_by_key(|s| s.end)
+            .unwrap_or(because.span);
+        Some(Allow {
+            lint: lint.name.clone(),
+            because: because.value.clone(),
+            owner: owner.map(|o| o.value.clone()),
+            until: until.map(|u| u.node),
+            span: lint.span.to(end),
+        })
     }
 
     fn zone_ref(&mut self, z: &ast::Ident) -> Option<ZoneId> {
@@ -1170,8 +1190,8 @@ impl Resolver {
                     empty_reason(&mut self.diags, s, "description of the payload encryption");
                     flow.encrypted_payload = Some(s.value.clone());
                 }
-                PropKind::Allow { lint, because } => {
-                    if let Some(a) = self.allow(lint, because) {
+                PropKind::Allow { lint, because, owner, until } => {
+                    if let Some(a) = self.allow(lint, because, owner.as_ref(), until.as_ref()) {
                         flow.allows.push(a);
                     }
                 }

@@ -1,12 +1,16 @@
 //! Stage: rendering results for people and machines. Pure functions from a model and a
 //! verdict to text; the CLI decides where the text goes.
 
+pub mod audit;
 pub mod check;
+pub mod diff;
+pub mod doc;
 pub mod explain;
 pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod packet;
 pub mod rootcause;
 pub mod rules;
 pub mod sarif;

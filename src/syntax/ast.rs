@@ -326,6 +326,10 @@ pub enum PropKind {
     Allow {
         lint: Ident,
         because: Str,
+        /// Who answers for the exception.
+        owner: Option<Str>,
+        /// The last day the exception holds.
+        until: Option<Spanned<super::date::Date>>,
     },
     Members(Vec<Ident>),
     /// `carries none` when `classes` is empty and `none` is set.

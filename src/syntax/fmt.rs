@@ -262,7 +262,16 @@ fn prop_text(p: &Prop) -> String {
             Region::Other(n) => format!("region {n}"),
         },
         PropKind::Auth(a) => format!("auth {}", a.node.word()),
-        PropKind::Allow { lint, because } => format!("allow {} because {}", lint.name, quote(&because.value)),
+        PropKind::Allow { lint, because, owner, until } => {
+            let mut s = format!("allow {} because {}", lint.name, quote(&because.value));
+            if let Some(o) = owner {
+                s.push_str(&format!(" owner {}", quote(&o.value)));
+            }
+            if let Some(u) = until {
+                s.push_str(&format!(" until {}", u.node));
+            }
+            s
+        }
         PropKind::Members(m) => names(m),
         PropKind::Carries { classes, none, because } => {
             let what = if *none || classes.is_empty() { "none".to_string() } else { names(classes) };

@@ -1,6 +1,7 @@
 //! Stage 1: text to syntax tree. Knows nothing of zones as networks, graphs or targets.
 
 pub mod ast;
+pub mod date;
 pub mod fmt;
 pub mod parser;
 

@@ -15,6 +15,7 @@ use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser as _};
 
 use super::ast::*;
+use super::date::Date;
 use crate::diagnostics::{Code, Diag, FileId, Span, code, did_you_mean, suggest};
 
 /// The parser's error: where, and what was expected there.
@@ -206,7 +207,7 @@ fn property_syntax(kind: DeclKind, word: &str) -> Option<&'static str> {
         (_, "vendor") => "`vendor \"name\"`",
         (_, "dpa") => "`dpa \"agreement reference\"`",
         (_, "region") => "`region eea` or `region NAME`",
-        (_, "allow") => "`allow LINT because \"why\"`",
+        (_, "allow") => "`allow LINT because \"why\"` (then optionally `owner \"who\"` and `until YYYY-MM-DD`)",
         (_, "carries") => "`carries CLASS, … because \"why\"` or `carries none because \"why\"`",
         (_, "export") => "`export CLASS basis \"legal basis\"`",
         (_, "require") => "`require mfa` or `require encrypted`",
@@ -674,7 +675,8 @@ impl<'a> Parser<'a> {
             (_, "allow") => {
                 let (i, lint) = self.ident(r, "a lint name")?;
                 let (i, because) = self.keyword_then_string(i, "because", "the reason for the exception")?;
-                (i, PropKind::Allow { lint, because })
+                let (i, (owner, until)) = self.allow_tail(i)?;
+                (i, PropKind::Allow { lint, because, owner, until })
             }
             (_, "carries") => {
                 let (i, classes, none) = if at_word(r, "none") {
@@ -737,6 +739,35 @@ impl<'a> Parser<'a> {
             _ => return fail(expected(start, "a property")),
         };
         Ok((rest, Prop { kind: prop, span: self.span(start, rest) }))
+    }
+
+    /// The optional `owner "…"` and `until YYYY-MM-DD` after an `allow`'s reason, in
+    /// either order, each at most once.
+    fn allow_tail(&mut self, i: &'a str) -> R<'a, (Option<Str>, Option<Spanned<Date>>)> {
+        let (mut i, mut owner, mut until) = (i, None, None);
+        loop {
+            let j = ws(i);
+            if owner.is_none() && at_word(j, "owner") {
+                let (k, s) = self.string(ws(j.get(5..).unwrap_or("")))?;
+                owner = Some(s);
+                i = k;
+            } else if until.is_none() && at_word(j, "until") {
+                let d = ws(j.get(5..).unwrap_or(""));
+                let (k, text) = take_while1::<_, _, PErr>(|c: char| !c.is_whitespace() && !"\";#{},[]".contains(c))
+                    .parse(d)
+                    .map_err(|_| nom::Err::Failure(expected(d, "a date such as `2027-06-30`")))?;
+                let Some(date) = Date::parse(text) else {
+                    return fail(
+                        err_at(d, text.len(), code::SYNTAX_INVALID_DATE, format!("`{text}` is not a date"))
+                            .help("write the last day the exception holds as YYYY-MM-DD, e.g. `until 2027-06-30`"),
+                    );
+                };
+                until = Some(Spanned { node: date, span: self.span(d, k) });
+                i = k;
+            } else {
+                return Ok((i, (owner, until)));
+            }
+        }
     }
 
     fn keyword_then_string(&mut self, i: &'a str, kw: &'static str, what: &str) -> R<'a, Str> {

@@ -11,6 +11,7 @@
 //! No I/O happens here; [`crate::report`] renders the [`Verdict`].
 
 pub mod enforce;
+pub mod expiry;
 pub mod explain;
 pub mod lints;
 pub mod taint;
