@@ -403,9 +403,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
     let mut leak_cache: Vec<Option<Vec<bool>>> = vec![None; classes];
     // The world without any `carries`: where each class could get to, and from where it
     // would leak. A `carries` is in series for a class when it stands on such a path.
-    let open = open_masks(model);
-    let open_taint = open_world_taint(model);
-    let mut open_leaks: Vec<Option<Vec<bool>>> = vec![None; classes];
+    let open = OpenWorld::of(model);
     for (fi, flow) in model.flows.iter().enumerate() {
         let Some(carries) = &flow.carries else { continue };
         let f = FlowId::from_index(fi);
@@ -418,8 +416,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
                 continue;
             }
             if model.class(c).confined() {
-                let leaks = open_leaks[ci].get_or_insert_with(|| would_leak(model, &open, c));
-                if crosses_to_leak(model, flow, c, |n| open_taint(*n, c), leaks) {
+                if crosses_to_leak(model, flow, c, |n| open.has_in(model, *n, c), |n| open.leaks_in(model, *n, c)) {
                     in_series.insert(c);
                 }
             }
@@ -434,7 +431,8 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
                 continue;
             }
             let leaks = leak_cache[ci].get_or_insert_with(|| would_leak(model, masks, c));
-            if crosses_to_leak(model, flow, c, has, leaks) {
+            let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
+            if crosses_to_leak(model, flow, c, has, onward) {
                 relied.insert(c);
             }
         }
@@ -511,47 +509,80 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
     out
 }
 
-/// Which classes each node would have in a world without `carries`. Every channel then
-/// passes everything both ways, so a node has exactly the classes held somewhere in its
-/// connected component of the flow graph: one union-find pass, whatever the class count.
-fn open_world_taint(model: &Model) -> impl Fn(Node, ClassId) -> bool + '_ {
-    let n = model.graph.node_count();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    for e in model.graph.edge_indices() {
-        if let Some((a, b)) = model.graph.edge_endpoints(e) {
-            let (ra, rb) = (find(&mut parent, a.index()), find(&mut parent, b.index()));
-            if ra != rb {
-                parent[ra] = rb;
-            }
-        }
-    }
-    let mut held = Bits::new(n, model.classes.len());
-    for (s, sys) in model.systems.iter().enumerate() {
-        let root = find(&mut parent, dense(model, Node::System(SystemId::from_index(s))));
-        for c in &sys.holds {
-            held.set(root, *c);
-        }
-    }
-    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
-    move |node: Node, c: ClassId| roots.get(dense(model, node)).is_some_and(|r| held.get(*r, c))
+/// The world without any `carries`: every channel passes every class both ways, so what a
+/// node could get, and whether it could leak from there, is decided by its connected
+/// component of the flow graph. One union-find pass, then one pass over the flows per
+/// confined class; no search per class.
+struct OpenWorld {
+    /// Component root of every graph node.
+    roots: Vec<usize>,
+    /// Per root: the classes held somewhere in the component.
+    held: Bits,
+    /// Per root: the confined classes some flow of the component delivers to a place they
+    /// may not be, over a direction no export of theirs admits.
+    leaky: Bits,
 }
 
-/// Masks of a world without `carries`: every flow passes every class.
-fn open_masks(model: &Model) -> Bits {
-    let mut m = Bits::new(model.flows.len(), model.classes.len());
-    for f in 0..model.flows.len() {
-        for c in 0..model.classes.len() {
-            m.set(f, ClassId::from_index(c));
+impl OpenWorld {
+    fn of(model: &Model) -> OpenWorld {
+        let n = model.graph.node_count();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
         }
+        for e in model.graph.edge_indices() {
+            if let Some((a, b)) = model.graph.edge_endpoints(e) {
+                let (ra, rb) = (find(&mut parent, a.index()), find(&mut parent, b.index()));
+                if ra != rb {
+                    parent[ra] = rb;
+                }
+            }
+        }
+        let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+        let classes = model.classes.len();
+        let mut held = Bits::new(n, classes);
+        for (s, sys) in model.systems.iter().enumerate() {
+            let root = roots[dense(model, Node::System(SystemId::from_index(s)))];
+            for c in &sys.holds {
+                held.set(root, *c);
+            }
+        }
+        let mut leaky = Bits::new(n, classes);
+        for (fi, flow) in model.flows.iter().enumerate() {
+            let Some(root) = model.flow_index.get(fi).map(|h| roots[h.index()]) else { continue };
+            for ci in 0..classes {
+                let c = ClassId::from_index(ci);
+                if !model.class(c).confined() || leaky.get(root, c) {
+                    continue;
+                }
+                let out = |side: &[Node]| side.iter().any(|r| !allowed(model, c, *r));
+                if (!flow.exports_class(c, true) && out(&flow.to.nodes))
+                    || (!flow.exports_class(c, false) && out(&flow.from.nodes))
+                {
+                    leaky.set(root, c);
+                }
+            }
+        }
+        OpenWorld { roots, held, leaky }
     }
-    m
+
+    fn root(&self, model: &Model, node: Node) -> Option<usize> {
+        self.roots.get(dense(model, node)).copied()
+    }
+
+    /// Would the node have the class?
+    fn has_in(&self, model: &Model, node: Node, c: ClassId) -> bool {
+        self.root(model, node).is_some_and(|r| self.held.get(r, c))
+    }
+
+    /// Would the class leak from the node if it had it?
+    fn leaks_in(&self, model: &Model, node: Node, c: ClassId) -> bool {
+        self.root(model, node).is_some_and(|r| self.leaky.get(r, c))
+    }
 }
 
 /// Would `class`, present at either end of the flow where `has` says, end up in a place
@@ -563,9 +594,8 @@ fn crosses_to_leak(
     flow: &crate::model::Flow,
     class: ClassId,
     has: impl Fn(&Node) -> bool,
-    leaks: &[bool],
+    onward: impl Fn(&Node) -> bool,
 ) -> bool {
-    let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
     let (to_export, from_export) = (flow.exports_class(class, true), flow.exports_class(class, false));
     (flow.from.nodes.iter().any(&has) || flow.to.nodes.iter().any(&has))
         && (flow.to.nodes.iter().any(|r| (!to_export && !allowed(model, class, *r)) || onward(r))
