@@ -410,15 +410,15 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
         let mut stopped = BTreeSet::new();
         let mut relied = BTreeSet::new();
         let mut in_series = BTreeSet::new();
-        for ci in 0..classes {
+        for (ci, leak_entry) in leak_cache.iter_mut().enumerate() {
             let c = ClassId::from_index(ci);
             if masks.get(fi, c) {
                 continue;
             }
-            if model.class(c).confined() {
-                if crosses_to_leak(model, flow, c, |n| open.has_in(model, *n, c), |n| open.leaks_in(model, *n, c)) {
-                    in_series.insert(c);
-                }
+            if model.class(c).confined()
+                && crosses_to_leak(model, flow, c, |n| open.has_in(model, *n, c), |n| open.leaks_in(model, *n, c))
+            {
+                in_series.insert(c);
             }
             let has = |n: &Node| taint.get(dense(model, *n), c);
             let forward = flow.from.nodes.iter().any(has);
@@ -430,7 +430,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             if !model.class(c).confined() {
                 continue;
             }
-            let leaks = leak_cache[ci].get_or_insert_with(|| would_leak(model, masks, c));
+            let leaks = leak_entry.get_or_insert_with(|| would_leak(model, masks, c));
             let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
             if crosses_to_leak(model, flow, c, has, onward) {
                 relied.insert(c);
