@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceCode, SpanContents};
 
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -295,6 +295,8 @@ impl Diag {
     pub fn to_report(&self, sources: &Sources) -> Report {
         let file = sources.get(self.span.file);
         let (name, text) = file.map_or(("<unknown>".to_string(), Arc::from("")), |f| (f.name.clone(), f.text.clone()));
+        let mut spans: Vec<Span> = vec![self.span];
+        spans.extend(self.related.iter().filter(|(s, _)| s.file == self.span.file).map(|(s, _)| *s));
         let mut labels = vec![LabeledSpan::new_primary_with_span(Some(self.label.clone()), clamp(self.span, &text))];
         let mut related = Vec::new();
         for (span, label) in &self.related {
@@ -306,7 +308,7 @@ impl Diag {
                     severity: miette::Severity::Advice,
                     message: label.clone(),
                     help: None,
-                    source: NamedSource::new(other.name.clone(), other.text.clone()),
+                    source: Window::around(other, &[*span]),
                     labels: vec![LabeledSpan::new_primary_with_span(Some(label.clone()), clamp(*span, &other.text))],
                     related: Vec::new(),
                 });
@@ -320,10 +322,69 @@ impl Diag {
             },
             message: self.message.clone(),
             help: Some(self.help.clone()),
-            source: NamedSource::new(name, text),
+            source: file.map_or_else(|| Window::whole(name, text), |f| Window::around(f, &spans)),
             labels,
             related,
         }
+    }
+}
+
+/// The part of a file a report shows: the lines around its labels, with their absolute
+/// offsets and line numbers. miette finds a span's line by scanning its source from the
+/// start, so handing it the whole file makes rendering many diagnostics of a large policy
+/// quadratic; the window keeps each one proportional to the lines it shows.
+#[derive(Clone, Debug)]
+struct Window {
+    name: String,
+    text: Arc<str>,
+    /// Byte offset and 0-based line number where the window starts.
+    base: usize,
+    first_line: usize,
+    end: usize,
+}
+
+/// Lines of context kept on each side of the labels (miette shows fewer).
+const WINDOW_LINES: usize = 8;
+
+impl Window {
+    fn whole(name: String, text: Arc<str>) -> Window {
+        let end = text.len();
+        Window { name, text, base: 0, first_line: 0, end }
+    }
+
+    fn around(file: &SourceFile, spans: &[Span]) -> Window {
+        let text = file.text.clone();
+        let starts = file.line_starts();
+        let lo = spans.iter().map(|s| (s.start as usize).min(text.len())).min().unwrap_or(0);
+        let hi = spans.iter().map(|s| (s.end as usize).min(text.len())).max().unwrap_or(0);
+        let first = starts.partition_point(|s| *s <= lo).saturating_sub(1).saturating_sub(WINDOW_LINES);
+        let last = starts.partition_point(|s| *s <= hi) + WINDOW_LINES;
+        let base = starts.get(first).copied().unwrap_or(0);
+        let end = starts.get(last).copied().unwrap_or(text.len()).min(text.len());
+        Window { name: file.name.clone(), text, base, first_line: first, end }
+    }
+}
+
+impl SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let slice = self.text.get(self.base..self.end).ok_or(MietteError::OutOfBounds)?;
+        let offset = span.offset().checked_sub(self.base).ok_or(MietteError::OutOfBounds)?;
+        let inner: miette::SourceSpan = (offset, span.len()).into();
+        let c = slice.read_span(&inner, context_lines_before, context_lines_after)?;
+        let outer: miette::SourceSpan = (c.span().offset() + self.base, c.span().len()).into();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            c.data(),
+            outer,
+            c.line() + self.first_line,
+            c.column(),
+            c.line_count(),
+        )))
     }
 }
 
@@ -340,7 +401,7 @@ pub struct Report {
     severity: miette::Severity,
     message: String,
     help: Option<String>,
-    source: NamedSource<Arc<str>>,
+    source: Window,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
