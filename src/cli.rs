@@ -558,42 +558,57 @@ fn parse_check_format(s: &str) -> Result<crate::check::Format, String> {
     })
 }
 
-/// One file to check: device, path shown, text.
-type CheckFile = (String, String, String);
+/// One file of a bundle's manifest: path inside the bundle, device, recorded sha256.
+pub(crate) type ManifestFile = (String, String, Option<String>);
 
-/// The files of a bundle, by its manifest; and a note when it was compiled from another
-/// version of the policy.
-fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
+/// A bundle's `manifest.json`: the policy digest it was compiled from and its files. Paths
+/// come from the manifest, so any that leave the bundle are refused. `help` says what to
+/// give instead when there is no readable manifest.
+pub(crate) fn read_manifest(dir: &Path, help: &str) -> Result<(Option<String>, Vec<ManifestFile>), Diag> {
     use crate::diagnostics::{Span, code};
     let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
     let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        input(format!("cannot read {}: {e}", manifest_path.display()))
-            .help("give a directory written by `zonecheck compile`, or check one file with --device NAME FILE")
-    })?;
+    let text = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| input(format!("cannot read {}: {e}", manifest_path.display())).help(help))?;
     let manifest: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{} is not JSON: {e}", manifest_path.display())).help("recompile the bundle"))?;
-    let mut notes = Vec::new();
-    let digest = crate::compile::policy_digest(model).0;
-    if manifest["policy"]["sha256"].as_str().is_some_and(|d| d != digest) {
-        notes.push(
-            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
-        );
-    }
     let mut files = Vec::new();
     for f in manifest["files"].as_array().into_iter().flatten() {
         let (Some(rel), Some(device)) = (f["path"].as_str(), f["device"].as_str()) else {
             return Err(input(format!("{} lists a file without path or device", manifest_path.display()))
                 .help("recompile the bundle"));
         };
-        // Paths come from the manifest: stay inside the bundle.
         if rel.split('/').any(|p| p == ".." || p.is_empty()) || rel.starts_with('/') {
             return Err(input(format!("{} lists a path outside the bundle: {rel}", manifest_path.display()))
                 .help("recompile the bundle"));
         }
+        files.push((rel.to_string(), device.to_string(), f["sha256"].as_str().map(str::to_string)));
+    }
+    Ok((manifest["policy"]["sha256"].as_str().map(str::to_string), files))
+}
+
+/// One file to check: device, path shown, text.
+type CheckFile = (String, String, String);
+
+/// The files of a bundle, by its manifest; and a note when it was compiled from another
+/// version of the policy.
+fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
+    let (policy_sha256, listed) = read_manifest(
+        dir,
+        "give a directory written by `zonecheck compile`, or check one file with --device NAME FILE",
+    )?;
+    let mut notes = Vec::new();
+    let digest = crate::compile::policy_digest(model).0;
+    if policy_sha256.is_some_and(|d| d != digest) {
+        notes.push(
+            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
+        );
+    }
+    let mut files = Vec::new();
+    for (rel, device, _) in listed {
         let path = dir.join(rel);
         let text = read_text(&path)?;
-        files.push((device.to_string(), path.display().to_string(), text));
+        files.push((device, path.display().to_string(), text));
     }
     Ok((files, notes))
 }

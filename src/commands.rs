@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::ValueEnum;
 
-use crate::cli::{Exit, load_with_config, out, print_diags, read_text, today, write_atomically};
+use crate::cli::{Exit, load_with_config, out, print_diags, read_manifest, read_text, today, write_atomically};
 use crate::diagnostics::{Diag, Sources, Span, code};
 use crate::report::audit::{BundleFile, BundleInfo, Lang};
 
@@ -22,34 +22,6 @@ pub enum ReportLang {
 pub enum ReportFormat {
     Html,
     Markdown,
-}
-
-/// One file of a bundle's manifest: path inside the bundle, device, recorded sha256.
-type ManifestFile = (String, String, Option<String>);
-
-/// The manifest's policy digest and files; paths that leave the bundle are refused.
-fn manifest(dir: &Path) -> Result<(Option<String>, Vec<ManifestFile>), Diag> {
-    let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
-    let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        input(format!("cannot read {}: {e}", manifest_path.display()))
-            .help("give a directory written by `zonecheck compile`")
-    })?;
-    let manifest: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| input(format!("{} is not JSON: {e}", manifest_path.display())).help("recompile the bundle"))?;
-    let mut files = Vec::new();
-    for f in manifest["files"].as_array().into_iter().flatten() {
-        let (Some(rel), Some(device)) = (f["path"].as_str(), f["device"].as_str()) else {
-            return Err(input(format!("{} lists a file without path or device", manifest_path.display()))
-                .help("recompile the bundle"));
-        };
-        if rel.split('/').any(|p| p == ".." || p.is_empty()) || rel.starts_with('/') {
-            return Err(input(format!("{} lists a path outside the bundle: {rel}", manifest_path.display()))
-                .help("recompile the bundle"));
-        }
-        files.push((rel.to_string(), device.to_string(), f["sha256"].as_str().map(str::to_string)));
-    }
-    Ok((manifest["policy"]["sha256"].as_str().map(str::to_string), files))
 }
 
 /// A bundle file's text and the reader for it, for the device's lowered rules.
@@ -77,7 +49,7 @@ pub fn bundle_info(
     dir: &Path,
     acl: &crate::targets::acl::AclOptions,
 ) -> Result<BundleInfo, Diag> {
-    let (policy_sha256, listed) = manifest(dir)?;
+    let (policy_sha256, listed) = read_manifest(dir, "give a directory written by `zonecheck compile`")?;
     let lowered = crate::compile::lower::lower(model);
     let mut files = Vec::new();
     for (rel, device, recorded) in listed {
@@ -133,7 +105,7 @@ pub fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: 
     let verdict = crate::verify::verify(&model, &crate::verify::Options::default());
     let mut e = crate::report::packet::explain(&model, &verdict, a, b, proto);
     if let Some(dir) = bundle {
-        let traced = manifest(dir).and_then(|(_, files)| {
+        let traced = read_manifest(dir, "give a directory written by `zonecheck compile`").and_then(|(_, files)| {
             let lowered = crate::compile::lower::lower(&model);
             let mut traced = Vec::new();
             for c in &e.carriers {

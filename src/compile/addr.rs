@@ -67,12 +67,11 @@ pub fn aggregate(nets: impl IntoIterator<Item = IpNet>) -> Vec<IpNet> {
 
 /// IPv6 link-local addresses: never routed, so no zone covers them by a broad prefix.
 /// A rule meant for the Internet (`::/0`) must not admit a neighbour on the same link.
-pub const LINK_LOCAL: &str = "fe80::/10";
+pub const LINK_LOCAL: IpNet = IpNet::V6(Ipv6Net::new_assert(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10));
 
 /// Each zone's exact address space by longest-prefix match. fe80::/10 belongs to no zone
 /// unless one declares a prefix inside it (DESIGN.md §4a).
 pub fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
-    let link_local: IpNet = LINK_LOCAL.parse().unwrap_or(IpNet::V6(Ipv6Net::default()));
     let all: Vec<(IpNet, ZoneId)> = model
         .zones
         .iter()
@@ -87,8 +86,8 @@ pub fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
             for n in &z.nets {
                 let mut holes: Vec<IpNet> =
                     all.iter().map(|(m, _)| *m).filter(|m| m.prefix_len() > n.prefix_len() && n.contains(m)).collect();
-                if n.prefix_len() < link_local.prefix_len() && n.contains(&link_local) {
-                    holes.push(link_local);
+                if n.prefix_len() < LINK_LOCAL.prefix_len() && n.contains(&LINK_LOCAL) {
+                    holes.push(LINK_LOCAL);
                 }
                 pieces.extend(subtract_all(*n, &holes));
             }

@@ -24,6 +24,13 @@ fn flow_at(model: &Model, f: crate::model::FlowId) -> String {
     format!("`{}` ({}:{line})", model.flow_title(f), model.sources.name(flow.header_span.file))
 }
 
+/// `` `name` (file:line) `` of a system's declaration.
+fn system_at(model: &Model, s: crate::model::SystemId) -> String {
+    let sys = model.system(s);
+    let (line, _) = model.sources.line_col(sys.name_span);
+    format!("`{}` ({}:{line})", sys.name, model.sources.name(sys.name_span.file))
+}
+
 pub fn node_kind(model: &Model, node: Node) -> String {
     match node {
         Node::System(s) => format!("system in `{}`", model.zone(model.system(s).zone).name),
@@ -264,25 +271,19 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                     );
                 }
                 AssumptionKind::SaasSafeguards { system } => {
-                    let sys = model.system(*system);
-                    let (line, _) = model.sources.line_col(sys.name_span);
                     let _ = writeln!(
                         out,
-                        "  SaaS safeguards of `{}` ({}:{line}): {} — admit {}",
-                        sys.name,
-                        model.sources.name(sys.name_span.file),
+                        "  SaaS safeguards of {}: {} — admit {}",
+                        system_at(model, *system),
                         a.justification,
                         classes.join(", ")
                     );
                 }
                 AssumptionKind::SaasReach { system, flows } => {
-                    let sys = model.system(*system);
-                    let (line, _) = model.sources.line_col(sys.name_span);
                     let _ = writeln!(
                         out,
-                        "  SaaS reached through a zone: `{}` ({}:{line}) holds {}; {}:",
-                        sys.name,
-                        model.sources.name(sys.name_span.file),
+                        "  SaaS reached through a zone: {} holds {}; {}:",
+                        system_at(model, *system),
                         classes.join(", "),
                         a.justification
                     );
