@@ -201,7 +201,7 @@ codes! {
     RESOLVE_SAAS_PROPERTY = "zonecheck::resolve::saas-property-on-non-saas", "vendor, dpa, region or auth on a system that is not SaaS";
     RESOLVE_GROUP_CYCLE = "zonecheck::resolve::group-cycle", "groups contain each other in a cycle";
     RESOLVE_EMPTY_ENDPOINT = "zonecheck::resolve::empty-endpoint", "a flow endpoint or group expands to nothing";
-    RESOLVE_AMBIGUOUS = "zonecheck::resolve::ambiguous-name", "an endpoint name is declared as more than one of system, zone and group";
+    RESOLVE_AMBIGUOUS = "zonecheck::resolve::ambiguous-name", "an endpoint name is declared as more than one of system, zone and group, or a system and a device share a name";
     RESOLVE_INTERFACE_ZONE_TWICE = "zonecheck::resolve::zone-on-two-interfaces", "a device names one zone on two interfaces";
     RESOLVE_DUPLICATE_INTERFACE = "zonecheck::resolve::duplicate-interface", "a device declares one interface twice";
     RESOLVE_NO_POLICY = "zonecheck::resolve::duplicate-policy", "more than one `policy` header";

@@ -168,6 +168,8 @@ impl Read {
             sport: if icmp { 0 } else { p.sport },
             dport: if icmp { u16::from(p.icmp) } else { p.dport },
             ack: p.ack || p.rst,
+            ct: zonecheck::check::space::Ct::New,
+            hops: 64,
         };
         self.rs.trace(&packet).0
     }
@@ -1144,6 +1146,8 @@ fn ios_running_config_fixture() {
         sport: 50000,
         dport: 443,
         ack: false,
+        ct: zonecheck::check::space::Ct::New,
+        hops: 64,
     };
     let (_, by) = r.rs.trace(&packet);
     let rule = r.rs.rule(by[0].1.expect("an entry decided"));

@@ -94,6 +94,8 @@ fn grid(active: &[Dim]) -> Vec<Packet> {
                 sport: v[7] as u16,
                 dport: v[8] as u16,
                 ack: v[9] == 1,
+                ct: zonecheck::check::space::Ct::New,
+                hops: 64,
             });
             let mut k = 0;
             while k < DIMS {

@@ -115,6 +115,8 @@ impl P<'_> {
             sport,
             dport,
             ack: false,
+            ct: zonecheck::check::space::Ct::New,
+            hops: 64,
         }
     }
 }

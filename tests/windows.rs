@@ -1157,6 +1157,8 @@ fn packet(path: ZPath, src: &str, dst: &str, proto: u8, sport: u16, dport: u16) 
         sport,
         dport,
         ack: false,
+        ct: zonecheck::check::space::Ct::New,
+        hops: 64,
     }
 }
 

@@ -8,12 +8,12 @@
 //! permits a fixed baseline that is not a policy flow: loopback on Linux hosts and IPv6
 //! neighbour discovery.
 
-use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
+use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
 use crate::model::{FlowId, Model, Target};
 use crate::targets::acl::{AclOptions, ND_TYPES as ACL_ND_TYPES, icmp_reply};
 use crate::targets::windows::ND_TYPES as HOST_ND_TYPES;
 
-use super::space::{Cube, Dim, Field, Ifaces, Path};
+use super::space::{Ct, Cube, Dim, Field, Ifaces, Path};
 
 /// Why a packet is intended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum Why {
     Flows(Vec<FlowId>),
     /// The answers to these flows, through a stateless ACL.
     Answers(Vec<FlowId>),
+    /// An ICMP error between the addresses of these flows, related to a connection.
+    Related(Vec<FlowId>),
     /// Not a flow: what every ruleset of the target permits (loopback, neighbour discovery).
     Baseline(&'static str),
 }
@@ -71,6 +73,19 @@ fn forward(base: &Cube, p: &Permit) -> Option<Cube> {
     }
 }
 
+/// ICMP errors related to a connection between the addresses of an address-pair permit.
+fn related_error(narrow: &[(Dim, u128)], p: &Permit) -> Option<Cube> {
+    let v6 = p.src.addr().is_ipv6();
+    let mut c = on_path(v6, Path::Forward, Ct::Related)
+        .with(Dim::Src, &Field::prefix(&p.src))?
+        .with(Dim::Dst, &Field::prefix(&p.dst))?
+        .with_value(Dim::Proto, if v6 { 58 } else { 1 })?;
+    for (d, v) in narrow {
+        c = c.with_value(*d, *v)?;
+    }
+    Some(c)
+}
+
 /// The answers to a permit through a stateless filter, narrowed to `base`.
 fn answers(base: &Cube, p: &Permit, options: &AclOptions) -> Option<Cube> {
     let c = base
@@ -97,12 +112,19 @@ fn answers(base: &Cube, p: &Permit, options: &AclOptions) -> Option<Cube> {
     }
 }
 
-/// Both families of a path, optionally narrowed in one more dimension.
+/// Every packet of a family on a path in one connection-tracking state.
+fn on_path(v6: bool, path: Path, ct: Ct) -> Cube {
+    let c = Cube::on_path(v6, path);
+    c.clone().with_value(Dim::Ct, ct as u128).unwrap_or(c)
+}
+
+/// Both families of a path (connection-opening packets), optionally narrowed in one more
+/// dimension.
 fn both(path: Path, narrow: Option<(Dim, Field)>) -> Vec<Cube> {
     [false, true]
         .into_iter()
         .filter_map(|v6| {
-            let c = Cube::on_path(v6, path);
+            let c = on_path(v6, path, Ct::New);
             match &narrow {
                 Some((d, f)) => c.with(*d, f),
                 None => Some(c),
@@ -113,7 +135,7 @@ fn both(path: Path, narrow: Option<(Dim, Field)>) -> Vec<Cube> {
 
 /// ICMPv6 of the given types, any code, from anywhere to anywhere.
 fn icmpv6_types(path: Path, types: &[u8], iif: Option<u32>) -> Option<Cube> {
-    let mut c = Cube::on_path(true, path).with_value(Dim::Proto, 58)?;
+    let mut c = on_path(true, path, Ct::New).with_value(Dim::Proto, 58)?;
     c = c.with(Dim::Dport, &Field::from_ranges(types.iter().map(|t| (u128::from(*t), u128::from(*t)))))?;
     match iif {
         Some(i) => c.with_value(Dim::Iif, u128::from(i)),
@@ -124,7 +146,7 @@ fn icmpv6_types(path: Path, types: &[u8], iif: Option<u32>) -> Option<Cube> {
 /// A permit's cube, of either family: `forward` needs a base holding both.
 fn permit_cubes(path: Path, narrow: &[(Dim, u128)], p: &Permit, reverse: Option<&AclOptions>) -> Option<Cube> {
     let v6 = p.src.addr().is_ipv6();
-    let mut base = Cube::on_path(v6, path);
+    let mut base = on_path(v6, path, Ct::New);
     for (d, v) in narrow {
         base = base.with_value(*d, *v)?;
     }
@@ -139,21 +161,32 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
     let mut out = Intended::default();
     match rules.target {
         HostOrDevice::Device(Target::Nftables) => {
+            // New connections, and ICMP errors conntrack relates to one (which any host can
+            // forge): both are decided by the ruleset packet by packet.
             out.scope = both(Path::Forward, None);
+            out.scope.extend([false, true].map(|v6| on_path(v6, Path::Forward, Ct::Related)));
             for chain in &rules.chains {
-                let ChainKind::Forward { iif, oif, .. } = &chain.kind else { continue };
+                let (iif, oif, related) = match &chain.kind {
+                    ChainKind::Forward { iif, oif, .. } => (iif, oif, false),
+                    ChainKind::Related { iif, oif } => (iif, oif, true),
+                    _ => continue,
+                };
                 let narrow = [(Dim::Iif, u128::from(ifaces.id(iif))), (Dim::Oif, u128::from(ifaces.id(oif)))];
                 for p in &chain.permits {
-                    out.permits.extend(
-                        permit_cubes(Path::Forward, &narrow, p, None).map(|c| (c, Why::Flows(p.flows.clone()))),
-                    );
+                    let cube = if related {
+                        related_error(&narrow, p).map(|c| (c, Why::Related(p.flows.clone())))
+                    } else {
+                        permit_cubes(Path::Forward, &narrow, p, None).map(|c| (c, Why::Flows(p.flows.clone())))
+                    };
+                    out.permits.extend(cube);
                 }
             }
         }
         HostOrDevice::Device(_) => {
             // One inbound ACL per SVI: forward entries of the flows entering there, answers
             // to the flows leaving there, neighbour discovery.
-            let Some(device) = model.devices.iter().find(|d| d.name == rules.name) else { return out };
+            let Enforcer::Device(id) = rules.enforcer else { return out };
+            let device = model.device(id);
             for iface in &device.interfaces {
                 let id = ifaces.id(&iface.name);
                 out.scope.extend(both(Path::Forward, Some((Dim::Iif, Field::point(u128::from(id))))));
@@ -181,16 +214,15 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
         }
         HostOrDevice::LinuxHost | HostOrDevice::WindowsHost => {
             let linux = rules.target == HostOrDevice::LinuxHost;
-            let v6_host = model
-                .systems
-                .iter()
-                .find(|s| s.name == rules.name)
-                .is_some_and(|s| s.addresses.iter().any(|a| matches!(a, ipnet::IpNet::V6(_))));
+            let v6_host = match rules.enforcer {
+                Enforcer::Host(id) => model.system(id).addresses.iter().any(|a| matches!(a, ipnet::IpNet::V6(_))),
+                Enforcer::Device(_) => false,
+            };
             for chain in &rules.chains {
                 let path = match chain.kind {
                     ChainKind::Input => Path::Input,
                     ChainKind::Output => Path::Output,
-                    ChainKind::Forward { .. } => continue,
+                    ChainKind::Forward { .. } | ChainKind::Related { .. } => continue,
                 };
                 out.scope.extend(both(path, None));
                 for p in &chain.permits {

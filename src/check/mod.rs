@@ -118,10 +118,14 @@ impl Format {
 /// devices that are not equal.
 pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOptions) -> Vec<DeviceCheck> {
     let lowered = crate::compile::lower::lower(model);
-    let by_name: BTreeMap<&str, &DeviceRules> = lowered.iter().map(|d| (d.name.as_str(), d)).collect();
+    // Looked up by role and name: a file under `host/` is a system's, the rest devices'.
+    let by_name: BTreeMap<(bool, &str), &DeviceRules> = lowered
+        .iter()
+        .map(|d| ((matches!(d.enforcer, crate::compile::lower::Enforcer::Host(_)), d.name.as_str()), d))
+        .collect();
     let check = |f: &crate::compile::BundleFile| {
         let text = String::from_utf8_lossy(&f.bytes);
-        let (Some(format), Some(rules)) = (Format::of_target(f.target), by_name.get(f.device.as_str())) else {
+        let (Some(format), Some(rules)) = (Format::of_target(f.target), by_name.get(&(f.kind == "host", f.device.as_str()))) else {
             return None;
         };
         let result = check_one(model, rules, format, &f.path, &text, acl, false);
@@ -401,6 +405,7 @@ fn why_text(model: &Model, w: &Why) -> String {
     match w {
         Why::Flows(fs) => format!("flow {}", flows(fs)),
         Why::Answers(fs) => format!("answers to flow {}", flows(fs)),
+        Why::Related(fs) => format!("ICMP errors between the addresses of flow {}", flows(fs)),
         Why::Baseline(s) => (*s).to_string(),
     }
 }

@@ -54,11 +54,66 @@ pub enum Dim {
     Dport,
     /// 0: no ACK or RST (a connection's first packet, or not TCP); 1: ACK or RST set.
     Flags,
+    /// The connection-tracking state a stateful device gives the packet ([`Ct`] as 0–4).
+    /// Stateless filters match every value alike.
+    Ct,
+    /// The IPv4 TTL or IPv6 hop limit as the packet arrives (0–255).
+    Hops,
 }
 
-pub const DIMS: usize = 10;
-pub const ALL_DIMS: [Dim; DIMS] =
-    [Dim::Path, Dim::Iif, Dim::Oif, Dim::Family, Dim::Src, Dim::Dst, Dim::Proto, Dim::Sport, Dim::Dport, Dim::Flags];
+pub const DIMS: usize = 12;
+pub const ALL_DIMS: [Dim; DIMS] = [
+    Dim::Path,
+    Dim::Iif,
+    Dim::Oif,
+    Dim::Family,
+    Dim::Src,
+    Dim::Dst,
+    Dim::Proto,
+    Dim::Sport,
+    Dim::Dport,
+    Dim::Flags,
+    Dim::Ct,
+    Dim::Hops,
+];
+
+/// Connection-tracking state (nft `ct state`) of a packet at a stateful device.
+///
+/// `check` compares what devices do with connection-opening packets (`New`) and with ICMP
+/// errors that conntrack relates to a tracked connection (`Related`: whoever sends one can
+/// choose the connection it quotes, so it is a packet an inside host can forge). Packets of
+/// established connections are not compared: whether one is accepted depends on the
+/// connection it belongs to, which a single packet does not show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ct {
+    New = 0,
+    Related = 1,
+    Established = 2,
+    Invalid = 3,
+    Untracked = 4,
+}
+
+impl Ct {
+    pub const ALL: [Ct; 5] = [Ct::New, Ct::Related, Ct::Established, Ct::Invalid, Ct::Untracked];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Ct::New => "new",
+            Ct::Related => "related",
+            Ct::Established => "established",
+            Ct::Invalid => "invalid",
+            Ct::Untracked => "untracked",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Ct> {
+        Ct::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    fn from_value(v: u128) -> Ct {
+        Ct::ALL.get(v as usize).copied().unwrap_or(Ct::New)
+    }
+}
 
 /// Where a packet goes through the device: to it, through it, or from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,6 +149,8 @@ pub fn dim_max(d: Dim) -> u128 {
         Dim::Path => 2,
         Dim::Iif | Dim::Oif => u128::from(u32::MAX),
         Dim::Family | Dim::Flags => 1,
+        Dim::Ct => Ct::Untracked as u128,
+        Dim::Hops => 255,
         Dim::Src | Dim::Dst => u128::MAX,
         Dim::Proto => 255,
         Dim::Sport | Dim::Dport => 65535,
@@ -365,8 +422,21 @@ impl Cube {
 
     pub fn overlaps(&self, o: &Cube) -> bool {
         // Family and addresses first: they tell cubes apart most often.
-        [Dim::Family, Dim::Dst, Dim::Src, Dim::Dport, Dim::Iif, Dim::Oif, Dim::Proto, Dim::Path, Dim::Sport, Dim::Flags]
-            .iter()
+        [
+            Dim::Family,
+            Dim::Dst,
+            Dim::Src,
+            Dim::Dport,
+            Dim::Iif,
+            Dim::Oif,
+            Dim::Proto,
+            Dim::Path,
+            Dim::Sport,
+            Dim::Flags,
+            Dim::Ct,
+            Dim::Hops,
+        ]
+        .iter()
             .all(|d| self.0[*d as usize].intersects(&o.0[*d as usize]))
     }
 
@@ -447,6 +517,8 @@ impl Cube {
             sport,
             dport,
             ack: prefer(Dim::Flags, &[0]) == 1,
+            ct: Ct::from_value(prefer(Dim::Ct, &[0, 1])),
+            hops: prefer(Dim::Hops, &[64, 255]) as u8,
         }
     }
 }
@@ -483,6 +555,10 @@ pub struct Packet {
     pub dport: u16,
     /// TCP ACK or RST set.
     pub ack: bool,
+    /// Connection-tracking state at a stateful device.
+    pub ct: Ct,
+    /// TTL or hop limit.
+    pub hops: u8,
 }
 
 impl Packet {
@@ -507,6 +583,8 @@ impl Packet {
             u128::from(self.sport),
             u128::from(self.dport),
             u128::from(self.ack),
+            self.ct as u128,
+            u128::from(self.hops),
         ]
     }
 
@@ -542,6 +620,12 @@ impl Packet {
             _ => format!("{proto} {} -> {}", addr(s, None), addr(d, None)),
         };
         let mut via = vec![self.path.name().to_string()];
+        if self.ct != Ct::New {
+            via.push(format!("ct state {}", self.ct.name()));
+        }
+        if self.hops != 64 {
+            via.push(format!("{} {}", if self.v6 { "hop limit" } else { "ttl" }, self.hops));
+        }
         if self.iif != 0 {
             via.push(format!("in {}", ifaces.name(self.iif)));
         }

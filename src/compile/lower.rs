@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
-use super::addr::{ref_space, zone_spaces};
+use super::addr::{aggregate, ref_space, zone_spaces};
 use crate::model::{DeviceId, DeviceKind, FlowId, Match, Model, Node, Platform, SystemId, Target, Trust, ZoneId};
 
 /// The interface name of a switch's routed uplink: everything not behind one of its SVIs.
@@ -44,6 +44,12 @@ pub struct Permit {
 pub enum ChainKind {
     /// Forwarded from interface `iif` to `oif`.
     Forward { iif: String, oif: String, from_zones: Vec<ZoneId>, to_zones: Vec<ZoneId> },
+    /// ICMP errors that connection tracking relates to a connection, forwarded from `iif`
+    /// to `oif` (stateful firewalls). Conntrack relates an error to whichever connection it
+    /// quotes, and any host can quote any connection, so an error passes only between an
+    /// address pair of a permit of this interface pair or, reversed, of the opposite one:
+    /// its permits are address pairs ([`Svc::Any`]) with the flows they come from.
+    Related { iif: String, oif: String },
     /// To the host.
     Input,
     /// From the host (closed-zone hosts only).
@@ -72,6 +78,10 @@ pub struct DeviceRules {
     pub chains: Vec<Chain>,
     /// Outbound traffic is filtered too (closed-zone hosts).
     pub filter_output: bool,
+    /// Anti-spoofing (firewalls): each interface with the address space behind it. A
+    /// forwarded packet whose source lies outside its input interface's space is dropped
+    /// before anything else, so no inside host can speak for another zone.
+    pub sources: Vec<(String, Vec<IpNet>)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +134,18 @@ impl Permits {
             }
             None => {}
         }
+    }
+
+    /// Every (source, destination) asked for, with the flows asking.
+    fn pairs(&self) -> BTreeMap<(IpNet, IpNet), BTreeSet<FlowId>> {
+        let mut out: BTreeMap<(IpNet, IpNet), BTreeSet<FlowId>> = BTreeMap::new();
+        for ((s, d, _), flows) in &self.exact {
+            out.entry((*s, *d)).or_default().extend(flows.iter().copied());
+        }
+        for ((s, d, _), ranges) in &self.ports {
+            out.entry((*s, *d)).or_default().extend(ranges.iter().map(|r| r.2));
+        }
+        out
     }
 
     fn finish(self) -> Vec<Permit> {
@@ -236,7 +258,39 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             }
         }
         let name_of = |k: usize| device.interfaces.get(k).map_or_else(|| UPLINK.to_string(), |i| i.name.clone());
-        let chains = pairs
+        // Related ICMP (stateful firewalls): the address pairs of each direction's permits,
+        // and the reversed pairs of the opposite direction's.
+        let mut related: BTreeMap<(usize, usize), Permits> = BTreeMap::new();
+        if !switch {
+            for ((ia, ib), (permits, _, _)) in &pairs {
+                for (key, flows) in permits.pairs() {
+                    for f in flows {
+                        related.entry((*ia, *ib)).or_default().add(key.0, key.1, Match::Any, f);
+                        related.entry((*ib, *ia)).or_default().add(key.1, key.0, Match::Any, f);
+                    }
+                }
+            }
+        }
+        let related_chains: Vec<Chain> = related
+            .into_iter()
+            .map(|((ia, ib), permits)| Chain {
+                kind: ChainKind::Related { iif: name_of(ia), oif: name_of(ib) },
+                permits: permits.finish(),
+            })
+            .collect();
+        let sources = if switch {
+            Vec::new()
+        } else {
+            device
+                .interfaces
+                .iter()
+                .map(|i| {
+                    let space = aggregate(i.zones.iter().flat_map(|z| spaces[z.index()].iter().copied()));
+                    (i.name.clone(), space)
+                })
+                .collect()
+        };
+        let mut chains: Vec<Chain> = pairs
             .into_iter()
             .map(|((ia, ib), (permits, fz, tz))| Chain {
                 kind: ChainKind::Forward {
@@ -248,12 +302,14 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                 permits: permits.finish(),
             })
             .collect();
+        chains.extend(related_chains);
         out.push(DeviceRules {
             enforcer: Enforcer::Device(DeviceId::from_index(di)),
             name: device.name.clone(),
             target: HostOrDevice::Device(device.target),
             chains,
             filter_output: false,
+            sources,
         });
     }
     // Hosts: which flows reach each system, and which leave it.
@@ -309,6 +365,7 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             target: kind,
             chains,
             filter_output: closed,
+            sources: Vec::new(),
         });
     }
     out

@@ -332,6 +332,9 @@ impl Model {
     pub fn system(&self, id: SystemId) -> &System {
         &self.systems[id.index()]
     }
+    pub fn device(&self, id: DeviceId) -> &Device {
+        &self.devices[id.index()]
+    }
     pub fn group(&self, id: GroupId) -> &Group {
         &self.groups[id.index()]
     }

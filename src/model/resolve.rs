@@ -317,6 +317,9 @@ impl Resolver {
             if let Some(g) = self.group_names.get(name) {
                 others.push((self.groups[g.index()].name_span, "group"));
             }
+            if let Some(d) = self.device_names.get(name) {
+                others.push((self.devices[d.index()].name_span, "device"));
+            }
             for (span, kind) in others {
                 self.diags.push(
                     Diag::error(
@@ -325,7 +328,12 @@ impl Resolver {
                         format!("`{name}` names both a system and a {kind}"),
                     )
                     .related(span, format!("the {kind}"))
-                    .help("systems, zones and groups are all flow endpoints, so their names must differ"),
+                    .help(if kind == "device" {
+                        "a system and a device share one namespace (a bundle names its files, tables and checks by \
+                         them); name the firewall's own host `NAME-host`, say"
+                    } else {
+                        "systems, zones and groups are all flow endpoints, so their names must differ"
+                    }),
                 );
             }
         }

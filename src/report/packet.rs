@@ -240,6 +240,8 @@ pub fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto
                 }
                 ChainKind::Input => (Path::Input, "input".to_string(), String::new(), String::new()),
                 ChainKind::Output => (Path::Output, "output".to_string(), String::new(), String::new()),
+                // Errors quoting a connection, not connections: a packet names none.
+                ChainKind::Related { .. } => continue,
             };
             flows.extend(hits.iter().copied());
             let packet = Packet {
@@ -253,6 +255,8 @@ pub fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto
                 sport,
                 dport,
                 ack: false,
+                ct: crate::check::space::Ct::New,
+                hops: 64,
             };
             carriers.push(Carrier {
                 device: rules.name.clone(),

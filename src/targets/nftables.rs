@@ -72,6 +72,14 @@ struct Vmap {
 #[derive(Serialize)]
 struct File {
     header: Vec<String>,
+    /// Connections opened under this ruleset carry this mark (see [`generation`]).
+    mark: String,
+    /// Answers of connections from an earlier ruleset, to the chain re-checking them.
+    reply_vmap: Vec<Vmap>,
+    /// ICMP errors related to a connection, to the chain of their interface pair.
+    related_vmap: Vec<Vmap>,
+    /// Anti-spoofing sets (firewalls).
+    sources: Vec<Set>,
     table: String,
     table_comment: String,
     log_prefix: String,
@@ -196,6 +204,44 @@ fn element_key(p: &Permit) -> String {
     }
 }
 
+/// The lookup of a set in the other direction: the answer of a connection swaps source
+/// and destination, and its source port is the service port. ICMP sets have none (an
+/// echo's answer is another type); their connections are not re-checked (see the template).
+fn reply_lookup(v6: bool, kind: u8) -> Option<String> {
+    let fam = if v6 { "ip6" } else { "ip" };
+    match kind {
+        0 => Some(format!("{fam} daddr . {fam} saddr . meta l4proto . th sport")),
+        2 => Some(format!("{fam} daddr . {fam} saddr . meta l4proto")),
+        3 => Some(format!("{fam} daddr . {fam} saddr")),
+        _ => None,
+    }
+}
+
+/// The connection mark of a ruleset: a digest of what it permits. A connection opened or
+/// re-checked under this ruleset carries it; one from an earlier ruleset that permitted
+/// something else does not, and is checked again against this one. An update that
+/// changes nothing keeps the mark, so it disturbs no connection.
+fn generation(sets: &[Set], chains: &[Chain]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for set in sets {
+        h.update(set.name.as_bytes());
+        h.update(b"\n");
+        for e in &set.elements {
+            h.update(e.key.as_bytes());
+            h.update(b"\n");
+        }
+    }
+    for c in chains {
+        h.update(c.name.as_bytes());
+        for r in &c.rules {
+            h.update(r.text.as_bytes());
+        }
+    }
+    let d = h.finalize();
+    format!("0x{:02x}{:02x}{:02x}{:02x}", d[0], d[1], d[2], d[3])
+}
+
 /// Render one firewall or Linux host. Returns the text and its counts.
 pub fn render(
     model: &Model,
@@ -208,22 +254,31 @@ pub fn render(
     let mut sets = Vec::new();
     let mut chains = Vec::new();
     let mut vmap = Vec::new();
+    let mut reply_vmap = Vec::new();
+    let mut related_vmap = Vec::new();
+    // Re-check rules of each pair chain, filled in once the mark is known.
+    let mut replies: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
     let host = !matches!(rules.target, HostOrDevice::Device(_));
+    let zones = |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
     for (ci, chain) in rules.chains.iter().enumerate() {
         let (name, hook, lo, comment) = match &chain.kind {
             ChainKind::Forward { iif, oif, from_zones, to_zones } => {
-                let zones = |z: &[crate::model::ZoneId]| {
-                    z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ")
-                };
                 let name = format!("zc_pair_{ci}");
                 vmap.push(Vmap { iif: iif.clone(), oif: oif.clone(), chain: name.clone() });
+                reply_vmap.push(Vmap { iif: oif.clone(), oif: iif.clone(), chain: format!("zc_reply_{ci}") });
                 (name, "forward", "", format!("{iif} to {oif}: {} to {}", zones(from_zones), zones(to_zones)))
+            }
+            ChainKind::Related { iif, oif } => {
+                let name = format!("zc_related_{ci}");
+                related_vmap.push(Vmap { iif: iif.clone(), oif: oif.clone(), chain: name.clone() });
+                (name, "forward", "", format!("{iif} to {oif}: ICMP errors between permitted address pairs"))
             }
             ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
             ChainKind::Output => {
                 ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name))
             }
         };
+        let forward = matches!(chain.kind, ChainKind::Forward { .. });
         let nested_src = nesting(chain.permits.iter().map(|p| p.src).collect());
         let nested_dst = nesting(chain.permits.iter().map(|p| p.dst).collect());
         let mut by_set: BTreeMap<SetKey, Vec<&Permit>> = BTreeMap::new();
@@ -231,6 +286,7 @@ pub fn render(
             by_set.entry(set_key(p, &nested_src, &nested_dst)).or_default().push(p);
         }
         let mut chain_rules = Vec::new();
+        let mut reply_rules = Vec::new();
         for ((v6, kind, lens), permits) in by_set {
             let fam = if v6 { "v6" } else { "v4" };
             let kind_name = ["ports", "icmp", "proto", "any"][usize::from(kind)];
@@ -244,10 +300,16 @@ pub fn render(
             flows.dedup();
             stats.elements += permits.len();
             stats.rules += 1;
-            chain_rules.push(Rule {
-                text: format!("{typeof_} @{set_name} counter accept"),
-                comment: flows_comment(model, &flows, false),
-            });
+            let comment = flows_comment(model, &flows, false);
+            if forward && let Some(lookup) = reply_lookup(v6, kind) {
+                reply_rules.push((format!("{lookup} @{set_name}"), comment.clone()));
+            }
+            // An ICMP error of the packet's own family: conntrack relates no other.
+            let only = match chain.kind {
+                ChainKind::Related { .. } => if v6 { "meta l4proto ipv6-icmp " } else { "meta l4proto icmp " },
+                _ => "",
+            };
+            chain_rules.push(Rule { text: format!("{only}{typeof_} @{set_name}"), comment });
             sets.push(Set {
                 name: set_name,
                 typeof_,
@@ -257,8 +319,52 @@ pub fn render(
                     .collect(),
             });
         }
+        if forward {
+            replies.push((format!("zc_reply_{ci}"), nft_text(&format!("answers of {comment}"), NFT_COMMENT_MAX), reply_rules));
+        }
         stats.chains += 1;
         chains.push(Chain { name, comment: nft_text(&comment, NFT_COMMENT_MAX), hook, lo, rules: chain_rules });
+    }
+    // Anti-spoofing: every interface with the space behind it, one set per family.
+    let mut sources = Vec::new();
+    for v6 in [false, true] {
+        let elements: Vec<Element> = rules
+            .sources
+            .iter()
+            .flat_map(|(iface, space)| {
+                space.iter().filter(move |n| matches!(n, IpNet::V6(_)) == v6).map(move |n| Element {
+                    key: format!("\"{}\" . {}", nft_text(iface, 64), addr(n)),
+                    comment: nft_text(&format!("the sources behind {iface}"), NFT_COMMENT_MAX),
+                })
+            })
+            .collect();
+        stats.elements += elements.len();
+        sources.push(Set {
+            name: format!("zc_sources_{}", if v6 { "v6" } else { "v4" }),
+            typeof_: format!("iifname . {} saddr", if v6 { "ip6" } else { "ip" }),
+            elements,
+        });
+    }
+    let mark = generation(&sets, &chains);
+    // Accepting a new connection marks it with this ruleset's mark.
+    for c in &mut chains {
+        let stamp = if c.name.starts_with("zc_pair_") { format!(" ct mark set {mark}") } else { String::new() };
+        for r in &mut c.rules {
+            r.text = format!("{}{stamp} counter accept", r.text);
+        }
+    }
+    for (name, comment, rules) in replies {
+        stats.chains += 1;
+        chains.push(Chain {
+            name,
+            comment,
+            hook: "forward",
+            lo: "",
+            rules: rules
+                .into_iter()
+                .map(|(lookup, comment)| Rule { text: format!("{lookup} ct mark set {mark} counter accept"), comment })
+                .collect(),
+        });
     }
     let policy_name = model.meta.name.clone().unwrap_or_else(|| "policy".into());
     let what = if host { "host" } else { "firewall" };
@@ -268,11 +374,17 @@ pub fn render(
             format!("policy sha256 {policy_digest}"),
             "Generated: do not edit by hand. Check with `nft -c -f FILE`, load with `nft -f FILE`.".into(),
         ],
-        table: options.table.clone(),
+        // A firewall that is also a managed Linux host loads both files: each role has its
+        // own table, so neither replaces the other.
+        table: if host { format!("{}_host", options.table) } else { options.table.clone() },
         table_comment: nft_text(&format!("zonecheck {what} {}: {policy_name}", rules.name), NFT_COMMENT_MAX),
         log_prefix: nft_text(&format!("zc drop {} ", rules.name), NFT_LOG_PREFIX_MAX),
         log_rate: options.log_rate.clone(),
         vmap,
+        reply_vmap,
+        related_vmap,
+        mark,
+        sources: if host { Vec::new() } else { sources },
         chains,
         sets,
     };

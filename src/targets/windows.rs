@@ -365,7 +365,7 @@ pub fn render_with_limit(
             ChainKind::Input => (true, "Inbound", "in"),
             ChainKind::Output => (false, "Outbound", "out"),
             // A host has no forwarding chains.
-            ChainKind::Forward { .. } => continue,
+            ChainKind::Forward { .. } | ChainKind::Related { .. } => continue,
         };
         chains += 1;
         // (flows, kind) → (remote, local, item).

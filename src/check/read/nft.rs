@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::{Action, Base, Chain, Hook, Ifaces, Origin, Problem, Rule, Ruleset};
 use crate::check::ruleset::port_protocols;
-use crate::check::space::{Cube, Dim, Field, Space, addr_max, addr_value, dim_max};
+use crate::check::space::{Ct, Cube, Dim, Field, Space, addr_max, addr_value, dim_max};
 
 /// Read `nft -j list ruleset` output (or a JSON command list for `nft -j -f`).
 pub fn read_json(text: &str, ifaces: &mut Ifaces) -> Ruleset {
@@ -371,7 +371,7 @@ impl<'a> Reader<'a> {
                 return Err(format!("statement {kind} after the verdict"));
             }
             match kind {
-                "match" => match self.matches(key, body, &mut uses_th) {
+                "match" => match self.matches(key, body, &mut uses_th, &cubes) {
                     Ok(Matched::All) => {}
                     Ok(Matched::Nothing) => never = true,
                     Ok(Matched::Cubes(m)) => cubes = intersect(&cubes, &m),
@@ -380,6 +380,9 @@ impl<'a> Reader<'a> {
                     }
                 },
                 "counter" | "log" | "comment" => {}
+                // `ct mark set …` labels the connection for its later packets, which are
+                // established: it changes no verdict that `check` compares.
+                "mangle" if body.get("key").and_then(|k| k.get("ct")).is_some_and(|ct| str_of(ct, "key") == "mark") => {}
                 "limit" | "quota" => limited = true,
                 "accept" | "drop" | "reject" | "return" | "continue" | "jump" | "goto" => {
                     action = self.verdict(key, e)?;
@@ -480,9 +483,10 @@ impl<'a> Reader<'a> {
         for el in elems {
             let pair = el.as_array().filter(|a| a.len() >= 2).ok_or("a verdict map element that is not a pair")?;
             let cubes = match ct {
-                Some(ct) => match ct_match(ct, "==", &pair[0])? {
+                Some(ct) => match ct_match(ct, "==", &pair[0], &[])? {
                     Matched::Nothing => continue,
-                    _ => Cube::universe().to_vec(),
+                    Matched::All => Cube::universe().to_vec(),
+                    Matched::Cubes(c) => c,
                 },
                 None => self.element(&keys, &pair[0])?,
             };
@@ -527,12 +531,12 @@ impl<'a> Reader<'a> {
         Ok(keys)
     }
 
-    fn matches(&mut self, key: &Scoped, body: &Value, uses_th: &mut bool) -> Result<Matched, String> {
+    fn matches(&mut self, key: &Scoped, body: &Value, uses_th: &mut bool, so_far: &[Cube]) -> Result<Matched, String> {
         let op = body.get("op").and_then(Value::as_str).unwrap_or("==");
         let left = body.get("left").ok_or("a match without a left side")?;
         let right = body.get("right").ok_or("a match without a right side")?;
         if let Some(ct) = left.get("ct") {
-            return ct_match(ct, op, right);
+            return ct_match(ct, op, right, so_far);
         }
         let keys = self.keys(left, uses_th)?;
         let base = base_cubes(&keys);
@@ -698,26 +702,37 @@ enum Matched {
     Cubes(Vec<Cube>),
 }
 
-/// `ct state`: connection-opening packets are in state new.
-fn ct_match(ct: &Value, op: &str, right: &Value) -> Result<Matched, String> {
+/// The packets in the given connection-tracking states ([`Dim::Ct`]).
+fn ct_states(states: &[Ct]) -> Vec<Cube> {
+    let f = Field::from_ranges(states.iter().map(|c| (*c as u128, *c as u128)));
+    Cube::universe().into_iter().filter_map(|c| c.with(Dim::Ct, &f)).collect()
+}
+
+/// A `ct` match. `ct state` narrows [`Dim::Ct`]. `ct mark`, `ct direction` and the other
+/// keys are not modelled, except where the rule already matches only packets of
+/// established connections, which `check` does not compare (see [`Ct`]): there they narrow
+/// nothing that is compared, and count as matching all.
+fn ct_match(ct: &Value, op: &str, right: &Value, so_far: &[Cube]) -> Result<Matched, String> {
     let key = str_of(ct, "key");
     if key != "state" || ct.get("dir").is_some() {
+        let compared = Field::from_ranges([(Ct::New as u128, Ct::Related as u128)]);
+        if !so_far.is_empty() && so_far.iter().all(|c| !c.field(Dim::Ct).intersects(&compared)) {
+            return Ok(Matched::All);
+        }
         return Err(format!("ct {key} is not modelled"));
     }
+    let mut names = Vec::new();
+    collect_strings(right, &mut names)?;
     let mut states = Vec::new();
-    collect_strings(right, &mut states)?;
-    for s in &states {
-        if !matches!(*s, "new" | "established" | "related" | "invalid" | "untracked") {
-            return Err(format!("ct state {s} is not modelled"));
-        }
+    for s in &names {
+        states.push(Ct::from_name(s).ok_or_else(|| format!("ct state {s} is not modelled"))?);
     }
-    let has_new = states.contains(&"new");
-    let matches_new = match op {
-        "==" | "in" => has_new,
-        "!=" => !has_new,
+    let states: Vec<Ct> = match op {
+        "==" | "in" => states,
+        "!=" => Ct::ALL.into_iter().filter(|c| !states.contains(c)).collect(),
         other => return Err(format!("operator {other:?} on ct state is not modelled")),
     };
-    Ok(if matches_new { Matched::All } else { Matched::Nothing })
+    Ok(if states.is_empty() { Matched::Nothing } else { Matched::Cubes(ct_states(&states)) })
 }
 
 fn collect_strings<'v>(v: &'v Value, out: &mut Vec<&'v str>) -> Result<(), String> {
@@ -755,6 +770,8 @@ enum Kind {
     Iface,
     /// `meta nfproto`: ipv4, ipv6.
     Family,
+    /// `ip ttl`, `ip6 hoplimit`.
+    Hops,
     /// `meta protocol`: the ethertype, ip or ip6 here.
     Ether,
 }
@@ -762,7 +779,7 @@ enum Kind {
 fn kind_max(k: Kind) -> u128 {
     match k {
         Kind::Addr(v6) => addr_max(v6),
-        Kind::Proto | Kind::IcmpType(_) | Kind::IcmpCode(_) => 255,
+        Kind::Proto | Kind::IcmpType(_) | Kind::IcmpCode(_) | Kind::Hops => 255,
         Kind::Port => 65535,
         Kind::Iface => dim_max(Dim::Iif),
         Kind::Family | Kind::Ether => 1,
@@ -803,6 +820,8 @@ fn key_of(left: &Value) -> Result<Key, String> {
             ("ip6", "daddr") => mk(Dim::Dst, Some(true), None, Kind::Addr(true)),
             // Packets here carry no extension headers: the next header is the protocol.
             ("ip6", "nexthdr") => mk(Dim::Proto, Some(true), None, Kind::Proto),
+            ("ip", "ttl") => mk(Dim::Hops, Some(false), None, Kind::Hops),
+            ("ip6", "hoplimit") => mk(Dim::Hops, Some(true), None, Kind::Hops),
             ("th", "sport") => Key { th: true, ..mk(Dim::Sport, None, None, Kind::Port) },
             ("th", "dport") => Key { th: true, ..mk(Dim::Dport, None, None, Kind::Port) },
             (_, "sport") if port_proto.is_some() => mk(Dim::Sport, None, port_proto, Kind::Port),
@@ -914,7 +933,7 @@ fn named_value(kind: Kind, s: &str) -> Option<u128> {
         Kind::IcmpCode(true) => ICMPV6_CODES,
         Kind::Family => &[("ipv4", 0), ("ipv6", 1)],
         Kind::Ether => &[("ip", 0), ("ip6", 1)],
-        Kind::Addr(_) | Kind::Iface => &[],
+        Kind::Addr(_) | Kind::Iface | Kind::Hops => &[],
     };
     table.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
 }

@@ -2022,6 +2022,8 @@ mod tests {
             sport: 50000,
             dport,
             ack: false,
+            ct: crate::check::space::Ct::New,
+            hops: 64,
         }
     }
 

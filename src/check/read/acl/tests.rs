@@ -27,6 +27,8 @@ fn pkt(ifaces: &mut Ifaces, iface: &str, src: &str, dst: &str, proto: u8, sport:
         sport,
         dport,
         ack,
+        ct: crate::check::space::Ct::New,
+        hops: 64,
     }
 }
 
