@@ -3,21 +3,25 @@
 use super::*;
 
 /// The JSON export of a live host's firewall, as written by [`EXPORT_COMMAND`].
-pub fn read_export(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
+pub fn read_export(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let fail = |message: String| unreadable(Problem { line: 0, message });
+    let fail = |message: String, ifaces: &mut Ifaces| unreadable(Problem { line: 0, message }, ifaces);
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         // An export cut off before its closing brace: refused.
         Err(e) if e.is_eof() => {
-            let mut rs = unreadable(Problem { line: e.line(), message: format!("the export stops early: {e}") });
+            let mut rs =
+                unreadable(Problem { line: e.line(), message: format!("the export stops early: {e}") }, ifaces);
             rs.incomplete = rs.problems.pop();
             return rs;
         }
-        Err(e) => return fail(format!("the export is not JSON: {e}")),
+        Err(e) => return fail(format!("the export is not JSON: {e}"), ifaces),
     };
     let Some(root) = root.as_object() else {
-        return fail("the export is not an object with Rules and Profiles; write it with the export command".into());
+        return fail(
+            "the export is not an object with Rules and Profiles; write it with the export command".into(),
+            ifaces,
+        );
     };
     let mut problems = Vec::new();
     let mut specs = Vec::new();
@@ -34,40 +38,50 @@ pub fn read_export(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
             }
         }
     }
-    let mut profile = ProfileSettings::default();
+    // Every profile: a host whose outbound traffic is blocked may never reach a domain
+    // controller, and then is on Private or Public, never on Domain.
+    let mut profiles: [ProfileSettings; 3] = Default::default();
     match get(root, "Profiles") {
         None => problems
             .push(Problem { line: 0, message: "the export has no Profiles: the default actions are unknown".into() }),
         Some(ps) => {
-            let domain = elements(ps).into_iter().find_map(|p| {
-                let o = p.as_object()?;
-                get(o, "Name").and_then(text_of).filter(|n| eq(n, "Domain")).map(|_| o)
-            });
-            match domain {
-                None => problems.push(Problem {
-                    line: 0,
-                    message: "the export's Profiles have no Domain profile: the default actions are unknown".into(),
-                }),
-                Some(o) => {
-                    for key in [
-                        "Enabled",
-                        "DefaultInboundAction",
-                        "DefaultOutboundAction",
-                        "AllowInboundRules",
-                        "DisabledInterfaceAliases",
-                    ] {
-                        let Some(v) = get(o, key) else { continue };
-                        let value = texts_of(v).unwrap_or_default().join(", ");
-                        if let Err(e) = profile_setting(&mut profile, key, &value) {
-                            problems.push(Problem { line: 0, message: format!("Domain profile: {e}") });
-                        }
+            let listed = elements(ps);
+            for (k, name) in PROFILES.iter().enumerate() {
+                let found = listed.iter().find_map(|p| {
+                    let o = p.as_object()?;
+                    get(o, "Name").and_then(text_of).filter(|n| eq(n, name)).map(|_| o)
+                });
+                let Some(o) = found else {
+                    problems.push(Problem {
+                        line: 0,
+                        message: format!(
+                            "the export's Profiles have no {name} profile: its default actions are unknown"
+                        ),
+                    });
+                    continue;
+                };
+                for key in PROFILE_KEYS {
+                    let Some(v) = get(o, key) else { continue };
+                    let value = texts_of(v).unwrap_or_default().join(", ");
+                    if let Err(e) = profile_setting(&mut profiles[k], key, &value) {
+                        problems.push(Problem { line: 0, message: format!("{name} profile: {e}") });
                     }
                 }
             }
         }
     }
-    assemble(&specs, &profile, problems)
+    assemble(&specs, &profiles, problems, ifaces)
 }
+
+/// The profile settings the export command writes and the reader reads.
+const PROFILE_KEYS: [&str; 6] = [
+    "Enabled",
+    "DefaultInboundAction",
+    "DefaultOutboundAction",
+    "AllowInboundRules",
+    "AllowLocalFirewallRules",
+    "DisabledInterfaceAliases",
+];
 
 /// A key, case-insensitively (PowerShell's property names are).
 pub(super) fn get<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
@@ -152,10 +166,10 @@ pub(super) fn export_spec(o: &Map<String, Value>) -> Spec {
     s.group = text("Group").filter(|g| !g.is_empty());
     let required = |k: &str| text(k).ok_or_else(|| format!("{k} is missing or not a single value"));
     s.enabled = required("Enabled").and_then(|v| parse_enabled(&v));
-    s.domain = get(o, "Profile")
+    s.profiles = get(o, "Profile")
         .and_then(texts_of)
         .ok_or_else(|| "Profile is missing".to_string())
-        .and_then(|v| profile_has_domain(&v));
+        .and_then(|v| profile_bits(&v));
     s.inbound = required("Direction").and_then(|v| parse_direction(&v));
     s.allow = required("Action").and_then(|v| parse_action(&v));
     let mut problems = Vec::new();

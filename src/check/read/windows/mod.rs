@@ -20,12 +20,23 @@
 //! filter on the protocol number does). An address list holding both families becomes one
 //! cube per family; an IPv4 local address with an IPv6 remote one matches nothing.
 //!
-//! # Profile
+//! # Profiles
 //!
-//! Only the **Domain** profile is evaluated: municipal servers are domain joined. Rules
-//! whose Profile does not include Domain (`Any`, `Domain`, or a list holding it) are
-//! ignored, and the Domain profile's Enabled and default actions apply. A Domain profile
-//! with the firewall disabled permits everything. Disabled rules are ignored.
+//! Windows keeps three profiles, Domain, Private and Public, and applies to each network
+//! interface the profile of its network's category: a host that cannot reach a domain
+//! controller (a closed host whose outbound traffic is blocked, say) is not on the Domain
+//! profile but on Private or, for a network Windows cannot identify, Public. So **every
+//! profile is evaluated**, and each must permit exactly what the policy permits. The
+//! ruleset carries the profile in the interface dimension, as Windows does: packets of
+//! input interface (inbound) or output interface (outbound) `Domain profile` are evaluated
+//! with the Domain profile, `Private profile` with Private, and every other interface
+//! (`Public profile` and interfaces nobody named: unidentified networks are Public) with
+//! Public. A difference found in one profile only names that profile's interface in its
+//! witness (or, for Public, the rule or default that decides it). A rule applies in the
+//! profiles its Profile lists (`Any` is all three). Each chain starts with the profiles
+//! whose firewall is off (Enabled False: everything passes) and ends with one rule per
+//! profile for its default action; those are marked implicit and never advised for
+//! removal. Disabled rules are ignored.
 //!
 //! # What is a problem
 //!
@@ -44,7 +55,7 @@
 //!
 //! [`read_script`] reads what a script of zonecheck's shape leaves in place: the rules its
 //! `New-NetFirewallRule` commands create (minus those its own later `Remove-NetFirewallRule`
-//! commands remove) and the Domain profile's settings from `Set-NetFirewallProfile`. Rules
+//! commands remove) and every profile's settings from `Set-NetFirewallProfile`. Rules
 //! that existed before the script ran are outside its scope (zonecheck's script removes its
 //! own group's older rules first; everything else on the host is what [`read_export`] is
 //! for). The lexer follows PowerShell's quoting (the five single-quote characters, doubled
@@ -53,8 +64,10 @@
 //! problem: PowerShell would run none of it. A value that is not a literal (a subexpression,
 //! an expanding string, an unknown variable, splatting), a rule created inside a script
 //! block (a condition, loop or function), other firewall-changing commands (`netsh
-//! advfirewall`, `Set-NetFirewallRule` after rules were created…), and Domain profile
-//! settings the script never sets are problems.
+//! advfirewall`, `Set-NetFirewallRule` after rules were created…), and profile settings
+//! the script never sets are problems. Commands that read the effective store
+//! (`-PolicyStore ActiveStore`) change nothing, and rules disabled or removed before the
+//! script creates any are outside its scope like every other rule on the host.
 //!
 //! # The export
 //!
@@ -73,15 +86,17 @@
 //!
 //! A missing or `null` address, protocol, port or ICMP field is a problem for that rule (the
 //! export command always fills them, with `Any` when unconstrained); a missing or `null`
-//! condition field (Program, Service…) means no condition. A missing `Profiles` key, or no
-//! Domain profile in it, is a problem: the default actions are unknown.
+//! condition field (Program, Service…) means no condition. A missing `Profiles` key, or a
+//! profile missing from it, is a problem: its default actions are unknown. The export reads
+//! the effective store (`ActiveStore`): rules and settings from Group Policy included, as
+//! the firewall applies them.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::{Map, Value};
 
-use super::{Action, Base, Chain, Hook, Ifaces, Origin, Problem, Rule, Ruleset};
+use super::{Action, Base, Chain, Hook, Ifaces, Origin, Problem, Rule, Ruleset, narrow};
 use crate::check::space::{Cube, Dim, Field, Path, addr_max, addr_value};
 
 /// The PowerShell (5.1 or later, as administrator) that writes a host's active firewall
@@ -105,7 +120,8 @@ pub const EXPORT_COMMAND: &str = r#"$rules = Get-NetFirewallRule -PolicyStore Ac
 $profiles = Get-NetFirewallProfile -PolicyStore ActiveStore | ForEach-Object {
   [pscustomobject]@{ Name = "$($_.Name)"; Enabled = "$($_.Enabled)";
     DefaultInboundAction = "$($_.DefaultInboundAction)"; DefaultOutboundAction = "$($_.DefaultOutboundAction)";
-    AllowInboundRules = "$($_.AllowInboundRules)"; DisabledInterfaceAliases = @($_.DisabledInterfaceAliases) }
+    AllowInboundRules = "$($_.AllowInboundRules)"; AllowLocalFirewallRules = "$($_.AllowLocalFirewallRules)";
+    DisabledInterfaceAliases = @($_.DisabledInterfaceAliases) }
 }
 @{ Rules = @($rules); Profiles = @($profiles) } | ConvertTo-Json -Depth 5 | Set-Content -Encoding UTF8 firewall.json"#;
 
@@ -118,8 +134,8 @@ struct Spec {
     description: Option<String>,
     group: Option<String>,
     enabled: Result<bool, String>,
-    /// Does the rule's Profile include Domain?
-    domain: Result<bool, String>,
+    /// The profiles the rule applies in ([`PROFILES`] bits: 1 Domain, 2 Private, 4 Public).
+    profiles: Result<u8, String>,
     inbound: Result<bool, String>,
     allow: Result<bool, String>,
     local: Vec<String>,
@@ -130,7 +146,7 @@ struct Spec {
     icmp: Vec<String>,
     /// Conditions beyond packets (Program, Service…), by parameter name.
     conditions: Vec<(String, Vec<String>)>,
-    /// Why the rule cannot be read, if it is enabled and in the Domain profile.
+    /// Why the rule cannot be read, if it is enabled and in some profile.
     problems: Vec<String>,
 }
 
@@ -145,7 +161,7 @@ impl Spec {
             description: None,
             group: None,
             enabled: Ok(true),
-            domain: Ok(true),
+            profiles: Ok(ALL_PROFILES),
             inbound: Ok(true),
             allow: Ok(true),
             local: any(),
@@ -168,7 +184,19 @@ impl Spec {
     }
 }
 
-/// The Domain profile's settings, as far as known.
+/// The three profiles, in the order of their bits in a rule's Profile (1, 2, 4).
+pub const PROFILES: [&str; 3] = ["Domain", "Private", "Public"];
+
+/// Every profile's bit.
+const ALL_PROFILES: u8 = 7;
+
+/// The interface name that stands for a profile in the ruleset (see "Profiles" above):
+/// `Domain profile`, `Private profile`, `Public profile`.
+pub fn profile_interface(profile: &str) -> String {
+    format!("{profile} profile")
+}
+
+/// One profile's settings, as far as known.
 #[derive(Clone, Debug, Default)]
 struct ProfileSettings {
     enabled: Option<bool>,

@@ -200,7 +200,8 @@ pub(super) struct Interp<'a> {
     toks: &'a [(Tok, usize)],
     vars: HashMap<String, VarVal>,
     rules: Vec<Created>,
-    profile: ProfileSettings,
+    /// Domain, Private, Public.
+    profiles: [ProfileSettings; 3],
     problems: Vec<Problem>,
 }
 
@@ -617,7 +618,7 @@ impl Interp<'_> {
                 "Description" => s.description = one(k, vals).ok(),
                 "Enabled" => s.enabled = one(k, vals).and_then(|v| parse_enabled(&v)),
                 "Profile" => {
-                    s.domain = texts(vals).map_err(|e| format!("-Profile is {e}")).and_then(|v| profile_has_domain(&v))
+                    s.profiles = texts(vals).map_err(|e| format!("-Profile is {e}")).and_then(|v| profile_bits(&v))
                 }
                 "Direction" => s.inbound = one(k, vals).and_then(|v| parse_direction(&v)),
                 "Action" => s.allow = one(k, vals).and_then(|v| parse_action(&v)),
@@ -671,7 +672,7 @@ impl Interp<'_> {
             fail("inside a script block (a condition, loop or function): whether it runs is not known".into());
             return;
         }
-        let mut domain = None;
+        let mut which: Option<u8> = None;
         let mut settings = Vec::new();
         for (p, vals, _) in &args.params {
             match resolve(p, SET_PROFILE) {
@@ -679,20 +680,18 @@ impl Interp<'_> {
                     fail(format!("unknown parameter -{p}"));
                     return;
                 }
-                Some("Name" | "Profile") => match texts(vals) {
-                    Ok(v) => {
-                        domain = Some(
-                            v.iter()
-                                .flat_map(|x| x.split(','))
-                                .any(|x| eq(x, "Domain") || eq(x, "Any") || x.trim() == "*"),
-                        )
+                Some("Name" | "Profile") => match texts(vals).map(|v| profile_bits(&v)) {
+                    Ok(Ok(bits)) => which = Some(which.unwrap_or(0) | bits),
+                    Ok(Err(e)) => {
+                        fail(format!("-{p}: {e}"));
+                        return;
                     }
                     Err(e) => {
                         fail(format!("-{p} is {e}: which profiles it sets is not known"));
                         return;
                     }
                 },
-                Some("All") => domain = Some(true),
+                Some("All") => which = Some(ALL_PROFILES),
                 Some("PolicyStore") => match one("PolicyStore", vals) {
                     Ok(v) if eq(&v, "PersistentStore") || eq(&v, "localhost") => {}
                     Ok(v) => {
@@ -724,14 +723,15 @@ impl Interp<'_> {
                 Some(_) => {}
             }
         }
-        match domain {
+        match which {
             None if piped => fail("the profiles come from pipeline input: which profiles it sets is not known".into()),
             None => fail("no -Profile or -All: which profiles it sets is not known".into()),
-            Some(false) => {}
-            Some(true) => {
-                for (k, v) in settings {
-                    if let Err(e) = profile_setting(&mut self.profile, k, &v) {
-                        fail(format!("Domain profile: {e}"));
+            Some(bits) => {
+                for (k, name) in PROFILES.iter().enumerate().filter(|(k, _)| bits & (1 << k) != 0) {
+                    for (key, v) in &settings {
+                        if let Err(e) = profile_setting(&mut self.profiles[k], key, v) {
+                            fail(format!("{name} profile: {e}"));
+                        }
                     }
                 }
             }
@@ -747,30 +747,33 @@ pub(super) fn is_firewall_command(name: &str) -> bool {
 
 /// zonecheck's own PowerShell script, or any script of the same shape: the rules its
 /// `New-NetFirewallRule` commands leave in place and its `Set-NetFirewallProfile`
-/// settings of the Domain profile.
-pub fn read_script(text: &str, _ifaces: &mut Ifaces) -> Ruleset {
+/// settings of the three profiles.
+pub fn read_script(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let toks = match lex(text) {
         Ok(t) => t,
         Err((line, why)) => {
-            return unreadable(Problem {
-                line,
-                message: format!("the script does not parse ({why}); PowerShell would run none of it"),
-            });
+            return unreadable(
+                Problem {
+                    line,
+                    message: format!("the script does not parse ({why}); PowerShell would run none of it"),
+                },
+                ifaces,
+            );
         }
     };
     let mut interp = Interp {
         toks: &toks,
         vars: HashMap::new(),
         rules: Vec::new(),
-        profile: ProfileSettings::default(),
+        profiles: Default::default(),
         problems: Vec::new(),
     };
     interp.run();
     let specs: Vec<Spec> = interp.rules.into_iter().filter(|r| r.alive).map(|r| r.spec).collect();
     let mut problems = interp.problems;
     problems.sort_by_key(|p| p.line);
-    let mut rs = assemble(&specs, &interp.profile, problems);
+    let mut rs = assemble(&specs, &interp.profiles, problems, ifaces);
     rs.problems.sort_by_key(|p| p.line);
     rs
 }

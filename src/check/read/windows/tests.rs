@@ -26,6 +26,30 @@ fn tcp_in(src: &str, dst: &str, dport: u16) -> Packet {
     }
 }
 
+/// The rules a chain holds that were written as rules (not the profiles' defaults).
+fn written(rs: &Ruleset, chain: usize) -> Vec<&Rule> {
+    rs.chains[chain].rules.iter().filter(|r| !r.origin.implicit).collect()
+}
+
+/// Would every profile accept the packet? (`None` when the profiles disagree.)
+fn all_profiles(rs: &Ruleset, p: &Packet) -> Option<bool> {
+    let mut ifaces = Ifaces::new();
+    let ids = PROFILES.map(|n| ifaces.id(&profile_interface(n)));
+    let verdicts: Vec<bool> = ids
+        .iter()
+        .map(|id| {
+            let mut q = *p;
+            if q.path == Path::Input {
+                q.iif = *id
+            } else {
+                q.oif = *id
+            }
+            rs.trace(&q).0
+        })
+        .collect();
+    verdicts.iter().all(|v| *v == verdicts[0]).then_some(verdicts[0])
+}
+
 fn names(rs: &Ruleset) -> Vec<String> {
     rs.chains.iter().flat_map(|c| &c.rules).filter_map(|r| r.origin.handle.clone()).collect()
 }
@@ -68,8 +92,8 @@ fn parameters_bind_like_powershell() {
            -Protocol tcp -LocalPort 80, `\n 443 -RemoteAddress 10.0.0.0/255.255.255.0,\n '10.0.1.7-10.0.1.9' # trailing\n",
     );
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    assert_eq!(rs.chains[0].rules.len(), 1);
-    let r = &rs.chains[0].rules[0];
+    assert_eq!(written(&rs, 0).len(), 1);
+    let r = written(&rs, 0)[0];
     assert_eq!(r.origin.line, 3);
     assert_eq!(r.origin.text, "Web [allow in tcp remote 10.0.0.0/255.255.255.0,10.0.1.7-10.0.1.9 lport 80,443]");
     assert!(rs.trace(&tcp_in("10.0.0.9", "10.9.9.9", 443)).0);
@@ -102,14 +126,17 @@ fn what_packets_cannot_express_is_a_problem() {
         ("-PolicyStore 'ad.example\\GPO'", "Group Policy"),
     ] {
         let rs = script(&format!("New-NetFirewallRule -Name 'r' {rule}"));
-        assert!(rs.chains[0].rules.is_empty(), "{rule}: read");
+        assert!(written(&rs, 0).is_empty(), "{rule}: read");
         assert!(rs.problems.iter().any(|p| p.message.contains(what) && p.line == 1), "{rule}: {:?}", rs.problems);
     }
-    // The same in a disabled or Private-only rule, or in a Block rule's harmless
+    // The same in a disabled rule, or in a Block rule's harmless
     // OverrideBlockRules, is nothing.
-    for rule in ["-Enabled False -Program 'x'", "-Profile Private,Public -RemoteAddress LocalSubnet"] {
+    // Every profile is evaluated: a Private or Public rule counts as much as a Domain one.
+    let rs = script("New-NetFirewallRule -Name 'r' -Profile Private,Public -RemoteAddress LocalSubnet");
+    assert!(rs.problems.iter().any(|p| p.message.contains("LocalSubnet")), "{:?}", rs.problems);
+    for rule in ["-Enabled False -Program 'x'"] {
         let rs = script(&format!("New-NetFirewallRule -Name 'r' {rule}"));
-        assert!(rs.problems.is_empty() && rs.chains[0].rules.is_empty(), "{rule}: {:?}", rs.problems);
+        assert!(rs.problems.is_empty() && written(&rs, 0).is_empty(), "{rule}: {:?}", rs.problems);
     }
     let rs = script("New-NetFirewallRule -Name r -Action Block -OverrideBlockRules $true");
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
@@ -124,8 +151,8 @@ fn block_rules_come_first_and_families_split() {
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
     assert_eq!(names(&rs), ["block", "allow"]);
     // The IPv4 local address has no IPv4 remote address: one IPv6 cube.
-    assert_eq!(rs.chains[0].rules[1].matches.len(), 1);
-    assert!(rs.chains[0].rules[1].matches[0].v6());
+    assert_eq!(written(&rs, 0)[1].matches.len(), 1);
+    assert!(written(&rs, 0)[1].matches[0].v6());
     assert!(rs.trace(&tcp_in("fd01::4", "fd00::1", 1)).0);
     assert!(!rs.trace(&tcp_in("fd01::5", "fd00::1", 1)).0);
     assert!(!rs.trace(&tcp_in("10.0.0.2", "10.0.0.1", 1)).0);
@@ -134,22 +161,46 @@ fn block_rules_come_first_and_families_split() {
 #[test]
 fn profile_settings_and_their_absence() {
     let rs = read_script("New-NetFirewallRule -Name r -Protocol TCP\n", &mut Ifaces::new());
-    assert_eq!(rs.problems.len(), 3, "{:?}", rs.problems);
+    // Three settings of three profiles.
+    assert_eq!(rs.problems.len(), 9, "{:?}", rs.problems);
     let rs = read_script(
         "Set-NetFirewallProfile -All -Enabled True -DefaultInboundAction Allow -DefaultOutboundAction NotConfigured\n\
          Set-NetFirewallProfile -Profile Public -DefaultOutboundAction Block\n",
         &mut Ifaces::new(),
     );
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    assert!(rs.bases.iter().all(|b| b.policy_accept));
-    // The Domain profile off: every packet passes, rules or not.
+    assert_eq!(all_profiles(&rs, &tcp_in("10.0.0.1", "10.0.0.2", 22)), Some(true));
+    // Outbound: Allow (NotConfigured) in Domain and Private, Block in Public.
+    let mut out = tcp_in("10.0.0.2", "10.0.0.1", 22);
+    out.path = Path::Output;
+    assert_eq!(all_profiles(&rs, &out), None);
+    let mut ifaces = Ifaces::new();
     let rs = read_script(
-        "New-NetFirewallRule -Name b -Action Block\nSet-NetFirewallProfile -Name Domain -Enabled False \
-         -DefaultInboundAction Block -DefaultOutboundAction Block\n",
-        &mut Ifaces::new(),
+        "Set-NetFirewallProfile -All -Enabled True -DefaultInboundAction Allow -DefaultOutboundAction NotConfigured\n\
+         Set-NetFirewallProfile -Profile Public -DefaultOutboundAction Block\n",
+        &mut ifaces,
+    );
+    for (profile, allowed) in [("Domain", true), ("Private", true), ("Public", false)] {
+        out.oif = ifaces.get(&profile_interface(profile)).expect("named");
+        assert_eq!(rs.trace(&out).0, allowed, "{profile}");
+    }
+    // The Domain profile off: every packet passes there, rules or not; not elsewhere.
+    let mut ifaces = Ifaces::new();
+    let rs = read_script(
+        "New-NetFirewallRule -Name b -Action Block\nSet-NetFirewallProfile -All -Enabled True \
+         -DefaultInboundAction Block -DefaultOutboundAction Block\nSet-NetFirewallProfile -Name Domain -Enabled False\n",
+        &mut ifaces,
     );
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    assert!(rs.trace(&tcp_in("10.0.0.1", "10.0.0.2", 22)).0);
+    let mut p = tcp_in("10.0.0.1", "10.0.0.2", 22);
+    p.iif = ifaces.get("Domain profile").expect("named");
+    assert!(rs.trace(&p).0);
+    p.iif = ifaces.get("Private profile").expect("named");
+    assert!(!rs.trace(&p).0);
+    // Settings of some profiles only leave the others unknown.
+    let rs = read_script("Set-NetFirewallProfile -Profile Domain,Private -Enabled True\n", &mut Ifaces::new());
+    assert!(rs.problems.iter().any(|p| p.message.contains("Public profile's Enabled")), "{:?}", rs.problems);
+    assert!(!rs.problems.iter().any(|p| p.message.contains("Private profile's Enabled")), "{:?}", rs.problems);
     for bad in [
         "if ($x) { Set-NetFirewallProfile -All -Enabled True }",
         "Set-NetFirewallProfile -Enabled True",
@@ -169,8 +220,8 @@ fn unparsable_scripts_are_one_problem() {
         let rs = read_script(bad, &mut Ifaces::new());
         assert_eq!(rs.problems.len(), 1, "{bad}");
         assert!(rs.problems[0].message.contains("does not parse"), "{bad}");
-        assert!(rs.chains.iter().all(|c| c.rules.is_empty()));
-        assert!(rs.bases.len() == 2 && rs.bases.iter().all(|b| !b.policy_accept));
+        assert!(written(&rs, 0).is_empty() && written(&rs, 1).is_empty());
+        assert!(rs.chains.iter().flat_map(|c| &c.rules).all(|r| r.action == Action::Drop));
     }
 }
 
@@ -179,12 +230,21 @@ fn export_quirks() {
     let base = r#"{"Name":"r","Enabled":1,"Direction":2,"Action":4,"Profile":1,"LocalAddress":"Any",
         "RemoteAddress":{"value":["10.0.0.0/8"],"Count":1},"Protocol":"6","LocalPort":["Any"],
         "RemotePort":"22","IcmpType":"Any","Program":null}"#;
-    let profiles = r#"[{"Name":"Domain","Enabled":1,"DefaultInboundAction":4,"DefaultOutboundAction":2}]"#;
+    let profile =
+        |name: &str| format!(r#"{{"Name":"{name}","Enabled":1,"DefaultInboundAction":4,"DefaultOutboundAction":2}}"#);
+    let profiles = format!("[{},{},{}]", profile("Domain"), profile("Private"), profile("Public"));
     let rs = read_export(&format!(r#"{{"Rules":{base},"Profiles":{profiles}}}"#), &mut Ifaces::new());
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    assert_eq!(rs.chains[1].rules.len(), 1, "a scalar rule, outbound");
-    assert_eq!(rs.chains[1].rules[0].action, Action::Drop);
-    assert_eq!(rs.bases.iter().map(|b| b.policy_accept).collect::<Vec<_>>(), [false, true]);
+    // A profile missing from the export is a problem.
+    let two = format!("[{},{}]", profile("Domain"), profile("Public"));
+    let rs = read_export(&format!(r#"{{"Rules":{base},"Profiles":{two}}}"#), &mut Ifaces::new());
+    assert!(rs.problems.iter().any(|p| p.message.contains("no Private profile")), "{:?}", rs.problems);
+    // Group Policy keeping the host's own rules out of a profile is a problem.
+    let gpo = profiles.replacen(r#""Enabled":1,"#, r#""Enabled":1,"AllowLocalFirewallRules":"False","#, 1);
+    let rs = read_export(&format!(r#"{{"Rules":{base},"Profiles":{gpo}}}"#), &mut Ifaces::new());
+    assert!(rs.problems.iter().any(|p| p.message.contains("AllowLocalFirewallRules")), "{:?}", rs.problems);
+    assert_eq!(written(&rs, 1).len(), 1, "a scalar rule, outbound");
+    assert_eq!(written(&rs, 1)[0].action, Action::Drop);
     let no_profiles = read_export(&format!(r#"{{"Rules":[{base}]}}"#), &mut Ifaces::new());
     assert!(no_profiles.problems.iter().any(|p| p.message.contains("no Profiles")));
     let missing = read_export(

@@ -43,10 +43,10 @@ pub(super) fn parse_default_action(what: &str, s: &str, default: bool) -> Result
     parse_enum(what, s, &[("Allow", "2", true), ("Block", "4", false), ("NotConfigured", "0", default)])
 }
 
-/// Does a rule's Profile include Domain? Names (`Any`, `Domain`, `Domain, Private`) or the
-/// flags number (0 Any, 1 Domain, 2 Private, 4 Public).
-pub(super) fn profile_has_domain(values: &[String]) -> Result<bool, String> {
-    let mut domain = false;
+/// The profiles a rule's Profile names, as bits (1 Domain, 2 Private, 4 Public): names
+/// (`Any`, `Domain`, `Domain, Private`) or the flags number (0 Any).
+pub(super) fn profile_bits(values: &[String]) -> Result<u8, String> {
+    let mut bits = 0u8;
     let mut any_value = false;
     for v in values.iter().flat_map(|v| v.split(',')) {
         let v = v.trim();
@@ -58,19 +58,22 @@ pub(super) fn profile_has_domain(values: &[String]) -> Result<bool, String> {
             if n > 7 {
                 return Err(format!("Profile `{v}` is not a combination of Domain (1), Private (2), Public (4)"));
             }
-            domain |= n == 0 || n & 1 == 1;
+            bits |= if n == 0 { ALL_PROFILES } else { n as u8 };
             continue;
         }
         match v.to_ascii_lowercase().as_str() {
-            "any" | "domain" => domain = true,
-            "private" | "public" | "notapplicable" => {}
+            "any" | "*" => bits |= ALL_PROFILES,
+            "domain" => bits |= 1,
+            "private" => bits |= 2,
+            "public" => bits |= 4,
+            "notapplicable" => {}
             _ => return Err(format!("Profile `{v}` is not Any, Domain, Private or Public")),
         }
     }
     if !any_value {
         return Err("Profile is empty".into());
     }
-    Ok(domain)
+    Ok(bits)
 }
 
 /// Addresses per family (index 0 IPv4, 1 IPv6); `None` where the list has none of that
