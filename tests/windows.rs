@@ -16,8 +16,16 @@
 //!   Allow, disabled and Private-only rules are ignored, conditions and keywords are
 //!   problems; and the export of what a Fjordvik script leaves on a host permits what the
 //!   script reader reads from the script.
+//! - Every profile counts (issue 18): an export with the Public profile off and an
+//!   allow-all rule for Private and Public, or profiles that differ in a default action,
+//!   is "different" under `check`; Windows' own Allow rules left enabled beside zonecheck's
+//!   group (network discovery, WinRM, Core Networking DNS and IPv6 out) are reported; the
+//!   export with only zonecheck's rules enabled, profiles alike, is "equal".
 //! - Neither reader panics on random text or random JSON.
-//! - Optionally, tree-sitter-powershell parses the golden scripts without ERROR nodes.
+//! - Optionally (required with ZONECHECK_REQUIRE_TREE_SITTER), tree-sitter-powershell
+//!   parses the golden scripts without ERROR nodes and finds in each the refusal beside
+//!   foreign Allow rules and their disabling (closed-zone hosts, before any rule is
+//!   created) and the read-back of the active store after the profiles are set.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -1644,6 +1652,12 @@ fn export_of_a_fjordvik_host_permits_what_its_script_does() {
     assert_eq!(witness(&a, &b).expect("diff"), None);
     assert_eq!(witness(&b, &a).expect("diff"), None);
     let check = check_ddc(&json);
+    assert_eq!(check.verdict(), "equal", "{:#?}", check.differences);
+    // So does an export that holds zonecheck's group only, the three profiles alike.
+    let mut only = json.clone();
+    only["Rules"].as_array_mut().expect("rules").retain(|r| r["Group"] == "zonecheck");
+    assert_eq!(only["Rules"].as_array().map(Vec::len), Some(13));
+    let check = check_ddc(&only);
     assert_eq!(check.verdict(), "equal", "{:#?}", check.differences);
     for rs in [&from_script, &from_export] {
         let defaults = profile_defaults(rs);

@@ -6,16 +6,16 @@
 //! Windows has no rule order. Within a direction a matching Block rule beats every Allow
 //! rule, and a packet no rule matches gets the profile's default action. That is first
 //! match over a fixed order, which is how the [`Ruleset`] encodes it: chain `inbound` holds
-//! every enabled Block rule (drop), then every enabled Allow rule (accept), and is a base
-//! chain at [`Hook::Input`] whose policy is `DefaultInboundAction`; chain `outbound` is the
-//! same at [`Hook::Output`] with `DefaultOutboundAction`. `NotConfigured` means the Windows
-//! defaults: Block inbound, Allow outbound.
+//! every enabled Block rule (drop), then every enabled Allow rule (accept), then each
+//! profile's `DefaultInboundAction`, and is a base chain at [`Hook::Input`]; chain
+//! `outbound` is the same at [`Hook::Output`] with `DefaultOutboundAction` (see "Profiles").
+//! `NotConfigured` means the Windows defaults: Block inbound, Allow outbound.
 //!
 //! A rule's packets, inbound: path input, LocalAddress = destination, RemoteAddress =
 //! source, LocalPort = destination port, RemotePort = source port. Outbound: path output,
 //! LocalAddress = source, RemoteAddress = destination, LocalPort = source port, RemotePort
 //! = destination port. IcmpType `t` or `t:c` is type (destination port) and code (source
-//! port). Interfaces are not constrained. The protocol is matched by number only (an
+//! port). Interfaces stand for profiles (below) and are otherwise not constrained. The protocol is matched by number only (an
 //! `ICMPv6` rule without addresses matches IPv4 packets of protocol 58 as well, as a WFP
 //! filter on the protocol number does). An address list holding both families becomes one
 //! cube per family; an IPv4 local address with an IPv6 remote one matches nothing.
