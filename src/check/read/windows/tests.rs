@@ -259,3 +259,41 @@ fn export_quirks() {
         assert!(!rs.problems.is_empty() || rs.incomplete.is_some(), "{bad}");
     }
 }
+
+#[test]
+fn rule_profiles_as_names_and_flags() {
+    let bits = |v: &[&str]| profile_bits(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(bits(&["Any"]), Ok(7));
+    assert_eq!(bits(&["0"]), Ok(7));
+    assert_eq!(bits(&["1"]), Ok(1));
+    assert_eq!(bits(&["6"]), Ok(6));
+    assert_eq!(bits(&["Domain, Private"]), Ok(3));
+    assert_eq!(bits(&["Private", "Public"]), Ok(6));
+    assert_eq!(bits(&["public"]), Ok(4));
+    assert_eq!(bits(&["NotApplicable"]), Ok(0));
+    for bad in [&["8"][..], &["Home"], &[""], &[]] {
+        assert!(bits(bad).is_err(), "{bad:?}");
+    }
+    // A rule of one profile matches on that profile's interface only.
+    let mut ifaces = Ifaces::new();
+    let rs = read_script(
+        &format!(
+            "New-NetFirewallRule -Name r -Profile Private -Protocol TCP -LocalPort 22\n\
+             New-NetFirewallRule -Name s -Profile Public -Protocol TCP -LocalPort 23\n{PROFILE}"
+        ),
+        &mut ifaces,
+    );
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    let mut p = tcp_in("10.0.0.1", "10.0.0.2", 22);
+    for (profile, allowed) in [("Domain", false), ("Private", true), ("Public", false)] {
+        p.iif = ifaces.get(&profile_interface(profile)).expect("named");
+        assert_eq!(rs.trace(&p).0, allowed, "{profile}");
+    }
+    // Interfaces nobody named are Public.
+    p.iif = ifaces.count() + 7;
+    assert!(!rs.trace(&p).0);
+    p.dport = 23;
+    assert!(rs.trace(&p).0);
+    p.iif = ifaces.get(&profile_interface("Domain")).expect("named");
+    assert!(!rs.trace(&p).0);
+}
