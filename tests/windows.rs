@@ -16,8 +16,16 @@
 //!   Allow, disabled and Private-only rules are ignored, conditions and keywords are
 //!   problems; and the export of what a Fjordvik script leaves on a host permits what the
 //!   script reader reads from the script.
+//! - Every profile counts (issue 18): an export with the Public profile off and an
+//!   allow-all rule for Private and Public, or profiles that differ in a default action,
+//!   is "different" under `check`; Windows' own Allow rules left enabled beside zonecheck's
+//!   group (network discovery, WinRM, Core Networking DNS and IPv6 out) are reported; the
+//!   export with only zonecheck's rules enabled, profiles alike, is "equal".
 //! - Neither reader panics on random text or random JSON.
-//! - Optionally, tree-sitter-powershell parses the golden scripts without ERROR nodes.
+//! - Optionally (required with ZONECHECK_REQUIRE_TREE_SITTER), tree-sitter-powershell
+//!   parses the golden scripts without ERROR nodes and finds in each the refusal beside
+//!   foreign Allow rules and their disabling (closed-zone hosts, before any rule is
+//!   created) and the read-back of the active store after the profiles are set.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -26,8 +34,8 @@ use std::sync::LazyLock;
 
 use ipnet::IpNet;
 use proptest::prelude::*;
-use zonecheck::check::read::windows::{read_export, read_script};
-use zonecheck::check::read::{Hook, Ifaces, Ruleset};
+use zonecheck::check::read::windows::{profile_interface, read_export, read_script};
+use zonecheck::check::read::{Ifaces, Ruleset};
 use zonecheck::check::space::{Cube, Dim, Field, Packet, Path as ZPath, Space, addr_value};
 use zonecheck::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, lower};
 use zonecheck::diagnostics::code;
@@ -46,24 +54,33 @@ const DQ: [char; 4] = ['"', '\u{201C}', '\u{201D}', '\u{201E}'];
 const COMMANDS: &[&str] = &[
     "Set-StrictMode",
     "Write-Host",
+    "Write-Warning",
     "Get-NetFirewallRule",
     "Remove-NetFirewallRule",
+    "Disable-NetFirewallRule",
     "New-NetFirewallRule",
     "Out-Null",
     "Get-NetFirewallProfile",
     "Set-NetFirewallProfile",
+    "Where-Object",
+    "ForEach-Object",
     "if",
     "foreach",
+    "throw",
 ];
 const ALWAYS: &[&str] = &[
     "Set-StrictMode",
     "Write-Host",
+    "Write-Warning",
     "Get-NetFirewallRule",
     "Remove-NetFirewallRule",
     "Get-NetFirewallProfile",
     "Set-NetFirewallProfile",
+    "Where-Object",
+    "ForEach-Object",
     "if",
     "foreach",
+    "throw",
 ];
 /// The variables the template uses.
 const VARIABLES: &[&str] = &[
@@ -77,6 +94,33 @@ const VARIABLES: &[&str] = &[
     "$p.DefaultInboundAction",
     "$p.DefaultOutboundAction",
     "$p.LogBlocked",
+    "$p.AllowInboundRules",
+    "$p.AllowLocalFirewallRules",
+    "$p.DisabledInterfaceAliases",
+    "$_",
+    "$_.Enabled",
+    "$_.Action",
+    "$_.Group",
+    "$_.Name",
+    "$_.PolicyStoreSourceType",
+    "$foreign",
+    "$foreign.Count",
+    "$local",
+    "$local.Count",
+    "$r",
+    "$r.Name",
+    "$r.DisplayName",
+    "$r.PolicyStoreSourceType",
+    "$expected",
+    "$expected.Count",
+    "$mine",
+    "$mine.Count",
+    "$names",
+    "$n",
+    "$others",
+    "$wrong",
+    "$wrong.Count",
+    "$w",
 ];
 
 fn windows_hosts(model: &Model) -> Vec<DeviceRules> {
@@ -470,7 +514,7 @@ fn intended(model: &Model, d: &DeviceRules) -> Space {
         let path = match c.kind {
             ChainKind::Input => ZPath::Input,
             ChainKind::Output => ZPath::Output,
-            ChainKind::Forward { .. } => panic!("a host with a forward chain"),
+            ChainKind::Forward { .. } | ChainKind::Related { .. } => panic!("a host with a forward chain"),
         };
         for p in &c.permits {
             out.extend(svc_cubes(path, Some(p.src), Some(p.dst), p.svc));
@@ -525,6 +569,17 @@ fn witness(a: &Space, b: &Space) -> Result<Option<String>, String> {
     Ok(diff.first().map(|c| c.witness().describe(&Ifaces::new())))
 }
 
+/// The rules of a ruleset that were written as rules (not a profile's default or a profile
+/// whose firewall is off).
+fn written(rs: &Ruleset) -> usize {
+    rs.chains.iter().flat_map(|c| &c.rules).filter(|r| !r.origin.implicit).count()
+}
+
+/// The profiles' default actions as the reader words them.
+fn profile_defaults(rs: &Ruleset) -> BTreeSet<String> {
+    rs.chains.iter().flat_map(|c| &c.rules).filter(|r| r.origin.implicit).map(|r| r.origin.text.clone()).collect()
+}
+
 /// Render with `limit`, read back with the library reader, compare with the lowering.
 fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, String> {
     let (bytes, stats) =
@@ -553,7 +608,7 @@ fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, Str
     if !rs.problems.is_empty() {
         return Err(format!("{}: problems {:?}\n{text}", d.name, rs.problems));
     }
-    let rules: usize = rs.chains.iter().map(|c| c.rules.len()).sum();
+    let rules = written(&rs);
     if stats.rules != rules || counts.len() != rules {
         return Err(format!(
             "stats say {} rules, the script has {}, the reader read {rules}",
@@ -561,13 +616,15 @@ fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, Str
             counts.len()
         ));
     }
-    let inbound = rs.bases.iter().find(|b| b.hook == Hook::Input).ok_or("no inbound base")?;
-    let outbound = rs.bases.iter().find(|b| b.hook == Hook::Output).ok_or("no outbound base")?;
-    if inbound.policy_accept || outbound.policy_accept == d.filter_output {
-        return Err(format!(
-            "{}: default actions read as in {} out {}",
-            d.name, inbound.policy_accept, outbound.policy_accept
-        ));
+    // Every profile's defaults: Block inbound, Block outbound on closed hosts.
+    let defaults = profile_defaults(&rs);
+    let want = if d.filter_output { "Block" } else { "Allow" };
+    for p in ["Domain", "Private", "Public"] {
+        let expect =
+            [format!("{p} profile: DefaultInboundAction Block"), format!("{p} profile: DefaultOutboundAction {want}")];
+        if expect.iter().any(|e| !defaults.contains(e)) {
+            return Err(format!("{}: defaults read as {defaults:?}", d.name));
+        }
     }
     let got = rs.permitted(&[ZPath::Input, ZPath::Output]).map_err(|e| format!("{e:?}"))?.permitted;
     let want = intended(model, d);
@@ -1087,15 +1144,7 @@ print(json.dumps(result))
 
 #[test]
 fn tree_sitter_powershell_parses_the_scripts() {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = std::process::Command::new(&python).args(["-c", "import tree_sitter, tree_sitter_powershell"]).output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        let msg =
-            "tree-sitter-powershell is not installed (pip install tree-sitter==0.26.1 tree-sitter-powershell==0.26.4)";
-        assert!(std::env::var_os("ZONECHECK_REQUIRE_TREE_SITTER").is_none(), "{msg}");
-        eprintln!("skipped: {msg}");
-        return;
-    }
+    let Some(python) = tree_sitter_python() else { return };
     let dir = std::env::temp_dir().join(format!("zonecheck-windows-ts-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut paths = Vec::new();
@@ -1134,6 +1183,207 @@ fn tree_sitter_powershell_parses_the_scripts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Per script, in source order: every command (name, its parameter and bare-word
+/// arguments, the variable an enclosing assignment assigns, what a pipeline feeds it from
+/// the left, whether it sits inside an `if`) and every `throw` (with the condition of its
+/// `if`).
+const TREE_SITTER_EVENTS: &str = r#"
+import json, sys
+from tree_sitter import Language, Parser
+import tree_sitter_powershell as tsp
+parser = Parser(Language(tsp.language()))
+result = {}
+for path in sys.argv[1:]:
+    src = open(path, "rb").read()
+    if src.startswith(b"\xef\xbb\xbf"):
+        src = src[3:]
+    text = lambda n: src[n.start_byte:n.end_byte].decode()
+    tree = parser.parse(src)
+    events = []
+    def ancestors(n):
+        n = n.parent
+        while n is not None:
+            yield n
+            n = n.parent
+    def assigned(n):
+        for a in ancestors(n):
+            if a.type == "assignment_expression":
+                return text(a.children[0])
+        return None
+    def if_condition(n):
+        for a in ancestors(n):
+            if a.type == "if_statement":
+                return text(a.children[2])
+        return None
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.type == "command":
+            name = [c for c in n.children if c.type == "command_name"]
+            args = []
+            for e in [c for c in n.children if c.type == "command_elements"]:
+                args += [text(c) for c in e.children if c.type in ("command_parameter", "generic_token")]
+            left = None
+            if n.parent is not None and n.parent.type == "pipeline_chain":
+                kids = [c for c in n.parent.children if c.type != "|"]
+                k = kids.index(n)
+                if k > 0:
+                    left = text(kids[k - 1]) if kids[k - 1].type != "command" else "command " + text([c for c in kids[k - 1].children if c.type == "command_name"][0])
+            events.append({"at": n.start_byte, "kind": "command", "name": text(name[0]) if name else "",
+                           "args": args, "assigned": assigned(n), "from": left, "if": if_condition(n)})
+        if n.type == "flow_control_statement" and n.children and n.children[0].type == "throw":
+            events.append({"at": n.start_byte, "kind": "throw", "name": "throw", "args": [], "assigned": None,
+                           "from": None, "if": if_condition(n)})
+        stack.extend(n.children)
+    events.sort(key=lambda e: e["at"])
+    result[path] = events
+print(json.dumps(result))
+"#;
+
+/// Is tree-sitter-powershell there? (A test that needs it fails when
+/// ZONECHECK_REQUIRE_TREE_SITTER is set, else is skipped.)
+fn tree_sitter_python() -> Option<String> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = std::process::Command::new(&python).args(["-c", "import tree_sitter, tree_sitter_powershell"]).output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return Some(python);
+    }
+    let msg =
+        "tree-sitter-powershell is not installed (pip install tree-sitter==0.26.1 tree-sitter-powershell==0.26.4)";
+    assert!(std::env::var_os("ZONECHECK_REQUIRE_TREE_SITTER").is_none(), "{msg}");
+    eprintln!("skipped: {msg}");
+    None
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Event {
+    kind: String,
+    name: String,
+    args: Vec<String>,
+    assigned: Option<String>,
+    from: Option<String>,
+    #[serde(rename = "if")]
+    condition: Option<String>,
+}
+
+impl Event {
+    /// The command `name` with `-param value` among its arguments.
+    fn is(&self, name: &str, param: &str, value: &str) -> bool {
+        self.name == name && self.args.windows(2).any(|w| w[0] == param && w[1] == value)
+    }
+}
+
+/// Where the refusal, the disabling and the read-back sit in a parsed script; what is
+/// wrong, if anything.
+fn refusal_and_read_back(events: &[Event], closed: bool) -> Result<(), String> {
+    let find = |from: usize, f: &dyn Fn(&Event) -> bool| events.iter().skip(from).position(f).map(|k| k + from);
+    let first_rule = find(0, &|e| e.name == "New-NetFirewallRule").ok_or("no New-NetFirewallRule")?;
+    let profiles = find(first_rule, &|e| e.name == "Set-NetFirewallProfile").ok_or("no Set-NetFirewallProfile")?;
+    let before = |k: Option<usize>| k.is_some_and(|k| k < first_rule);
+    let foreign = find(0, &|e| {
+        e.is("Get-NetFirewallRule", "-PolicyStore", "ActiveStore") && e.assigned.as_deref() == Some("$foreign")
+    });
+    let foreign_filter = find(0, &|e| {
+        e.name == "Where-Object"
+            && e.assigned.as_deref() == Some("$foreign")
+            && e.from.as_deref() == Some("command Get-NetFirewallRule")
+    });
+    let refuse = find(0, &|e| e.kind == "throw" && e.condition.as_deref() == Some("$foreign.Count -gt 0"));
+    let local = find(0, &|e| {
+        e.is("Get-NetFirewallRule", "-PolicyStore", "PersistentStore") && e.assigned.as_deref() == Some("$local")
+    });
+    let disable = find(0, &|e| e.name == "Disable-NetFirewallRule" && e.from.as_deref() == Some("$local"));
+    if closed {
+        for (what, k) in [
+            ("the look-up of foreign rules in the active store", foreign),
+            ("its filter", foreign_filter),
+            ("the refusal", refuse),
+            ("the look-up of local foreign rules", local),
+            ("the disabling", disable),
+        ] {
+            if !before(k) {
+                return Err(format!("{what} is missing or not before the first rule is created"));
+            }
+        }
+        if !(foreign < refuse && refuse < local && local < disable) {
+            return Err("refusal, look-up and disabling are out of order".into());
+        }
+    } else if foreign.is_some() || disable.is_some() || events.iter().any(|e| e.name == "Disable-NetFirewallRule") {
+        return Err("a host outside closed zones disables rules".into());
+    }
+    // The read-back: after the profiles are set, the active store's profiles and rules,
+    // and a throw when anything differs; nothing changes the firewall after it.
+    let got_profiles = find(profiles, &|e| {
+        e.is("Get-NetFirewallProfile", "-PolicyStore", "ActiveStore") && e.assigned.as_deref() == Some("$wrong")
+    });
+    let got_rules = find(profiles, &|e| {
+        e.is("Get-NetFirewallRule", "-PolicyStore", "ActiveStore") && e.assigned.as_deref() == Some("$mine")
+    });
+    let others = find(profiles, &|e| {
+        e.is("Get-NetFirewallRule", "-PolicyStore", "ActiveStore") && e.assigned.as_deref() == Some("$others")
+    });
+    let fail = find(profiles, &|e| e.kind == "throw" && e.condition.as_deref() == Some("$wrong.Count -gt 0"));
+    let (Some(p), Some(r), Some(f)) = (got_profiles, got_rules, fail) else {
+        return Err(format!("read-back incomplete: profiles {got_profiles:?}, rules {got_rules:?}, throw {fail:?}"));
+    };
+    if !(p < f && r < f) {
+        return Err("the read-back's throw comes before what it reads".into());
+    }
+    if closed != others.is_some_and(|o| o < f) {
+        return Err(format!("closed {closed}: the read-back of foreign rules is {others:?}"));
+    }
+    if let Some(e) =
+        events.iter().skip(profiles + 1).find(|e| e.name.contains("NetFirewall") && !e.name.starts_with("Get-"))
+    {
+        return Err(format!("{} after the profiles are set", e.name));
+    }
+    Ok(())
+}
+
+#[test]
+fn tree_sitter_finds_the_refusal_the_disabling_and_the_read_back() {
+    let Some(python) = tree_sitter_python() else { return };
+    let dir = std::env::temp_dir().join(format!("zonecheck-windows-ts-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let mut paths = Vec::new();
+    for d in windows_hosts(&model) {
+        let (bytes, _) =
+            windows::render(&model, &d, &TEMPLATES, &WindowsOptions::default(), &digest(&model)).expect("r");
+        let p = dir.join(format!("{}.ps1", d.name));
+        std::fs::write(&p, bytes).expect("write");
+        paths.push((p, d.name.clone(), d.filter_output));
+    }
+    assert!(paths.iter().any(|p| p.2) && paths.iter().any(|p| !p.2), "closed and other hosts");
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(TREE_SITTER_EVENTS)
+        .args(paths.iter().map(|p| &p.0))
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: std::collections::BTreeMap<String, Vec<Event>> = serde_json::from_slice(&out.stdout).expect("json");
+    for (p, name, closed) in &paths {
+        let events = &result[p.to_string_lossy().as_ref()];
+        refusal_and_read_back(events, *closed).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The check is not vacuous: without the refusal's throw (closed hosts), the
+        // disabling, the active store's profiles or the final throw, it fails.
+        let without =
+            |drop: &dyn Fn(&Event) -> bool| -> Vec<Event> { events.iter().filter(|e| !drop(e)).cloned().collect() };
+        let mutants: [(&str, Vec<Event>); 4] = [
+            ("refusal", without(&|e| e.condition.as_deref() == Some("$foreign.Count -gt 0"))),
+            ("disabling", without(&|e| e.name == "Disable-NetFirewallRule")),
+            ("profiles read back", without(&|e| e.is("Get-NetFirewallProfile", "-PolicyStore", "ActiveStore"))),
+            ("final throw", without(&|e| e.condition.as_deref() == Some("$wrong.Count -gt 0"))),
+        ];
+        for (what, mutant) in mutants {
+            let should_fail = *closed || !matches!(what, "refusal" | "disabling");
+            assert_eq!(refusal_and_read_back(&mutant, *closed).is_err(), should_fail, "{name} without {what}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---------------------------------------------------------------------------------------
 // The export reader
 // ---------------------------------------------------------------------------------------
@@ -1162,6 +1412,18 @@ fn packet(path: ZPath, src: &str, dst: &str, proto: u8, sport: u16, dport: u16) 
     }
 }
 
+/// The packet on the interface that stands for a profile (in `ifaces`, as the reader named
+/// it).
+fn on(ifaces: &Ifaces, profile: &str, mut p: Packet) -> Packet {
+    let id = ifaces.get(&profile_interface(profile)).expect("the reader names every profile");
+    if p.path == ZPath::Input {
+        p.iif = id
+    } else {
+        p.oif = id
+    }
+    p
+}
+
 /// The verdict, and the handle of the rule that decided (`None`: the default action).
 fn verdict(rs: &Ruleset, p: &Packet) -> (bool, Option<String>) {
     let (ok, deciders) = rs.trace(p);
@@ -1171,10 +1433,11 @@ fn verdict(rs: &Ruleset, p: &Packet) -> (bool, Option<String>) {
 
 #[test]
 fn export_block_beats_allow_and_conditions_are_problems() {
-    let rs = read_export(&fixture("mixed-export.json"), &mut Ifaces::new());
-    // Exactly the enabled Domain rules that packets cannot express: a program, a keyword
-    // address (and a program) and a keyword port. Disabled, Private-only and Public-only
-    // rules are not read at all, whatever their conditions.
+    let mut ifaces = Ifaces::new();
+    let rs = read_export(&fixture("mixed-export.json"), &mut ifaces);
+    // Exactly the enabled rules that packets cannot express: a program, a keyword address
+    // (and a program) and a keyword port. Disabled rules are not read at all, whatever
+    // their conditions.
     let expect = [
         ("Fagapp-Lytter", "Program"),
         ("WINRM-HTTP-In-TCP", "LocalSubnet"),
@@ -1189,21 +1452,53 @@ fn export_block_beats_allow_and_conditions_are_problems() {
             rs.problems
         );
     }
-    // Block rules first, then Allow rules, in the file's order within each.
+    // Block rules first, then Allow rules, in the file's order within each; every profile's
+    // rules (the Private and Public ones too).
     let handles = |c: usize| -> Vec<String> {
-        rs.chains[c].rules.iter().map(|r| r.origin.handle.clone().unwrap_or_default()).collect()
+        rs.chains[c]
+            .rules
+            .iter()
+            .filter(|r| !r.origin.implicit)
+            .map(|r| r.origin.handle.clone().unwrap_or_default())
+            .collect()
     };
-    assert_eq!(handles(0), ["Block-RDP-Gjestenett", "{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}", "HTTPS-In", "Ping-In"]);
-    assert_eq!(handles(1), ["Block-Telnet-Ut"]);
-    // Origins: display name and summary, description or group.
-    let rdp = &rs.chains[0].rules[1].origin;
-    assert!(rdp.text.starts_with("Fjernskrivebord for drift [allow in TCP"), "{}", rdp.text);
-    assert_eq!(rdp.comment.as_deref(), Some("RDP fra driftsnettet"));
-    assert_eq!(rs.chains[0].rules[2].origin.comment.as_deref(), Some("Fagsystem"));
-    // NotConfigured: Block inbound, Allow outbound.
     assert_eq!(
-        rs.bases.iter().map(|b| (b.hook, b.policy_accept)).collect::<Vec<_>>(),
-        [(Hook::Input, false), (Hook::Output, true)]
+        handles(0),
+        [
+            "Block-RDP-Gjestenett",
+            "{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}",
+            "HTTPS-In",
+            "Ping-In",
+            "Fildeling-Privat",
+            "Offentlig-UDP"
+        ]
+    );
+    assert_eq!(handles(1), ["Block-Telnet-Ut"]);
+    // Origins: display name and summary (with the profiles when not all three),
+    // description or group.
+    let rdp = &rs.chains[0].rules[2].origin;
+    assert!(rdp.text.starts_with("Fjernskrivebord for drift [allow in profile Domain,Private TCP"), "{}", rdp.text);
+    assert_eq!(rdp.comment.as_deref(), Some("RDP fra driftsnettet"));
+    assert_eq!(rs.chains[0].rules[3].origin.comment.as_deref(), Some("Fagsystem"));
+    // Public is off (Enabled False): its packets pass before any rule.
+    assert_eq!(rs.chains[0].rules[0].origin.text, "Public profile: firewall off");
+    assert!(rs.chains[0].rules[0].origin.implicit);
+    // The profiles' defaults, NotConfigured read as Windows' defaults (Block inbound, Allow
+    // outbound), in every chain's last rules.
+    assert_eq!(
+        profile_defaults(&rs),
+        [
+            "Domain profile: DefaultInboundAction Block",
+            "Domain profile: DefaultOutboundAction Allow",
+            "Private profile: DefaultInboundAction Allow",
+            "Private profile: DefaultOutboundAction Allow",
+            "Public profile: DefaultInboundAction Block",
+            "Public profile: DefaultOutboundAction Allow",
+            "Public profile: firewall off",
+        ]
+        .map(String::from)
+        .into_iter()
+        .collect::<BTreeSet<_>>()
     );
 
     let rdp_allow = Some("{6A1F2C3E-1B7D-4C8E-9F00-2D3A4B5C6D7E}".to_string());
@@ -1211,12 +1506,13 @@ fn export_block_beats_allow_and_conditions_are_problems() {
     let https = Some("HTTPS-In".to_string());
     let ping = Some("Ping-In".to_string());
     let (i, o) = (ZPath::Input, ZPath::Output);
+    // The Domain profile.
     let cases = [
         // The Allow rule (listed first) admits the management net's RDP ...
         (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 3389), (true, rdp_allow)),
         // ... but the Block rule listed after it wins for the guest range, on every port.
         (packet(i, "10.20.60.200", "10.20.50.20", 6, 50000, 3389), (false, block.clone())),
-        (packet(i, "10.20.60.128", "10.20.50.20", 6, 50000, 443), (false, block)),
+        (packet(i, "10.20.60.128", "10.20.50.20", 6, 50000, 443), (false, block.clone())),
         (packet(i, "10.20.61.5", "10.20.50.20", 6, 50000, 3389), (false, None)),
         // Mixed-family local addresses, ports from a wrapped array, numeric enums.
         (packet(i, "2001:db8::1", "fd20:20:0:50::20", 6, 50000, 9005), (true, https.clone())),
@@ -1229,7 +1525,8 @@ fn export_block_beats_allow_and_conditions_are_problems() {
         (packet(i, "10.1.2.3", "10.20.50.20", 1, 1, 8), (false, None)),
         (packet(i, "10.1.2.3", "10.20.50.20", 1, 0, 0), (false, None)),
         (packet(i, "192.0.2.1", "10.20.50.20", 1, 0, 8), (false, None)),
-        // Disabled, Private-only and Public-only rules, and rules left out, admit nothing.
+        // Disabled, Private-only and Public-only rules, and rules left out, admit nothing
+        // in the Domain profile.
         (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 445), (false, None)),
         (packet(i, "10.20.60.5", "10.20.50.20", 17, 50000, 5353), (false, None)),
         (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 8080), (false, None)),
@@ -1239,30 +1536,135 @@ fn export_block_beats_allow_and_conditions_are_problems() {
         (packet(o, "10.20.50.20", "192.0.2.10", 6, 23, 80), (true, None)),
     ];
     for (p, want) in cases {
-        assert_eq!(verdict(&rs, &p), want, "{}", p.describe(&Ifaces::new()));
+        let p = on(&ifaces, "Domain", p);
+        assert_eq!(verdict(&rs, &p), want, "{}", p.describe(&ifaces));
     }
+    // Private: default Allow inbound, yet Block rules still win; its own rule is read.
+    let private = [
+        (packet(i, "10.20.60.200", "10.20.50.20", 6, 50000, 3389), (false, block)),
+        (packet(i, "10.20.60.5", "10.20.50.20", 6, 50000, 445), (true, Some("Fildeling-Privat".into()))),
+        (packet(i, "10.20.61.5", "10.20.50.20", 6, 50000, 8080), (true, None)),
+        (packet(o, "10.20.50.20", "192.0.2.10", 6, 50000, 23), (false, Some("Block-Telnet-Ut".into()))),
+    ];
+    for (p, want) in private {
+        let p = on(&ifaces, "Private", p);
+        assert_eq!(verdict(&rs, &p), want, "{}", p.describe(&ifaces));
+    }
+    // Public: the firewall is off, so even the guest range's RDP and outbound telnet pass;
+    // so do packets on interfaces nobody named (unidentified networks are Public).
+    for p in
+        [packet(i, "10.20.60.200", "10.20.50.20", 6, 50000, 3389), packet(o, "10.20.50.20", "192.0.2.10", 6, 50000, 23)]
+    {
+        for q in [on(&ifaces, "Public", p), p] {
+            let (ok, deciders) = rs.trace(&q);
+            assert!(ok, "{}", q.describe(&ifaces));
+            let rule = deciders[0].1.map(|r| rs.rule(r).origin.text.clone());
+            assert_eq!(rule.as_deref(), Some("Public profile: firewall off"));
+        }
+    }
+}
+
+/// Fjordvik's ddc export as JSON (see below).
+fn ddc_export() -> serde_json::Value {
+    serde_json::from_str(fixture("ddc-export.json").trim_start_matches('\u{FEFF}')).expect("json")
+}
+
+/// What zonecheck's script does to a closed host's other rules: every enabled Allow rule
+/// outside its group is disabled.
+fn disable_foreign_allows(json: &mut serde_json::Value) {
+    for r in json["Rules"].as_array_mut().expect("rules") {
+        if r["Group"] != "zonecheck" && r["Action"] == "Allow" {
+            r["Enabled"] = "False".into();
+        }
+    }
+}
+
+/// `check` of Fjordvik's ddc against an export.
+fn check_ddc(json: &serde_json::Value) -> zonecheck::check::DeviceCheck {
+    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let d = windows_hosts(&model).into_iter().find(|d| d.name == "ddc").expect("ddc");
+    zonecheck::check::check_device(
+        &model,
+        &d,
+        zonecheck::check::Format::WindowsExport,
+        "ddc.json",
+        &json.to_string(),
+        &zonecheck::targets::acl::AclOptions::default(),
+    )
+}
+
+/// An enabled rule of the export's shape: no conditions, every field filled.
+fn export_rule(name: &str, group: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+    let mut r = ddc_export()["Rules"][0].clone();
+    for (k, v) in [
+        ("Name", name),
+        ("DisplayName", name),
+        ("Group", group),
+        ("Enabled", "True"),
+        ("Profile", "Any"),
+        ("LocalAddress", "Any"),
+        ("RemoteAddress", "Any"),
+        ("Protocol", "Any"),
+        ("LocalPort", "Any"),
+        ("RemotePort", "Any"),
+        ("IcmpType", "Any"),
+        ("Program", "Any"),
+        ("Service", "Any"),
+    ]
+    .iter()
+    .chain(fields)
+    {
+        r[*k] = serde_json::Value::String((*v).into());
+    }
+    r
 }
 
 #[test]
 fn export_of_a_fjordvik_host_permits_what_its_script_does() {
     // ddc.ps1 is zonecheck's script for Fjordvik's ddc (closed zone: both directions
-    // filtered, IPv4 and IPv6); ddc-export.json is what it leaves on a Windows Server whose
-    // own rules are disabled or outside the Domain profile, as PowerShell 5.1 exports it.
+    // filtered, IPv4 and IPv6); ddc-export.json is a Windows Server's effective store with
+    // those rules, as PowerShell 5.1 exports it: Windows' own rules are disabled, except two
+    // enabled Allow rules outside the Domain profile (network discovery for Private and
+    // Public, WinRM for Public).
     let bytes = std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script");
     let script = decode(&bytes);
     let from_script = read_script(&script, &mut Ifaces::new());
     assert!(from_script.problems.is_empty(), "{:#?}", from_script.problems);
-    let from_export = read_export(&fixture("ddc-export.json"), &mut Ifaces::new());
+
+    // As exported: every profile is evaluated, so the two foreign rules count, and they
+    // hold conditions packets cannot express (LocalSubnet, a program): cannot decide.
+    let mut json = ddc_export();
+    let as_found = read_export(&json.to_string(), &mut Ifaces::new());
+    let named: Vec<&str> = ["NETDIS-SSDPSrv-In-UDP", "WINRM-HTTP-In-TCP-PUBLIC"]
+        .into_iter()
+        .filter(|n| as_found.problems.iter().any(|p| p.message.contains(&format!("`{n}`"))))
+        .collect();
+    assert_eq!(named.len(), 2, "{:#?}", as_found.problems);
+    assert_eq!(check_ddc(&json).verdict(), "cannot-decide");
+
+    // After zonecheck's script disabled them, the export permits what the script does, in
+    // every profile, and `check` says equal.
+    disable_foreign_allows(&mut json);
+    let from_export = read_export(&json.to_string(), &mut Ifaces::new());
     assert!(from_export.problems.is_empty(), "{:#?}", from_export.problems);
-    let count = |rs: &Ruleset| rs.chains.iter().map(|c| c.rules.len()).sum::<usize>();
-    assert_eq!((count(&from_script), count(&from_export)), (13, 13));
+    assert_eq!((written(&from_script), written(&from_export)), (13, 13));
     let paths = [ZPath::Input, ZPath::Output];
     let a = from_script.permitted(&paths).expect("script").permitted;
     let b = from_export.permitted(&paths).expect("export").permitted;
     assert_eq!(witness(&a, &b).expect("diff"), None);
     assert_eq!(witness(&b, &a).expect("diff"), None);
+    let check = check_ddc(&json);
+    assert_eq!(check.verdict(), "equal", "{:#?}", check.differences);
+    // So does an export that holds zonecheck's group only, the three profiles alike.
+    let mut only = json.clone();
+    only["Rules"].as_array_mut().expect("rules").retain(|r| r["Group"] == "zonecheck");
+    assert_eq!(only["Rules"].as_array().map(Vec::len), Some(13));
+    let check = check_ddc(&only);
+    assert_eq!(check.verdict(), "equal", "{:#?}", check.differences);
     for rs in [&from_script, &from_export] {
-        assert!(rs.bases.iter().all(|b| !b.policy_accept), "closed zone: Block both ways");
+        let defaults = profile_defaults(rs);
+        assert_eq!(defaults.len(), 6, "{defaults:?}");
+        assert!(defaults.iter().all(|d| d.ends_with("Block")), "closed zone: Block both ways: {defaults:?}");
     }
 
     // The fixture is the policy's current script for ddc, as far as packets go.
@@ -1279,30 +1681,129 @@ fn export_of_a_fjordvik_host_permits_what_its_script_does() {
 fn export_with_a_block_rule_differs_from_the_script() {
     // The comparison above is not vacuous: one enabled Block rule in the export (here
     // against the monitoring host's ping) shows up as a lost packet.
-    let mut json: serde_json::Value =
-        serde_json::from_str(fixture("ddc-export.json").trim_start_matches('\u{FEFF}')).expect("json");
-    let rules = json["Rules"].as_array_mut().expect("rules");
-    let mut block = rules[0].clone();
-    for (k, v) in [
-        ("Name", "Block-Ping"),
-        ("Enabled", "True"),
-        ("Action", "Block"),
-        ("Protocol", "ICMPv4"),
-        ("LocalPort", "Any"),
-        ("RemoteAddress", "10.20.60.30"),
-        ("Program", "Any"),
-        ("Service", "Any"),
-    ] {
-        block[k] = serde_json::Value::String(v.into());
-    }
-    rules.push(block);
-    let rs = read_export(&json.to_string(), &mut Ifaces::new());
+    let mut json = ddc_export();
+    disable_foreign_allows(&mut json);
+    let block = export_rule(
+        "Block-Ping",
+        "",
+        &[("Action", "Block"), ("Direction", "Inbound"), ("Protocol", "ICMPv4"), ("RemoteAddress", "10.20.60.30")],
+    );
+    json["Rules"].as_array_mut().expect("rules").push(block);
+    let mut ifaces = Ifaces::new();
+    let rs = read_export(&json.to_string(), &mut ifaces);
     assert!(rs.problems.is_empty(), "{:#?}", rs.problems);
-    let p = packet(ZPath::Input, "10.20.60.30", "10.20.11.5", 1, 0, 8);
+    let p = on(&ifaces, "Domain", packet(ZPath::Input, "10.20.60.30", "10.20.11.5", 1, 0, 8));
     assert_eq!(verdict(&rs, &p), (false, Some("Block-Ping".into())));
     let script = decode(&std::fs::read(Path::new(FIXTURES).join("ddc.ps1")).expect("script"));
-    let from_script = read_script(&script, &mut Ifaces::new());
+    let mut ifaces = Ifaces::new();
+    let from_script = read_script(&script, &mut ifaces);
+    let p = on(&ifaces, "Domain", packet(ZPath::Input, "10.20.60.30", "10.20.11.5", 1, 0, 8));
     assert_eq!(verdict(&from_script, &p), (true, Some("zonecheck-42-flows-felles.zc:70-in-1".into())));
+    let check = check_ddc(&json);
+    assert_eq!(check.verdict(), "different");
+    assert!(check.differences.iter().all(|d| d.direction == zonecheck::check::Direction::Less));
+}
+
+#[test]
+fn a_profile_off_with_an_allow_all_rule_for_private_and_public_is_a_difference() {
+    // Issue 18: the Domain profile exactly as the script leaves it, but the Public profile
+    // off and an Allow-everything outbound rule for Private and Public. Checking the Domain
+    // profile alone said "equal"; a closed host that cannot reach a domain controller is on
+    // Private or Public.
+    let mut json = ddc_export();
+    disable_foreign_allows(&mut json);
+    for p in json["Profiles"].as_array_mut().expect("profiles") {
+        if p["Name"] == "Public" {
+            p["Enabled"] = "False".into();
+        }
+    }
+    let allow_all =
+        export_rule("Alt-ut", "", &[("Action", "Allow"), ("Direction", "Outbound"), ("Profile", "Private, Public")]);
+    json["Rules"].as_array_mut().expect("rules").push(allow_all);
+    let check = check_ddc(&json);
+    assert!(check.problems.is_empty(), "{:#?}", check.problems);
+    assert_eq!(check.verdict(), "different");
+    let more: Vec<&zonecheck::check::Difference> =
+        check.differences.iter().filter(|d| d.direction == zonecheck::check::Direction::More).collect();
+    assert!(!more.is_empty());
+    // Every extra packet is on Private or Public (interfaces of those profiles), none on
+    // Domain; the witnesses name the profile or the rule that lets them through.
+    let text: Vec<String> = more
+        .iter()
+        .map(|d| format!("{} | {}", d.witness_text, d.rule.as_ref().map_or("", |r| r.text.as_str())))
+        .collect();
+    assert!(text.iter().all(|t| !t.contains("Domain profile")), "{text:#?}");
+    assert!(text.iter().any(|t| t.contains("Private profile") && t.contains("Alt-ut")), "{text:#?}");
+    assert!(text.iter().any(|t| t.contains("Public profile: firewall off")), "{text:#?}");
+    // Both directions of the Public profile are wide open.
+    assert!(more.iter().any(|d| d.witness.path == ZPath::Input), "{text:#?}");
+    assert!(more.iter().any(|d| d.witness.path == ZPath::Output), "{text:#?}");
+
+    // The same rule for the Domain profile only, with Public on: equal is impossible too.
+    let mut json = ddc_export();
+    disable_foreign_allows(&mut json);
+    json["Rules"].as_array_mut().expect("rules").push(export_rule(
+        "Alt-ut",
+        "",
+        &[("Action", "Allow"), ("Direction", "Outbound"), ("Profile", "Domain")],
+    ));
+    assert_eq!(check_ddc(&json).verdict(), "different");
+    // Profiles that differ only in a default action differ as well.
+    let mut json = ddc_export();
+    disable_foreign_allows(&mut json);
+    json["Profiles"][1]["DefaultOutboundAction"] = "Allow".into();
+    let check = check_ddc(&json);
+    assert_eq!(check.verdict(), "different");
+    assert!(
+        check
+            .differences
+            .iter()
+            .all(|d| d.rule.as_ref().is_some_and(|r| r.text == "Private profile: DefaultOutboundAction Allow")),
+        "{:#?}",
+        check.differences
+    );
+}
+
+#[test]
+fn foreign_allow_rules_on_a_closed_host_are_reported() {
+    // Windows' Core Networking rules, left enabled beside zonecheck's group. DNS out is
+    // tied to a service (svchost, Dnscache): packets cannot express it, so `check` cannot
+    // decide, and names the rule. IPv6-in-IPv4 out has no condition: a difference.
+    let mut json = ddc_export();
+    disable_foreign_allows(&mut json);
+    let dns = export_rule(
+        "CoreNet-DNS-Out-UDP",
+        "@FirewallAPI.dll,-25000",
+        &[
+            ("DisplayName", "Core Networking - DNS (UDP-Out)"),
+            ("Direction", "Outbound"),
+            ("Protocol", "UDP"),
+            ("RemotePort", "53"),
+            ("Program", "%SystemRoot%\\system32\\svchost.exe"),
+            ("Service", "dnscache"),
+        ],
+    );
+    let ipv6 = export_rule(
+        "CoreNet-IPv6-Out",
+        "@FirewallAPI.dll,-25000",
+        &[("DisplayName", "Core Networking - IPv6 (IPv6-Out)"), ("Direction", "Outbound"), ("Protocol", "41")],
+    );
+    let mut with_dns = json.clone();
+    with_dns["Rules"].as_array_mut().expect("rules").push(dns);
+    let check = check_ddc(&with_dns);
+    assert_eq!(check.verdict(), "cannot-decide");
+    assert!(
+        check.problems.iter().any(|p| p.message.contains("CoreNet-DNS-Out-UDP") && p.message.contains("Service")),
+        "{:#?}",
+        check.problems
+    );
+    json["Rules"].as_array_mut().expect("rules").push(ipv6);
+    let check = check_ddc(&json);
+    assert_eq!(check.verdict(), "different", "{:#?}", check.problems);
+    let rules: BTreeSet<String> =
+        check.differences.iter().filter_map(|d| d.rule.as_ref()).filter_map(|r| r.handle.clone()).collect();
+    assert_eq!(rules, BTreeSet::from(["CoreNet-IPv6-Out".to_string()]));
+    assert!(check.differences.iter().all(|d| d.witness.proto == 41 && d.witness.path == ZPath::Output));
 }
 
 // ---------------------------------------------------------------------------------------

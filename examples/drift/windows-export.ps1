@@ -18,6 +18,7 @@ $rules = Get-NetFirewallRule -PolicyStore ActiveStore | ForEach-Object {
 $profiles = Get-NetFirewallProfile -PolicyStore ActiveStore | ForEach-Object {
   [pscustomobject]@{ Name = "$($_.Name)"; Enabled = "$($_.Enabled)";
     DefaultInboundAction = "$($_.DefaultInboundAction)"; DefaultOutboundAction = "$($_.DefaultOutboundAction)";
-    AllowInboundRules = "$($_.AllowInboundRules)"; DisabledInterfaceAliases = @($_.DisabledInterfaceAliases) }
+    AllowInboundRules = "$($_.AllowInboundRules)"; AllowLocalFirewallRules = "$($_.AllowLocalFirewallRules)";
+    DisabledInterfaceAliases = @($_.DisabledInterfaceAliases) }
 }
 @{ Rules = @($rules); Profiles = @($profiles) } | ConvertTo-Json -Depth 5 | Set-Content -Encoding UTF8 firewall.json

@@ -203,10 +203,15 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
             s,
             "\n## Deploy (Windows Defender Firewall: `host/*.ps1`)\n\n\
              Run the host's script in an elevated PowerShell (`powershell -ExecutionPolicy Bypass -File host\\NAME.ps1`).\n\
-             It removes and recreates only the rules of its own group (`zonecheck`), never rules made by hand, sets the\n\
-             default inbound action to Block (outbound too for closed-zone hosts), turns on logging of dropped packets and\n\
-             prints what it removed and created. Running it again gives the same rules. Roll back by running the previous\n\
-             bundle's script."
+             It removes and recreates the rules of its own group (`zonecheck`), sets the default inbound action of all\n\
+             three profiles (Domain, Private, Public) to Block (outbound too for closed-zone hosts), turns on logging of\n\
+             dropped packets and prints what it removed and created. On closed-zone hosts it also disables every enabled\n\
+             Allow rule outside its group (Windows' Core Networking and File and Printer Sharing rules, rules made by hand),\n\
+             and refuses to run, changing nothing, while Group Policy or another store it cannot change holds one. Last, it\n\
+             reads back the firewall in effect (the active store, where Group Policy wins) and stops with an error unless\n\
+             profiles and rules are as written. Running it again gives the same rules. Roll back by running the previous\n\
+             bundle's script (rules it disabled stay disabled: `Enable-NetFirewallRule -Name …`). It rests on Windows\n\
+             Defender Firewall being the host's only packet filter; check a fresh export now and then (`zonecheck check`)."
         );
     }
     if has(".ios") || has(".aoscx") || has(".junos") || has(".eos") {
