@@ -222,11 +222,29 @@ fn nftables_rulesets() {
     assert!(d.incomplete.as_ref().is_some_and(|p| p.message.contains("not closed")), "{:?}", d.incomplete);
     assert_eq!(d.verdict(), "cannot-decide");
 
-    // firewalld next to zonecheck's table: its reverse-path filter and `ct status dnat`
-    // are not modelled, so no verdict and no advice.
+    // firewalld next to zonecheck's table: its IPv6 reverse-path filter drops by the
+    // routing table, which the dump does not hold: no verdict and no advice. Its `ct status
+    // dnat accept` is read: no rule of the dump rewrites destinations, so it matches no new
+    // connection.
     let (d, t) = nft("app", "app-firewalld.nft");
-    cannot_decide(&d, line_of(&t, "fib saddr"), "fib");
-    cannot_decide(&d, line_of(&t, "ct status dnat accept"), "ct status");
+    cannot_decide(&d, line_of(&t, "fib saddr"), "routing table");
+    assert_eq!(d.problems.len(), 1, "only the reverse-path filter: {:?}", problems(&d));
+    // With a port forward in the dump, `ct status dnat` is no longer known to match
+    // nothing.
+    let forwarded = t.replace(
+        "\tchain nat_PREROUTING {\n",
+        "\tchain nat_PREROUTING {\n\t\tiifname \"eth0\" tcp dport 8443 dnat ip to 10.2.0.7:443\n",
+    );
+    assert_ne!(forwarded, t);
+    let d = check_text(&m, "app", Format::NftText, "app-firewalld.nft", &forwarded);
+    assert!(
+        d.problems
+            .iter()
+            .any(|p| p.line == line_of(&forwarded, "ct status dnat accept")
+                && p.message.contains("rewrites destinations")),
+        "{:?}",
+        problems(&d)
+    );
 
     // Without them, firewalld's table is read whole: equal; its forward, output and
     // prerouting chains are not checked on a host whose policy concerns input; its nat

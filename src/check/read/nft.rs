@@ -119,6 +119,9 @@ enum ChainUse {
 
 struct Reader<'a> {
     ifaces: &'a mut Ifaces,
+    /// Some rule of the dump rewrites destinations (`dnat`, `redirect`): without one, no
+    /// connection has `ct status dnat` when its first packet meets a filter.
+    dnat: bool,
     sets: HashMap<Scoped, &'a Value>,
     chains: HashMap<Scoped, (usize, ChainUse)>,
     out: Ruleset,
@@ -137,7 +140,9 @@ fn object(item: &Value) -> Option<(&str, &Value)> {
 /// The shared core: libnftables items (`{"table": …}`, `{"set": …}`, `{"chain": …}`,
 /// `{"rule": …}`) to a ruleset.
 pub(crate) fn read_items(items: &[Value], ifaces: &mut Ifaces) -> Ruleset {
-    let mut r = Reader { ifaces, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
+    let dnat =
+        items.iter().filter_map(object).any(|(kind, v)| kind == "rule" && find_key(v, &["dnat", "redirect"]).is_some());
+    let mut r = Reader { ifaces, dnat, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
     // Pass 1: sets and chains, so rules can refer to those declared after them.
     let mut names: HashMap<String, usize> = HashMap::new();
     for item in items {
@@ -480,7 +485,7 @@ impl<'a> Reader<'a> {
         for el in elems {
             let pair = el.as_array().filter(|a| a.len() >= 2).ok_or("a verdict map element that is not a pair")?;
             let cubes = match ct {
-                Some(ct) => match ct_match(ct, "==", &pair[0])? {
+                Some(ct) => match ct_match(ct, "==", &pair[0], self.dnat)? {
                     Matched::Nothing => continue,
                     _ => Cube::universe().to_vec(),
                 },
@@ -532,7 +537,7 @@ impl<'a> Reader<'a> {
         let left = body.get("left").ok_or("a match without a left side")?;
         let right = body.get("right").ok_or("a match without a right side")?;
         if let Some(ct) = left.get("ct") {
-            return ct_match(ct, op, right);
+            return ct_match(ct, op, right, self.dnat);
         }
         let keys = self.keys(left, uses_th)?;
         let base = base_cubes(&keys);
@@ -698,9 +703,31 @@ enum Matched {
     Cubes(Vec<Cube>),
 }
 
-/// `ct state`: connection-opening packets are in state new.
-fn ct_match(ct: &Value, op: &str, right: &Value) -> Result<Matched, String> {
+/// `ct state`: connection-opening packets are in state new. `ct status dnat`: a new
+/// connection has it only when a rule rewrote its destination (a `dnat` or `redirect` in
+/// a nat chain; related connections that follow a NATed one are not new), so in a dump
+/// without such a rule it matches no packet `check` compares (firewalld's and OpenWrt's
+/// "accept port forwards"). Other `ct` keys, and `ct status` with other bits, are not
+/// modelled.
+fn ct_match(ct: &Value, op: &str, right: &Value, dnat: bool) -> Result<Matched, String> {
     let key = str_of(ct, "key");
+    if key == "status" && ct.get("dir").is_none() {
+        let mut bits = Vec::new();
+        collect_strings(right, &mut bits)?;
+        if bits != ["dnat"] {
+            return Err(format!("ct status {} is not modelled (only `ct status dnat`)", bits.join(",")));
+        }
+        if dnat {
+            return Err(
+                "ct status dnat is not modelled where the ruleset rewrites destinations (dnat or redirect)".into()
+            );
+        }
+        return match op {
+            "==" | "in" => Ok(Matched::Nothing),
+            "!=" => Ok(Matched::All),
+            other => Err(format!("operator {other:?} on ct status is not modelled")),
+        };
+    }
     if key != "state" || ct.get("dir").is_some() {
         return Err(format!("ct {key} is not modelled"));
     }
@@ -782,7 +809,15 @@ struct Key {
     text: String,
 }
 
+/// Why `fib` is refused: a reverse-path filter (`fib saddr . iif oif missing drop`) or an
+/// address-type test (`fib daddr type local`) decides by the routing table and the
+/// addresses of the device, which a ruleset dump does not hold.
+pub(crate) const FIB_WHY: &str = "fib expressions (reverse-path filter, address type) are not modelled: they decide by the routing table and the device's addresses, which the ruleset does not hold";
+
 fn key_of(left: &Value) -> Result<Key, String> {
+    if left.get("fib").is_some() {
+        return Err(format!("{FIB_WHY}: `{}`", render(left)));
+    }
     let text = render(left);
     let mk = |dim, v6, proto, kind| Key { dim, v6, proto, kind, th: false, text: text.clone() };
     if let Some(p) = left.get("payload") {

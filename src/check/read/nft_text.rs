@@ -969,6 +969,9 @@ impl<'t> Parser<'t> {
 
     fn selector(&mut self) -> Res<Value> {
         let w = self.word("a match")?;
+        if w == "fib" {
+            return self.err(super::nft::FIB_WHY.to_string());
+        }
         if UNMODELLED.contains(&w.as_str()) {
             return self.err(format!("{w} expressions are not modelled"));
         }
