@@ -122,6 +122,8 @@ struct Reader<'a> {
     /// Some rule of the dump rewrites destinations (`dnat`, `redirect`): without one, no
     /// connection has `ct status dnat` when its first packet meets a filter.
     dnat: bool,
+    /// The chains that hold rules.
+    with_rules: std::collections::HashSet<Scoped>,
     sets: HashMap<Scoped, &'a Value>,
     chains: HashMap<Scoped, (usize, ChainUse)>,
     out: Ruleset,
@@ -142,7 +144,10 @@ fn object(item: &Value) -> Option<(&str, &Value)> {
 pub(crate) fn read_items(items: &[Value], ifaces: &mut Ifaces) -> Ruleset {
     let dnat =
         items.iter().filter_map(object).any(|(kind, v)| kind == "rule" && find_key(v, &["dnat", "redirect"]).is_some());
-    let mut r = Reader { ifaces, dnat, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
+    let with_rules =
+        items.iter().filter_map(object).filter(|(kind, _)| *kind == "rule").map(|(_, v)| scoped(v, "chain")).collect();
+    let mut r =
+        Reader { ifaces, dnat, with_rules, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
     // Pass 1: sets and chains, so rules can refer to those declared after them.
     let mut names: HashMap<String, usize> = HashMap::new();
     for item in items {
@@ -288,6 +293,9 @@ impl<'a> Reader<'a> {
                 // Source NAT changes addresses after every filter decision; destination NAT
                 // before them (a problem where a rule does it).
                 usage = ChainUse::Nat { dst: matches!(hook, Some(Hook::Prerouting | Hook::Output)) };
+            } else if ty == "route" && policy == "accept" && !self.with_rules.contains(&key) {
+                // An empty route chain that accepts (fw4's `mangle_output`) reroutes nothing.
+                usage = ChainUse::Skip;
             } else if ty != "filter" {
                 self.problem(line, format!("{place}: chains of type {ty:?} at hook {hook_name:?} are not modelled"));
                 usage = ChainUse::Skip;
@@ -365,6 +373,7 @@ impl<'a> Reader<'a> {
         let mut action = Action::Continue;
         let mut verdict_seen = false;
         let mut limited = false;
+        let mut mangles = false;
         let mut never = false;
         let mut uses_th = false;
         // Problems of matches: moot when the rule cannot match a new packet anyway.
@@ -385,6 +394,8 @@ impl<'a> Reader<'a> {
                     }
                 },
                 "counter" | "log" | "comment" => {}
+                // Clamping the TCP MSS of SYN packets (fw4's MTU fixing) changes no fate.
+                "mangle" if is_mss_clamp(body) => mangles = true,
                 "limit" | "quota" => limited = true,
                 "accept" | "drop" | "reject" | "return" | "continue" | "jump" | "goto" => {
                     action = self.verdict(key, e)?;
@@ -403,6 +414,10 @@ impl<'a> Reader<'a> {
             return Ok(Vec::new());
         }
         if let Some(msg) = match_error {
+            // A rule that only clamps the MSS decides nothing, whatever it matches.
+            if mangles && !verdict_seen {
+                return Ok(Vec::new());
+            }
             return Err(msg);
         }
         if limited && verdict_seen {
@@ -809,6 +824,14 @@ struct Key {
     text: String,
 }
 
+/// `tcp option maxseg size set …`: the MSS clamping of fw4's `mtu_fix`.
+fn is_mss_clamp(body: &Value) -> bool {
+    body.get("key").and_then(|k| k.get("tcp option")).is_some_and(|o| {
+        o.get("name").and_then(Value::as_str) == Some("maxseg")
+            && o.get("field").and_then(Value::as_str) == Some("size")
+    })
+}
+
 /// Why `fib` is refused: a reverse-path filter (`fib saddr . iif oif missing drop`) or an
 /// address-type test (`fib daddr type local`) decides by the routing table and the
 /// addresses of the device, which a ruleset dump does not hold.
@@ -1184,6 +1207,14 @@ fn render(v: &Value) -> String {
                     k => format!("meta {k}"),
                 },
                 "ct" => format!("ct {}", str_of(b, "key")),
+                "fib" => {
+                    let flags: Vec<String> = match b.get("flags") {
+                        Some(Value::Array(a)) => a.iter().map(render).collect(),
+                        Some(f) => vec![render(f)],
+                        None => Vec::new(),
+                    };
+                    format!("fib {} {}", flags.join(" . "), str_of(b, "result"))
+                }
                 "prefix" => format!("{}/{}", str_of(b, "addr"), render(b.get("len").unwrap_or(&Value::Null))),
                 "range" => match b.as_array().map(Vec::as_slice) {
                     Some([x, y]) => format!("{}-{}", render(x), render(y)),
