@@ -222,6 +222,26 @@ fn nftables_rulesets() {
     assert!(d.incomplete.as_ref().is_some_and(|p| p.message.contains("not closed")), "{:?}", d.incomplete);
     assert_eq!(d.verdict(), "cannot-decide");
 
+    // OpenWrt's fw4 next to zonecheck's table: read whole (its `ct status dnat accept`
+    // matches nothing without a dnat rule; MSS clamping and the empty route chain decide
+    // nothing). Equal; fw4's input and output side is not checked; advice only on the
+    // forward side.
+    let (d, _) = nft("gw", "gw-fw4.nft");
+    assert_eq!(d.verdict(), "equal", "{:?}", problems(&d));
+    let unchecked: Vec<&str> = d.unchecked.iter().map(|(c, _)| c.as_str()).collect();
+    for chain in ["input", "output", "prerouting", "input_wan", "accept_to_wan", "handle_reject"] {
+        assert!(unchecked.contains(&chain), "{chain}: {unchecked:?}");
+    }
+    assert!(!d.dead.is_empty() && d.dead.iter().all(|x| !unchecked.contains(&x.chain.as_str())), "{:?}", d.dead);
+    // fw4 as shipped: rate limits (SYN flood protection, ICMPv6) decide by time.
+    let (d, t) = nft("gw", "gw-fw4-default.nft");
+    cannot_decide(&d, line_of(&t, "limit rate 25/second"), "rate limit");
+    cannot_decide(
+        &d,
+        line_of(&t, "echo-reply } limit rate 1000/second counter accept comment \"!fw4: Allow-ICMPv6-Forward"),
+        "rate limit",
+    );
+
     // firewalld next to zonecheck's table: its IPv6 reverse-path filter drops by the
     // routing table, which the dump does not hold: no verdict and no advice. Its `ct status
     // dnat accept` is read: no rule of the dump rewrites destinations, so it matches no new
@@ -267,6 +287,7 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
         ("sw-core", Format::CiscoIos, "ios/qos-drop-class.txt"),
         ("gw", Format::NftText, "nft/gw-with-management.nft"),
         ("gw", Format::NftText, "nft/gw-with-forward-drop.nft"),
+        ("gw", Format::NftText, "nft/gw-fw4.nft"),
         ("app", Format::NftText, "nft/app-firewalld-no-rpfilter.nft"),
     ];
     let mut tried = 0;
