@@ -145,6 +145,8 @@ fn ios_running_configs() {
     // A class that drops what an ACL permits is a deny of those packets on the interface.
     let (d, t) = ios("qos-drop-class.txt");
     assert_eq!(d.verdict(), "equal", "{:?} {:?}", problems(&d), d.differences.first().map(|x| &x.witness_text));
+    // The class ACL is evaluated (as the class's copy of it): not listed as not checked.
+    assert!(d.unchecked.iter().all(|(c, _)| c != "QOS-SMB"), "{:?}", d.unchecked);
     // Dropping HTTPS there takes away the clients' web access: different, blamed on the class.
     let https = t.replace(
         " 30 permit tcp any any eq 139\n",

@@ -239,6 +239,7 @@ impl Builder {
     fn qos_chains(&mut self, rs: &mut Ruleset, chain_of: &BTreeMap<(bool, String), usize>, ifaces: &mut Ifaces) {
         let mut by_policy: BTreeMap<String, (Vec<u32>, usize)> = BTreeMap::new();
         let mut gotos = Vec::new();
+        let mut copied = HashSet::new();
         for q in std::mem::take(&mut self.qos) {
             let Some(id) = self.known_iface(ifaces, &q.iface, "a QoS policy that drops", q.origin.line) else {
                 continue;
@@ -277,6 +278,7 @@ impl Builder {
                         continue;
                     }
                     for c in fams {
+                        copied.insert(c);
                         let copy: Vec<Rule> = rs.chains[c]
                             .rules
                             .iter()
@@ -311,6 +313,18 @@ impl Builder {
         }
         if gotos.is_empty() {
             return;
+        }
+        // An ACL only a dropping class uses is evaluated as its copies: its own chain, which
+        // nothing enters, would be listed as "not checked".
+        for (_, acl_chain) in chain_of.iter().filter(|(_, c)| copied.contains(c)) {
+            let entered = rs
+                .chains
+                .iter()
+                .flat_map(|c| &c.rules)
+                .any(|r| matches!(r.action, Action::Goto(t) | Action::Jump(t) if t == *acl_chain));
+            if !entered {
+                rs.chains[*acl_chain].rules.clear();
+            }
         }
         let base = rs.chains.len();
         let mut rules = Vec::new();
