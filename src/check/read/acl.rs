@@ -479,6 +479,17 @@ impl Builder {
             }
             rs.chains[0].rules.push(Rule { matches: cube.into_iter().collect(), action: Action::Goto(chain), origin });
         }
+        // The answers an inspection lets back bypass the ACLs, not a QoS policy that drops
+        // on the interface they enter by: the two together are not modelled.
+        if let (Some(q), false) = (self.qos.first(), self.inspects.is_empty()) {
+            let line = self.inspects[0].origin.line;
+            let message = format!(
+                "stateful inspection (`{}`) together with a QoS policy that drops (line {}) is not modelled: the answers it lets back would still meet the policy",
+                self.inspects[0].origin.text, q.origin.line
+            );
+            self.problem(line, message);
+            self.inspects.clear();
+        }
         self.qos_chains(&mut rs, &chain_of, ifaces);
         self.inspect_chains(&mut rs, ifaces);
         rs.problems = self.problems;

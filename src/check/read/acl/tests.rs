@@ -711,6 +711,11 @@ fn inspections_that_are_not_modelled_are_problems() {
         "not in the file",
     );
     one_problem(Dialect::CiscoIos, &CBAC.replace(" ip inspect FW out\n", " ipv6 inspect FW out\n"), 14, "not modelled");
+    // With a QoS policy that drops, the answers would still meet it: not modelled.
+    let with_qos = CBAC
+        .replace("interface Vlan10\n", "class-map match-any UDP\n match access-group name SRV\npolicy-map DROP\n class UDP\n  drop\ninterface Vlan10\n")
+        .replace(" ip access-group SRV in\n", " ip access-group SRV in\n service-policy input DROP\n");
+    one_problem(Dialect::CiscoIos, &with_qos, 19, "together with a QoS policy");
 }
 
 /// A QoS class that drops what an ACL permits: its denies do not match, earlier classes
