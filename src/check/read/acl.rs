@@ -345,7 +345,8 @@ impl Builder {
     /// are outside what `check` compares, and so are the answers they would open. Like
     /// the ACLs, the inspection is read without routes: a connection the ACLs permit may
     /// leave by any interface, so its answers may enter by any (an over-approximation of
-    /// what passes: it can report answers routing would never carry, never hide one).
+    /// what passes: it can report answers routing would never carry, and assumes, as the
+    /// ACL comparison does, that the routes carry the policy's flows where it says).
     fn inspect_chains(&mut self, rs: &mut Ruleset, ifaces: &mut Ifaces) {
         for i in std::mem::take(&mut self.inspects) {
             let Some(id) = self.known_iface(ifaces, &i.iface, "a stateful inspection", i.origin.line) else { continue };
