@@ -3,8 +3,12 @@
 //! interface, read and evaluated the way `check` does (read; permitted space of forwarded
 //! packets, which gives the verdict; the search for dead rules, which gives the advice).
 //! Each distinct ACL is evaluated once for all the interfaces that use it, so time does not
-//! grow with interfaces × entries; the packet-space index on source and destination keeps
-//! one long ACL near-linear.
+//! grow with interfaces × entries; the packet-space index on source, destination and
+//! destination port keeps one long ACL near-linear, the dead-rule search included.
+//!
+//! Measured on the 2 shared cores of the issue-13 machine (best of 3): 200 interfaces
+//! sharing a 250-entry ACL 3 ms; one 15,000-entry ACL 155 ms for the verdict, 365 ms with
+//! the dead-rule search (before the index had the port: 0.6-0.9 s and 2.2-3.2 s).
 //!
 //! Targets (issue 13), reported at the end: 200 interfaces sharing a 250-entry ACL ≤ 0.5 s;
 //! a 15,000-entry ACL ≤ 1 s. Also the growth exponents over sizes.

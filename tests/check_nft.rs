@@ -244,7 +244,8 @@ fn unsupported_constructs_are_problems() {
             "table ip n { chain c { type nat hook prerouting priority dstnat; tcp dport 80 dnat to 10.0.0.1; } }",
             "destination NAT",
         ),
-        ("table ip n { chain c { type route hook output priority mangle; } }", "route"),
+        ("table ip n { chain c { type route hook output priority mangle; tcp dport 22 counter; } }", "route"),
+        ("table ip n { chain c { type route hook output priority mangle; policy drop; } }", "route"),
         ("table ip n { chain c { type nat hook postrouting priority srcnat; drop; } }", "nat chain"),
         ("table ip t { flags dormant; }", "dormant"),
         ("include \"other.nft\"", "include"),
@@ -254,6 +255,12 @@ fn unsupported_constructs_are_problems() {
         let rs = read_text(text, &mut Ifaces::new());
         assert!(rs.problems.iter().any(|p| p.line == 1 && p.message.contains(word)), "{text}: {:?}", rs.problems);
     }
+    // An empty route chain that accepts (fw4's `mangle_output`) reroutes nothing.
+    let rs = read_text(
+        "table inet fw4 { chain mangle_output { type route hook output priority mangle; policy accept; } }",
+        &mut Ifaces::new(),
+    );
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
 }
 
 #[test]
@@ -460,4 +467,55 @@ fn cut_off_rulesets_are_incomplete() {
     let rs = read_json(&json[..json.len() / 2], &mut Ifaces::new());
     assert!(rs.incomplete.as_ref().is_some_and(|p| p.message.contains("stops early")), "{:?}", rs.incomplete);
     assert!(read_json(&json, &mut Ifaces::new()).incomplete.is_none());
+}
+
+/// `ct status dnat` (firewalld's and fw4's "accept port forwards") matches no new
+/// connection when no rule of the ruleset rewrites destinations; with a `dnat` anywhere it
+/// is refused, and so are other status bits. fw4's MSS clamping decides nothing.
+#[test]
+fn ct_status_dnat_and_mss_clamping() {
+    let chain = |body: &str| {
+        format!(
+            "table inet f {{ chain fwd {{ type filter hook forward priority 0; policy drop; {body} }} }}\n\
+             table ip nat {{ chain pre {{ type nat hook prerouting priority dstnat; policy accept; }} }}"
+        )
+    };
+    let rs = read_text(&chain("ct status dnat accept; tcp dport 22 accept;"), &mut Ifaces::new());
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    let ssh = |rs: &Ruleset, dport: u16| {
+        let p = Packet {
+            path: Path::Forward,
+            iif: 1,
+            oif: 2,
+            v6: false,
+            src: addr_value("10.0.0.2".parse().unwrap()),
+            dst: addr_value("10.1.0.2".parse().unwrap()),
+            proto: 6,
+            sport: 50000,
+            dport,
+            ack: false,
+        };
+        permitted(rs).contains(&p)
+    };
+    assert!(ssh(&rs, 22) && !ssh(&rs, 443), "only ssh passes: ct status dnat matches nothing");
+    let rs = read_text(&chain("ct status != dnat tcp dport 443 accept;"), &mut Ifaces::new());
+    assert!(rs.problems.is_empty() && ssh(&rs, 443), "{:?}", rs.problems);
+
+    // A port forward anywhere: a new connection may have been DNATed.
+    let with_dnat = chain("ct status dnat accept;")
+        .replace("policy accept; }", "policy accept; tcp dport 8443 dnat to 10.1.0.2:443; }");
+    let rs = read_text(&with_dnat, &mut Ifaces::new());
+    assert!(rs.problems.iter().any(|p| p.message.contains("rewrites destinations")), "{:?}", rs.problems);
+    let rs = read_text(&chain("ct status snat accept;"), &mut Ifaces::new());
+    assert!(rs.problems.iter().any(|p| p.message.contains("ct status snat")), "{:?}", rs.problems);
+
+    // MSS clamping: no verdict, no problem, whatever it matches (`tcp flags syn`).
+    let rs = read_text(
+        &chain("oifname \"wan\" tcp flags syn tcp option maxseg size set rt mtu; tcp dport 22 accept;"),
+        &mut Ifaces::new(),
+    );
+    assert!(rs.problems.is_empty() && ssh(&rs, 22) && !ssh(&rs, 443), "{:?}", rs.problems);
+    // With a verdict, the unmodelled match is a problem again.
+    let rs = read_text(&chain("tcp flags syn tcp option maxseg size set 1400 accept;"), &mut Ifaces::new());
+    assert!(!rs.problems.is_empty());
 }

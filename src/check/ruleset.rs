@@ -6,7 +6,7 @@
 //! established,related accept` matches nothing here; stateless devices see both
 //! directions explicitly.
 
-use super::space::{Cube, Field, Packet, Path, Space, TooFragmented};
+use super::space::{Cube, Dim, Field, Packet, Path, Space, TooFragmented};
 
 /// Where a rule was written, for people: a line in a text, or a place in JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
@@ -37,6 +37,11 @@ pub enum Action {
     Return,
     /// No verdict (counter, log): go on with the next rule.
     Continue,
+    /// Stateful inspection of a stateless device (IOS CBAC, `ip inspect`), in a chain no
+    /// hook enters: the rule matches the forward packets the device inspects, and the
+    /// answers to every one of them the base chains permit pass too, whatever the ACLs say
+    /// (see [`Ruleset::permitted`]).
+    Inspect,
 }
 
 impl Action {
@@ -48,6 +53,7 @@ impl Action {
             Action::Goto(_) => "goto",
             Action::Return => "return",
             Action::Continue => "continue",
+            Action::Inspect => "inspect",
         }
     }
 }
@@ -130,6 +136,53 @@ pub struct Ruleset {
     /// The input is cut off (a running-config without its final `end`, JSON that stops
     /// early): it is refused, whatever was read of it.
     pub incomplete: Option<Problem>,
+}
+
+/// The answers to the forward packets of `c`: addresses and ports swapped, arriving on the
+/// interface the forward packets left by (leaving by any: the route decides, not the
+/// inspection), TCP with ACK or RST (every answer but a SYN, which opens no answer). Only
+/// TCP and UDP: ICMP answers are other types, which the readers do not inspect.
+pub fn answers_of(c: &Cube) -> Vec<Cube> {
+    let mut out = Vec::new();
+    for proto in [6u128, 17] {
+        let Some(f) = c.clone().with_value(Dim::Proto, proto) else { continue };
+        // A TCP answer answers a connection's first packet (no ACK).
+        if proto == 6 && !f.field(Dim::Flags).contains(0) {
+            continue;
+        }
+        let flags = if proto == 6 { Field::point(1) } else { f.field(Dim::Flags).clone() };
+        let a = Cube::any(f.v6())
+            .with(Dim::Path, f.field(Dim::Path))
+            .and_then(|a| a.with(Dim::Iif, f.field(Dim::Oif)))
+            .and_then(|a| a.with(Dim::Oif, &Field::range(1, u128::from(u32::MAX))))
+            .and_then(|a| a.with(Dim::Src, f.field(Dim::Dst)))
+            .and_then(|a| a.with(Dim::Dst, f.field(Dim::Src)))
+            .and_then(|a| a.with_value(Dim::Proto, proto))
+            .and_then(|a| a.with(Dim::Sport, f.field(Dim::Dport)))
+            .and_then(|a| a.with(Dim::Dport, f.field(Dim::Sport)))
+            .and_then(|a| a.with(Dim::Flags, &flags));
+        out.extend(a);
+    }
+    out
+}
+
+/// The forward packets a TCP or UDP answer `p` may answer, arriving on any interface: the
+/// inverse of [`answers_of`].
+fn answered_by(p: &Packet) -> Option<Cube> {
+    if !matches!(p.proto, 6 | 17) || p.proto == 6 && !p.ack {
+        return None;
+    }
+    let v = |x: u128| Field::point(x);
+    Cube::any(p.v6)
+        .with(Dim::Path, &v(p.path as u128))
+        .and_then(|a| a.with(Dim::Iif, &Field::range(1, u128::from(u32::MAX))))
+        .and_then(|a| a.with(Dim::Oif, &v(u128::from(p.iif))))
+        .and_then(|a| a.with(Dim::Src, &v(p.dst)))
+        .and_then(|a| a.with(Dim::Dst, &v(p.src)))
+        .and_then(|a| a.with(Dim::Proto, &v(u128::from(p.proto))))
+        .and_then(|a| a.with(Dim::Sport, &v(u128::from(p.dport))))
+        .and_then(|a| a.with(Dim::Dport, &v(u128::from(p.sport))))
+        .and_then(|a| if p.proto == 6 { a.with(Dim::Flags, &v(0)) } else { Some(a) })
 }
 
 /// A rule by position.
@@ -220,23 +273,46 @@ impl Ruleset {
         };
         for &path in paths {
             for v6 in [false, true] {
-                // What has passed every base chain so far.
-                let mut passed = vec![Cube::on_path(v6, path)];
-                for b in self.bases_on(path, v6) {
-                    let out = self.eval(b.chain, 0, &passed, 0, &ev.indexes, Some(&mut ev.stats))?;
-                    let mut accepted = out.accepted;
-                    if b.policy_accept {
-                        let decided = Space::from_cubes(out.decided);
-                        for c in &passed {
-                            accepted.extend(decided.subtract_from(c)?);
-                        }
-                    }
-                    passed = accepted;
-                }
+                let passed = self.pass(path, v6, vec![Cube::on_path(v6, path)], &ev.indexes, Some(&mut ev.stats))?;
                 ev.permitted.extend(passed);
             }
         }
+        // Stateful inspection: the answers to the inspected forward packets pass too.
+        if paths.contains(&Path::Forward) && !self.stateful().is_empty() {
+            let mut answers = Vec::new();
+            for r in &self.stateful() {
+                for m in &self.rule(*r).matches {
+                    for f in ev.permitted.intersect_cube(m) {
+                        answers.extend(answers_of(&f));
+                    }
+                }
+            }
+            ev.permitted.extend(answers);
+        }
         Ok(ev)
+    }
+
+    /// What of `passed` (packets of one path and family) every base chain accepts.
+    fn pass(
+        &self,
+        path: Path,
+        v6: bool,
+        mut passed: Vec<Cube>,
+        indexes: &[Vec<Option<Space>>],
+        mut stats: Option<&mut [Vec<RuleStats>]>,
+    ) -> Result<Vec<Cube>, EvalError> {
+        for b in self.bases_on(path, v6) {
+            let out = self.eval(b.chain, 0, &passed, 0, indexes, stats.as_deref_mut())?;
+            let mut accepted = out.accepted;
+            if b.policy_accept {
+                let decided = Space::from_cubes(out.decided);
+                for c in &passed {
+                    accepted.extend(decided.subtract_from(c)?);
+                }
+            }
+            passed = accepted;
+        }
+        Ok(passed)
     }
 
     /// The base chains a packet of this path and family passes, in the order it passes them.
@@ -306,9 +382,9 @@ impl Ruleset {
             if let Some(stats) = stats.as_deref_mut() {
                 stats[chain][k].reached = true;
             }
-            // No verdict (log, counter): nothing to decide, and its region (often
-            // everything left) is never needed.
-            if rule.action == Action::Continue {
+            // No verdict (log, counter; an inspection decides no packet where it is): nothing
+            // to decide, and its region (often everything left) is never needed.
+            if matches!(rule.action, Action::Continue | Action::Inspect) {
                 continue;
             }
             // A drop or return that matches everything left (the end of a chain) would
@@ -379,7 +455,7 @@ impl Ruleset {
                     returned_any = true;
                     consumed.extend(hit);
                 }
-                Action::Continue => {}
+                Action::Continue | Action::Inspect => {}
             }
         }
         Ok(out)
@@ -407,7 +483,7 @@ impl Ruleset {
                     }
                 }
                 Action::Goto(c) => return self.trace_chain(c, p, depth + 1),
-                Action::Continue => {}
+                Action::Continue | Action::Inspect => {}
             }
         }
         Some((None, None))
@@ -422,10 +498,40 @@ impl Ruleset {
             let (rule, verdict) = self.trace_chain(b.chain, p, 0).unwrap_or((None, Some(false)));
             deciders.push((b.chain, rule));
             if !verdict.unwrap_or(b.policy_accept) {
+                if let Some(r) = self.stateful_answer(p) {
+                    return (true, vec![(r.chain, Some(r))]);
+                }
                 return (false, deciders);
             }
         }
         (true, deciders)
+    }
+
+    /// The rules of stateful inspection ([`Action::Inspect`]).
+    pub fn stateful(&self) -> Vec<RuleRef> {
+        let mut out = Vec::new();
+        for (c, chain) in self.chains.iter().enumerate() {
+            for (k, r) in chain.rules.iter().enumerate() {
+                if r.action == Action::Inspect {
+                    out.push(RuleRef { chain: c, rule: k });
+                }
+            }
+        }
+        out
+    }
+
+    /// The stateful inspection that lets `p` pass as the answer to a forward packet the
+    /// rulesets permit, if any.
+    fn stateful_answer(&self, p: &Packet) -> Option<RuleRef> {
+        if p.path != Path::Forward || self.stateful().is_empty() {
+            return None;
+        }
+        let asked = answered_by(p)?;
+        let indexes = self.indexes();
+        self.stateful().into_iter().find(|r| {
+            let input: Vec<Cube> = self.rule(*r).matches.iter().filter_map(|m| m.intersect(&asked)).collect();
+            !input.is_empty() && self.pass(Path::Forward, p.v6, input, &indexes, None).is_ok_and(|a| !a.is_empty())
+        })
     }
 
     /// Rules that can never decide a packet (shadowed: every packet they match was decided
@@ -538,8 +644,10 @@ impl Ruleset {
         let not_full: Vec<(&Base, Vec<bool>)> =
             self.bases.iter().filter(|b| !Self::fully_evaluated(b, paths)).map(|b| (b, self.reach(b.chain))).collect();
         let mut out = Vec::new();
+        let stateful = self.stateful();
         for (c, chain) in self.chains.iter().enumerate() {
-            if judged[c] || chain.rules.is_empty() {
+            // A stateful inspection's chain holds what it inspects, not rules packets meet.
+            if judged[c] || chain.rules.is_empty() || stateful.iter().any(|r| r.chain == c) {
                 continue;
             }
             let why = if let Some((b, _)) = not_full.iter().find(|(b, _)| b.chain == c) {

@@ -21,10 +21,10 @@
 //! - Cube intersection: O(DIMS) field operations; cube difference `a \ b` yields at most
 //!   DIMS disjoint cubes (one per dimension where `a` leaves `b`).
 //! - Set difference `A \ B`: every cube of `A` is cut by the cubes of `B` that overlap it,
-//!   found through an [`Index`] on the source and destination address (cubes grouped by
-//!   the length classes of both, each group searched along one of them, so a query is
-//!   O(groups · log n + hits); `any -> host` and `net -> any` entries of a long ACL are
-//!   not met by every query). For rulesets compiled from a policy, and for ACLs written
+//!   found through an [`Index`] on the source and destination address and destination
+//!   port (cubes grouped by the length classes of the three, each group searched along
+//!   one of them, so a query is O(groups · log n + hits); `any -> host`, `net -> any` and
+//!   `host -> any port` entries of a long ACL are not met by every query). For rulesets compiled from a policy, and for ACLs written
 //!   by hand, cubes overlap few others and this is near-linear. In general the number of
 //!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
 //!   at [`MAX_PIECES`] and says so instead of running away ([`TooFragmented`]).
@@ -789,16 +789,17 @@ impl Ifaces {
 // Sets of packets
 // ---------------------------------------------------------------------------------------
 
-/// An interval index on the source and destination addresses of a growing list of cubes:
-/// which cubes may overlap a query cube.
+/// An interval index on the source and destination addresses and the destination port of
+/// a growing list of cubes: which cubes may overlap a query cube.
 ///
-/// Cubes are grouped by the length classes (bit length of `hi - lo`) of both hulls; within
-/// a group of class `c` in a dimension, an interval overlapping `[qlo, qhi]` starts in
-/// `[qlo - 2^c, qhi]`. Each group is kept sorted by both starts, and a query searches each
-/// group by destination, or by source where the destination window spans all of IPv4 and
-/// the source window is narrower. So a query for a host pair
-/// does not meet every `any -> host` and every `net -> any` entry before it, as a
-/// one-dimensional index would: a long ACL is evaluated in time near-linear in its length.
+/// Cubes are grouped by the length classes (bit length of `hi - lo`) of their hulls in the
+/// three dimensions; within a group of class `c` in a dimension, an interval overlapping
+/// `[qlo, qhi]` starts in `[qlo - 2^c, qhi]`. Each group is kept sorted by the three
+/// starts, and a query searches each group along the dimension where its window is the
+/// smallest part of the dimension's range (addresses before ports on a tie). So a query for
+/// a host pair does not meet every `any -> host` and every `net -> any` entry before it, and
+/// one for `net -> any` or `any -> host` does not meet every `host -> any port 22` entry (they
+/// differ in the port): a long ACL is evaluated in time near-linear in its length.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// Non-empty groups, widest first (see [`Index::insert`]).
@@ -807,12 +808,12 @@ pub struct Index {
 
 #[derive(Clone, Debug)]
 struct Group {
-    class: [u32; 2],
-    by: [BTreeSet<(u128, u32)>; 2],
+    class: [u32; 3],
+    by: [BTreeSet<(u128, u32)>; 3],
 }
 
 /// The dimensions indexed, in `Group` order.
-const INDEXED: [Dim; 2] = [Dim::Src, Dim::Dst];
+const INDEXED: [Dim; 3] = [Dim::Src, Dim::Dst, Dim::Dport];
 
 fn length_class(lo: u128, hi: u128) -> u32 {
     128 - (hi - lo).leading_zeros()
@@ -824,40 +825,50 @@ impl Index {
     }
 
     pub fn insert(&mut self, cube: &Cube, id: u32) {
-        let (Some(s), Some(d)) = (cube.field(Dim::Src).hull(), cube.field(Dim::Dst).hull()) else { return };
-        let class = [length_class(s.0, s.1), length_class(d.0, d.1)];
+        let (Some(s), Some(d), Some(p)) =
+            (cube.field(Dim::Src).hull(), cube.field(Dim::Dst).hull(), cube.field(Dim::Dport).hull())
+        else {
+            return;
+        };
+        let class = [length_class(s.0, s.1), length_class(d.0, d.1), length_class(p.0, p.1)];
         let g = match self.groups.iter().position(|g| g.class == class) {
             Some(g) => g,
             None => {
                 // Widest groups first: a query meets the cubes most likely to cover it
                 // before the narrow ones, so subtracting (`Space::subtract_from`,
                 // `Space::covers`) empties a piece before it fragments.
-                let at = self.groups.partition_point(|g| g.class[0] + g.class[1] >= class[0] + class[1]);
-                self.groups.insert(at, Group { class, by: [BTreeSet::new(), BTreeSet::new()] });
+                let width = |c: &[u32; 3]| c[0] + c[1] + c[2];
+                let at = self.groups.partition_point(|g| width(&g.class) >= width(&class));
+                self.groups.insert(at, Group { class, by: [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()] });
                 at
             }
         };
         self.groups[g].by[0].insert((s.0, id));
         self.groups[g].by[1].insert((d.0, id));
+        self.groups[g].by[2].insert((p.0, id));
     }
 
-    /// The ids of indexed cubes whose hulls in both indexed dimensions overlap `cube`'s
+    /// The ids of indexed cubes whose hulls in the indexed dimensions overlap `cube`'s
     /// (and perhaps a few more).
     pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + 'a {
         let q = INDEXED.map(|d| cube.field(d).hull());
         let empty = q.iter().any(Option::is_none);
+        // The bits of each dimension's range: a window's width is weighed against it.
+        let bits = [if cube.v6() { 128 } else { 32 }, if cube.v6() { 128 } else { 32 }, 16];
         self.groups.iter().filter(move |_| !empty).flat_map(move |g| {
-            // The window of starts to search in each dimension, and its width.
+            // The window of starts to search in each dimension, and how many bits of the
+            // dimension's range it leaves open (the fewer, the fewer cubes it holds).
             let window = |k: usize| {
                 let (qlo, qhi) = q[k].unwrap_or((1, 0));
                 let from = if g.class[k] >= 128 { 0 } else { qlo.saturating_sub(1u128 << g.class[k]) };
-                (from, qhi, qhi - from)
+                let open = length_class(from, qhi).min(bits[k]);
+                (from, qhi, bits[k] - open)
             };
-            // Destinations by default (sets and ACLs are densest in sources: a zone's prefix
-            // in many entries); sources where the destination window is the whole IPv4
-            // space or wider (`net -> any` entries, or a query for any destination).
-            let (w0, w1) = (window(0), window(1));
-            let (k, (from, to, _)) = if w1.2 >= 1 << 31 && w0.2 < w1.2 { (0, w0) } else { (1, w1) };
+            // Addresses before the port on a tie; destinations before sources (sets and
+            // ACLs are densest in sources: a zone's prefix in many entries).
+            let k =
+                [1, 0, 2].into_iter().min_by_key(|&k| (std::cmp::Reverse(window(k).2), k == 2, k == 0)).unwrap_or(1);
+            let (from, to, _) = window(k);
             g.by[k].range((from, 0)..=(to, u32::MAX)).map(|(_, id)| *id)
         })
     }

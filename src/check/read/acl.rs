@@ -114,6 +114,32 @@ struct Bind {
     origin: Origin,
 }
 
+/// One class of a QoS policy-map, up to the last class that drops.
+struct QosClass {
+    name: String,
+    line: usize,
+    drop: bool,
+    /// What it matches: the packets an ACL permits (`Some(name)`), or any (`None`); any of
+    /// them.
+    acls: Vec<Option<String>>,
+}
+
+/// A QoS policy-map that drops, on an interface's input.
+struct Qos {
+    iface: Vec<String>,
+    policy: String,
+    classes: Vec<QosClass>,
+    origin: Origin,
+}
+
+/// A stateful inspection (IOS CBAC) on an interface.
+struct Inspect {
+    iface: Vec<String>,
+    inbound: bool,
+    protos: Vec<u8>,
+    origin: Origin,
+}
+
 /// Collects ACLs, bindings and problems; [`Builder::finish`] makes the [`Ruleset`].
 #[derive(Default)]
 struct Builder {
@@ -126,6 +152,8 @@ struct Builder {
     problems: Vec<Problem>,
     /// The file is cut off.
     incomplete: Option<Problem>,
+    qos: Vec<Qos>,
+    inspects: Vec<Inspect>,
 }
 
 impl Builder {
@@ -177,6 +205,166 @@ impl Builder {
     fn bind(&mut self, iface: Vec<String>, v6: bool, acl: &str, origin: Origin) {
         self.binds.retain(|b| !(b.iface == iface && b.v6 == v6));
         self.binds.push(Bind { iface, v6, acl: acl.to_string(), origin });
+    }
+
+    fn qos(&mut self, iface: Vec<String>, policy: &str, classes: Vec<QosClass>, origin: Origin) {
+        self.qos.push(Qos { iface, policy: policy.to_string(), classes, origin });
+    }
+
+    fn inspect(&mut self, iface: Vec<String>, inbound: bool, protos: &[u8], origin: Origin) {
+        self.inspects.push(Inspect { iface, inbound, protos: protos.to_vec(), origin });
+    }
+
+    /// The interface's number, or a problem when the policy does not name it for the
+    /// device (what crosses it is outside what the policy describes).
+    fn known_iface(&mut self, ifaces: &mut Ifaces, spellings: &[String], what: &str, line: usize) -> Option<u32> {
+        if !spellings.iter().any(|s| ifaces.known(s)) {
+            self.problem(
+                line,
+                format!(
+                    "{what} on {}, an interface the policy does not name for this device; which of the policy's packets cross it is not modelled",
+                    spellings[0]
+                ),
+            );
+            return None;
+        }
+        Some(iface_id(ifaces, spellings))
+    }
+
+    /// QoS policy-maps that drop, as a base chain at the forward hook before the ACLs: per
+    /// interface a goto to the policy-map's chain, which per class jumps to a copy of each
+    /// class ACL whose permits drop (dropping class) or accept (other class: the packet
+    /// leaves the policy-map) and whose denies return; `match any` and `class-default`
+    /// drop or accept everything.
+    fn qos_chains(&mut self, rs: &mut Ruleset, chain_of: &BTreeMap<(bool, String), usize>, ifaces: &mut Ifaces) {
+        let mut by_policy: BTreeMap<String, (Vec<u32>, usize)> = BTreeMap::new();
+        let mut gotos = Vec::new();
+        let mut copied = HashSet::new();
+        for q in std::mem::take(&mut self.qos) {
+            let Some(id) = self.known_iface(ifaces, &q.iface, "a QoS policy that drops", q.origin.line) else {
+                continue;
+            };
+            if let Some((ids, _)) = by_policy.get_mut(&q.policy) {
+                ids.push(id);
+                continue;
+            }
+            let pm = rs.chains.len();
+            rs.chains.push(Chain { name: format!("policy-map {} (input)", q.policy), rules: Vec::new() });
+            let mut rules = Vec::new();
+            for class in &q.classes {
+                let verdict = if class.drop { Action::Drop } else { Action::Accept };
+                let what = if class.drop { "drop" } else { "no drop" };
+                let origin =
+                    |text: String| Origin { line: class.line, text, handle: None, comment: None, implicit: false };
+                for acl in &class.acls {
+                    let Some(acl) = acl else {
+                        rules.push(Rule {
+                            matches: Cube::universe().to_vec(),
+                            action: verdict,
+                            origin: origin(format!("policy-map {} class {} ({what})", q.policy, class.name)),
+                        });
+                        continue;
+                    };
+                    let fams: Vec<usize> =
+                        [false, true].iter().filter_map(|v6| chain_of.get(&(*v6, acl.clone())).copied()).collect();
+                    if fams.is_empty() {
+                        self.problem(
+                            class.line,
+                            format!(
+                                "class {} of policy-map {} matches ACL {acl}, which is not defined",
+                                class.name, q.policy
+                            ),
+                        );
+                        continue;
+                    }
+                    for c in fams {
+                        copied.insert(c);
+                        let copy: Vec<Rule> = rs.chains[c]
+                            .rules
+                            .iter()
+                            .filter(|r| !r.origin.implicit)
+                            .map(|r| Rule {
+                                matches: r.matches.clone(),
+                                action: if r.action == Action::Accept { verdict } else { Action::Return },
+                                origin: Origin {
+                                    text: format!("class {} ({what}): {}", class.name, r.origin.text),
+                                    ..r.origin.clone()
+                                },
+                            })
+                            .collect();
+                        let target = rs.chains.len();
+                        let name =
+                            format!("class {} of policy-map {}: ACL {}", class.name, q.policy, rs.chains[c].name);
+                        rs.chains.push(Chain { name, rules: copy });
+                        rules.push(Rule {
+                            matches: Cube::universe().to_vec(),
+                            action: Action::Jump(target),
+                            origin: origin(format!(
+                                "policy-map {} class {} ({what}): match access-group {acl}",
+                                q.policy, class.name
+                            )),
+                        });
+                    }
+                }
+            }
+            rs.chains[pm].rules = rules;
+            by_policy.insert(q.policy.clone(), (vec![id], pm));
+            gotos.push((q.policy, q.origin));
+        }
+        if gotos.is_empty() {
+            return;
+        }
+        // An ACL only a dropping class uses is evaluated as its copies: its own chain, which
+        // nothing enters, would be listed as "not checked".
+        for (_, acl_chain) in chain_of.iter().filter(|(_, c)| copied.contains(c)) {
+            let entered = rs
+                .chains
+                .iter()
+                .flat_map(|c| &c.rules)
+                .any(|r| matches!(r.action, Action::Goto(t) | Action::Jump(t) if t == *acl_chain));
+            if !entered {
+                rs.chains[*acl_chain].rules.clear();
+            }
+        }
+        let base = rs.chains.len();
+        let mut rules = Vec::new();
+        for (policy, origin) in gotos {
+            let (ids, pm) = &by_policy[&policy];
+            let field = Field::from_ranges(ids.iter().map(|&i| (u128::from(i), u128::from(i))));
+            let matches = Cube::universe().into_iter().filter_map(|c| c.with(Dim::Iif, &field)).collect();
+            rules.push(Rule { matches, action: Action::Goto(*pm), origin });
+        }
+        rs.chains.push(Chain { name: "qos input".into(), rules });
+        rs.bases.push(Base { chain: base, hook: Hook::Forward, priority: -1, family: None, policy_accept: true });
+    }
+
+    /// Stateful inspections, each a chain no hook enters holding one [`Action::Inspect`]
+    /// rule: the forward TCP and UDP packets entering (`in`) or leaving (`out`) by the
+    /// interface, IPv4 (`ip inspect`). Only connections entering by an interface the
+    /// policy names for the device are inspected here: packets entering by other interfaces
+    /// are outside what `check` compares, and so are the answers they would open. Like
+    /// the ACLs, the inspection is read without routes: a connection the ACLs permit may
+    /// leave by any interface, so its answers may enter by any (an over-approximation of
+    /// what passes: it can report answers routing would never carry, and assumes, as the
+    /// ACL comparison does, that the routes carry the policy's flows where it says).
+    fn inspect_chains(&mut self, rs: &mut Ruleset, ifaces: &mut Ifaces) {
+        for i in std::mem::take(&mut self.inspects) {
+            let Some(id) = self.known_iface(ifaces, &i.iface, "a stateful inspection", i.origin.line) else { continue };
+            let named = Field::from_ranges(
+                (1..ifaces.count()).filter(|&k| ifaces.known(&ifaces.name(k))).map(|k| (u128::from(k), u128::from(k))),
+            );
+            let protos = Field::from_ranges(i.protos.iter().map(|&p| (u128::from(p), u128::from(p))));
+            let dim = if i.inbound { Dim::Iif } else { Dim::Oif };
+            let cube = Cube::on_path(false, Path::Forward)
+                .with_value(dim, u128::from(id))
+                .and_then(|c| c.with(Dim::Iif, &named))
+                .and_then(|c| c.with(Dim::Proto, &protos));
+            let name = format!("stateful inspection ({})", i.origin.text);
+            rs.chains.push(Chain {
+                name,
+                rules: vec![Rule { matches: cube.into_iter().collect(), action: Action::Inspect, origin: i.origin }],
+            });
+        }
     }
 
     fn finish(mut self, dialect: Dialect, ifaces: &mut Ifaces) -> Ruleset {
@@ -292,6 +480,19 @@ impl Builder {
             }
             rs.chains[0].rules.push(Rule { matches: cube.into_iter().collect(), action: Action::Goto(chain), origin });
         }
+        // The answers an inspection lets back bypass the ACLs, not a QoS policy that drops
+        // on the interface they enter by: the two together are not modelled.
+        if let (Some(q), false) = (self.qos.first(), self.inspects.is_empty()) {
+            let line = self.inspects[0].origin.line;
+            let message = format!(
+                "stateful inspection (`{}`) together with a QoS policy that drops (line {}) is not modelled: the answers it lets back would still meet the policy",
+                self.inspects[0].origin.text, q.origin.line
+            );
+            self.problem(line, message);
+            self.inspects.clear();
+        }
+        self.qos_chains(&mut rs, &chain_of, ifaces);
+        self.inspect_chains(&mut rs, ifaces);
         rs.problems = self.problems;
         rs.problems.sort_by_key(|p| p.line);
         rs.incomplete = self.incomplete;

@@ -119,6 +119,11 @@ enum ChainUse {
 
 struct Reader<'a> {
     ifaces: &'a mut Ifaces,
+    /// Some rule of the dump rewrites destinations (`dnat`, `redirect`): without one, no
+    /// connection has `ct status dnat` when its first packet meets a filter.
+    dnat: bool,
+    /// The chains that hold rules.
+    with_rules: std::collections::HashSet<Scoped>,
     sets: HashMap<Scoped, &'a Value>,
     chains: HashMap<Scoped, (usize, ChainUse)>,
     out: Ruleset,
@@ -137,7 +142,12 @@ fn object(item: &Value) -> Option<(&str, &Value)> {
 /// The shared core: libnftables items (`{"table": …}`, `{"set": …}`, `{"chain": …}`,
 /// `{"rule": …}`) to a ruleset.
 pub(crate) fn read_items(items: &[Value], ifaces: &mut Ifaces) -> Ruleset {
-    let mut r = Reader { ifaces, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
+    let dnat =
+        items.iter().filter_map(object).any(|(kind, v)| kind == "rule" && find_key(v, &["dnat", "redirect"]).is_some());
+    let with_rules =
+        items.iter().filter_map(object).filter(|(kind, _)| *kind == "rule").map(|(_, v)| scoped(v, "chain")).collect();
+    let mut r =
+        Reader { ifaces, dnat, with_rules, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
     // Pass 1: sets and chains, so rules can refer to those declared after them.
     let mut names: HashMap<String, usize> = HashMap::new();
     for item in items {
@@ -283,6 +293,9 @@ impl<'a> Reader<'a> {
                 // Source NAT changes addresses after every filter decision; destination NAT
                 // before them (a problem where a rule does it).
                 usage = ChainUse::Nat { dst: matches!(hook, Some(Hook::Prerouting | Hook::Output)) };
+            } else if ty == "route" && policy == "accept" && !self.with_rules.contains(&key) {
+                // An empty route chain that accepts (fw4's `mangle_output`) reroutes nothing.
+                usage = ChainUse::Skip;
             } else if ty != "filter" {
                 self.problem(line, format!("{place}: chains of type {ty:?} at hook {hook_name:?} are not modelled"));
                 usage = ChainUse::Skip;
@@ -360,6 +373,7 @@ impl<'a> Reader<'a> {
         let mut action = Action::Continue;
         let mut verdict_seen = false;
         let mut limited = false;
+        let mut mangles = false;
         let mut never = false;
         let mut uses_th = false;
         // Problems of matches: moot when the rule cannot match a new packet anyway.
@@ -383,6 +397,8 @@ impl<'a> Reader<'a> {
                 // `ct mark set …` labels the connection for its later packets, which are
                 // established: it changes no verdict that `check` compares.
                 "mangle" if body.get("key").and_then(|k| k.get("ct")).is_some_and(|ct| str_of(ct, "key") == "mark") => {}
+                // Clamping the TCP MSS of SYN packets (fw4's MTU fixing) changes no fate.
+                "mangle" if is_mss_clamp(body) => mangles = true,
                 "limit" | "quota" => limited = true,
                 "accept" | "drop" | "reject" | "return" | "continue" | "jump" | "goto" => {
                     action = self.verdict(key, e)?;
@@ -401,6 +417,10 @@ impl<'a> Reader<'a> {
             return Ok(Vec::new());
         }
         if let Some(msg) = match_error {
+            // A rule that only clamps the MSS decides nothing, whatever it matches.
+            if mangles && !verdict_seen {
+                return Ok(Vec::new());
+            }
             return Err(msg);
         }
         if limited && verdict_seen {
@@ -483,7 +503,7 @@ impl<'a> Reader<'a> {
         for el in elems {
             let pair = el.as_array().filter(|a| a.len() >= 2).ok_or("a verdict map element that is not a pair")?;
             let cubes = match ct {
-                Some(ct) => match ct_match(ct, "==", &pair[0], &[])? {
+                Some(ct) => match ct_match(ct, "==", &pair[0], &[], self.dnat)? {
                     Matched::Nothing => continue,
                     Matched::All => Cube::universe().to_vec(),
                     Matched::Cubes(c) => c,
@@ -536,7 +556,7 @@ impl<'a> Reader<'a> {
         let left = body.get("left").ok_or("a match without a left side")?;
         let right = body.get("right").ok_or("a match without a right side")?;
         if let Some(ct) = left.get("ct") {
-            return ct_match(ct, op, right, so_far);
+            return ct_match(ct, op, right, so_far, self.dnat);
         }
         let keys = self.keys(left, uses_th)?;
         let base = base_cubes(&keys);
@@ -712,8 +732,30 @@ fn ct_states(states: &[Ct]) -> Vec<Cube> {
 /// keys are not modelled, except where the rule already matches only packets of
 /// established connections, which `check` does not compare (see [`Ct`]): there they narrow
 /// nothing that is compared, and count as matching all.
-fn ct_match(ct: &Value, op: &str, right: &Value, so_far: &[Cube]) -> Result<Matched, String> {
+///
+/// `ct status dnat`: a connection has it only when a rule rewrote its destination (a
+/// `dnat` or `redirect` in a nat chain), so in a dump without such a rule it matches no
+/// packet (firewalld's and OpenWrt's "accept port forwards"). `ct status` with other bits
+/// is not modelled.
+fn ct_match(ct: &Value, op: &str, right: &Value, so_far: &[Cube], dnat: bool) -> Result<Matched, String> {
     let key = str_of(ct, "key");
+    if key == "status" && ct.get("dir").is_none() {
+        let mut bits = Vec::new();
+        collect_strings(right, &mut bits)?;
+        if bits != ["dnat"] {
+            return Err(format!("ct status {} is not modelled (only `ct status dnat`)", bits.join(",")));
+        }
+        if dnat {
+            return Err(
+                "ct status dnat is not modelled where the ruleset rewrites destinations (dnat or redirect)".into()
+            );
+        }
+        return match op {
+            "==" | "in" => Ok(Matched::Nothing),
+            "!=" => Ok(Matched::All),
+            other => Err(format!("operator {other:?} on ct status is not modelled")),
+        };
+    }
     if key != "state" || ct.get("dir").is_some() {
         let compared = Field::from_ranges([(Ct::New as u128, Ct::Related as u128)]);
         if !so_far.is_empty() && so_far.iter().all(|c| !c.field(Dim::Ct).intersects(&compared)) {
@@ -799,7 +841,23 @@ struct Key {
     text: String,
 }
 
+/// `tcp option maxseg size set …`: the MSS clamping of fw4's `mtu_fix`.
+fn is_mss_clamp(body: &Value) -> bool {
+    body.get("key").and_then(|k| k.get("tcp option")).is_some_and(|o| {
+        o.get("name").and_then(Value::as_str) == Some("maxseg")
+            && o.get("field").and_then(Value::as_str) == Some("size")
+    })
+}
+
+/// Why `fib` is refused: a reverse-path filter (`fib saddr . iif oif missing drop`) or an
+/// address-type test (`fib daddr type local`) decides by the routing table and the
+/// addresses of the device, which a ruleset dump does not hold.
+pub(crate) const FIB_WHY: &str = "fib expressions (reverse-path filter, address type) are not modelled: they decide by the routing table and the device's addresses, which the ruleset does not hold";
+
 fn key_of(left: &Value) -> Result<Key, String> {
+    if left.get("fib").is_some() {
+        return Err(format!("{FIB_WHY}: `{}`", render(left)));
+    }
     let text = render(left);
     let mk = |dim, v6, proto, kind| Key { dim, v6, proto, kind, th: false, text: text.clone() };
     if let Some(p) = left.get("payload") {
@@ -1168,6 +1226,14 @@ fn render(v: &Value) -> String {
                     k => format!("meta {k}"),
                 },
                 "ct" => format!("ct {}", str_of(b, "key")),
+                "fib" => {
+                    let flags: Vec<String> = match b.get("flags") {
+                        Some(Value::Array(a)) => a.iter().map(render).collect(),
+                        Some(f) => vec![render(f)],
+                        None => Vec::new(),
+                    };
+                    format!("fib {} {}", flags.join(" . "), str_of(b, "result"))
+                }
                 "prefix" => format!("{}/{}", str_of(b, "addr"), render(b.get("len").unwrap_or(&Value::Null))),
                 "range" => match b.as_array().map(Vec::as_slice) {
                     Some([x, y]) => format!("{}-{}", render(x), render(y)),

@@ -969,8 +969,18 @@ impl<'t> Parser<'t> {
 
     fn selector(&mut self) -> Res<Value> {
         let w = self.word("a match")?;
+        if w == "fib" {
+            return self.err(super::nft::FIB_WHY.to_string());
+        }
         if UNMODELLED.contains(&w.as_str()) {
             return self.err(format!("{w} expressions are not modelled"));
+        }
+        if w == "tcp" && self.is_word("option") {
+            // `tcp option maxseg size`: a TCP option's field (only set, by MSS clamping).
+            self.pos += 1;
+            let name = self.word("a TCP option")?;
+            let field = self.word("a TCP option field")?;
+            return Ok(json!({"tcp option": {"name": name, "field": field}}));
         }
         if PAYLOADS.contains(&w.as_str()) {
             let field = self.word("a header field")?;
@@ -1006,7 +1016,13 @@ impl<'t> Parser<'t> {
         let left = if lefts.len() == 1 { lefts.remove(0) } else { one("concat", Value::Array(lefts)) };
         if self.is_word("set") {
             self.pos += 1;
-            self.value_concat()?;
+            // `rt mtu`: the route's MTU (fw4's MSS clamping).
+            if self.is_word("rt") {
+                self.pos += 1;
+                self.word("a routing key")?;
+            } else {
+                self.value_concat()?;
+            }
             return Ok(one("mangle", one("key", left)));
         }
         if self.is_word("vmap") {

@@ -40,8 +40,12 @@ enum Mode {
     },
     /// A section without filtering state (IOS): its indented lines are skipped.
     Skip,
-    /// An IOS QoS `policy-map`: its lines are searched for `drop` and `police`.
+    /// An IOS QoS `policy-map`: its classes, and which of them drop or police.
     PolicyMap {
+        name: String,
+    },
+    /// An IOS QoS `class-map`: what it matches.
+    ClassMap {
         name: String,
     },
     /// An IOS section that can hold interface commands (`template`, `vlan configuration`):
@@ -57,17 +61,75 @@ struct Reader<'a> {
     mode: Mode,
     /// The last remark or comment of the current ACL: the comment of the entries after it.
     remark: Option<String>,
-    /// IOS QoS: per policy-map, its first line that drops or polices (`None`: it only
-    /// marks or queues, which decides no packet's fate).
-    policy_maps: HashMap<String, Option<(usize, String)>>,
-    /// IOS `service-policy` bindings on interfaces: (line, policy-map, text).
-    service_policies: Vec<(usize, String, String)>,
+    /// IOS QoS policy-maps by name.
+    policy_maps: HashMap<String, PolicyMap>,
+    /// IOS QoS class-maps by name.
+    class_maps: HashMap<String, ClassMap>,
+    /// IOS `service-policy` bindings on interfaces.
+    service_policies: Vec<Attachment>,
+    /// IOS CBAC: per `ip inspect name`, the protocols it inspects (line, protocol).
+    inspect_names: HashMap<String, Vec<(usize, String)>>,
+    /// IOS `ip inspect NAME in|out` on interfaces.
+    inspections: Vec<Attachment>,
+}
+
+/// A `service-policy` or `ip inspect` on an interface.
+struct Attachment {
+    line: usize,
+    /// The policy-map or inspection name.
+    name: String,
+    /// `input`/`in` (else output).
+    inbound: bool,
+    text: String,
+    spellings: Vec<String>,
+    shown: String,
+}
+
+/// An IOS QoS policy-map: its classes in order.
+#[derive(Default)]
+struct PolicyMap {
+    classes: Vec<PmClass>,
+}
+
+struct PmClass {
+    name: String,
+    line: usize,
+    /// Its `drop` line.
+    drop: Option<usize>,
+    /// Its first `police` line and text (police drops part of the class's packets, by rate).
+    police: Option<(usize, String)>,
+}
+
+/// An IOS QoS class-map.
+struct ClassMap {
+    /// `match-any` (else `match-all`, the default).
+    any: bool,
+    matches: Vec<ClassMatch>,
+}
+
+#[derive(Clone)]
+enum ClassMatch {
+    /// `match access-group name X`, `match access-group N`: the packets ACL X permits.
+    Acl(String),
+    /// `match any`.
+    Any,
+    /// Anything else (DSCP, NBAR protocols, …), with its line and text: not modelled.
+    Other(usize, String),
 }
 
 pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
     let lines: Vec<&str> = text.lines().collect();
-    let mut r =
-        Reader { d, b, mode: Mode::Global, remark: None, policy_maps: HashMap::new(), service_policies: Vec::new() };
+    let mut r = Reader {
+        d,
+        b,
+        mode: Mode::Global,
+        remark: None,
+        policy_maps: HashMap::new(),
+        class_maps: HashMap::new(),
+        service_policies: Vec::new(),
+        inspect_names: HashMap::new(),
+        inspections: Vec::new(),
+    };
     let mut i = 0;
     while i < lines.len() {
         let (n, raw) = (i + 1, lines[i]);
@@ -97,6 +159,7 @@ pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
         r.line(n, t, &words, indented);
     }
     r.service_policies();
+    r.inspections();
     complete(d, &lines, r.b);
 }
 
@@ -206,9 +269,28 @@ impl Reader<'_> {
         match self.mode.clone() {
             Mode::Skip if indented => return,
             Mode::PolicyMap { name } if indented => {
-                let first = self.policy_maps.get(&name).is_some_and(Option::is_none);
-                if first && matches!(w, ["drop", ..] | ["police", ..]) {
-                    self.policy_maps.insert(name, Some((n, one_line(t))));
+                let pm = self.policy_maps.entry(name).or_default();
+                match (w, pm.classes.last_mut()) {
+                    (["class", class, ..], _) => {
+                        pm.classes.push(PmClass { name: class.to_string(), line: n, drop: None, police: None })
+                    }
+                    (["drop"], Some(c)) => c.drop = Some(n),
+                    (["police", ..], Some(c)) if c.police.is_none() => c.police = Some((n, one_line(t))),
+                    // Marking, queueing, shaping, descriptions: no packet's fate.
+                    _ => {}
+                }
+                return;
+            }
+            Mode::ClassMap { name } if indented => {
+                let m = match w {
+                    ["match", "access-group", "name", acl] => ClassMatch::Acl(acl.to_string()),
+                    ["match", "access-group", acl] => ClassMatch::Acl(acl.to_string()),
+                    ["match", "any"] => ClassMatch::Any,
+                    ["description", ..] => return,
+                    _ => ClassMatch::Other(n, one_line(t)),
+                };
+                if let Some(c) = self.class_maps.get_mut(&name) {
+                    c.matches.push(m);
                 }
                 return;
             }
@@ -239,9 +321,19 @@ impl Reader<'_> {
                 self.binding(n, t, w, spellings, &shown);
                 return;
             }
-            Mode::Iface { .. } if indented && ios => {
-                if let ["service-policy", .., "input" | "output", name] = w {
-                    self.service_policies.push((n, name.to_string(), one_line(t)));
+            Mode::Iface { spellings, shown } if indented && ios => {
+                let attach = |name: &str, inbound: bool| Attachment {
+                    line: n,
+                    name: name.to_string(),
+                    inbound,
+                    text: one_line(t),
+                    spellings: spellings.clone(),
+                    shown: shown.clone(),
+                };
+                if let ["service-policy", .., dir @ ("input" | "output"), name] = w {
+                    self.service_policies.push(attach(name, *dir == "input"));
+                } else if let ["ip", "inspect", name, dir @ ("in" | "out")] = w {
+                    self.inspections.push(attach(name, *dir == "in"));
                 } else if let Some(what) = ios_forwarding(w) {
                     self.unmodelled(n, t, what);
                 }
@@ -269,23 +361,129 @@ impl Reader<'_> {
     }
 
     /// Each `service-policy` on an interface: a QoS policy-map that only marks or queues
-    /// decides no packet's fate and is left aside; one that drops or polices, or one not
-    /// defined in the file, is not modelled.
+    /// decides no packet's fate and is left aside. One whose classes `drop` is modelled on
+    /// input: the packets of a dropping class (those no earlier class took) are dropped, so
+    /// every class up to the last dropping one must match on what the reader models (ACLs,
+    /// `match any`, `class-default`). Policing (drops part of a class, by rate), drops on
+    /// output, other matches before a drop and a policy-map not in the file are not modelled.
     fn service_policies(&mut self) {
-        for (n, name, text) in std::mem::take(&mut self.service_policies) {
-            match self.policy_maps.get(&name) {
-                Some(None) => {}
-                Some(Some((line, what))) => self.b.problem(
+        for a in std::mem::take(&mut self.service_policies) {
+            let (n, name, text) = (a.line, &a.name, &a.text);
+            let Some(pm) = self.policy_maps.get(name) else {
+                self.b.problem(
                     n,
                     format!(
-                        "a QoS policy that drops or polices is not modelled: `{text}` (policy-map {name}, line {line}: `{what}`)"
+                        "`{text}`: policy-map {name} is not in the file, so what it drops is unknown; not modelled"
                     ),
-                ),
-                None => self.b.problem(
+                );
+                continue;
+            };
+            if let Some((line, what)) = pm.classes.iter().find_map(|c| c.police.clone()) {
+                self.b.problem(
                     n,
-                    format!("`{text}`: policy-map {name} is not in the file, so what it drops is unknown; not modelled"),
-                ),
+                    format!(
+                        "a QoS policy that polices (drops part of a class, by rate) is not modelled: `{text}` (policy-map {name}, line {line}: `{what}`)"
+                    ),
+                );
+                continue;
             }
+            let Some(last) = pm.classes.iter().rposition(|c| c.drop.is_some()) else { continue };
+            if !a.inbound {
+                let line = pm.classes[last].drop.unwrap_or(0);
+                self.b.problem(
+                    n,
+                    format!(
+                        "a QoS policy that drops on output is not modelled: `{text}` (policy-map {name}, line {line}: `drop`)"
+                    ),
+                );
+                continue;
+            }
+            let mut classes = Vec::new();
+            let mut refused = None;
+            for c in &pm.classes[..=last] {
+                let matches = if c.name == "class-default" {
+                    vec![ClassMatch::Any]
+                } else {
+                    match self.class_maps.get(&c.name) {
+                        None => {
+                            refused = Some(format!("class-map {} (line {}) is not in the file", c.name, c.line));
+                            break;
+                        }
+                        Some(cm) if !cm.any && cm.matches.len() > 1 => {
+                            refused = Some(format!("class-map {} is match-all with several criteria", c.name));
+                            break;
+                        }
+                        Some(cm) => cm.matches.clone(),
+                    }
+                };
+                if let Some(ClassMatch::Other(line, what)) = matches.iter().find(|m| matches!(m, ClassMatch::Other(..)))
+                {
+                    refused = Some(format!("class-map {} matches on `{what}` (line {line})", c.name));
+                    break;
+                }
+                let acls = matches
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        ClassMatch::Acl(x) => Some(Some(x)),
+                        ClassMatch::Any => Some(None),
+                        ClassMatch::Other(..) => None,
+                    })
+                    .collect();
+                classes.push(super::QosClass { name: c.name.clone(), line: c.line, drop: c.drop.is_some(), acls });
+            }
+            match refused {
+                Some(why) => self.b.problem(
+                    n,
+                    format!("a QoS policy that drops is not modelled here: `{text}` (policy-map {name}: {why})"),
+                ),
+                None => {
+                    let origin = Origin {
+                        line: n,
+                        text: one_line(&format!("interface {}: {text}", a.shown)),
+                        handle: None,
+                        comment: None,
+                        implicit: false,
+                    };
+                    self.b.qos(a.spellings.clone(), name, classes, origin);
+                }
+            }
+        }
+    }
+
+    /// Each `ip inspect NAME in|out` on an interface (CBAC): the answers to the TCP and UDP
+    /// connections it inspects pass, whatever the ACLs say. Inspection of other protocols
+    /// (ICMP, and the application inspections that open data channels: ftp, h323, sip…),
+    /// and an inspection not defined in the file, are not modelled.
+    fn inspections(&mut self) {
+        for a in std::mem::take(&mut self.inspections) {
+            let (n, name, text) = (a.line, &a.name, &a.text);
+            let Some(protos) = self.inspect_names.get(name) else {
+                self.b.problem(
+                    n,
+                    format!(
+                        "`{text}`: ip inspect name {name} is not in the file, so what it lets back is unknown; not modelled"
+                    ),
+                );
+                continue;
+            };
+            if let Some((line, p)) = protos.iter().find(|(_, p)| !matches!(p.as_str(), "tcp" | "udp")) {
+                self.b.problem(
+                    n,
+                    format!(
+                        "stateful inspection of {p} (CBAC, `ip inspect name {name} {p}`, line {line}) is not modelled: `{text}`"
+                    ),
+                );
+                continue;
+            }
+            let protos: Vec<u8> = protos.iter().map(|(_, p)| if p == "tcp" { 6 } else { 17 }).collect();
+            let origin = Origin {
+                line: n,
+                text: one_line(&format!("interface {}: {text}", a.shown)),
+                handle: None,
+                comment: None,
+                implicit: false,
+            };
+            self.b.inspect(a.spellings.clone(), a.inbound, &protos, origin);
         }
     }
 
@@ -330,8 +528,22 @@ impl Reader<'_> {
             ["parameter-map", "type", "inspect" | "inspect-global", ..] => self.mode = Mode::Skip,
             ["policy-map", "type", ..] => self.mode = Mode::Skip,
             ["policy-map", name] => {
-                self.policy_maps.entry(name.to_string()).or_insert(None);
+                self.policy_maps.entry(name.to_string()).or_default();
                 self.mode = Mode::PolicyMap { name: name.to_string() };
+            }
+            ["class-map", "type", ..] => self.mode = Mode::Skip,
+            ["class-map", kind @ ("match-any" | "match-all"), name] => {
+                let any = *kind == "match-any";
+                self.class_maps.insert(name.to_string(), ClassMap { any, matches: Vec::new() });
+                self.mode = Mode::ClassMap { name: name.to_string() };
+            }
+            ["class-map", name] => {
+                self.class_maps.insert(name.to_string(), ClassMap { any: false, matches: Vec::new() });
+                self.mode = Mode::ClassMap { name: name.to_string() };
+            }
+            // CBAC: what an inspection inspects (its use on an interface is read there).
+            ["ip", "inspect", "name", name, proto, ..] => {
+                self.inspect_names.entry(name.to_string()).or_default().push((n, proto.to_string()));
             }
             ["template", ..] | ["vlan", "configuration", ..] => self.mode = Mode::Bindings { header: one_line(t) },
             ["interface", "range", ..] => {
@@ -522,7 +734,7 @@ impl Reader<'_> {
 fn ios_forwarding(w: &[&str]) -> Option<&'static str> {
     Some(match w {
         ["zone-member", "security", ..] => "the zone-based firewall (`zone-member security`)",
-        ["ip" | "ipv6", "inspect", ..] => "stateful inspection (CBAC, `ip inspect`)",
+        ["ip" | "ipv6", "inspect", ..] => "stateful inspection (CBAC) other than `ip inspect NAME in|out`",
         ["ip" | "ipv6", "verify", ..] => "unicast RPF or IP source guard (`ip verify`): drops by the routing table",
         ["ip" | "ipv6", "policy", "route-map", ..] => "policy-based routing (`ip policy route-map`)",
         ["ip", "wccp", .., "redirect", _] => "WCCP redirection",
