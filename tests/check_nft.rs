@@ -494,6 +494,8 @@ fn ct_status_dnat_and_mss_clamping() {
             sport: 50000,
             dport,
             ack: false,
+            ct: zonecheck::check::space::Ct::New,
+            hops: 64,
         };
         permitted(rs).contains(&p)
     };
