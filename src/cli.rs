@@ -803,6 +803,11 @@ fn compile(
     if let Some(r) = &config.nftables.log_rate {
         options.nftables.log_rate = r.clone();
     }
+    // The bundle this one replaces: its manifest names the ACLs the switch files roll back to.
+    let previous = crate::compile::bundle::read_previous(&out_dir);
+    if let Some(p) = &previous {
+        options.previous = crate::compile::bundle::previous_files(p);
+    }
     let bundle = match crate::compile::compile(&model, &options, &templates) {
         Ok(b) => b,
         Err(diags) => {
@@ -845,7 +850,6 @@ fn compile(
     let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
     let verdict_line =
         format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
-    let previous = crate::compile::bundle::read_previous(&out_dir);
     let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
     match crate::compile::bundle::write(&out_dir, &files) {
         Ok(()) => {
