@@ -203,7 +203,34 @@ fn remark(target: Target, line: &str) -> Option<(String, String)> {
     Some((format!("{ind}{n} {kw}"), rest.strip_prefix(kw)?.to_string()))
 }
 
+/// `s` with every `-` and 8 lowercase hex digits at the end of a name (the version of an ACL
+/// or configuration session, a hash of the rendered entries and remarks) as `-<version>`:
+/// remarks differ between policies with other strings, so the names do too.
+fn unversioned(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).is_some_and(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+        let name_end = |j: usize| b.get(j).is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'-');
+        if b[i] == b'-' && (1..=8).all(|k| hex(i + k)) && name_end(i + 9) {
+            out.push_str("-<version>");
+            i += 9;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn structure(target: Target, text: &str) -> Result<Structure, String> {
+    let mut s = structure_versioned(target, text)?;
+    s.skeleton = s.skeleton.iter().map(|l| unversioned(l)).collect();
+    Ok(s)
+}
+
+fn structure_versioned(target: Target, text: &str) -> Result<Structure, String> {
     let mut s = Structure::default();
     if target == Target::Junos {
         for t in lex_junos(text)? {
