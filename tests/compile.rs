@@ -447,6 +447,13 @@ fn a_changed_acl_gets_a_new_name_and_the_rollback_names_the_old_one() {
         .find(|a| a["name"] == new32.as_str())
         .expect("the new ACL in the manifest");
     assert_eq!((acl["interface"].as_str(), acl["rollback"].as_str()), (Some("Vlan32"), Some(old32.as_str())));
+    // The manifest, with a rollback named and others null, matches its documented schema.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/schema/manifest.schema.json").expect("schema"))
+            .expect("JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator.iter_errors(&manifest).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "manifest.json does not match its schema:\n{}", errors.join("\n"));
     let summary = text(&second, "SUMMARY.md");
     assert!(summary.contains(&format!("`{new32}` replaces `{old32}`")), "{summary}");
     assert!(summary.contains(&format!("`{old50}` unchanged")), "{summary}");
