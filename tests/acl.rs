@@ -441,7 +441,10 @@ fn specific_entries_are_exact() {
     // Applied by name, and the name ends with the 8-hex-digit hash of the ACL's content.
     let at = ios.find("interface Vlan10\n ip access-group ZC-SW-IOS-VLAN10-IN-V4-").expect("v4 applied");
     let mut lines = ios[at..].lines().skip(1);
-    for (line, family) in [(lines.next(), "ip access-group ZC-SW-IOS-VLAN10-IN-V4-"), (lines.next(), "ipv6 traffic-filter ZC-SW-IOS-VLAN10-IN-V6-")] {
+    for (line, family) in [
+        (lines.next(), "ip access-group ZC-SW-IOS-VLAN10-IN-V4-"),
+        (lines.next(), "ipv6 traffic-filter ZC-SW-IOS-VLAN10-IN-V6-"),
+    ] {
         let version = line.and_then(|l| l.trim().strip_prefix(family)).and_then(|l| l.strip_suffix(" in"));
         assert!(version.is_some_and(|v| v.len() == 8 && v.bytes().all(|b| b.is_ascii_hexdigit())), "{line:?}");
     }

@@ -393,7 +393,9 @@ fn an_edit_elsewhere_leaves_device_files_byte_identical() {
     let id = moved["id"].as_str().expect("id");
     assert_eq!(line_of(&m2, id), Some(moved["line"].as_u64().map(|l| l + 1)), "the line map follows the edit");
     let summary = text(&second, "SUMMARY.md");
-    assert!(summary.contains("0 changed, 31 unchanged, 0 added, 0 removed") && summary.contains("No device file changed"));
+    assert!(
+        summary.contains("0 changed, 31 unchanged, 0 added, 0 removed") && summary.contains("No device file changed")
+    );
 
     // 2. A flow inside one zone: only the receiving host's firewall carries it.
     edit(&p.join("42-flows-felles.zc"), |t| {
@@ -401,8 +403,10 @@ fn an_edit_elsewhere_leaves_device_files_byte_identical() {
     });
     zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
     let third = read_tree(&out);
-    let changed: Vec<&String> =
-        third.keys().filter(|k| second.get(*k) != third.get(*k) && *k != "manifest.json" && *k != "SUMMARY.md").collect();
+    let changed: Vec<&String> = third
+        .keys()
+        .filter(|k| second.get(*k) != third.get(*k) && *k != "manifest.json" && *k != "SUMMARY.md")
+        .collect();
     assert_eq!(changed, vec!["host/fil.ps1"]);
     let summary = text(&third, "SUMMARY.md");
     assert!(summary.contains("1 changed, 30 unchanged") && summary.contains("- changed: `host/fil.ps1`"), "{summary}");
@@ -452,13 +456,16 @@ fn a_changed_acl_gets_a_new_name_and_the_rollback_names_the_old_one() {
         serde_json::from_str(&std::fs::read_to_string("docs/schema/manifest.schema.json").expect("schema"))
             .expect("JSON");
     let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
-    let errors: Vec<String> = validator.iter_errors(&manifest).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&manifest).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "manifest.json does not match its schema:\n{}", errors.join("\n"));
     let summary = text(&second, "SUMMARY.md");
     assert!(summary.contains(&format!("`{new32}` replaces `{old32}`")), "{summary}");
     assert!(summary.contains(&format!("`{old50}` unchanged")), "{summary}");
-    let changed: Vec<&String> =
-        second.keys().filter(|k| first.get(*k) != second.get(*k) && *k != "manifest.json" && *k != "SUMMARY.md").collect();
+    let changed: Vec<&String> = second
+        .keys()
+        .filter(|k| first.get(*k) != second.get(*k) && *k != "manifest.json" && *k != "SUMMARY.md")
+        .collect();
     assert_eq!(changed, vec!["host/print.ps1", "switch/sw-core.ios"]);
 
     // An unrelated edit: the switch file, with its rollback to the old ACL, stays the same.

@@ -54,7 +54,12 @@ fn layout(text: &str) -> Result<Vec<String>, String> {
         return Err(format!("{}: {err}", out.status));
     }
     let plain = String::from_utf8_lossy(&out.stdout);
-    Ok(plain.lines().filter_map(|l| l.strip_prefix("node ")).filter_map(|l| l.split(' ').next()).map(String::from).collect())
+    Ok(plain
+        .lines()
+        .filter_map(|l| l.strip_prefix("node "))
+        .filter_map(|l| l.split(' ').next())
+        .map(String::from)
+        .collect())
 }
 
 /// Every policy shipped with zonecheck: `policies/`, `examples/ok/` and `examples/violations/`.
@@ -88,7 +93,8 @@ fn graphviz_lays_out_every_view_of_every_shipped_policy() {
         let model = zonecheck::load_policy(&p).unwrap_or_else(|_| panic!("{} resolves", p.display()));
         for view in views(&model) {
             let text = dot(&model, view);
-            let nodes = layout(&text).unwrap_or_else(|e| panic!("{} {view:?}: dot refuses it: {e}\n{text}", p.display()));
+            let nodes =
+                layout(&text).unwrap_or_else(|e| panic!("{} {view:?}: dot refuses it: {e}\n{text}", p.display()));
             assert!(nodes.iter().any(|n| n.starts_with("legend_")), "{} {view:?}: a legend", p.display());
             assert_eq!(text, dot(&model, view), "deterministic");
             drawn += 1;
@@ -160,7 +166,8 @@ fn svg_comes_from_graphviz_and_unknown_classes_are_diagnosed() {
         let svg = String::from_utf8_lossy(&out);
         assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
     }
-    let out = zonecheck().args(["graph", "policies/fjordvik", "--class", "hlese"]).assert().code(2).get_output().clone();
+    let out =
+        zonecheck().args(["graph", "policies/fjordvik", "--class", "hlese"]).assert().code(2).get_output().clone();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("zonecheck::graph::unknown-class") && err.contains("`helse`"), "{err}");
     assert!(out.stdout.is_empty());
@@ -176,7 +183,8 @@ fn svg_comes_from_graphviz_and_unknown_classes_are_diagnosed() {
     assert!(err.contains("zonecheck::graph::svg") && err.contains("not installed"), "{err}");
     // The views and formats on the command line.
     for args in [&["--view", "systems"][..], &["--format", "mermaid"], &["--format", "mermaid", "--class", "helse"]] {
-        let out = zonecheck().args(["graph", "policies/fjordvik"]).args(args).assert().code(0).get_output().stdout.clone();
+        let out =
+            zonecheck().args(["graph", "policies/fjordvik"]).args(args).assert().code(0).get_output().stdout.clone();
         assert!(!out.is_empty(), "{args:?}");
     }
     zonecheck().args(["graph", "policies/fjordvik", "--view", "systems", "--class", "helse"]).assert().code(2);

@@ -263,7 +263,8 @@ fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
     if prev.manifest.policy.sha256 == bundle.policy_digest {
         let _ = writeln!(s, "The policy is unchanged (same sha256).");
     } else {
-        let _ = writeln!(s, "The policy changed: sha256 `{}` → `{}`.", prev.manifest.policy.sha256, bundle.policy_digest);
+        let _ =
+            writeln!(s, "The policy changed: sha256 `{}` → `{}`.", prev.manifest.policy.sha256, bundle.policy_digest);
     }
     let old_sha: BTreeMap<&str, &str> =
         prev.manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();

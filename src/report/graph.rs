@@ -371,8 +371,7 @@ fn class_view(model: &Model, class: ClassId) -> Drawing {
             }
             nodes.push(DNode::new(format!("z{zi}_none"), vec![format!("no {name} here")], Shape::Text));
         }
-        let label =
-            if may { format!("{} — may hold {name}", zone_title(model, zi)) } else { zone_title(model, zi) };
+        let label = if may { format!("{} — may hold {name}", zone_title(model, zi)) } else { zone_title(model, zi) };
         d.clusters.push(Cluster {
             id: format!("cluster_z{zi}"),
             label,
@@ -459,8 +458,7 @@ fn dot_shape(s: Shape) -> &'static str {
 }
 
 fn dot_node(s: &mut String, indent: &str, n: &DNode) {
-    let mut attrs =
-        vec![format!("label={}", dot_str(&n.lines.join("\n"))), format!("shape={}", dot_shape(n.shape))];
+    let mut attrs = vec![format!("label={}", dot_str(&n.lines.join("\n"))), format!("shape={}", dot_shape(n.shape))];
     let mut style = Vec::new();
     if !matches!(n.shape, Shape::Text) {
         style.push("filled");

@@ -728,10 +728,10 @@ pub(super) fn render_cli(
     acls: &[SviAcls],
     templates: &Templates,
     previous: &PreviousAcls,
-    records: &mut Vec<AclRecord>,
     vendor: &CliVendor,
-) -> Result<String, Vec<Diag>> {
+) -> Result<(String, Vec<AclRecord>), Vec<Diag>> {
     let names = ifaces(model, id, acls, vendor.name, vendor.example, vendor.iface)?;
+    let mut records = Vec::new();
     let mut views = Vec::new();
     let mut interfaces = Vec::new();
     for (a, cli) in acls.iter().zip(names) {
@@ -762,7 +762,7 @@ pub(super) fn render_cli(
                 .iter()
                 .map(|e| format!("{} {} {} {} {}", vendor.name, e.remark_seq, e.remark, e.seq, e.text))
                 .collect();
-            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), records);
+            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), &mut records);
             named.push(name.clone());
             views.push(CliAcl { name, v6: acl.v6, entries });
         }
@@ -777,11 +777,11 @@ pub(super) fn render_cli(
             v6_rollback: None,
         });
     }
-    fill_rollbacks(previous, records);
+    fill_rollbacks(previous, &mut records);
     for (k, i) in interfaces.iter_mut().enumerate() {
-        (i.v4_rollback, i.v6_rollback) = rollbacks(records, k);
+        (i.v4_rollback, i.v6_rollback) = rollbacks(&records, k);
     }
-    let version = file_version(records);
+    let version = file_version(&records);
     let file = CliFile {
         header: header(model, rules, vendor.how, false),
         device: cli_text(&rules.name, 64, false),
@@ -790,7 +790,8 @@ pub(super) fn render_cli(
         acls: views,
         interfaces,
     };
-    templates.render(vendor.template, &file).map_err(|e| vec![e])
+    let text = templates.render(vendor.template, &file).map_err(|e| vec![e])?;
+    Ok((text, records))
 }
 
 /// Render one switch: the device's ACLs in its vendor's syntax, its counts (`rules` = ACL
@@ -813,13 +814,11 @@ pub fn render(
         rules: acls.iter().map(|a| a.v4.entries.len() + a.v6.entries.len()).sum(),
         elements: 0,
     };
-    let mut records = Vec::new();
-    let r = &mut records;
-    let text = match target {
-        Target::CiscoIos => render_cli(model, id, rules, &acls, templates, previous, r, &super::ios::VENDOR)?,
-        Target::AristaEos => render_cli(model, id, rules, &acls, templates, previous, r, &super::eos::VENDOR)?,
-        Target::ArubaAoscx => render_cli(model, id, rules, &acls, templates, previous, r, &super::aoscx::VENDOR)?,
-        Target::Junos => super::junos::render(model, id, rules, &acls, templates, previous, r)?,
+    let (text, records) = match target {
+        Target::CiscoIos => render_cli(model, id, rules, &acls, templates, previous, &super::ios::VENDOR)?,
+        Target::AristaEos => render_cli(model, id, rules, &acls, templates, previous, &super::eos::VENDOR)?,
+        Target::ArubaAoscx => render_cli(model, id, rules, &acls, templates, previous, &super::aoscx::VENDOR)?,
+        Target::Junos => super::junos::render(model, id, rules, &acls, templates, previous)?,
         Target::Nftables => return Err(vec![not_acl(rules)]),
     };
     Ok((text.into_bytes(), stats, records))
@@ -937,7 +936,8 @@ mod tests {
         assert_eq!(rollbacks(&PreviousAcls::new(), &["ZC-SW-V10-IN-V4-bbbbbbbb"]), vec![None]);
         let mut previous = PreviousAcls::new();
         previous.insert("ZC-SW-V10-IN-V4".into(), ("ZC-SW-V10-IN-V4-aaaaaaaa".into(), None));
-        previous.insert("ZC-SW-V20-IN-V4".into(), ("ZC-SW-V20-IN-V4-cccccccc".into(), Some("ZC-SW-V20-IN-V4-0".into())));
+        previous
+            .insert("ZC-SW-V20-IN-V4".into(), ("ZC-SW-V20-IN-V4-cccccccc".into(), Some("ZC-SW-V20-IN-V4-0".into())));
         // One ACL changed: it rolls back to the previous one; the unchanged one to nothing.
         assert_eq!(
             rollbacks(&previous, &["ZC-SW-V10-IN-V4-bbbbbbbb", "ZC-SW-V20-IN-V4-cccccccc"]),

@@ -125,8 +125,8 @@ pub(super) fn render(
     acls: &[SviAcls],
     templates: &Templates,
     previous: &PreviousAcls,
-    records: &mut Vec<AclRecord>,
-) -> Result<String, Vec<Diag>> {
+) -> Result<(String, Vec<AclRecord>), Vec<Diag>> {
+    let mut records = Vec::new();
     let names = ifaces(model, id, acls, "Junos", "`irb.32`, `vlan.32` or `ge-0/0/1.0`", |n| {
         iface(n).map(|(d, u)| format!("{d}.{u}"))
     })?;
@@ -160,7 +160,7 @@ pub(super) fn render(
                 .iter()
                 .map(|t| format!("{} /* {} */ from {} then {}", t.name, t.comment, t.from.join(" "), t.then.join(" ")))
                 .collect();
-            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), records);
+            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), &mut records);
             named.push(name.clone());
             let f = Filter { name, zones: zones.clone(), terms };
             if acl.v6 { inet6.push(f) } else { inet.push(f) }
@@ -173,9 +173,9 @@ pub(super) fn render(
             None => interfaces.push(Ifd { name: ifd, units: vec![unit] }),
         }
     }
-    fill_rollbacks(previous, records);
+    fill_rollbacks(previous, &mut records);
     for u in interfaces.iter_mut().flat_map(|d| d.units.iter_mut()) {
-        (u.v4_rollback, u.v6_rollback) = rollbacks(records, u.index);
+        (u.v4_rollback, u.v6_rollback) = rollbacks(&records, u.index);
     }
     let file = File {
         header: header(
@@ -184,10 +184,11 @@ pub(super) fn render(
             "Load with `load merge terminal`, check `show | compare`, then `commit confirmed 5` and `commit`.",
             true,
         ),
-        version: file_version(records),
+        version: file_version(&records),
         inet,
         inet6,
         interfaces,
     };
-    templates.render("junos/switch.j2", &file).map_err(|e| vec![e])
+    let text = templates.render("junos/switch.j2", &file).map_err(|e| vec![e])?;
+    Ok((text, records))
 }
