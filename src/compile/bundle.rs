@@ -301,10 +301,10 @@ fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
         }
         for acl in &f.acls {
             match &acl.rollback {
-                Some(old) if base_of(old) == base_of(&acl.name) && !has_acl(prev, &f.path, &acl.name) => {
+                Some(old) if !has_acl(prev, &f.path, &acl.name) => {
                     let _ = writeln!(
                         s,
-                        "  - {} {}: `{}` replaces `{old}` (roll back to `{old}`)",
+                        "  - {} {}: `{}` replaces `{old}` (the file's rollback re-applies `{old}`)",
                         md(&acl.interface),
                         acl.family,
                         acl.name
