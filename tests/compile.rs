@@ -477,3 +477,39 @@ fn a_changed_acl_gets_a_new_name_and_the_rollback_names_the_old_one() {
     // `check` reads the bundle back and finds exactly the policy.
     zonecheck().arg("check").arg(&p).arg(&out).assert().code(0);
 }
+
+/// The previous bundle's manifest is a file anyone may have edited: ACL names in it that are
+/// not names zonecheck writes never reach a switch file (a line break there would be a
+/// command), and the rollback then names no ACL.
+#[test]
+fn a_tampered_previous_manifest_cannot_put_commands_into_a_switch_file() {
+    let d = temp("tampered");
+    let (p, out) = (d.join("p"), d.join("out"));
+    policy_copy("policies/fjordvik", &p);
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let evil = "ZC-X\nip access-list extended EVIL\n 10 permit ip any any\n!-IN-V4-aaaaaaaa";
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest")).expect("json");
+    let mut tampered = 0;
+    for f in manifest["files"].as_array_mut().expect("files") {
+        for a in f["acls"].as_array_mut().into_iter().flatten() {
+            a["name"] = evil.into();
+            a["rollback"] = evil.into();
+            tampered += 1;
+        }
+    }
+    assert!(tampered > 0);
+    std::fs::write(out.join("manifest.json"), serde_json::to_vec(&manifest).expect("json")).expect("write");
+    edit(&p.join("42-flows-felles.zc"), |t| {
+        t.replace("flow adm-klient -> print : smb, ipp", "flow adm-klient -> print : smb")
+    });
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let tree = read_tree(&out);
+    for (path, bytes) in &tree {
+        let t = String::from_utf8_lossy(bytes);
+        assert!(!t.contains("EVIL"), "{path} holds the tampered name");
+    }
+    let ios = text(&tree, "switch/sw-core.ios");
+    assert!(ios.contains("(IPv4: nothing recorded to re-apply"), "{ios}");
+    zonecheck().arg("check").arg(&p).arg(&out).assert().code(0);
+}

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Bundle, PreviousFile, sha256_hex};
-use crate::targets::acl::{AclRecord, base_of};
+use crate::targets::acl::{AclRecord, base_of, is_acl_name};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const SUMMARY: &str = "SUMMARY.md";
@@ -141,13 +141,20 @@ pub fn read_previous(dir: &Path) -> Option<Previous> {
 }
 
 /// What the previous bundle's manifest recorded per device file, for compiling the next one
-/// (the switch files' rollback steps).
+/// (the switch files' rollback steps). The manifest is a file on disk, not zonecheck's own
+/// memory: a file whose ACL names are not names zonecheck writes ([`is_acl_name`]) is taken
+/// to have recorded none, so nothing from it reaches a switch file but such names.
 pub fn previous_files(prev: &Previous) -> BTreeMap<String, PreviousFile> {
     prev.manifest
         .files
         .iter()
         .map(|f| {
-            let acls = f.acls.iter().map(|a| (base_of(&a.name).to_string(), (a.name.clone(), a.rollback.clone())));
+            let valid = f.acls.iter().all(|a| is_acl_name(&a.name) && a.rollback.as_deref().is_none_or(is_acl_name));
+            let acls = f
+                .acls
+                .iter()
+                .filter(|_| valid)
+                .map(|a| (base_of(&a.name).to_string(), (a.name.clone(), a.rollback.clone())));
             (f.path.clone(), PreviousFile { sha256: f.sha256.clone(), acls: acls.collect() })
         })
         .collect()
@@ -263,8 +270,9 @@ fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
     if prev.manifest.policy.sha256 == bundle.policy_digest {
         let _ = writeln!(s, "The policy is unchanged (same sha256).");
     } else {
-        let _ =
-            writeln!(s, "The policy changed: sha256 `{}` → `{}`.", prev.manifest.policy.sha256, bundle.policy_digest);
+        let old = &prev.manifest.policy.sha256;
+        let old = if old.len() == 64 && old.bytes().all(|b| b.is_ascii_hexdigit()) { old.as_str() } else { "?" };
+        let _ = writeln!(s, "The policy changed: sha256 `{old}` → `{}`.", bundle.policy_digest);
     }
     let old_sha: BTreeMap<&str, &str> =
         prev.manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
@@ -326,13 +334,13 @@ fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
         let how = match p.target.as_str() {
             "nftables" => "remove the `inet zonecheck` table there by hand".to_string(),
             "windows" => "remove the rules of its zonecheck group there by hand".to_string(),
-            _ if !p.acls.is_empty() => {
+            _ if !p.acls.is_empty() && p.acls.iter().all(|a| is_acl_name(&a.name)) => {
                 let names: Vec<String> = p.acls.iter().map(|a| format!("`{}`", a.name)).collect();
                 format!("remove its ACLs there by hand: {}", names.join(", "))
             }
             _ => "remove its zonecheck ACLs there by hand".to_string(),
         };
-        let _ = writeln!(s, "- removed: `{}` (its device is no longer compiled: {how})", p.path);
+        let _ = writeln!(s, "- removed: `{}` (its device is no longer compiled: {how})", md(&p.path));
     }
     if !unchanged.is_empty() {
         let names: Vec<String> = unchanged.iter().map(|f| format!("`{}`", f.path)).collect();

@@ -181,6 +181,21 @@ pub struct AclRecord {
 /// (name, the ACL that one replaced).
 pub type PreviousAcls = BTreeMap<String, (String, Option<String>)>;
 
+/// Whether `name` is an ACL name zonecheck writes: `ZC-`, uppercase letters, digits and
+/// `-`, `-IN-V4-` or `-IN-V6-` and [`VERSION_LEN`] lowercase hex digits, at most
+/// [`NAME_MAX`] characters. Names read back from a previous bundle's manifest go into the
+/// rollback comments only if they are, so an edited manifest cannot put a line break (a
+/// command) or a `*/` into a switch file.
+pub fn is_acl_name(name: &str) -> bool {
+    let Some((base, version)) = name.rsplit_once('-') else { return false };
+    name.len() <= NAME_MAX
+        && version.len() == VERSION_LEN
+        && version.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && base.starts_with("ZC-")
+        && (base.ends_with("-IN-V4") || base.ends_with("-IN-V6"))
+        && base.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// An ACL name without its `-<version>`.
 pub fn base_of(name: &str) -> &str {
     name.rsplit_once('-').map_or(name, |(b, _)| b)
@@ -949,5 +964,25 @@ mod tests {
             vec![None, Some("ZC-SW-V20-IN-V4-0".to_string())]
         );
         assert_eq!(base_of("ZC-SW-V10-IN-V4-aaaaaaaa"), "ZC-SW-V10-IN-V4");
+    }
+
+    #[test]
+    fn only_names_zonecheck_writes_are_acl_names() {
+        let name = versioned(&acl_name("sw-core", "Vlan32", None, false), &content_version(["x"]));
+        assert!(is_acl_name(&name), "{name}");
+        let long = versioned(&acl_name(&"x".repeat(80), "GigabitEthernet1/0/1", None, true), "0123abcd");
+        assert!(is_acl_name(&long), "{long}");
+        for bad in [
+            "ZC-SW-VLAN10-IN-V4-aaaaaaa",
+            "ZC-SW-VLAN10-IN-V4-AAAAAAAA",
+            "ZC-SW-VLAN10-OUT-V4-aaaaaaaa",
+            "zc-sw-vlan10-in-v4-aaaaaaaa",
+            "ZC-SW\nip access-list extended X\n permit ip any any-IN-V4-aaaaaaaa",
+            "ZC-SW */ x /*-IN-V4-aaaaaaaa",
+            "",
+        ] {
+            assert!(!is_acl_name(bad), "{bad:?}");
+        }
+        assert!(!is_acl_name(&format!("ZC-{}-IN-V4-aaaaaaaa", "X".repeat(60))), "too long");
     }
 }
