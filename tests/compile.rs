@@ -487,14 +487,18 @@ fn a_tampered_previous_manifest_cannot_put_commands_into_a_switch_file() {
     let (p, out) = (d.join("p"), d.join("out"));
     policy_copy("policies/fjordvik", &p);
     zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
-    let evil = "ZC-X\nip access-list extended EVIL\n 10 permit ip any any\n!-IN-V4-aaaaaaaa";
+    // The same interface and family (the name's base), another "version" holding a line
+    // break and a command.
+    let mut tampered = 0;
     let mut manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest")).expect("json");
-    let mut tampered = 0;
     for f in manifest["files"].as_array_mut().expect("files") {
-        for a in f["acls"].as_array_mut().into_iter().flatten() {
-            a["name"] = evil.into();
-            a["rollback"] = evil.into();
+        // (`get_mut`: indexing would add `"acls": null` to the other files, and such a
+        // manifest is not read as a previous bundle at all.)
+        for a in f.get_mut("acls").and_then(|a| a.as_array_mut()).into_iter().flatten() {
+            let name = a["name"].as_str().expect("name").to_string();
+            let base = name.rsplit_once('-').expect("versioned").0;
+            a["name"] = format!("{base}-0\nEVIL permit ip any any").into();
             tampered += 1;
         }
     }
