@@ -172,11 +172,19 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Print the resolved model as a graph
+    /// Draw the policy: zones and the devices between them (default), every system and flow
+    /// (`--view systems`), or one class: where it may be, where it is, its leaks in red
+    /// (`--class NAME`). Each view has a legend. `--format svg` runs Graphviz's `dot`.
     Graph {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+        /// Which view to draw
+        #[arg(long, value_enum, default_value_t = GraphView::Zones, conflicts_with = "class")]
+        view: GraphView,
+        /// Draw one class: where it may be, where it is, where it leaks
+        #[arg(long, value_name = "NAME")]
+        class: Option<String>,
     },
 }
 
@@ -197,6 +205,16 @@ pub enum Deny {
 pub enum GraphFormat {
     Dot,
     Mermaid,
+    /// SVG, drawn by Graphviz's `dot` (which must be installed)
+    Svg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GraphView {
+    /// Zones, coloured by trust, and the firewalls and switches between them
+    Zones,
+    /// Every zone with its systems, and every flow
+    Systems,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -238,7 +256,7 @@ pub fn run(cli: Cli) -> Exit {
                 }
             }
         }
-        Command::Graph { path, format } => graph(&path, format),
+        Command::Graph { path, format, view, class } => graph(&path, format, view, class.as_deref()),
         Command::Verify { path, format, deny, all, config } => {
             verify(&path, format, deny.is_some(), all, config.as_deref())
         }
@@ -435,16 +453,71 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-fn graph(path: &Path, format: GraphFormat) -> Exit {
+fn graph(path: &Path, format: GraphFormat, view: GraphView, class: Option<&str>) -> Exit {
+    use crate::diagnostics::{Diag, Span, code};
+    use crate::report::graph::{self, SvgError, View};
     let model = match load(path) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let text = match format {
-        GraphFormat::Dot => crate::report::graph::dot(&model),
-        GraphFormat::Mermaid => crate::report::graph::mermaid(&model),
+    let view = match (class, view) {
+        (Some(name), _) => match model.class_by_name(name) {
+            Some(c) => View::Class(c),
+            None => {
+                let hint = crate::diagnostics::did_you_mean(name, model.classes.iter().map(|c| c.name.as_str()));
+                let names: Vec<&str> = model.classes.iter().map(|c| c.name.as_str()).collect();
+                let help = if !hint.is_empty() {
+                    hint
+                } else if names.is_empty() {
+                    "the policy declares no class".to_string()
+                } else {
+                    format!("the policy's classes are: {}", names.join(", "))
+                };
+                print_diags(
+                    &[Diag::error(code::GRAPH_UNKNOWN_CLASS, Span::NONE, format!("the policy has no class `{name}`"))
+                        .help(help)],
+                    &Sources::default(),
+                );
+                return Exit::Input;
+            }
+        },
+        (None, GraphView::Zones) => View::Zones,
+        (None, GraphView::Systems) => View::Systems,
     };
-    out(&text);
+    match format {
+        GraphFormat::Dot => out(&graph::dot(&model, view)),
+        GraphFormat::Mermaid => out(&graph::mermaid(&model, view)),
+        GraphFormat::Svg => match graph::svg(&model, view) {
+            Ok(bytes) => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(&bytes);
+                let _ = stdout.flush();
+            }
+            Err(SvgError::NoGraphviz) => {
+                print_diags(
+                    &[Diag::error(
+                        code::GRAPH_SVG,
+                        Span::NONE,
+                        "--format svg needs Graphviz's `dot`, and it is not installed (not on PATH)",
+                    )
+                    .help(
+                        "install Graphviz (`apt-get install graphviz`, `brew install graphviz`), or write DOT \
+                         with `--format dot` and draw it elsewhere, or use `--format mermaid`",
+                    )],
+                    &Sources::default(),
+                );
+                return Exit::Input;
+            }
+            Err(SvgError::Dot(why)) => {
+                print_diags(
+                    &[Diag::error(code::GRAPH_SVG, Span::NONE, format!("Graphviz could not draw the graph: {why}"))
+                        .help("this is a bug in zonecheck: please report it with the policy's `--format dot` output")],
+                    &Sources::default(),
+                );
+                return Exit::Internal;
+            }
+        },
+    }
     Exit::Success
 }
 
@@ -803,6 +876,11 @@ fn compile(
     if let Some(r) = &config.nftables.log_rate {
         options.nftables.log_rate = r.clone();
     }
+    // The bundle this one replaces: its manifest names the ACLs the switch files roll back to.
+    let previous = crate::compile::bundle::read_previous(&out_dir);
+    if let Some(p) = &previous {
+        options.previous = crate::compile::bundle::previous_files(p);
+    }
     let bundle = match crate::compile::compile(&model, &options, &templates) {
         Ok(b) => b,
         Err(diags) => {
@@ -845,7 +923,6 @@ fn compile(
     let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
     let verdict_line =
         format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
-    let previous = crate::compile::bundle::read_previous(&out_dir);
     let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
     match crate::compile::bundle::write(&out_dir, &files) {
         Ok(()) => {

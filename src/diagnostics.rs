@@ -227,6 +227,8 @@ codes! {
     VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
     VERIFY_EXPIRED_ALLOW = "zonecheck::verify::expired-allow", "an `allow` is past its `until` date: renew the risk assessment or remove the exception";
     REPORT_OUTPUT = "zonecheck::report::output", "the report could not be written";
+    GRAPH_UNKNOWN_CLASS = "zonecheck::graph::unknown-class", "`graph --class` names no class of the policy";
+    GRAPH_SVG = "zonecheck::graph::svg", "`graph --format svg` could not run Graphviz's `dot`, or `dot` failed";
     EXPLAIN_PACKET = "zonecheck::explain::invalid-packet", "`explain` with a service was not given two addresses of one family and a service it can read";
     LINT_SAAS_SAFEGUARDS = "zonecheck::lint::saas-safeguards", "a SaaS system holds or receives a special class without vendor, dpa, region eea and auth";
     LINT_EXTERNAL_INTO_CLOSED = "zonecheck::lint::external-into-closed", "a flow from a partner or external zone into a closed zone does not land on a jump host with `require mfa`";

@@ -320,3 +320,200 @@ proptest! {
         }
     }
 }
+
+/// A copy of a shipped policy directory that a test may edit.
+fn policy_copy(from: &str, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("policy dir") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, to.join(p.file_name().expect("name"))).expect("copy");
+    }
+}
+
+fn edit(path: &Path, f: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).expect("read");
+    let new = f(text.clone());
+    assert_ne!(new, text, "the edit changed {}", path.display());
+    std::fs::write(path, new).expect("write");
+}
+
+fn text(tree: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
+    String::from_utf8_lossy(tree.get(path).unwrap_or_else(|| panic!("{path} in the bundle"))).into_owned()
+}
+
+/// The ACL an IOS file applies to an interface for a family (`ip access-group NAME in`).
+fn applied(ios: &str, iface: &str, v6: bool) -> String {
+    let at = ios.find(&format!("\ninterface {iface}\n")).unwrap_or_else(|| panic!("interface {iface}"));
+    let word = if v6 { " ipv6 traffic-filter " } else { " ip access-group " };
+    let line = ios[at..].lines().find(|l| l.starts_with(word)).expect("applied");
+    line[word.len()..].trim_end_matches(" in").to_string()
+}
+
+/// DESIGN.md §7: a device file changes only when its own rules change. A comment line that
+/// moves every flow of a file, and a flow that only one host carries, leave every other
+/// device file byte-identical; the manifest records the new digest and line numbers.
+#[test]
+fn an_edit_elsewhere_leaves_device_files_byte_identical() {
+    let d = temp("stable");
+    let (p, out) = (d.join("p"), d.join("out"));
+    policy_copy("policies/fjordvik", &p);
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let first = read_tree(&out);
+    // Nothing in a device file points at a line or at the policy's digest.
+    let manifest: serde_json::Value = serde_json::from_slice(&first["manifest.json"]).expect("json");
+    let digest = manifest["policy"]["sha256"].as_str().expect("digest").to_string();
+    for (path, bytes) in &first {
+        let t = String::from_utf8_lossy(bytes);
+        if path != "manifest.json" && path != "SUMMARY.md" {
+            assert!(!t.contains(&digest[..8]) && !t.contains(".zc:"), "{path} holds provenance");
+        }
+    }
+
+    // 1. A comment line at the top of a flow file: every flow in it moves one line down.
+    edit(&p.join("40-flows-helse.zc"), |t| format!("# Revidert etter risikovurdering\n{t}"));
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let second = read_tree(&out);
+    for (path, bytes) in &first {
+        if path != "manifest.json" && path != "SUMMARY.md" {
+            assert_eq!(second.get(path), Some(bytes), "{path} changed after a comment line");
+        }
+    }
+    assert_ne!(first["manifest.json"], second["manifest.json"], "the manifest records the new digest");
+    let m2: serde_json::Value = serde_json::from_slice(&second["manifest.json"]).expect("json");
+    assert_ne!(m2["policy"]["sha256"], manifest["policy"]["sha256"]);
+    let line_of = |m: &serde_json::Value, id: &str| {
+        m["flows"].as_array().expect("flows").iter().find(|f| f["id"] == id).map(|f| f["line"].as_u64())
+    };
+    let moved = manifest["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .find(|f| f["file"] == "40-flows-helse.zc")
+        .expect("a flow in 40-flows-helse.zc");
+    let id = moved["id"].as_str().expect("id");
+    assert_eq!(line_of(&m2, id), Some(moved["line"].as_u64().map(|l| l + 1)), "the line map follows the edit");
+    let summary = text(&second, "SUMMARY.md");
+    assert!(
+        summary.contains("0 changed, 31 unchanged, 0 added, 0 removed") && summary.contains("No device file changed")
+    );
+
+    // 2. A flow inside one zone: only the receiving host's firewall carries it.
+    edit(&p.join("42-flows-felles.zc"), |t| {
+        format!("{t}flow print -> fil : smb \"Utskriftsserveren lagrer skannede dokumenter på filserveren\"\n")
+    });
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let third = read_tree(&out);
+    let changed: Vec<&String> = third
+        .keys()
+        .filter(|k| second.get(*k) != third.get(*k) && *k != "manifest.json" && *k != "SUMMARY.md")
+        .collect();
+    assert_eq!(changed, vec!["host/fil.ps1"]);
+    let summary = text(&third, "SUMMARY.md");
+    assert!(summary.contains("1 changed, 30 unchanged") && summary.contains("- changed: `host/fil.ps1`"), "{summary}");
+}
+
+/// A changed ACL gets a new name, the unchanged ACLs of the same switch keep theirs, and the
+/// rollback steps name the ACL it replaces, from the previous bundle's manifest; compiling
+/// again after an unrelated edit keeps the file, rollback included, byte-identical.
+#[test]
+fn a_changed_acl_gets_a_new_name_and_the_rollback_names_the_old_one() {
+    let d = temp("rollback");
+    let (p, out) = (d.join("p"), d.join("out"));
+    policy_copy("policies/fjordvik", &p);
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let first = read_tree(&out);
+    let ios = text(&first, "switch/sw-core.ios");
+    let (old32, old50) = (applied(&ios, "Vlan32", false), applied(&ios, "Vlan50", false));
+    assert!(old32.starts_with("ZC-SW-CORE-VLAN32-IN-V4-"), "{old32}");
+    assert!(!ios.contains("<previous>") && ios.contains("(IPv4: nothing recorded to re-apply"), "first bundle");
+
+    // Clients may no longer print over IPP: only sw-core's Vlan32 ACL and the print host change.
+    edit(&p.join("42-flows-felles.zc"), |t| {
+        t.replace("flow adm-klient -> print : smb, ipp", "flow adm-klient -> print : smb")
+    });
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let second = read_tree(&out);
+    let ios = text(&second, "switch/sw-core.ios");
+    let new32 = applied(&ios, "Vlan32", false);
+    assert_ne!(new32, old32, "the changed ACL has a new name");
+    assert_eq!(applied(&ios, "Vlan50", false), old50, "an unchanged ACL keeps its name");
+    assert!(!ios.contains(" 631"), "the IPP entry is gone");
+    assert!(ios.contains(&format!("!    ip access-group {old32} in\n")), "rollback re-applies {old32}:\n{ios}");
+    assert!(ios.contains(&format!("!   no ip access-list extended {old32}\n")), "step 3 removes {old32}");
+    assert!(ios.contains(&format!("!   no ip access-list extended {new32}\n")), "rollback removes {new32}");
+    assert!(!ios.contains(&format!("no ip access-list extended {old50}")), "the ACL in use is never removed");
+    let manifest: serde_json::Value = serde_json::from_slice(&second["manifest.json"]).expect("json");
+    let acl = manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|f| f["acls"].as_array().into_iter().flatten())
+        .find(|a| a["name"] == new32.as_str())
+        .expect("the new ACL in the manifest");
+    assert_eq!((acl["interface"].as_str(), acl["rollback"].as_str()), (Some("Vlan32"), Some(old32.as_str())));
+    // The manifest, with a rollback named and others null, matches its documented schema.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/schema/manifest.schema.json").expect("schema"))
+            .expect("JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
+    let errors: Vec<String> =
+        validator.iter_errors(&manifest).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "manifest.json does not match its schema:\n{}", errors.join("\n"));
+    let summary = text(&second, "SUMMARY.md");
+    assert!(summary.contains(&format!("`{new32}` replaces `{old32}`")), "{summary}");
+    assert!(summary.contains(&format!("`{old50}` unchanged")), "{summary}");
+    let changed: Vec<&String> = second
+        .keys()
+        .filter(|k| first.get(*k) != second.get(*k) && *k != "manifest.json" && *k != "SUMMARY.md")
+        .collect();
+    assert_eq!(changed, vec!["host/print.ps1", "switch/sw-core.ios"]);
+
+    // An unrelated edit: the switch file, with its rollback to the old ACL, stays the same.
+    edit(&p.join("10-zones.zc"), |t| format!("{t}\n# slutt\n"));
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let third = read_tree(&out);
+    assert_eq!(third["switch/sw-core.ios"], second["switch/sw-core.ios"]);
+    assert_eq!(third["switch/sw-skole.aoscx"], first["switch/sw-skole.aoscx"]);
+    // `check` reads the bundle back and finds exactly the policy.
+    zonecheck().arg("check").arg(&p).arg(&out).assert().code(0);
+}
+
+/// The previous bundle's manifest is a file anyone may have edited: ACL names in it that are
+/// not names zonecheck writes never reach a switch file (a line break there would be a
+/// command), and the rollback then names no ACL.
+#[test]
+fn a_tampered_previous_manifest_cannot_put_commands_into_a_switch_file() {
+    let d = temp("tampered");
+    let (p, out) = (d.join("p"), d.join("out"));
+    policy_copy("policies/fjordvik", &p);
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    // The same interface and family (the name's base), another "version" holding a line
+    // break and a command.
+    let mut tampered = 0;
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest")).expect("json");
+    for f in manifest["files"].as_array_mut().expect("files") {
+        // (`get_mut`: indexing would add `"acls": null` to the other files, and such a
+        // manifest is not read as a previous bundle at all.)
+        for a in f.get_mut("acls").and_then(|a| a.as_array_mut()).into_iter().flatten() {
+            let name = a["name"].as_str().expect("name").to_string();
+            let base = name.rsplit_once('-').expect("versioned").0;
+            a["name"] = format!("{base}-0\nEVIL permit ip any any").into();
+            tampered += 1;
+        }
+    }
+    assert!(tampered > 0);
+    std::fs::write(out.join("manifest.json"), serde_json::to_vec(&manifest).expect("json")).expect("write");
+    edit(&p.join("42-flows-felles.zc"), |t| {
+        t.replace("flow adm-klient -> print : smb, ipp", "flow adm-klient -> print : smb")
+    });
+    zonecheck().arg("compile").arg(&p).arg("-o").arg(&out).assert().code(0);
+    let tree = read_tree(&out);
+    for (path, bytes) in &tree {
+        let t = String::from_utf8_lossy(bytes);
+        assert!(!t.contains("EVIL"), "{path} holds the tampered name");
+    }
+    let ios = text(&tree, "switch/sw-core.ios");
+    assert!(ios.contains("(IPv4: nothing recorded to re-apply"), "{ios}");
+    zonecheck().arg("check").arg(&p).arg(&out).assert().code(0);
+}

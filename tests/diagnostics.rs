@@ -32,6 +32,7 @@ const TESTED_ELSEWHERE: &[(&str, &str)] = &[
     ("zonecheck::check::", "checking rulesets: tests/check.rs"),
     ("zonecheck::report::", "the audit report: tests/report.rs"),
     ("zonecheck::explain::", "explaining a packet: tests/explain_packet.rs"),
+    ("zonecheck::graph::", "drawing the policy: tests/graph.rs"),
 ];
 
 fn fixtures_dir() -> PathBuf {

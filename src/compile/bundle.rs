@@ -2,9 +2,14 @@
 //!
 //! The new bundle is built in a temporary directory beside the target and then swapped in
 //! with one `renameat2(RENAME_EXCHANGE)` (falling back to two renames where the file system
-//! lacks it), so a failed or interrupted run leaves the previous bundle untouched. Device
-//! files and the manifest depend only on the policy; `SUMMARY.md` also reports what changed
-//! since the bundle it replaces.
+//! lacks it), so a failed or interrupted run leaves the previous bundle untouched.
+//!
+//! A device file changes only when its own rules change (DESIGN.md §7): it names flows by
+//! their stable id ([`crate::targets::flow_id`]) and holds neither the policy digest nor
+//! line numbers; switch ACL names end with a hash of their entries. The provenance is here,
+//! in `manifest.json`: the policy digest, every flow id with its file and line, and per
+//! switch file its ACLs with what each rolls back to. `SUMMARY.md` reports what changed
+//! since the bundle it replaces, whose manifest also gives the switch files' rollback steps.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,17 +18,51 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Bundle, sha256_hex};
+use super::{Bundle, PreviousFile, sha256_hex};
+use crate::targets::acl::{AclRecord, base_of, is_acl_name};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const SUMMARY: &str = "SUMMARY.md";
+
+/// The manifest's version: 2 added `flows` and the switch files' `acls`.
+pub const MANIFEST_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     pub manifest_version: u32,
     pub zonecheck: String,
     pub policy: PolicyEntry,
+    /// Every flow of the policy: the id device files name it by, and where it is declared.
+    #[serde(default)]
+    pub flows: Vec<FlowEntry>,
     pub files: Vec<FileEntry>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct FlowEntry {
+    pub id: String,
+    /// The base name of the policy file.
+    pub file: String,
+    pub line: usize,
+    /// `a -> b : https`.
+    pub title: String,
+}
+
+/// The flows' line map for the manifest, in declaration order.
+pub fn flow_map(model: &crate::model::Model) -> Vec<FlowEntry> {
+    (0..model.flows.len())
+        .map(|i| {
+            let f = crate::model::FlowId::from_index(i);
+            let span = model.flow(f).header_span;
+            let name = model.sources.name(span.file);
+            FlowEntry {
+                id: crate::targets::flow_id(model, f),
+                file: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
+                line: model.sources.line_col(span).0,
+                title: model.flow_title(f),
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -47,17 +86,21 @@ pub struct FileEntry {
     pub target: String,
     pub sha256: String,
     pub bytes: usize,
+    /// A switch file's ACLs (none for other targets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acls: Vec<AclRecord>,
 }
 
 pub fn manifest(bundle: &Bundle) -> Manifest {
     Manifest {
-        manifest_version: 1,
+        manifest_version: MANIFEST_VERSION,
         zonecheck: env!("CARGO_PKG_VERSION").to_string(),
         policy: PolicyEntry {
             name: bundle.policy_name.clone(),
             sha256: bundle.policy_digest.clone(),
             sources: bundle.sources.iter().map(|(f, h)| SourceEntry { file: f.clone(), sha256: h.clone() }).collect(),
         },
+        flows: bundle.flows.clone(),
         files: bundle
             .files
             .iter()
@@ -68,6 +111,7 @@ pub fn manifest(bundle: &Bundle) -> Manifest {
                 target: f.target.to_string(),
                 sha256: sha256_hex(&f.bytes),
                 bytes: f.bytes.len(),
+                acls: f.acls.clone(),
             })
             .collect(),
     }
@@ -94,6 +138,26 @@ pub fn read_previous(dir: &Path) -> Option<Previous> {
         })
         .collect();
     Some(Previous { manifest, files })
+}
+
+/// What the previous bundle's manifest recorded per device file, for compiling the next one
+/// (the switch files' rollback steps). The manifest is a file on disk, not zonecheck's own
+/// memory: a file whose ACL names are not names zonecheck writes ([`is_acl_name`]) is taken
+/// to have recorded none, so nothing from it reaches a switch file but such names.
+pub fn previous_files(prev: &Previous) -> BTreeMap<String, PreviousFile> {
+    prev.manifest
+        .files
+        .iter()
+        .map(|f| {
+            let valid = f.acls.iter().all(|a| is_acl_name(&a.name) && a.rollback.as_deref().is_none_or(is_acl_name));
+            let acls = f
+                .acls
+                .iter()
+                .filter(|_| valid)
+                .map(|a| (base_of(&a.name).to_string(), (a.name.clone(), a.rollback.clone())));
+            (f.path.clone(), PreviousFile { sha256: f.sha256.clone(), acls: acls.collect() })
+        })
+        .collect()
 }
 
 /// Lines added and removed between two texts (as multisets of lines).
@@ -153,50 +217,7 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
             );
         }
     }
-    let _ = writeln!(s, "\n## Changes since the previous bundle in this directory\n");
-    match previous {
-        None => {
-            let _ = writeln!(s, "This is the first bundle in this directory.");
-        }
-        Some(prev) => {
-            if prev.manifest.policy.sha256 == bundle.policy_digest {
-                let _ = writeln!(s, "The policy is unchanged (same sha256).");
-            } else {
-                let _ = writeln!(
-                    s,
-                    "The policy changed: sha256 `{}` → `{}`.",
-                    prev.manifest.policy.sha256, bundle.policy_digest
-                );
-            }
-            let mut any = false;
-            for f in &bundle.files {
-                match prev.files.get(&f.path) {
-                    None => {
-                        any = true;
-                        let _ = writeln!(s, "- added: `{}`", f.path);
-                    }
-                    Some(old) if *old != f.bytes => {
-                        any = true;
-                        let (a, r) = line_delta(old, &f.bytes);
-                        let _ = writeln!(s, "- changed: `{}` (+{a} −{r} lines)", f.path);
-                    }
-                    Some(_) => {}
-                }
-            }
-            for p in prev.files.keys() {
-                if !bundle.files.iter().any(|f| &f.path == p) {
-                    any = true;
-                    let _ = writeln!(
-                        s,
-                        "- removed: `{p}` (its device is no longer in the policy: remove the `inet zonecheck` table there by hand)"
-                    );
-                }
-            }
-            if !any {
-                let _ = writeln!(s, "No device file changed.");
-            }
-        }
-    }
+    changes(&mut s, bundle, previous);
     let has = |ext: &str| bundle.files.iter().any(|f| f.path.ends_with(ext));
     if has(".ps1") {
         let _ = writeln!(
@@ -218,10 +239,12 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
         let _ = writeln!(
             s,
             "\n## Deploy (switch ACLs: `switch/*`)\n\n\
-             Each file defines new, versioned ACLs (the name ends with the policy digest) and then applies them to the SVIs;\n\
-             replacing the ACL on an interface is one command, so the change is hitless. Paste or push it in configuration\n\
-             mode, check the entry counts against the table above, then remove the previous version's ACLs. The rollback\n\
-             section at the end of each file re-applies the previous version."
+             Each file defines its ACLs and then applies them to the SVIs. An ACL's name ends with a hash of its entries:\n\
+             a changed ACL gets a new name and is defined beside the one in use, and replacing the ACL on an interface is\n\
+             one command, so the change is hitless; an unchanged ACL keeps its name. Paste or push only the files listed as\n\
+             changed or added above, in configuration mode, check the entry counts against the table above, then remove\n\
+             the ACLs they replaced (named in each file's Step 3 and above). The rollback section at the end of each file\n\
+             re-applies the ACLs the previous bundle in this directory had applied."
         );
     }
     let _ = writeln!(
@@ -238,6 +261,104 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
          names the policy by its sha256. To remove zonecheck's rules entirely: `nft delete table inet zonecheck`."
     );
     s
+}
+
+/// The section on what changed since the previous bundle in the directory: the policy
+/// digest, every device file as added, changed, removed or unchanged, and for the switch
+/// files that changed, which ACL replaces which (the rollback names the old one).
+fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
+    let _ = writeln!(s, "\n## Changes since the previous bundle in this directory\n");
+    let Some(prev) = previous else {
+        let _ = writeln!(s, "This is the first bundle in this directory: every file is new.");
+        return;
+    };
+    if prev.manifest.policy.sha256 == bundle.policy_digest {
+        let _ = writeln!(s, "The policy is unchanged (same sha256).");
+    } else {
+        let old = &prev.manifest.policy.sha256;
+        let old = if old.len() == 64 && old.bytes().all(|b| b.is_ascii_hexdigit()) { old.as_str() } else { "?" };
+        let _ = writeln!(s, "The policy changed: sha256 `{old}` → `{}`.", bundle.policy_digest);
+    }
+    let old_sha: BTreeMap<&str, &str> =
+        prev.manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
+    let (mut added, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
+    for f in &bundle.files {
+        // The recorded sha256 when the file itself is gone or unreadable.
+        match (prev.files.get(&f.path), old_sha.get(f.path.as_str())) {
+            (Some(old), _) if *old == f.bytes => unchanged.push(f),
+            (None, Some(sha)) if *sha == sha256_hex(&f.bytes) => unchanged.push(f),
+            (None, None) => added.push(f),
+            (old, _) => changed.push((f, old)),
+        }
+    }
+    let removed: Vec<&FileEntry> =
+        prev.manifest.files.iter().filter(|p| !bundle.files.iter().any(|f| f.path == p.path)).collect();
+    let _ = writeln!(
+        s,
+        "{} changed, {} unchanged, {} added, {} removed. Deploy the changed and added files only: an unchanged file \
+         is byte-identical to the one in the previous bundle.\n",
+        changed.len(),
+        unchanged.len(),
+        added.len(),
+        removed.len()
+    );
+    for (f, old) in &changed {
+        match old {
+            Some(old) => {
+                let (a, r) = line_delta(old, &f.bytes);
+                let _ = writeln!(s, "- changed: `{}` (+{a} −{r} lines)", f.path);
+            }
+            None => {
+                let _ = writeln!(s, "- changed: `{}`", f.path);
+            }
+        }
+        for acl in &f.acls {
+            match &acl.rollback {
+                Some(old) if !has_acl(prev, &f.path, &acl.name) => {
+                    let _ = writeln!(
+                        s,
+                        "  - {} {}: `{}` replaces `{old}` (the file's rollback re-applies `{old}`)",
+                        md(&acl.interface),
+                        acl.family,
+                        acl.name
+                    );
+                }
+                _ if has_acl(prev, &f.path, &acl.name) => {
+                    let _ = writeln!(s, "  - {} {}: `{}` unchanged", md(&acl.interface), acl.family, acl.name);
+                }
+                _ => {
+                    let _ = writeln!(s, "  - {} {}: `{}` is new", md(&acl.interface), acl.family, acl.name);
+                }
+            }
+        }
+    }
+    for f in &added {
+        let _ = writeln!(s, "- added: `{}`", f.path);
+    }
+    for p in &removed {
+        let how = match p.target.as_str() {
+            "nftables" => "remove the `inet zonecheck` table there by hand".to_string(),
+            "windows" => "remove the rules of its zonecheck group there by hand".to_string(),
+            _ if !p.acls.is_empty() && p.acls.iter().all(|a| is_acl_name(&a.name)) => {
+                let names: Vec<String> = p.acls.iter().map(|a| format!("`{}`", a.name)).collect();
+                format!("remove its ACLs there by hand: {}", names.join(", "))
+            }
+            _ => "remove its zonecheck ACLs there by hand".to_string(),
+        };
+        let _ = writeln!(s, "- removed: `{}` (its device is no longer compiled: {how})", md(&p.path));
+    }
+    if !unchanged.is_empty() {
+        let names: Vec<String> = unchanged.iter().map(|f| format!("`{}`", f.path)).collect();
+        let _ = writeln!(s, "- unchanged: {}", names.join(", "));
+    }
+    if changed.is_empty() && added.is_empty() && removed.is_empty() {
+        let _ = writeln!(s, "\nNo device file changed.");
+    }
+}
+
+/// Whether the previous bundle's file at `path` holds the ACL `name`.
+fn has_acl(prev: &Previous, path: &str, name: &str) -> bool {
+    prev.manifest.files.iter().any(|f| f.path == path && f.acls.iter().any(|a| a.name == name))
 }
 
 fn md(s: &str) -> String {

@@ -28,6 +28,16 @@ pub struct Options {
     pub nftables: NftOptions,
     pub windows: crate::targets::windows::WindowsOptions,
     pub acl: crate::targets::acl::AclOptions,
+    /// The bundle in the output directory before this one, by device file path: what its
+    /// manifest recorded, for the switch files' rollback steps (empty: none).
+    pub previous: BTreeMap<String, PreviousFile>,
+}
+
+/// A device file of the previous bundle, as its manifest recorded it.
+#[derive(Clone, Debug, Default)]
+pub struct PreviousFile {
+    pub sha256: String,
+    pub acls: crate::targets::acl::PreviousAcls,
 }
 
 /// The targets `compile --target` can select.
@@ -96,6 +106,8 @@ pub struct BundleFile {
     pub elements: usize,
     /// The device's TCAM budget (switches), when the policy sets one.
     pub tcam: Option<u64>,
+    /// The ACLs of a switch file, with what each rolls back to.
+    pub acls: Vec<crate::targets::acl::AclRecord>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +116,8 @@ pub struct Bundle {
     /// sha256 over the policy's sources (base name and content of each file, in order).
     pub policy_digest: String,
     pub sources: Vec<(String, String)>,
+    /// Every flow's id, file and line (the manifest's line map).
+    pub flows: Vec<bundle::FlowEntry>,
     /// Sorted by path.
     pub files: Vec<BundleFile>,
     /// Declared flows that no rule carries (`zonecheck::compile::unenforced-flow`).
@@ -212,23 +226,27 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
             }
             Enforcer::Host(_) => ("host", None),
         };
+        let ext = match target {
+            TargetName::Nftables => "nft",
+            TargetName::Windows => "ps1",
+            switch => switch.switch_extension(),
+        };
+        let path = format!("{kind}/{}.{ext}", d.name);
         let rendered = match target {
-            TargetName::Nftables => nftables::render(model, d, templates, &options.nftables, &digest)
-                .map(|(text, stats)| (text.into_bytes(), stats, "nft"))
+            TargetName::Nftables => nftables::render(model, d, templates, &options.nftables)
+                .map(|(text, stats)| (text.into_bytes(), stats, Vec::new()))
                 .map_err(|e| vec![e]),
             TargetName::Windows => crate::targets::windows::render(model, d, templates, &options.windows, &digest)
-                .map(|(bytes, stats)| (bytes, stats, "ps1")),
-            switch => crate::targets::acl::render(model, d, templates, &options.acl, &digest)
-                .map(|(bytes, stats)| (bytes, stats, switch.switch_extension())),
+                .map(|(bytes, stats)| (bytes, stats, Vec::new())),
+            _ => render_switch(model, d, templates, &options.acl, options.previous.get(&path)),
         };
-        let (bytes, stats, ext) = match rendered {
+        let (bytes, stats, acls) = match rendered {
             Ok(r) => r,
             Err(e) => {
                 diags.extend(e);
                 continue;
             }
         };
-        let path = format!("{kind}/{}.{ext}", d.name);
         files.insert(
             path.clone(),
             BundleFile {
@@ -241,6 +259,7 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
                 rules: stats.rules,
                 elements: stats.elements,
                 tcam,
+                acls,
             },
         );
     }
@@ -253,9 +272,33 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
         policy_name: model.meta.name.clone(),
         policy_digest: digest,
         sources,
+        flows: bundle::flow_map(model),
         files: files.into_values().collect(),
         warnings,
     })
+}
+
+/// A switch file, its counts and its ACLs. Its rollback steps name the previous bundle's
+/// ACLs; when none of the ACLs changed they repeat what the previous file said (so the file
+/// stays byte-identical) — unless the file changed all the same (a label, a zone name), in
+/// which case rolling it back touches no ACL and the steps name none, rather than ACLs a
+/// previous deployment may have removed.
+fn render_switch(
+    model: &Model,
+    d: &lower::DeviceRules,
+    templates: &Templates,
+    options: &crate::targets::acl::AclOptions,
+    previous: Option<&PreviousFile>,
+) -> Result<(Vec<u8>, crate::targets::Stats, Vec<crate::targets::acl::AclRecord>), Vec<Diag>> {
+    use crate::targets::acl;
+    let none = acl::PreviousAcls::new();
+    let r = acl::render(model, d, templates, options, previous.map_or(&none, |p| &p.acls))?;
+    match previous {
+        Some(p) if acl::unchanged(&p.acls, &r.2) && sha256_hex(&r.0) != p.sha256 => {
+            acl::render(model, d, templates, options, &none)
+        }
+        _ => Ok(r),
+    }
 }
 
 /// DESIGN.md §4a, nothing dropped silently: every declared flow that no rule of any

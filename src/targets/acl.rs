@@ -17,9 +17,12 @@
 //! Entries that match the same packets are merged (their flows are listed together). The
 //! vendor-neutral [`Ace`] list is what the TCAM budget counts; each vendor module turns it
 //! into that vendor's text and a minijinja view with every policy string already made safe
-//! by [`cli_text`]. ACL names carry the policy digest (`ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d`),
-//! so a new version is defined beside the one in use and swapped in with one command per
-//! interface and family, which is hitless; the file names how to roll back.
+//! by [`cli_text`]. ACL names end with a short hash of the ACL's rendered entries and
+//! remarks (`ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d`), so a changed ACL gets a new name, is
+//! defined beside the one in use and swapped in with one command per interface and family,
+//! which is hitless, while an unchanged ACL keeps its name and its file stays byte-identical.
+//! The file names how to roll back: the ACLs the previous bundle in the output directory
+//! recorded for the interface ([`PreviousAcls`], from its `manifest.json`).
 
 use std::collections::BTreeMap;
 
@@ -159,6 +162,68 @@ pub const ND_TYPES: [u8; 3] = [135, 136, 133];
 pub const REMARK_MAX: usize = 100;
 /// ACL and filter names hold at most this many characters (Junos' limit is 64).
 pub const NAME_MAX: usize = 63;
+/// Hex digits of the content hash at the end of every ACL name.
+pub const VERSION_LEN: usize = 8;
+
+/// One ACL of a switch file, as `manifest.json` records it: the interface (as the policy
+/// names it), the family, the ACL's name, and the ACL it replaces (to roll back to), if the
+/// previous bundle recorded one.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AclRecord {
+    pub interface: String,
+    /// `ipv4` or `ipv6`.
+    pub family: String,
+    pub name: String,
+    pub rollback: Option<String>,
+}
+
+/// A device's ACLs in the previous bundle: base name (the name without its version) →
+/// (name, the ACL that one replaced).
+pub type PreviousAcls = BTreeMap<String, (String, Option<String>)>;
+
+/// Whether `name` is an ACL name zonecheck writes: `ZC-`, uppercase letters, digits and
+/// `-`, `-IN-V4-` or `-IN-V6-` and [`VERSION_LEN`] lowercase hex digits, at most
+/// [`NAME_MAX`] characters. Names read back from a previous bundle's manifest go into the
+/// rollback comments only if they are, so an edited manifest cannot put a line break (a
+/// command) or a `*/` into a switch file.
+pub fn is_acl_name(name: &str) -> bool {
+    let Some((base, version)) = name.rsplit_once('-') else { return false };
+    name.len() <= NAME_MAX
+        && version.len() == VERSION_LEN
+        && version.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && base.starts_with("ZC-")
+        && (base.ends_with("-IN-V4") || base.ends_with("-IN-V6"))
+        && base.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An ACL name without its `-<version>`.
+pub fn base_of(name: &str) -> &str {
+    name.rsplit_once('-').map_or(name, |(b, _)| b)
+}
+
+/// Whether a device's ACLs are exactly those of the previous bundle (same names).
+pub fn unchanged(previous: &PreviousAcls, records: &[AclRecord]) -> bool {
+    !previous.is_empty()
+        && previous.len() == records.len()
+        && records.iter().all(|r| previous.get(base_of(&r.name)).is_some_and(|(n, _)| *n == r.name))
+}
+
+/// What each ACL of a device rolls back to. When none of the device's ACLs changed, what
+/// the previous bundle recorded (so the file stays byte-identical); otherwise, for each
+/// ACL that changed, the previous bundle's ACL of the same interface and family, and
+/// nothing for those this version leaves as they are (re-applying them changes nothing,
+/// and removing them on rollback would leave the interface without its ACL).
+pub fn fill_rollbacks(previous: &PreviousAcls, records: &mut [AclRecord]) {
+    let same = unchanged(previous, records);
+    for r in records.iter_mut() {
+        let prev = previous.get(base_of(&r.name));
+        r.rollback = match prev {
+            Some((_, rollback)) if same => rollback.clone(),
+            Some((name, _)) if *name != r.name => Some(name.clone()),
+            _ => None,
+        };
+    }
+}
 
 /// Collects entries in order, merging those that match the same packets.
 #[derive(Default)]
@@ -288,33 +353,47 @@ fn short_hash(s: &str) -> String {
     format!("{h:08X}")[..6].to_string()
 }
 
-/// The first 8 hex digits of the policy digest: the version in every ACL name.
-pub fn version(policy_digest: &str) -> String {
-    let v: String = policy_digest.chars().filter(char::is_ascii_hexdigit).take(8).collect();
-    if v.is_empty() { "0".into() } else { v.to_ascii_lowercase() }
+/// The version of an ACL: the first [`VERSION_LEN`] hex digits of a sha256 over its lines as
+/// rendered (entries and remarks, in order). It changes exactly when what the switch would
+/// hold changes — also when a newer zonecheck spells an entry differently, so a changed ACL
+/// never reuses the name of one already on the switch.
+pub fn content_version<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update((l.len() as u64).to_le_bytes());
+        h.update(l.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()[..VERSION_LEN].to_string()
 }
 
-/// `ZC-<DEVICE>-<IFACE>-IN-V4-<version>`, at most [`NAME_MAX`] characters; `unique` tells
-/// apart interfaces whose names differ only in case or punctuation.
-pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool, version: &str) -> String {
+/// `base-version`: the name the switch gets.
+pub fn versioned(base: &str, version: &str) -> String {
+    format!("{base}-{version}")
+}
+
+/// The base name `ZC-<DEVICE>-<IFACE>-IN-V4`, short enough that `-<version>` keeps it
+/// within [`NAME_MAX`] characters; `unique` tells apart interfaces whose names differ only
+/// in case or punctuation.
+pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> String {
     let mut stem = format!("{}-{}", name_part(device), name_part(iface));
     if let Some(k) = unique {
         stem.push_str(&format!("-{k}"));
     }
-    let tail = format!("-IN-V{}-{version}", if v6 { 6 } else { 4 });
-    if 3 + stem.len() + tail.len() > NAME_MAX {
+    let tail = format!("-IN-V{}", if v6 { 6 } else { 4 });
+    if 3 + stem.len() + tail.len() + 1 + VERSION_LEN > NAME_MAX {
         let hash = short_hash(&stem);
-        let keep = NAME_MAX.saturating_sub(3 + tail.len() + 1 + hash.len());
+        let keep = NAME_MAX.saturating_sub(3 + tail.len() + 1 + VERSION_LEN + 1 + hash.len());
         stem = format!("{}-{hash}", stem.chars().take(keep).collect::<String>().trim_end_matches('-'));
     }
     format!("ZC-{stem}{tail}")
 }
 
-/// Build the per-interface, per-family ACL entry lists of a switch (vendor-neutral).
-pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, policy_digest: &str) -> Vec<SviAcls> {
+/// Build the per-interface, per-family ACL entry lists of a switch (vendor-neutral). Their
+/// names are base names; the vendor's rendering appends the version ([`versioned`]).
+pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions) -> Vec<SviAcls> {
     let Enforcer::Device(id) = rules.enforcer else { return Vec::new() };
     let device = &model.devices[id.index()];
-    let version = version(policy_digest);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (k, iface) in device.interfaces.iter().enumerate() {
@@ -353,8 +432,8 @@ pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, policy_di
         out.push(SviAcls {
             iface: k,
             name: iface.name.clone(),
-            v4: Acl { name: acl_name(&device.name, &iface.name, unique, false, &version), v6: false, entries: v4.list },
-            v6: Acl { name: acl_name(&device.name, &iface.name, unique, true, &version), v6: true, entries: v6.list },
+            v4: Acl { name: acl_name(&device.name, &iface.name, unique, false), v6: false, entries: v4.list },
+            v6: Acl { name: acl_name(&device.name, &iface.name, unique, true), v6: true, entries: v6.list },
         });
     }
     out
@@ -428,7 +507,8 @@ pub fn same_as_previous(entries: &[Ace], i: usize) -> bool {
     i > 0 && entries[i - 1].kind == entries[i].kind && entries[i - 1].flows == entries[i].flows
 }
 
-/// A remark naming an entry's flows: `zc 40-flows.zc:12 a -> b : https: description`.
+/// A remark naming an entry's flows by their stable ids: `zc f-3a9c1d0e a -> b : https:
+/// description` (`manifest.json` maps the id to its file and line).
 pub fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
     let prefix = match a.kind {
         AceKind::Forward => "zc",
@@ -439,14 +519,14 @@ pub fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
     let text = match a.flows.as_slice() {
         [one] => format!(
             "{prefix} {} {}: {}",
-            super::nftables::flow_ref(model, *one),
+            super::flow_id(model, *one),
             model.flow_title(*one),
             model.flow(*one).description
         ),
         flows => {
             let mut out = format!("{prefix} flows");
             for (i, f) in flows.iter().enumerate() {
-                let r = cli_text(&super::nftables::flow_ref(model, *f), max, junos);
+                let r = cli_text(&super::flow_id(model, *f), max, junos);
                 let more = format!(" +{}", flows.len() - i);
                 if out.len() + 2 + r.len() + more.len() > max && i + 1 < flows.len() {
                     out.push_str(&more);
@@ -478,8 +558,9 @@ pub fn zones_text(model: &Model, id: DeviceId, iface: usize) -> String {
     zones.join(", ")
 }
 
-/// Comment lines at the top of every switch file (already safe free text).
-pub fn header(model: &Model, rules: &DeviceRules, policy_digest: &str, how: &str, junos: bool) -> Vec<String> {
+/// Comment lines at the top of every switch file (already safe free text). Nothing in them
+/// changes when the policy is edited elsewhere: the provenance is in `manifest.json`.
+pub fn header(model: &Model, rules: &DeviceRules, how: &str, junos: bool) -> Vec<String> {
     let (label, target) = match rules.enforcer {
         Enforcer::Device(id) => {
             let d = &model.devices[id.index()];
@@ -494,8 +575,8 @@ pub fn header(model: &Model, rules: &DeviceRules, policy_digest: &str, how: &str
     };
     let lines = [
         format!("zonecheck {} - {target} - {what} - {policy}", env!("CARGO_PKG_VERSION")),
-        format!("policy sha256 {policy_digest}"),
         format!("Generated: do not edit by hand. {how}"),
+        super::nftables::PROVENANCE.to_string(),
     ];
     lines.iter().map(|l| cli_text(l, 200, junos)).collect()
 }
@@ -588,23 +669,50 @@ struct CliIface {
     zones: String,
     v4: String,
     v6: String,
-    /// The names without the version, for the rollback notes.
-    v4_stem: String,
-    v6_stem: String,
+    /// The ACLs to roll back to (from the previous bundle), if it recorded them.
+    v4_rollback: Option<String>,
+    v6_rollback: Option<String>,
 }
 
 #[derive(serde::Serialize)]
 struct CliFile {
     header: Vec<String>,
     device: String,
+    /// A hash of the file's ACL names: changes exactly when one of them does.
     version: String,
     session: String,
     acls: Vec<CliAcl>,
     interfaces: Vec<CliIface>,
 }
 
-fn stem(name: &str) -> String {
-    name.rfind('-').map_or(name, |i| &name[..=i]).to_string()
+/// Names one rendered ACL: appends the version of its `lines` to its base name and records
+/// it for the manifest (its rollback is filled in by [`fill_rollbacks`] once the device's
+/// ACLs are all named).
+pub(super) fn name_acl<'a>(
+    iface: &str,
+    acl: &Acl,
+    lines: impl IntoIterator<Item = &'a str>,
+    records: &mut Vec<AclRecord>,
+) -> String {
+    let name = versioned(&acl.name, &content_version(lines));
+    records.push(AclRecord {
+        interface: iface.to_string(),
+        family: if acl.v6 { "ipv6" } else { "ipv4" }.into(),
+        name: name.clone(),
+        rollback: None,
+    });
+    name
+}
+
+/// The rollbacks of the interface at `k` (its IPv4 and IPv6 ACL).
+pub(super) fn rollbacks(records: &[AclRecord], k: usize) -> (Option<String>, Option<String>) {
+    let at = |i: usize| records.get(i).and_then(|r| r.rollback.clone());
+    (at(2 * k), at(2 * k + 1))
+}
+
+/// The version of a whole switch file (its configuration session): a hash of its ACL names.
+pub(super) fn file_version(records: &[AclRecord]) -> String {
+    content_version(records.iter().map(|r| r.name.as_str()))
 }
 
 /// Interface names a vendor cannot take, as diagnostics; otherwise the names it writes.
@@ -634,13 +742,15 @@ pub(super) fn render_cli(
     rules: &DeviceRules,
     acls: &[SviAcls],
     templates: &Templates,
-    policy_digest: &str,
+    previous: &PreviousAcls,
     vendor: &CliVendor,
-) -> Result<String, Vec<Diag>> {
+) -> Result<(String, Vec<AclRecord>), Vec<Diag>> {
     let names = ifaces(model, id, acls, vendor.name, vendor.example, vendor.iface)?;
+    let mut records = Vec::new();
     let mut views = Vec::new();
     let mut interfaces = Vec::new();
     for (a, cli) in acls.iter().zip(names) {
+        let mut named = Vec::new();
         for acl in [&a.v4, &a.v6] {
             // Lines numbered in order: entries only, or (EOS) remarks and entries alike.
             let mut line = 0;
@@ -662,57 +772,71 @@ pub(super) fn render_cli(
                     line += 1;
                     entry
                 })
+                .collect::<Vec<CliEntry>>();
+            let lines: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{} {} {} {} {}", vendor.name, e.remark_seq, e.remark, e.seq, e.text))
                 .collect();
-            views.push(CliAcl { name: acl.name.clone(), v6: acl.v6, entries });
+            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), &mut records);
+            named.push(name.clone());
+            views.push(CliAcl { name, v6: acl.v6, entries });
         }
+        let [v4, v6]: [String; 2] = named.try_into().unwrap_or_default();
         interfaces.push(CliIface {
             direction: (vendor.direction)(&cli),
             name: cli,
             zones: cli_text(&zones_text(model, id, a.iface), 200, false),
-            v4: a.v4.name.clone(),
-            v6: a.v6.name.clone(),
-            v4_stem: stem(&a.v4.name),
-            v6_stem: stem(&a.v6.name),
+            v4,
+            v6,
+            v4_rollback: None,
+            v6_rollback: None,
         });
     }
-    let version = version(policy_digest);
+    fill_rollbacks(previous, &mut records);
+    for (k, i) in interfaces.iter_mut().enumerate() {
+        (i.v4_rollback, i.v6_rollback) = rollbacks(&records, k);
+    }
+    let version = file_version(&records);
     let file = CliFile {
-        header: header(model, rules, policy_digest, vendor.how, false),
+        header: header(model, rules, vendor.how, false),
         device: cli_text(&rules.name, 64, false),
         session: format!("zc-{}-{version}", name_part(&rules.name).to_ascii_lowercase()),
         version,
         acls: views,
         interfaces,
     };
-    templates.render(vendor.template, &file).map_err(|e| vec![e])
+    let text = templates.render(vendor.template, &file).map_err(|e| vec![e])?;
+    Ok((text, records))
 }
 
-/// Render one switch: the device's ACLs in its vendor's syntax, and its counts
-/// (`rules` = ACL entries, what a TCAM budget counts; `chains` = ACLs).
+/// Render one switch: the device's ACLs in its vendor's syntax, its counts (`rules` = ACL
+/// entries, what a TCAM budget counts; `chains` = ACLs) and its ACLs' names for the
+/// manifest. `previous` is what the previous bundle recorded for the device (for the
+/// rollback steps; empty for none).
 pub fn render(
     model: &Model,
     rules: &DeviceRules,
     templates: &Templates,
     options: &AclOptions,
-    policy_digest: &str,
-) -> Result<(Vec<u8>, Stats), Vec<Diag>> {
+    previous: &PreviousAcls,
+) -> Result<(Vec<u8>, Stats, Vec<AclRecord>), Vec<Diag>> {
     let (HostOrDevice::Device(target), Enforcer::Device(id)) = (rules.target, rules.enforcer) else {
         return Err(vec![not_acl(rules)]);
     };
-    let acls = build(model, rules, options, policy_digest);
+    let acls = build(model, rules, options);
     let stats = Stats {
         chains: acls.len() * 2,
         rules: acls.iter().map(|a| a.v4.entries.len() + a.v6.entries.len()).sum(),
         elements: 0,
     };
-    let text = match target {
-        Target::CiscoIos => render_cli(model, id, rules, &acls, templates, policy_digest, &super::ios::VENDOR)?,
-        Target::AristaEos => render_cli(model, id, rules, &acls, templates, policy_digest, &super::eos::VENDOR)?,
-        Target::ArubaAoscx => render_cli(model, id, rules, &acls, templates, policy_digest, &super::aoscx::VENDOR)?,
-        Target::Junos => super::junos::render(model, id, rules, &acls, templates, policy_digest)?,
+    let (text, records) = match target {
+        Target::CiscoIos => render_cli(model, id, rules, &acls, templates, previous, &super::ios::VENDOR)?,
+        Target::AristaEos => render_cli(model, id, rules, &acls, templates, previous, &super::eos::VENDOR)?,
+        Target::ArubaAoscx => render_cli(model, id, rules, &acls, templates, previous, &super::aoscx::VENDOR)?,
+        Target::Junos => super::junos::render(model, id, rules, &acls, templates, previous)?,
         Target::Nftables => return Err(vec![not_acl(rules)]),
     };
-    Ok((text.into_bytes(), stats))
+    Ok((text.into_bytes(), stats, records))
 }
 
 fn not_acl(rules: &DeviceRules) -> Diag {
@@ -787,7 +911,7 @@ mod tests {
             svc: Svc::Ports { proto: 6, lo: 22, hi: 22 },
             flows: vec![FlowId(1)],
         };
-        let acls = build(&model, &rules, &AclOptions::default(), "ab");
+        let acls = build(&model, &rules, &AclOptions::default());
         assert_eq!(acls.len(), 1, "an ACL for the declared SVI only");
         assert_eq!(
             acls[0].v4.entries,
@@ -796,11 +920,69 @@ mod tests {
     }
 
     #[test]
-    fn names_are_versioned_and_bounded() {
-        assert_eq!(acl_name("sw-core", "Vlan32", None, false, "3f2a9c1d"), "ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d");
-        assert_eq!(acl_name("sw-core", "irb.10", Some(3), true, "3f2a9c1d"), "ZC-SW-CORE-IRB-10-3-IN-V6-3f2a9c1d");
-        let long = acl_name(&"x".repeat(80), "GigabitEthernet1/0/1", None, false, "3f2a9c1d");
+    fn names_are_versioned_by_content_and_bounded() {
+        assert_eq!(acl_name("sw-core", "Vlan32", None, false), "ZC-SW-CORE-VLAN32-IN-V4");
+        assert_eq!(acl_name("sw-core", "irb.10", Some(3), true), "ZC-SW-CORE-IRB-10-3-IN-V6");
+        let long = versioned(&acl_name(&"x".repeat(80), "GigabitEthernet1/0/1", None, false), "3f2a9c1d");
         assert!(long.len() <= NAME_MAX && long.ends_with("-IN-V4-3f2a9c1d"), "{long}");
-        assert_eq!(version("ABCDEF0123456789"), "abcdef01");
+        let v = content_version(["10 permit ip any any", "20 deny ip any any log"]);
+        assert_eq!(v.len(), VERSION_LEN);
+        assert!(v.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(v, content_version(["10 permit ip any any", "20 deny ip any any log"]), "deterministic");
+        assert_ne!(v, content_version(["10 permit ip any any", "20 deny ip any any"]), "an entry changed");
+        // Line boundaries count: the same bytes split differently are another ACL.
+        assert_ne!(content_version(["ab", "c"]), content_version(["a", "bc"]));
+    }
+
+    #[test]
+    fn rollback_names_the_previous_acl_and_carries_over_when_unchanged() {
+        let rec = |name: &str| AclRecord {
+            interface: "Vlan10".into(),
+            family: "ipv4".into(),
+            name: name.into(),
+            rollback: Some("stale".into()),
+        };
+        let rollbacks = |previous: &PreviousAcls, names: &[&str]| {
+            let mut r: Vec<AclRecord> = names.iter().map(|n| rec(n)).collect();
+            fill_rollbacks(previous, &mut r);
+            r.into_iter().map(|r| r.rollback).collect::<Vec<_>>()
+        };
+        // No previous bundle: nothing to roll back to.
+        assert_eq!(rollbacks(&PreviousAcls::new(), &["ZC-SW-V10-IN-V4-bbbbbbbb"]), vec![None]);
+        let mut previous = PreviousAcls::new();
+        previous.insert("ZC-SW-V10-IN-V4".into(), ("ZC-SW-V10-IN-V4-aaaaaaaa".into(), None));
+        previous
+            .insert("ZC-SW-V20-IN-V4".into(), ("ZC-SW-V20-IN-V4-cccccccc".into(), Some("ZC-SW-V20-IN-V4-0".into())));
+        // One ACL changed: it rolls back to the previous one; the unchanged one to nothing.
+        assert_eq!(
+            rollbacks(&previous, &["ZC-SW-V10-IN-V4-bbbbbbbb", "ZC-SW-V20-IN-V4-cccccccc"]),
+            vec![Some("ZC-SW-V10-IN-V4-aaaaaaaa".to_string()), None]
+        );
+        // Nothing changed: what the previous bundle recorded, so the file stays the same.
+        assert_eq!(
+            rollbacks(&previous, &["ZC-SW-V10-IN-V4-aaaaaaaa", "ZC-SW-V20-IN-V4-cccccccc"]),
+            vec![None, Some("ZC-SW-V20-IN-V4-0".to_string())]
+        );
+        assert_eq!(base_of("ZC-SW-V10-IN-V4-aaaaaaaa"), "ZC-SW-V10-IN-V4");
+    }
+
+    #[test]
+    fn only_names_zonecheck_writes_are_acl_names() {
+        let name = versioned(&acl_name("sw-core", "Vlan32", None, false), &content_version(["x"]));
+        assert!(is_acl_name(&name), "{name}");
+        let long = versioned(&acl_name(&"x".repeat(80), "GigabitEthernet1/0/1", None, true), "0123abcd");
+        assert!(is_acl_name(&long), "{long}");
+        for bad in [
+            "ZC-SW-VLAN10-IN-V4-aaaaaaa",
+            "ZC-SW-VLAN10-IN-V4-AAAAAAAA",
+            "ZC-SW-VLAN10-OUT-V4-aaaaaaaa",
+            "zc-sw-vlan10-in-v4-aaaaaaaa",
+            "ZC-SW\nip access-list extended X\n permit ip any any-IN-V4-aaaaaaaa",
+            "ZC-SW */ x /*-IN-V4-aaaaaaaa",
+            "",
+        ] {
+            assert!(!is_acl_name(bad), "{bad:?}");
+        }
+        assert!(!is_acl_name(&format!("ZC-{}-IN-V4-aaaaaaaa", "X".repeat(60))), "too long");
     }
 }

@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::Templates;
 use super::acl::{
-    Ace, AceKind, REMARK_MAX, SviAcls, cli_text, header, ifaces, remark, same_as_previous, seq, version, zones_text,
+    Ace, AceKind, AclRecord, PreviousAcls, REMARK_MAX, SviAcls, cli_text, file_version, fill_rollbacks, header, ifaces,
+    name_acl, remark, rollbacks, same_as_previous, seq, zones_text,
 };
 use crate::compile::lower::DeviceRules;
 use crate::diagnostics::Diag;
@@ -39,8 +40,12 @@ struct Unit {
     zones: String,
     v4: String,
     v6: String,
-    v4_stem: String,
-    v6_stem: String,
+    /// The filters to roll back to (from the previous bundle), if it recorded them.
+    v4_rollback: Option<String>,
+    v6_rollback: Option<String>,
+    /// The interface's place in the device's ACL list.
+    #[serde(skip)]
+    index: usize,
 }
 
 #[derive(Serialize)]
@@ -119,18 +124,20 @@ pub(super) fn render(
     rules: &DeviceRules,
     acls: &[SviAcls],
     templates: &Templates,
-    policy_digest: &str,
-) -> Result<String, Vec<Diag>> {
+    previous: &PreviousAcls,
+) -> Result<(String, Vec<AclRecord>), Vec<Diag>> {
+    let mut records = Vec::new();
     let names = ifaces(model, id, acls, "Junos", "`irb.32`, `vlan.32` or `ge-0/0/1.0`", |n| {
         iface(n).map(|(d, u)| format!("{d}.{u}"))
     })?;
     let mut inet = Vec::new();
     let mut inet6 = Vec::new();
     let mut interfaces: Vec<Ifd> = Vec::new();
-    for (a, name) in acls.iter().zip(names) {
+    for (index, (a, name)) in acls.iter().zip(names).enumerate() {
         let zones = cli_text(&zones_text(model, id, a.iface), 200, true);
+        let mut named = Vec::new();
         for acl in [&a.v4, &a.v6] {
-            let terms = acl
+            let terms: Vec<Term> = acl
                 .entries
                 .iter()
                 .enumerate()
@@ -149,35 +156,39 @@ pub(super) fn render(
                     Term { comment, from: from(e, acl.v6), then, name }
                 })
                 .collect();
-            let f = Filter { name: acl.name.clone(), zones: zones.clone(), terms };
+            let lines: Vec<String> = terms
+                .iter()
+                .map(|t| format!("{} /* {} */ from {} then {}", t.name, t.comment, t.from.join(" "), t.then.join(" ")))
+                .collect();
+            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), &mut records);
+            named.push(name.clone());
+            let f = Filter { name, zones: zones.clone(), terms };
             if acl.v6 { inet6.push(f) } else { inet.push(f) }
         }
         let (ifd, unit) = name.rsplit_once('.').map(|(d, u)| (d.to_string(), u.to_string())).unwrap_or_default();
-        let unit = Unit {
-            unit,
-            zones,
-            v4: a.v4.name.clone(),
-            v6: a.v6.name.clone(),
-            v4_stem: a.v4.name.rsplit_once('-').map_or(String::new(), |(s, _)| format!("{s}-")),
-            v6_stem: a.v6.name.rsplit_once('-').map_or(String::new(), |(s, _)| format!("{s}-")),
-        };
+        let [v4, v6]: [String; 2] = named.try_into().unwrap_or_default();
+        let unit = Unit { unit, zones, v4, v6, v4_rollback: None, v6_rollback: None, index };
         match interfaces.iter_mut().find(|d| d.name == ifd) {
             Some(d) => d.units.push(unit),
             None => interfaces.push(Ifd { name: ifd, units: vec![unit] }),
         }
     }
+    fill_rollbacks(previous, &mut records);
+    for u in interfaces.iter_mut().flat_map(|d| d.units.iter_mut()) {
+        (u.v4_rollback, u.v6_rollback) = rollbacks(&records, u.index);
+    }
     let file = File {
         header: header(
             model,
             rules,
-            policy_digest,
             "Load with `load merge terminal`, check `show | compare`, then `commit confirmed 5` and `commit`.",
             true,
         ),
-        version: version(policy_digest),
+        version: file_version(&records),
         inet,
         inet6,
         interfaces,
     };
-    templates.render("junos/switch.j2", &file).map_err(|e| vec![e])
+    let text = templates.render("junos/switch.j2", &file).map_err(|e| vec![e])?;
+    Ok((text, records))
 }

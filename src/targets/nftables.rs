@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{Stats, Templates};
+use super::{Stats, Templates, flow_id};
 use crate::compile::escape::{NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, nft_text};
 use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
 use crate::diagnostics::Diag;
@@ -89,7 +89,8 @@ struct File {
     sets: Vec<Set>,
 }
 
-/// `file.zc:17`, the shortest stable name of a flow.
+/// `file.zc:17`: where a flow is declared, for diagnostics. Generated files name flows by
+/// [`super::flow_id`] instead, which an edit elsewhere in the policy does not move.
 pub fn flow_ref(model: &Model, f: FlowId) -> String {
     let flow = model.flow(f);
     let (line, _) = model.sources.line_col(flow.header_span);
@@ -98,12 +99,18 @@ pub fn flow_ref(model: &Model, f: FlowId) -> String {
     format!("{base}:{line}")
 }
 
+/// The header line that points to the provenance. The file itself holds nothing that an
+/// edit elsewhere in the policy changes (no policy digest, no line numbers), so it stays
+/// byte-identical until its own rules change.
+pub const PROVENANCE: &str =
+    "Flows are named by id (f-...); manifest.json maps each to its file and line and holds the policy sha256.";
+
 /// A comment naming the flows of an element or rule, within nft's limit.
 fn flows_comment(model: &Model, flows: &[FlowId], with_title: bool) -> String {
     let text = match flows {
-        [one] if with_title => format!("flow {} {}", flow_ref(model, *one), model.flow_title(*one)),
+        [one] if with_title => format!("flow {} {}", flow_id(model, *one), model.flow_title(*one)),
         _ => {
-            let refs: Vec<String> = flows.iter().map(|f| flow_ref(model, *f)).collect();
+            let refs: Vec<String> = flows.iter().map(|f| flow_id(model, *f)).collect();
             format!("flow{} {}", if refs.len() == 1 { "" } else { "s" }, refs.join(", "))
         }
     };
@@ -112,7 +119,7 @@ fn flows_comment(model: &Model, flows: &[FlowId], with_title: bool) -> String {
         // Cut at a whole reference and say how many more there are.
         let mut out = String::from("flows ");
         for (i, f) in flows.iter().enumerate() {
-            let r = flow_ref(model, *f);
+            let r = flow_id(model, *f);
             let more = format!(" +{}", flows.len() - i);
             if out.len() + r.len() + 2 + more.len() > NFT_COMMENT_MAX {
                 out.push_str(&more);
@@ -248,7 +255,6 @@ pub fn render(
     rules: &DeviceRules,
     templates: &Templates,
     options: &NftOptions,
-    policy_digest: &str,
 ) -> Result<(String, Stats), Diag> {
     let mut stats = Stats::default();
     let mut sets = Vec::new();
@@ -371,8 +377,8 @@ pub fn render(
     let file = File {
         header: vec![
             nft_text(&format!("zonecheck {} — {what} {} — {policy_name}", env!("CARGO_PKG_VERSION"), rules.name), 200),
-            format!("policy sha256 {policy_digest}"),
             "Generated: do not edit by hand. Check with `nft -c -f FILE`, load with `nft -f FILE`.".into(),
+            PROVENANCE.into(),
         ],
         // A firewall that is also a managed Linux host loads both files: each role has its
         // own table, so neither replaces the other.

@@ -262,9 +262,10 @@ fn flow_ref_text(model: &Model, f: FlowId) -> String {
     flow_ref(model, f).chars().map(|c| if unsafe_char(c).is_some() { '_' } else { c }).collect()
 }
 
-/// The same, restricted to ASCII for rule names.
+/// The flow's stable id (`f-3a9c1d0e`, ASCII) for rule names and descriptions: unlike
+/// `file.zc:17` it does not move when the policy is edited elsewhere.
 fn flow_ref_name(model: &Model, f: FlowId) -> String {
-    flow_ref(model, f).chars().map(|c| if c.is_ascii_alphanumeric() || "._:-".contains(c) { c } else { '_' }).collect()
+    super::flow_id(model, f)
 }
 
 fn unsafe_diag(span: Span, what: String, host: &str, p: &Problem) -> Diag {
@@ -299,7 +300,9 @@ pub fn render_with_limit(
     rules: &DeviceRules,
     templates: &Templates,
     options: &WindowsOptions,
-    policy_digest: &str,
+    // Not written into the script (it would change every script on any policy edit): the
+    // digest is in manifest.json.
+    _policy_digest: &str,
     max_addresses: usize,
 ) -> Result<(Vec<u8>, Stats), Vec<Diag>> {
     let mut diags = Vec::new();
@@ -386,7 +389,7 @@ pub fn render_with_limit(
                 .map(|f| {
                     format!(
                         "flow {} {}: {}",
-                        flow_ref_text(model, *f),
+                        flow_ref_name(model, *f),
                         model.flow_title(*f),
                         model.flow(*f).description
                     )
@@ -476,14 +479,14 @@ pub fn render_with_limit(
     if let Some(owner) = system.and_then(|s| s.owner.as_ref()) {
         intro.push(format!("Owner: {owner}"));
     }
-    intro.push(format!("Policy: {policy_name} (sha256 {policy_digest})"));
+    intro.push(format!("Policy: {policy_name}"));
     let intro = intro
         .into_iter()
         .map(|s| ps_quote(&s).map_err(|p| vec![unsafe_diag(Span::NONE, "the script header".into(), host, &p)]))
         .collect::<Result<Vec<_>, _>>()?;
     let header = vec![
         format!("zonecheck {} - Windows Defender Firewall for host {host_comment}", env!("CARGO_PKG_VERSION")),
-        format!("policy sha256 {}", policy_digest.chars().filter(char::is_ascii_alphanumeric).collect::<String>()),
+        super::nftables::PROVENANCE.to_string(),
     ];
     let script = Script {
         header,

@@ -23,8 +23,12 @@ pub fn check_resolve(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else { return false };
     match zonecheck::load_str("fuzz.zc", text) {
         Ok(model) => {
-            let _ = zonecheck::report::graph::dot(&model);
-            let _ = zonecheck::report::graph::mermaid(&model);
+            use zonecheck::report::graph::{View, dot, mermaid};
+            let classes = (0..model.classes.len()).map(|i| View::Class(zonecheck::model::ClassId::from_index(i)));
+            for view in [View::Zones, View::Systems].into_iter().chain(classes) {
+                let _ = dot(&model, view);
+                let _ = mermaid(&model, view);
+            }
             let _ = model.canonical();
             true
         }
