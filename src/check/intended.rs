@@ -237,9 +237,12 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                     out.permits.extend(both(path, Some((dim, lo))).into_iter().map(|c| (c, Why::Baseline(label))));
                 }
                 if linux || v6_host {
+                    // On Linux only from on-link (hop limit 255): the ruleset says so. Windows
+                    // rules cannot, and its stack drops other ND itself (RFC 4861).
+                    let nd = icmpv6_types(path, &HOST_ND_TYPES, None)
+                        .and_then(|c| if linux { c.with_value(Dim::Hops, 255) } else { Some(c) });
                     out.permits.extend(
-                        icmpv6_types(path, &HOST_ND_TYPES, None)
-                            .map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))),
+                        nd.map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))),
                     );
                 }
             }

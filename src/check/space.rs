@@ -484,7 +484,11 @@ impl Cube {
             wanted.iter().copied().find(|v| f(d).contains(*v)).or_else(|| f(d).first()).unwrap_or(0)
         };
         let proto = prefer(Dim::Proto, &[6, 17, 1, 58]) as u8;
-        let dport = if matches!(proto, 1 | 58) {
+        let related = prefer(Dim::Ct, &[0, 1]) == Ct::Related as u128;
+        let dport = if matches!(proto, 1 | 58) && related {
+            // An ICMP error is what conntrack relates to a connection.
+            prefer(Dim::Dport, &[3, 1, 11])
+        } else if matches!(proto, 1 | 58) {
             prefer(Dim::Dport, &[8, 128, 0])
         } else {
             prefer(Dim::Dport, &[443, 22, 80, 53, 445, 3389, 389, 636, 123, 514, 1433, 5432])
