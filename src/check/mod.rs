@@ -432,6 +432,8 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
         (Dim::Sport, if icmp.is_some() { "icmp code" } else { "sport" }),
         (Dim::Dport, if icmp.is_some() { "icmp type" } else { "dport" }),
         (Dim::Flags, "ack/rst"),
+        (Dim::Ct, "ct state"),
+        (Dim::Hops, if v6 { "hop limit" } else { "ttl" }),
     ] {
         let f = c.field(d);
         if *f == full(d) {
@@ -449,6 +451,7 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
                 Dim::Src | Dim::Dst => range_text(v6, lo, hi, addr_of),
                 Dim::Path if lo == hi => space::Path::ALL[lo as usize].name().to_string(),
                 Dim::Proto if lo == hi => space::proto_name(lo as u8),
+                Dim::Ct if lo == hi => space::Ct::ALL.get(lo as usize).map_or_else(|| lo.to_string(), |c| c.name().into()),
                 Dim::Dport if lo == hi && icmp.is_some() => {
                     match space::icmp_type_name(icmp == Some(true), lo as u16) {
                         Some(n) => n.to_string(),
