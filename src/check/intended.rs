@@ -241,9 +241,8 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                     // rules cannot, and its stack drops other ND itself (RFC 4861).
                     let nd = icmpv6_types(path, &HOST_ND_TYPES, None)
                         .and_then(|c| if linux { c.with_value(Dim::Hops, 255) } else { Some(c) });
-                    out.permits.extend(
-                        nd.map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))),
-                    );
+                    out.permits
+                        .extend(nd.map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))));
                 }
             }
         }

@@ -125,7 +125,9 @@ pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOpt
         .collect();
     let check = |f: &crate::compile::BundleFile| {
         let text = String::from_utf8_lossy(&f.bytes);
-        let (Some(format), Some(rules)) = (Format::of_target(f.target), by_name.get(&(f.kind == "host", f.device.as_str()))) else {
+        let (Some(format), Some(rules)) =
+            (Format::of_target(f.target), by_name.get(&(f.kind == "host", f.device.as_str())))
+        else {
             return None;
         };
         let result = check_one(model, rules, format, &f.path, &text, acl, false);
@@ -451,7 +453,9 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
                 Dim::Src | Dim::Dst => range_text(v6, lo, hi, addr_of),
                 Dim::Path if lo == hi => space::Path::ALL[lo as usize].name().to_string(),
                 Dim::Proto if lo == hi => space::proto_name(lo as u8),
-                Dim::Ct if lo == hi => space::Ct::ALL.get(lo as usize).map_or_else(|| lo.to_string(), |c| c.name().into()),
+                Dim::Ct if lo == hi => {
+                    space::Ct::ALL.get(lo as usize).map_or_else(|| lo.to_string(), |c| c.name().into())
+                }
                 Dim::Dport if lo == hi && icmp.is_some() => {
                     match space::icmp_type_name(icmp == Some(true), lo as u16) {
                         Some(n) => n.to_string(),

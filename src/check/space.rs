@@ -437,7 +437,7 @@ impl Cube {
             Dim::Hops,
         ]
         .iter()
-            .all(|d| self.0[*d as usize].intersects(&o.0[*d as usize]))
+        .all(|d| self.0[*d as usize].intersects(&o.0[*d as usize]))
     }
 
     pub fn intersect(&self, o: &Cube) -> Option<Cube> {

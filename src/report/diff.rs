@@ -435,9 +435,10 @@ fn why_flows(model: &Model, why: Option<&Why>) -> (Vec<String>, String) {
     match why {
         Some(Why::Flows(fs)) => (fs.iter().map(|f| model.flow_title(*f)).collect(), "flows".to_string()),
         Some(Why::Answers(fs)) => (fs.iter().map(|f| model.flow_title(*f)).collect(), "answers to flows".to_string()),
-        Some(Why::Related(fs)) => {
-            (fs.iter().map(|f| model.flow_title(*f)).collect(), "ICMP errors between the addresses of flows".to_string())
-        }
+        Some(Why::Related(fs)) => (
+            fs.iter().map(|f| model.flow_title(*f)).collect(),
+            "ICMP errors between the addresses of flows".to_string(),
+        ),
         Some(Why::Baseline(s)) => (Vec::new(), (*s).to_string()),
         None => (Vec::new(), "not permitted".to_string()),
     }

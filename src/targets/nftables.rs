@@ -265,7 +265,8 @@ pub fn render(
     // Re-check rules of each pair chain, filled in once the mark is known.
     let mut replies: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
     let host = !matches!(rules.target, HostOrDevice::Device(_));
-    let zones = |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
+    let zones =
+        |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
     for (ci, chain) in rules.chains.iter().enumerate() {
         let (name, hook, lo, comment) = match &chain.kind {
             ChainKind::Forward { iif, oif, from_zones, to_zones } => {
@@ -312,7 +313,13 @@ pub fn render(
             }
             // An ICMP error of the packet's own family: conntrack relates no other.
             let only = match chain.kind {
-                ChainKind::Related { .. } => if v6 { "meta l4proto ipv6-icmp " } else { "meta l4proto icmp " },
+                ChainKind::Related { .. } => {
+                    if v6 {
+                        "meta l4proto ipv6-icmp "
+                    } else {
+                        "meta l4proto icmp "
+                    }
+                }
                 _ => "",
             };
             chain_rules.push(Rule { text: format!("{only}{typeof_} @{set_name}"), comment });
@@ -326,7 +333,11 @@ pub fn render(
             });
         }
         if forward {
-            replies.push((format!("zc_reply_{ci}"), nft_text(&format!("answers of {comment}"), NFT_COMMENT_MAX), reply_rules));
+            replies.push((
+                format!("zc_reply_{ci}"),
+                nft_text(&format!("answers of {comment}"), NFT_COMMENT_MAX),
+                reply_rules,
+            ));
         }
         stats.chains += 1;
         chains.push(Chain { name, comment: nft_text(&comment, NFT_COMMENT_MAX), hook, lo, rules: chain_rules });

@@ -396,7 +396,8 @@ impl<'a> Reader<'a> {
                 "counter" | "log" | "comment" => {}
                 // `ct mark set …` labels the connection for its later packets, which are
                 // established: it changes no verdict that `check` compares.
-                "mangle" if body.get("key").and_then(|k| k.get("ct")).is_some_and(|ct| str_of(ct, "key") == "mark") => {}
+                "mangle" if body.get("key").and_then(|k| k.get("ct")).is_some_and(|ct| str_of(ct, "key") == "mark") => {
+                }
                 // Clamping the TCP MSS of SYN packets (fw4's MTU fixing) changes no fate.
                 "mangle" if is_mss_clamp(body) => mangles = true,
                 "limit" | "quota" => limited = true,
