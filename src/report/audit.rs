@@ -529,6 +529,20 @@ fn class_sections(
                     ),
                     a.justification.clone(),
                 ),
+                AssumptionKind::NoForging { system, ref forgers, ref flows } => {
+                    let s = model.system(system);
+                    let names: Vec<String> = forgers.iter().map(|n| model.node_name(*n)).collect();
+                    (
+                        l.t(
+                            &format!("ingen på segmentet til {} sender med adressen dens", s.name),
+                            &format!("nobody on the segment of {} sends with its address", s.name),
+                        ),
+                        l.t(
+                            &format!("kan forfalskes av {}; {} flyter", names.join(", "), flows.len()),
+                            &format!("could be forged by {}; {} flows", names.join(", "), flows.len()),
+                        ),
+                    )
+                }
                 AssumptionKind::SaasReach { system, ref flows } => {
                     let s = model.system(system);
                     let titles: Vec<String> = flows.iter().map(|f| model.flow_title(*f)).collect();

@@ -297,6 +297,14 @@ fn class_facts(side: &Side, class: ClassId) -> ClassFacts {
                     format!("reached through {}", titles.join("; "))
                 },
             },
+            AssumptionKind::NoForging { system, ref forgers, .. } => AssumptionOut {
+                kind: "no-forging",
+                subject: model.system(system).name.clone(),
+                justification: {
+                    let names: Vec<String> = forgers.iter().map(|n| model.node_name(*n)).collect();
+                    format!("could be forged by {}", names.join(", "))
+                },
+            },
             AssumptionKind::SaasSafeguards { system } => AssumptionOut {
                 kind: "saas-safeguards",
                 subject: model.system(system).name.clone(),

@@ -279,6 +279,21 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                         classes.join(", ")
                     );
                 }
+                AssumptionKind::NoForging { system, forgers, flows } => {
+                    let names: Vec<String> = forgers.iter().take(8).map(|n| model.node_name(*n)).collect();
+                    let more = if forgers.len() > 8 { format!(" and {} more", forgers.len() - 8) } else { String::new() };
+                    let _ = writeln!(
+                        out,
+                        "  no address forging beside {}: {}{more} could send with its address over its {} flow{} \
+                         with {}; only a guard against forged sources (IP Source Guard, DHCP snooping) or their own \
+                         output filter keeps them from it",
+                        system_at(model, *system),
+                        names.join(", "),
+                        flows.len(),
+                        if flows.len() == 1 { "" } else { "s" },
+                        classes.join(", ")
+                    );
+                }
                 AssumptionKind::SaasReach { system, flows } => {
                     let _ = writeln!(
                         out,

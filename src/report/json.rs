@@ -110,9 +110,13 @@ pub struct AssumptionOut {
     pub flow: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
-    /// `saas-reach`: the zone-level flows whose packets reach the SaaS.
+    /// `saas-reach`: the zone-level flows whose packets reach the SaaS; `no-forging`: the
+    /// system's flows a forger could use.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<String>,
+    /// `no-forging`: the nodes that could send with the system's address.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forgers: Vec<String>,
     pub classes: Vec<String>,
     pub relied_on: Vec<String>,
     /// Classes it guards together with other `carries` in series (contains `relied_on`).
@@ -243,6 +247,7 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
             let (file, line, _) = loc(model, a.span);
             let cls =
                 |ids: &[crate::model::ClassId]| ids.iter().map(|c| model.class(*c).name.clone()).collect::<Vec<_>>();
+            let mut forgers = Vec::new();
             let (kind, flow, system, flows) = match &a.kind {
                 AssumptionKind::Carries { flow } => ("carries", Some(model.flow_title(*flow)), None, Vec::new()),
                 AssumptionKind::SaasSafeguards { system } => {
@@ -254,12 +259,22 @@ pub fn report(model: &Model, v: &Verdict) -> Report {
                     Some(model.system(*system).name.clone()),
                     flows.iter().map(|f| model.flow_title(*f)).collect(),
                 ),
+                AssumptionKind::NoForging { system, forgers: nodes, flows } => {
+                    forgers = nodes.iter().map(|n| model.node_name(*n)).collect();
+                    (
+                        "no-forging",
+                        None,
+                        Some(model.system(*system).name.clone()),
+                        flows.iter().map(|f| model.flow_title(*f)).collect(),
+                    )
+                }
             };
             AssumptionOut {
                 kind,
                 flow,
                 system,
                 flows,
+                forgers,
                 classes: cls(&a.classes),
                 relied_on: cls(&a.relied_on),
                 in_series: cls(&a.in_series),

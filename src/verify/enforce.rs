@@ -103,6 +103,16 @@ impl Topology {
             .map(|(d, _)| *d)
     }
 
+    /// Are two zones one segment: the same zone, or behind one interface of a firewall or
+    /// one SVI of a switch, so that no device checks addresses between them?
+    pub fn one_segment(&self, a: ZoneId, b: ZoneId) -> bool {
+        let shared = |l: &[Vec<(DeviceId, usize)>]| {
+            let (Some(x), Some(y)) = (l.get(a.index()), l.get(b.index())) else { return false };
+            x.iter().any(|p| y.contains(p))
+        };
+        a == b || shared(&self.firewalls) || shared(&self.switches)
+    }
+
     /// The firewall interface a zone sits behind, if any (the first firewall's).
     fn firewall_of(&self, z: ZoneId) -> Option<(DeviceId, usize)> {
         self.firewalls.get(z.index()).and_then(|l| l.first().copied())

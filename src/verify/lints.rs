@@ -383,7 +383,7 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
                 }
             }
             // Only made for holders of a confined class: never idle.
-            AssumptionKind::SaasReach { .. } => {}
+            AssumptionKind::SaasReach { .. } | AssumptionKind::NoForging { .. } => {}
         }
     }
 }

@@ -13,6 +13,7 @@
 pub mod enforce;
 pub mod expiry;
 pub mod explain;
+pub mod forging;
 pub mod lints;
 pub mod taint;
 
@@ -61,6 +62,9 @@ pub enum AssumptionKind {
     /// A SaaS holder whose addresses these zone-level flows reach: only its own login
     /// (`auth`) keeps its data from them (DESIGN.md §4a).
     SaasReach { system: SystemId, flows: Vec<FlowId> },
+    /// Other nodes on a system's segment could send with its address and use these flows
+    /// of it; only a guard against address forging stops them (DESIGN.md §4a).
+    NoForging { system: SystemId, forgers: Vec<Node>, flows: Vec<FlowId> },
 }
 
 #[derive(Clone, Debug)]
@@ -244,7 +248,8 @@ pub fn verify(model: &Model, options: &Options) -> Verdict {
         violations.extend(class_violations);
     }
 
-    let assumptions = assumptions(model, &masks, &taint);
+    let mut assumptions = assumptions(model, &masks, &taint);
+    assumptions.extend(forging::assumptions(model, &taint));
     for cv in &mut classes {
         cv.assumptions = assumptions
             .iter()
