@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use zonecheck::check::read::nft::read_json;
 use zonecheck::check::read::nft_text::read_text;
 use zonecheck::check::read::{Action, Ifaces, Ruleset};
-use zonecheck::check::space::{Cube, Packet, Path, Space, addr_value};
+use zonecheck::check::space::{Ct, Cube, Dim, Packet, Path, Space, addr_value};
 
 fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/nft").join(name);
@@ -73,13 +73,26 @@ fn handwritten_json_and_text_agree() {
 }
 
 #[test]
-fn conntrack_only_rules_are_left_out() {
+fn conntrack_rules_match_their_states() {
     let mut ifaces = Ifaces::new();
     let rs = read_text(&fixture("backup-repo.nft"), &mut ifaces);
     let input = rs.chain_named("zc_input").expect("input chain");
-    // iif lo, ND, two set rules, log, default deny: the two ct rules are gone.
-    assert_eq!(rs.chains[input].rules.len(), 6, "{:#?}", rs.chains[input].rules);
-    assert!(rs.chains[input].rules.iter().all(|r| !r.origin.text.contains("ct state")));
+    // iif lo, the two ct rules, ND, two set rules, log, default deny.
+    let rules = &rs.chains[input].rules;
+    assert_eq!(rules.len(), 8, "{rules:#?}");
+    let states = |k: usize| -> Vec<u128> {
+        let mut v: Vec<u128> =
+            rules[k].matches.iter().flat_map(|c| c.field(Dim::Ct).intervals().to_vec()).flat_map(|(a, b)| a..=b).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert!(rules[1].origin.text.contains("established,related"));
+    assert_eq!(states(1), [Ct::Related as u128, Ct::Established as u128]);
+    assert!(rules[2].origin.text.contains("invalid"));
+    assert_eq!(states(2), [Ct::Invalid as u128]);
+    // The rest match every state alike.
+    assert_eq!(states(4).len(), Ct::ALL.len());
 }
 
 fn v4(s: &str) -> u128 {
@@ -194,12 +207,12 @@ fn handwritten_traces() {
 fn origins_carry_handle_text_comment_and_line() {
     let (j, ts, _) = both("backup-repo.json", &["backup-repo.nft"]);
     let c = j.chain_named("zc_input").expect("chain");
-    let r = &j.chains[c].rules[2];
+    let r = &j.chains[c].rules[4];
     assert_eq!(r.origin.text, "ip saddr . ip daddr . meta l4proto . th dport @zc_input_v4_ports counter accept");
     assert_eq!(r.origin.comment.as_deref(), Some("flows 42-flows-felles.zc:79, 42-flows-felles.zc:110"));
     assert_eq!(r.origin.handle.as_deref(), Some("11"));
     assert_eq!(r.origin.line, 0);
-    let t = &ts[0].chains[ts[0].chain_named("zc_input").expect("chain")].rules[2];
+    let t = &ts[0].chains[ts[0].chain_named("zc_input").expect("chain")].rules[4];
     assert_eq!(t.origin.line, 59);
     assert_eq!(t.origin.comment, r.origin.comment);
     assert_eq!(t.matches.len(), r.matches.len());
@@ -425,8 +438,12 @@ fn ct_state_vmap_applies_its_new_element() {
     let rs = read_text(text, &mut ifaces);
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
     let f = rs.chain_named("f").expect("chain f");
-    assert_eq!(rs.chains[f].rules.len(), 1, "only the `new` element: {:?}", rs.chains[f].rules);
-    assert!(matches!(rs.chains[f].rules[0].action, Action::Jump(_)));
+    // One rule per element, each for its state: only `new` jumps.
+    assert_eq!(rs.chains[f].rules.len(), 4, "{:?}", rs.chains[f].rules);
+    assert!(matches!(rs.chains[f].rules[3].action, Action::Jump(_)));
+    for (k, ct) in [Ct::Established, Ct::Related, Ct::Invalid, Ct::New].into_iter().enumerate() {
+        assert!(rs.chains[f].rules[k].matches.iter().all(|c| c.field(Dim::Ct).intervals() == [(ct as u128, ct as u128)]));
+    }
     let space = rs.permitted(&[Path::Forward]).expect("evaluates").permitted;
     let m = &rs.chains[rs.chain_named("g").expect("g")].rules[0].matches[0];
     let ssh = m.intersect(&Cube::on_path(m.v6(), Path::Forward)).expect("forward packets").witness();
@@ -435,7 +452,11 @@ fn ct_state_vmap_applies_its_new_element() {
     let text = text.replace(", new : jump g", "");
     let rs = read_text(&text, &mut ifaces);
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    assert!(rs.permitted(&[Path::Forward]).expect("evaluates").permitted.is_empty());
+    let permitted = rs.permitted(&[Path::Forward]).expect("evaluates").permitted;
+    let new = Space::from_cubes(
+        [false, true].map(|v6| Cube::on_path(v6, Path::Forward).with_value(Dim::Ct, Ct::New as u128).expect("new")),
+    );
+    assert!(permitted.intersection(&new).is_empty());
 }
 
 /// nat chains and the chains only they jump to are searched, not evaluated: source NAT
