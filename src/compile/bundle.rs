@@ -252,13 +252,18 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
         "\n## Deploy (nftables: `firewall/*.nft`, `host/*.nft`)\n\n\
          1. Copy the device's file to it and compare its sha256 with `manifest.json`.\n\
          2. Check it: `nft -c -f FILE` (as root; on a host with other tables, `unshare -n nft -c -f FILE` checks it in isolation).\n\
-         3. Load it: `nft -f FILE`. The file replaces the table `inet zonecheck` in one transaction; other tables\n   \
-            (firewalld, Docker, libvirt) are not touched, and established connections survive.\n\
-         4. Confirm with `nft list table inet zonecheck`; denied packets are logged with the prefix `zc drop DEVICE`.\n\n\
+         3. Load it: `nft -f FILE`. The file replaces its table in one transaction (`inet zonecheck` on a firewall,\n   \
+            `inet zonecheck_host` on a host, so a firewall managed as a Linux host keeps both); other tables\n   \
+            (firewalld, Docker, libvirt) are not touched. Connections opened under an earlier ruleset are checked\n   \
+            again against this one (they lack its connection mark): those it no longer permits stop at their next\n   \
+            packet, the rest go on. A host deployed by a bundle older than this one holds its rules in\n   \
+            `inet zonecheck`: delete that table once after loading the new file.\n\
+         4. Confirm with `nft list ruleset`; denied packets are logged with the prefix `zc drop DEVICE`.\n\n\
          ## Roll back\n\n\
          Load the previous bundle's file for the device with `nft -f` the same way: it replaces the table as a whole,\n\
          so nothing of the newer ruleset remains. Keep every bundle you deploy (for example in git); `manifest.json`\n\
-         names the policy by its sha256. To remove zonecheck's rules entirely: `nft delete table inet zonecheck`."
+         names the policy by its sha256. To remove zonecheck's rules entirely: `nft delete table inet zonecheck`\n\
+         (`inet zonecheck_host` on a host)."
     );
     s
 }
@@ -337,7 +342,7 @@ fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
     }
     for p in &removed {
         let how = match p.target.as_str() {
-            "nftables" => "remove the `inet zonecheck` table there by hand".to_string(),
+            "nftables" => "remove the `inet zonecheck` (or, on a host, `inet zonecheck_host`) table there by hand".to_string(),
             "windows" => "remove the rules of its zonecheck group there by hand".to_string(),
             _ if !p.acls.is_empty() && p.acls.iter().all(|a| is_acl_name(&a.name)) => {
                 let names: Vec<String> = p.acls.iter().map(|a| format!("`{}`", a.name)).collect();
