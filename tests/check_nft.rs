@@ -81,8 +81,12 @@ fn conntrack_rules_match_their_states() {
     let rules = &rs.chains[input].rules;
     assert_eq!(rules.len(), 8, "{rules:#?}");
     let states = |k: usize| -> Vec<u128> {
-        let mut v: Vec<u128> =
-            rules[k].matches.iter().flat_map(|c| c.field(Dim::Ct).intervals().to_vec()).flat_map(|(a, b)| a..=b).collect();
+        let mut v: Vec<u128> = rules[k]
+            .matches
+            .iter()
+            .flat_map(|c| c.field(Dim::Ct).intervals().to_vec())
+            .flat_map(|(a, b)| a..=b)
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -442,7 +446,9 @@ fn ct_state_vmap_applies_its_new_element() {
     assert_eq!(rs.chains[f].rules.len(), 4, "{:?}", rs.chains[f].rules);
     assert!(matches!(rs.chains[f].rules[3].action, Action::Jump(_)));
     for (k, ct) in [Ct::Established, Ct::Related, Ct::Invalid, Ct::New].into_iter().enumerate() {
-        assert!(rs.chains[f].rules[k].matches.iter().all(|c| c.field(Dim::Ct).intervals() == [(ct as u128, ct as u128)]));
+        assert!(
+            rs.chains[f].rules[k].matches.iter().all(|c| c.field(Dim::Ct).intervals() == [(ct as u128, ct as u128)])
+        );
     }
     let space = rs.permitted(&[Path::Forward]).expect("evaluates").permitted;
     let m = &rs.chains[rs.chain_named("g").expect("g")].rules[0].matches[0];

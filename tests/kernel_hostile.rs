@@ -81,9 +81,10 @@ elif cmd == "client":                  # client SRC SPORT DST DPORT FLAG: ask, w
     while not os.path.exists(flag):
         time.sleep(0.05)
     print("second", "reply" if ask("two") else "none", flush=True)
-elif cmd == "sniff":                   # sniff PROTO MARKER SECONDS: prints seen or none
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, int(args[0]))
-    marker, end = args[1].encode(), time.time() + float(args[2])
+elif cmd == "sniff":                   # sniff 4|6 PROTO MARKER SECONDS: prints seen or none
+    fam = socket.AF_INET6 if args[0] == "6" else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_RAW, int(args[1]))
+    marker, end = args[2].encode()[:14], time.time() + float(args[3])
     print("ready", flush=True)
     while time.time() < end:
         s.settimeout(max(0.01, end - time.time()))
@@ -108,18 +109,6 @@ elif cmd == "ns6":                     # ns6 DST HOPS MARKER: a neighbour solici
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, hops)
     msg = struct.pack("!BBHI", 135, 0, 0, 0) + socket.inet_pton(socket.AF_INET6, dst) + bytes([254, 2]) + marker
     s.sendto(msg, (dst, 0))
-elif cmd == "sniff6":                  # sniff6 MARKER SECONDS
-    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-    marker, end = args[0].encode()[:14], time.time() + float(args[1])
-    print("ready", flush=True)
-    while time.time() < end:
-        s.settimeout(max(0.01, end - time.time()))
-        try:
-            if marker in s.recv(4096):
-                print("seen", flush=True); sys.exit(0)
-        except socket.timeout:
-            break
-    print("none", flush=True)
 "#;
 
 const APP: &str = "10.91.0.10";
@@ -224,7 +213,7 @@ impl Net {
     /// socket of `proto` looking for `marker`?
     fn arrives(&self, proto: &str, marker: &str, from: &str, send: &[&str]) -> bool {
         let sniffer = Command::new("ip")
-            .args(["netns", "exec", &self.wan, "python3", "-c", TOOLS, "sniff", proto, marker, "1.5"])
+            .args(["netns", "exec", &self.wan, "python3", "-c", TOOLS, "sniff", "4", proto, marker, "1.5"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3");
@@ -342,7 +331,7 @@ fn a_host_accepts_neighbour_discovery_only_from_its_link() {
     lab.nft_load(&host, &path).unwrap_or_else(|e| panic!("{e}"));
     let sees = |hops: &str, marker: &str| {
         let sniffer = Command::new("ip")
-            .args(["netns", "exec", &host, "python3", "-c", TOOLS, "sniff6", marker, "1.5"])
+            .args(["netns", "exec", &host, "python3", "-c", TOOLS, "sniff", "6", "58", marker, "1.5"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3");

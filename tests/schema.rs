@@ -62,7 +62,7 @@ fn verify_json_matches_its_schema_on_every_shipped_policy_and_example() {
             json["assumptions"].as_array().into_iter().flatten().filter_map(|a| a["kind"].as_str().map(String::from)),
         );
     }
-    assert_eq!(kinds.len(), 3, "every kind of assumption was validated: {kinds:?}");
+    assert_eq!(kinds.len(), 4, "every kind of assumption was validated: {kinds:?}");
 }
 
 #[test]

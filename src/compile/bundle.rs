@@ -342,7 +342,9 @@ fn changes(s: &mut String, bundle: &Bundle, previous: Option<&Previous>) {
     }
     for p in &removed {
         let how = match p.target.as_str() {
-            "nftables" => "remove the `inet zonecheck` (or, on a host, `inet zonecheck_host`) table there by hand".to_string(),
+            "nftables" => {
+                "remove the `inet zonecheck` (or, on a host, `inet zonecheck_host`) table there by hand".to_string()
+            }
             "windows" => "remove the rules of its zonecheck group there by hand".to_string(),
             _ if !p.acls.is_empty() && p.acls.iter().all(|a| is_acl_name(&a.name)) => {
                 let names: Vec<String> = p.acls.iter().map(|a| format!("`{}`", a.name)).collect();

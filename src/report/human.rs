@@ -281,7 +281,8 @@ pub fn verdict(model: &Model, verdict: &Verdict, opts: &HumanOptions) -> String 
                 }
                 AssumptionKind::NoForging { system, forgers, flows } => {
                     let names: Vec<String> = forgers.iter().take(8).map(|n| model.node_name(*n)).collect();
-                    let more = if forgers.len() > 8 { format!(" and {} more", forgers.len() - 8) } else { String::new() };
+                    let more =
+                        if forgers.len() > 8 { format!(" and {} more", forgers.len() - 8) } else { String::new() };
                     let _ = writeln!(
                         out,
                         "  no address forging beside {}: {}{more} could send with its address over its {} flow{} \

@@ -100,10 +100,9 @@ mod tests {
             .assumptions
             .iter()
             .filter_map(|a| match &a.kind {
-                AssumptionKind::NoForging { system, forgers, .. } => Some((
-                    model.system(*system).name.clone(),
-                    forgers.iter().map(|n| model.node_name(*n)).collect(),
-                )),
+                AssumptionKind::NoForging { system, forgers, .. } => {
+                    Some((model.system(*system).name.clone(), forgers.iter().map(|n| model.node_name(*n)).collect()))
+                }
                 _ => None,
             })
             .collect()
