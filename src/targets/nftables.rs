@@ -224,6 +224,9 @@ fn reply_lookup(v6: bool, kind: u8) -> Option<String> {
     }
 }
 
+/// A re-check chain of answers: its name, comment, and (lookup, comment) per rule.
+type Reply = (String, String, Vec<(String, String)>);
+
 /// The connection mark of a ruleset: a digest of what it permits. A connection opened or
 /// re-checked under this ruleset carries it; one from an earlier ruleset that permitted
 /// something else does not, and is checked again against this one. An update that
@@ -263,7 +266,7 @@ pub fn render(
     let mut reply_vmap = Vec::new();
     let mut related_vmap = Vec::new();
     // Re-check rules of each pair chain, filled in once the mark is known.
-    let mut replies: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+    let mut replies: Vec<Reply> = Vec::new();
     let host = !matches!(rules.target, HostOrDevice::Device(_));
     let zones =
         |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
