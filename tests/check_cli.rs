@@ -228,3 +228,18 @@ fn a_partial_bundle_says_what_it_leaves_unchecked() {
     assert!(out.contains("note: not in the bundle, so not checked: sw-core, sw-skole"), "{out}");
     assert!(out.contains("6 devices checked: 6 equal"), "{out}");
 }
+
+/// The firewall file compile writes, checked alone (where dead rules are looked for): no
+/// rule of it is advice to remove, though its connection marks are not modelled.
+#[test]
+fn a_compiled_firewall_has_no_dead_rules() {
+    let b = compiled("own-firewall");
+    let file = b.join("firewall/fw-kjerne.nft");
+    let out = stdout(
+        zonecheck().args(["check", "policies/fjordvik", "--format", "json", "--device", "fw-kjerne"]).arg(&file),
+        0,
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["devices"][0]["verdict"], "equal", "{out}");
+    assert_eq!(json["devices"][0]["dead_rules"].as_array().map(Vec::len), Some(0), "{out}");
+}

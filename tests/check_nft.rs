@@ -548,3 +548,28 @@ fn ct_status_dnat_and_mss_clamping() {
     let rs = read_text(&chain("tcp flags syn tcp option maxseg size set 1400 accept;"), &mut Ifaces::new());
     assert!(!rs.problems.is_empty());
 }
+
+/// `ct mark` and `ct direction` are read as matching every established packet (none is
+/// compared): no advice about dead rules may rest on that, while rules that decide only
+/// new packets are still judged.
+#[test]
+fn no_dead_rule_advice_rests_on_an_approximated_ct_key() {
+    let text = "table inet t {
+\tchain fwd {
+\t\ttype filter hook forward priority filter; policy drop;
+\t\tct state established ct mark 0x1 accept
+\t\tct state established ct direction reply accept
+\t\tip saddr 10.0.0.1 accept
+\t\tct state new tcp dport 22 accept
+\t\tct state new tcp dport 22 drop
+\t}
+}
+";
+    let mut ifaces = Ifaces::new();
+    let rs = read_text(text, &mut ifaces);
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    let ev = rs.permitted(&Path::ALL).expect("evaluates");
+    let dead: Vec<usize> = rs.dead_rules(&ev).expect("judged").iter().map(|(r, _)| rs.rule(*r).origin.line).collect();
+    // Without the rule, the mark accept would make the reply accept "shadowed".
+    assert_eq!(dead, vec![8], "only the drop after the same new-only accept is dead");
+}

@@ -2,9 +2,8 @@
 //! rules with jumps, gotos and returns, entered from base chains at hooks. Every reader
 //! (`check::read`) produces one; [`Ruleset::permitted`] turns it into a packet space.
 //!
-//! Packets are those that open a connection (conntrack state `new`), so `ct state
-//! established,related accept` matches nothing here; stateless devices see both
-//! directions explicitly.
+//! Packets carry their conntrack state ([`Dim::Ct`]); `check` compares new and related
+//! ones. Stateless devices see both directions explicitly.
 
 use super::space::{Cube, Dim, Field, Packet, Path, Space, TooFragmented};
 
@@ -23,6 +22,12 @@ pub struct Origin {
     /// deny). Never reported as dead.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub implicit: bool,
+    /// The reader took the rule to match more than it does: a key it does not model (`ct
+    /// mark`, `ct direction`) in a rule only established packets reach, which `check` does
+    /// not compare. Exact for every packet compared, but no advice about dead rules may
+    /// rest on it (see [`Ruleset::dead_rules`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub approximate: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,8 +219,9 @@ pub struct RuleStats {
     pub reached: bool,
     /// Some packet is decided (or returned) by this rule.
     pub decides: bool,
-    /// The packets this rule decides: exact for every rule but catch-alls, whose region
-    /// (everything the rules before them left) is not built (see [`Ruleset::permitted`]).
+    /// The packets this rule decides: exact for accepts and jumps; for a drop, all it
+    /// matches of what reached it (a superset, see `eval_rules`); empty for catch-alls, whose
+    /// region (everything the rules before them left) is not built.
     pub effective: Vec<Cube>,
 }
 
@@ -387,13 +393,13 @@ impl Ruleset {
             if matches!(rule.action, Action::Continue | Action::Inspect) {
                 continue;
             }
-            // A drop or return that matches everything left (the end of a chain) would
-            // fragment into the complement of every earlier rule. Its packets are not
-            // needed one by one: a drop decides all it matches beyond what was decided
-            // before, so its hits stand for its region; whether it decides anything at all
-            // is a depth-first search.
+            // A drop or return that matches much of what is left (the end of a chain, `ct
+            // state related drop` after the related pairs) would fragment into the
+            // complement of every earlier rule. Its packets are not needed one by one: a
+            // drop decides all it matches beyond what was decided before, so its hits stand
+            // for its region; whether it decides anything at all is a depth-first search.
             let lazy = match rule.action {
-                Action::Drop => !returned_any && (stats.is_none() || is_catch_all(rule)),
+                Action::Drop => !returned_any,
                 Action::Return => stats.is_none() || is_catch_all(rule),
                 _ => false,
             };
@@ -407,6 +413,11 @@ impl Ruleset {
                 }
                 if let Some(stats) = stats.as_deref_mut() {
                     stats[chain][k].decides |= decides;
+                    // Its hits stand for its region: a superset, which makes no drop
+                    // redundant that is not (see `later_agree`). A catch-all's are not kept.
+                    if decides && !is_catch_all(rule) {
+                        stats[chain][k].effective.extend(hit.iter().cloned());
+                    }
                 }
                 if rule.action == Action::Drop {
                     out.decided.extend(hit.iter().cloned());
@@ -537,10 +548,20 @@ impl Ruleset {
     /// Rules that can never decide a packet (shadowed: every packet they match was decided
     /// by earlier rules together, or never reaches them), and rules whose removal would
     /// change nothing (redundant: later rules give their packets the same verdict).
-    /// Needs the [`Evaluation`] of the same paths.
+    /// Rules that could decide a packet some rule matches only approximately
+    /// ([`Origin::approximate`]) are not judged. Needs the [`Evaluation`] of the same paths.
     pub fn dead_rules(&self, ev: &Evaluation) -> Result<Vec<(RuleRef, Dead)>, EvalError> {
         let mut out = Vec::new();
         let judged = self.judged(&ev.paths);
+        // The packets some rule was taken to match approximately: whether a rule that could
+        // decide one of them is dead, `check` cannot tell.
+        let approximated = Space::from_cubes(
+            self.chains
+                .iter()
+                .flat_map(|c| &c.rules)
+                .filter(|r| r.origin.approximate)
+                .flat_map(|r| r.matches.iter().cloned()),
+        );
         let mut jumped_to = vec![false; self.chains.len()];
         for r in self.chains.iter().flat_map(|x| &x.rules) {
             if let Action::Jump(t) | Action::Goto(t) = r.action {
@@ -574,7 +595,10 @@ impl Ruleset {
             for (k, rule) in chain.rules.iter().enumerate() {
                 let st = &ev.stats[c][k];
                 let r = RuleRef { chain: c, rule: k };
-                if matches!(rule.action, Action::Continue) || rule.origin.implicit {
+                if matches!(rule.action, Action::Continue)
+                    || rule.origin.implicit
+                    || rule.matches.iter().any(|m| approximated.overlapping(m).next().is_some())
+                {
                     continue;
                 }
                 if rule.matches.iter().all(Cube::is_empty) {

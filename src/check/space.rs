@@ -793,17 +793,19 @@ impl Ifaces {
 // Sets of packets
 // ---------------------------------------------------------------------------------------
 
-/// An interval index on the source and destination addresses and the destination port of
-/// a growing list of cubes: which cubes may overlap a query cube.
+/// An interval index on the source and destination addresses, the destination port and
+/// the interfaces of a growing list of cubes: which cubes may overlap a query cube.
 ///
 /// Cubes are grouped by the length classes (bit length of `hi - lo`) of their hulls in the
-/// three dimensions; within a group of class `c` in a dimension, an interval overlapping
+/// indexed dimensions; within a group of class `c` in a dimension, an interval overlapping
 /// `[qlo, qhi]` starts in `[qlo - 2^c, qhi]`. Each group is kept sorted by the three
 /// starts, and a query searches each group along the dimension where its window is the
 /// smallest part of the dimension's range (addresses before ports on a tie). So a query for
 /// a host pair does not meet every `any -> host` and every `net -> any` entry before it, and
 /// one for `net -> any` or `any -> host` does not meet every `host -> any port 22` entry (they
-/// differ in the port): a long ACL is evaluated in time near-linear in its length.
+/// differ in the port), and one for an interface pair (a verdict map's element) does not
+/// meet what every other pair decided: a long ACL or map is evaluated in time near-linear
+/// in its length.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// Non-empty groups, widest first (see [`Index::insert`]).
@@ -812,12 +814,15 @@ pub struct Index {
 
 #[derive(Clone, Debug)]
 struct Group {
-    class: [u32; 3],
-    by: [BTreeSet<(u128, u32)>; 3],
+    class: Classes,
+    by: [BTreeSet<(u128, u32)>; INDEXED.len()],
 }
 
 /// The dimensions indexed, in `Group` order.
-const INDEXED: [Dim; 3] = [Dim::Src, Dim::Dst, Dim::Dport];
+const INDEXED: [Dim; 5] = [Dim::Src, Dim::Dst, Dim::Dport, Dim::Iif, Dim::Oif];
+
+/// A group's length class in each indexed dimension.
+type Classes = [u32; INDEXED.len()];
 
 fn length_class(lo: u128, hi: u128) -> u32 {
     128 - (hi - lo).leading_zeros()
@@ -829,27 +834,61 @@ impl Index {
     }
 
     pub fn insert(&mut self, cube: &Cube, id: u32) {
-        let (Some(s), Some(d), Some(p)) =
-            (cube.field(Dim::Src).hull(), cube.field(Dim::Dst).hull(), cube.field(Dim::Dport).hull())
-        else {
-            return;
-        };
-        let class = [length_class(s.0, s.1), length_class(d.0, d.1), length_class(p.0, p.1)];
-        let g = match self.groups.iter().position(|g| g.class == class) {
-            Some(g) => g,
-            None => {
-                // Widest groups first: a query meets the cubes most likely to cover it
-                // before the narrow ones, so subtracting (`Space::subtract_from`,
-                // `Space::covers`) empties a piece before it fragments.
-                let width = |c: &[u32; 3]| c[0] + c[1] + c[2];
-                let at = self.groups.partition_point(|g| width(&g.class) >= width(&class));
-                self.groups.insert(at, Group { class, by: [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()] });
-                at
+        let Some((class, hulls)) = Index::key(cube) else { return };
+        let g = self.group(class);
+        for (by, hull) in self.groups[g].by.iter_mut().zip(&hulls) {
+            by.insert((hull.0, id));
+        }
+    }
+
+    /// The index of `cubes` (ids their positions), built in bulk: the same index as
+    /// inserting them one by one, without the cost of growing each tree a key at a time.
+    pub fn of(cubes: &[Cube]) -> Index {
+        let mut index = Index::new();
+        let mut starts: Vec<[Vec<(u128, u32)>; INDEXED.len()]> = Vec::new();
+        let mut slot_of_group: Vec<usize> = Vec::new();
+        for (id, cube) in cubes.iter().enumerate() {
+            let Some((class, hulls)) = Index::key(cube) else { continue };
+            let before = index.groups.len();
+            let g = index.group(class);
+            if index.groups.len() > before {
+                // A new group shifts the later ones' positions: keep a stable slot per group.
+                slot_of_group.insert(g, starts.len());
+                starts.push(Default::default());
             }
-        };
-        self.groups[g].by[0].insert((s.0, id));
-        self.groups[g].by[1].insert((d.0, id));
-        self.groups[g].by[2].insert((p.0, id));
+            for (k, hull) in hulls.iter().enumerate() {
+                starts[slot_of_group[g]][k].push((hull.0, id as u32));
+            }
+        }
+        for (g, group) in index.groups.iter_mut().enumerate() {
+            for (by, keys) in group.by.iter_mut().zip(std::mem::take(&mut starts[slot_of_group[g]])) {
+                *by = keys.into_iter().collect();
+            }
+        }
+        index
+    }
+
+    /// A cube's length classes and hulls in the indexed dimensions; `None` if it is empty.
+    fn key(cube: &Cube) -> Option<(Classes, [(u128, u128); INDEXED.len()])> {
+        let mut hulls = [(0, 0); INDEXED.len()];
+        for (h, d) in hulls.iter_mut().zip(INDEXED) {
+            *h = cube.field(d).hull()?;
+        }
+        Some((hulls.map(|(lo, hi)| length_class(lo, hi)), hulls))
+    }
+
+    /// The position of the group of cubes of this class, made if new.
+    fn group(&mut self, class: Classes) -> usize {
+        if let Some(g) = self.groups.iter().position(|g| g.class == class) {
+            return g;
+        }
+        // Widest groups first: a query meets the cubes most likely to cover it before the
+        // narrow ones, so subtracting (`Space::subtract_from`, `Space::covers`) empties a
+        // piece before it fragments.
+        let width = |c: &Classes| c.iter().sum::<u32>();
+        let at = self.groups.partition_point(|g| width(&g.class) >= width(&class));
+        self.groups.insert(at, Group { class, by: Default::default() });
+        at
     }
 
     /// The ids of indexed cubes whose hulls in the indexed dimensions overlap `cube`'s
@@ -858,7 +897,8 @@ impl Index {
         let q = INDEXED.map(|d| cube.field(d).hull());
         let empty = q.iter().any(Option::is_none);
         // The bits of each dimension's range: a window's width is weighed against it.
-        let bits = [if cube.v6() { 128 } else { 32 }, if cube.v6() { 128 } else { 32 }, 16];
+        let addr = if cube.v6() { 128 } else { 32 };
+        let bits = [addr, addr, 16, 32, 32];
         self.groups.iter().filter(move |_| !empty).flat_map(move |g| {
             // The window of starts to search in each dimension, and how many bits of the
             // dimension's range it leaves open (the fewer, the fewer cubes it holds).
@@ -868,10 +908,9 @@ impl Index {
                 let open = length_class(from, qhi).min(bits[k]);
                 (from, qhi, bits[k] - open)
             };
-            // Addresses before the port on a tie; destinations before sources (sets and
-            // ACLs are densest in sources: a zone's prefix in many entries).
-            let k =
-                [1, 0, 2].into_iter().min_by_key(|&k| (std::cmp::Reverse(window(k).2), k == 2, k == 0)).unwrap_or(1);
+            // On a tie: destinations, sources (sets and ACLs are densest in sources: a
+            // zone's prefix in many entries), interfaces, the port.
+            let k = [1, 0, 3, 4, 2].into_iter().min_by_key(|&k| std::cmp::Reverse(window(k).2)).unwrap_or(1);
             let (from, to, _) = window(k);
             g.by[k].range((from, 0)..=(to, u32::MAX)).map(|(_, id)| *id)
         })
@@ -897,11 +936,8 @@ impl Space {
     }
 
     pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
-        let mut s = Space::new();
-        for c in cubes {
-            s.push(c);
-        }
-        s
+        let cubes: Vec<Cube> = cubes.into_iter().filter(|c| !c.is_empty()).collect();
+        Space { index: Index::of(&cubes), cubes }
     }
 
     pub fn push(&mut self, c: Cube) {
@@ -955,8 +991,13 @@ impl Space {
         let mut pieces = vec![c.clone()];
         for x in self.overlapping(c) {
             let mut next = Vec::with_capacity(pieces.len());
-            for p in &pieces {
-                next.extend(p.subtract(x));
+            // `x` overlaps `c`, most often not each piece of it: those move on uncopied.
+            for p in pieces.drain(..) {
+                if p.overlaps(x) {
+                    next.extend(p.subtract(x));
+                } else {
+                    next.push(p);
+                }
             }
             if next.len() > MAX_PIECES {
                 return Err(TooFragmented);
@@ -989,8 +1030,11 @@ impl Space {
     /// `self \ other` as cubes: the pieces cut from one cube are disjoint (pieces of
     /// overlapping cubes of `self` may overlap each other).
     pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {
+        // A device that does what was intended holds the very cubes intended, most often:
+        // those leave nothing, without meeting every cube they overlap.
+        let same: std::collections::HashSet<&Cube> = other.cubes.iter().collect();
         let mut out = Vec::new();
-        for c in &self.cubes {
+        for c in self.cubes.iter().filter(|c| !same.contains(c)) {
             out.extend(other.subtract_from(c)?);
             if out.len() > MAX_PIECES {
                 return Err(TooFragmented);

@@ -254,8 +254,14 @@ impl Builder {
             for class in &q.classes {
                 let verdict = if class.drop { Action::Drop } else { Action::Accept };
                 let what = if class.drop { "drop" } else { "no drop" };
-                let origin =
-                    |text: String| Origin { line: class.line, text, handle: None, comment: None, implicit: false };
+                let origin = |text: String| Origin {
+                    line: class.line,
+                    text,
+                    handle: None,
+                    comment: None,
+                    implicit: false,
+                    approximate: false,
+                };
                 for acl in &class.acls {
                     let Some(acl) = acl else {
                         rules.push(Rule {
@@ -387,7 +393,14 @@ impl Builder {
                 a.name.clone()
             };
             let mut rules: Vec<Rule> = a.entries.drain(..).map(|(_, r)| r).collect();
-            let implicit = |text: String| Origin { line: a.line, text, handle: None, comment: None, implicit: true };
+            let implicit = |text: String| Origin {
+                line: a.line,
+                text,
+                handle: None,
+                comment: None,
+                implicit: true,
+                approximate: false,
+            };
             if dialect == Dialect::CiscoIos && a.v6 {
                 for (kw, ty) in [("nd-na", 136), ("nd-ns", 135)] {
                     let m =

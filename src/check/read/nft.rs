@@ -358,6 +358,7 @@ impl<'a> Reader<'a> {
             handle: handle.map(|h| h.to_string()),
             comment: v.get("comment").and_then(Value::as_str).map(str::to_string),
             implicit: false,
+            approximate: false,
         };
         let fam = Fam::parse(&key.0);
         match self.rule_body(&key, fam, exprs, &origin) {
@@ -375,6 +376,7 @@ impl<'a> Reader<'a> {
         let mut limited = false;
         let mut mangles = false;
         let mut never = false;
+        let mut approximate = false;
         let mut uses_th = false;
         // Problems of matches: moot when the rule cannot match a new packet anyway.
         let mut match_error: Option<String> = None;
@@ -387,6 +389,7 @@ impl<'a> Reader<'a> {
             match kind {
                 "match" => match self.matches(key, body, &mut uses_th, &cubes) {
                     Ok(Matched::All) => {}
+                    Ok(Matched::AllApproximately) => approximate = true,
                     Ok(Matched::Nothing) => never = true,
                     Ok(Matched::Cubes(m)) => cubes = intersect(&cubes, &m),
                     Err(msg) => {
@@ -434,6 +437,7 @@ impl<'a> Reader<'a> {
             }
             Ok(())
         };
+        let origin = &Origin { approximate, ..origin.clone() };
         match vmap {
             None => {
                 check_th(&cubes)?;
@@ -506,7 +510,7 @@ impl<'a> Reader<'a> {
             let cubes = match ct {
                 Some(ct) => match ct_match(ct, "==", &pair[0], &[], self.dnat)? {
                     Matched::Nothing => continue,
-                    Matched::All => Cube::universe().to_vec(),
+                    Matched::All | Matched::AllApproximately => Cube::universe().to_vec(),
                     Matched::Cubes(c) => c,
                 },
                 None => self.element(&keys, &pair[0])?,
@@ -719,6 +723,8 @@ fn unwrap_elem(v: &Value) -> &Value {
 /// What a match does to the rule's packets.
 enum Matched {
     All,
+    /// Taken as all: some of the packets so far, none of them compared (see [`ct_match`]).
+    AllApproximately,
     Nothing,
     Cubes(Vec<Cube>),
 }
@@ -760,7 +766,7 @@ fn ct_match(ct: &Value, op: &str, right: &Value, so_far: &[Cube], dnat: bool) ->
     if key != "state" || ct.get("dir").is_some() {
         let compared = Field::from_ranges([(Ct::New as u128, Ct::Related as u128)]);
         if !so_far.is_empty() && so_far.iter().all(|c| !c.field(Dim::Ct).intersects(&compared)) {
-            return Ok(Matched::All);
+            return Ok(Matched::AllApproximately);
         }
         return Err(format!("ct {key} is not modelled"));
     }

@@ -443,6 +443,7 @@ impl Reader<'_> {
                         handle: None,
                         comment: None,
                         implicit: false,
+                        approximate: false,
                     };
                     self.b.qos(a.spellings.clone(), name, classes, origin);
                 }
@@ -482,6 +483,7 @@ impl Reader<'_> {
                 handle: None,
                 comment: None,
                 implicit: false,
+                approximate: false,
             };
             self.b.inspect(a.spellings.clone(), a.inbound, &protos, origin);
         }
@@ -673,6 +675,7 @@ impl Reader<'_> {
                                 handle: Some(s.to_string()),
                                 comment: self.remark.clone(),
                                 implicit: false,
+                                approximate: false,
                             },
                         };
                         self.b.entry(idx, s, rule);
@@ -717,6 +720,7 @@ impl Reader<'_> {
                     handle: None,
                     comment: None,
                     implicit: false,
+                    approximate: false,
                 };
                 self.b.bind(spellings, v6, name, origin);
             }

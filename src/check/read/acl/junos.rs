@@ -262,6 +262,7 @@ fn filter(name: &str, v6: bool, line: usize, terms: &[Stmt], b: &mut Builder) {
                         handle: Some(tname.to_string()),
                         comment: comment.clone(),
                         implicit: false,
+                        approximate: false,
                     };
                     b.entry(idx, seq, Rule { matches: m.cubes(), action, origin });
                 }
@@ -511,6 +512,7 @@ fn unit(ifd: &str, n: &str, fams: &[Stmt], b: &mut Builder) {
                                     handle: None,
                                     comment: None,
                                     implicit: false,
+                                    approximate: false,
                                 };
                                 b.bind(spellings.clone(), v6, name, origin);
                             }

@@ -107,6 +107,7 @@ pub(super) fn build_rule(s: &Spec, fields: &[Field; 3]) -> Outcome {
                 handle: s.name.clone(),
                 comment: s.description.clone().filter(|d| !d.is_empty()).or_else(|| s.group.clone()),
                 implicit: false,
+                approximate: false,
             };
             let action = if allow { Action::Accept } else { Action::Drop };
             return Outcome::Read { inbound, allow, rule: Rule { matches, action, origin } };
@@ -171,7 +172,7 @@ fn profile_rule(field: &Field, inbound: bool, accept: bool, text: String) -> Rul
     Rule {
         matches: matches.collect(),
         action: if accept { Action::Accept } else { Action::Drop },
-        origin: Origin { line: 0, text, handle: None, comment: None, implicit: true },
+        origin: Origin { line: 0, text, handle: None, comment: None, implicit: true, approximate: false },
     }
 }
 
