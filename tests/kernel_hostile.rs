@@ -52,7 +52,10 @@ def udp(sport, dport, data):
 
 def send_raw(dst, packet):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    s.sendto(packet, (dst, 0))
+    try:
+        s.sendto(packet, (dst, 0))
+    except PermissionError:            # the sender's own output hook dropped it
+        print("refused", flush=True)
 
 cmd, args = sys.argv[1], sys.argv[2:]
 if cmd == "echo":                      # echo PORT…: UDP echo servers, until killed
@@ -357,4 +360,66 @@ fn a_host_accepts_neighbour_discovery_only_from_its_link() {
     note(format!("NS at hop limit 255: {on_link}; at 254: {forged}"));
     assert!(on_link, "a neighbour solicitation from the link (hop limit 255) reaches the host");
     assert!(!forged, "a neighbour solicitation at hop limit 254 (routed or forged) is dropped");
+}
+
+#[test]
+fn a_closed_linux_host_sends_its_icmp_errors_to_the_peer_and_nowhere_else() {
+    if !kernel_ready("a_closed_linux_host_sends_its_icmp_errors_to_the_peer_and_nowhere_else")
+        || !netns::in_path("python3")
+    {
+        return;
+    }
+    // `h` holds health data; `p` may ask it for DNS. `p`'s namespace also answers for an
+    // address no flow names (`other`): where a compromised `h` would send data.
+    let (h, p, other) = ("10.94.0.10", "10.94.0.20", "10.94.0.30");
+    let text = format!(
+        "class helse {{ special; confined }}\n\
+         zone lukket {{ trust closed; net 10.94.0.0/24 }}\n\
+         system h {{ zone lukket; address {h}; platform linux; holds helse }}\n\
+         system p {{ zone lukket; address {p}; platform appliance }}\n\
+         flow p -> h : dns \"Navneoppslag\"\n"
+    );
+    let model = zonecheck::load_str("related.zc", &text).expect("resolves");
+    let templates = zonecheck::targets::Templates::load(None).expect("templates");
+    let bundle =
+        zonecheck::compile::compile(&model, &zonecheck::compile::Options::default(), &templates).expect("compiles");
+    let file = bundle.files.iter().find(|f| f.device == "h").expect("the host's file");
+    let compiled = String::from_utf8_lossy(&file.bytes).into_owned();
+    let mut lab = Lab::new("hrel");
+    let (host, peer) = (lab.namespace("h", false), lab.namespace("p", false));
+    lab.veth(&host, "eth0", &peer, "eth0");
+    lab.ip_batch(&host, &[format!("addr add {h}/24 dev eth0")]);
+    lab.ip_batch(&peer, &[format!("addr add {p}/24 dev eth0"), format!("addr add {other}/24 dev eth0")]);
+    let mut arrives = |ruleset: &str, label: &str, marker: &str, send: &[&str]| -> bool {
+        lab.nft_load_text(&host, label, ruleset).unwrap_or_else(|e| panic!("{e}"));
+        let sniffer = Command::new("ip")
+            .args(["netns", "exec", &peer, "python3", "-c", TOOLS, "sniff", "4", "1", marker, "1.5"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        std::thread::sleep(Duration::from_millis(400));
+        // The declared peer's DNS query opens the connection (nothing listens: `h`'s own
+        // port-unreachable error, quoting the query, is the legitimate error).
+        let query = ["udp-forged", p, "40002", h, "53", "zc-legit-quote"];
+        let mut args = vec!["netns", "exec", &peer, "python3", "-c", TOOLS];
+        args.extend_from_slice(&query);
+        run("ip", &args, Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e}"));
+        if !send.is_empty() {
+            let mut args = vec!["netns", "exec", &host, "python3", "-c", TOOLS];
+            args.extend_from_slice(send);
+            run("ip", &args, Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        String::from_utf8_lossy(&sniffer.wait_with_output().expect("sniffer").stdout).contains("seen")
+    };
+    // The hostile error: from `h` to `other`, quoting the peer's query, data appended.
+    // (Linux itself calls an error whose destination is not the quoted packet's source
+    // invalid, which the ruleset drops too: the restriction to the peers of the host's flows
+    // is a second wall. What this test shows is that it costs nothing: the host's own
+    // errors still reach the peer that caused them.)
+    let forged = ["icmp-error", h, other, p, "40002", h, "53", "zc-health-data"];
+    let legit = arrives(&compiled, "legit", "zc-legit-quote", &[]);
+    let hostile = arrives(&compiled, "hostile", "zc-health-data", &forged);
+    note(format!("port unreachable to the peer: {legit}; forged error to another address: {hostile}"));
+    assert!(legit, "the host's own error to the peer that asked arrives");
+    assert!(!hostile, "an error quoting the peer's connection, sent elsewhere, does not leave");
 }

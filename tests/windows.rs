@@ -514,7 +514,9 @@ fn intended(model: &Model, d: &DeviceRules) -> Space {
         let path = match c.kind {
             ChainKind::Input => ZPath::Input,
             ChainKind::Output => ZPath::Output,
-            ChainKind::Forward { .. } | ChainKind::Related { .. } => panic!("a host with a forward chain"),
+            ChainKind::Forward { .. } | ChainKind::Related { .. } | ChainKind::RelatedOutput => {
+                panic!("a Windows host with a forward or related chain")
+            }
         };
         for p in &c.permits {
             out.extend(svc_cubes(path, Some(p.src), Some(p.dst), p.svc));

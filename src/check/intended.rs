@@ -74,9 +74,9 @@ fn forward(base: &Cube, p: &Permit) -> Option<Cube> {
 }
 
 /// ICMP errors related to a connection between the addresses of an address-pair permit.
-fn related_error(narrow: &[(Dim, u128)], p: &Permit) -> Option<Cube> {
+fn related_error(path: Path, narrow: &[(Dim, u128)], p: &Permit) -> Option<Cube> {
     let v6 = p.src.addr().is_ipv6();
-    let mut c = on_path(v6, Path::Forward, Ct::Related)
+    let mut c = on_path(v6, path, Ct::Related)
         .with(Dim::Src, &Field::prefix(&p.src))?
         .with(Dim::Dst, &Field::prefix(&p.dst))?
         .with_value(Dim::Proto, if v6 { 58 } else { 1 })?;
@@ -174,7 +174,7 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                 let narrow = [(Dim::Iif, u128::from(ifaces.id(iif))), (Dim::Oif, u128::from(ifaces.id(oif)))];
                 for p in &chain.permits {
                     let cube = if related {
-                        related_error(&narrow, p).map(|c| (c, Why::Related(p.flows.clone())))
+                        related_error(Path::Forward, &narrow, p).map(|c| (c, Why::Related(p.flows.clone())))
                     } else {
                         permit_cubes(Path::Forward, &narrow, p, None).map(|c| (c, Why::Flows(p.flows.clone())))
                     };
@@ -222,6 +222,23 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                 let path = match chain.kind {
                     ChainKind::Input => Path::Input,
                     ChainKind::Output => Path::Output,
+                    ChainKind::RelatedOutput => {
+                        // ICMP errors the host sends, decided packet by packet: towards the
+                        // peers of its flows, and on loopback.
+                        let lo = Field::point(u128::from(ifaces.id("lo")));
+                        for v6 in [false, true] {
+                            let related = on_path(v6, Path::Output, Ct::Related);
+                            out.scope.push(related.clone());
+                            out.permits
+                                .extend(related.with(Dim::Oif, &lo).map(|c| (c, Why::Baseline("loopback (oif lo)"))));
+                        }
+                        for p in &chain.permits {
+                            out.permits.extend(
+                                related_error(Path::Output, &[], p).map(|c| (c, Why::Related(p.flows.clone()))),
+                            );
+                        }
+                        continue;
+                    }
                     ChainKind::Forward { .. } | ChainKind::Related { .. } => continue,
                 };
                 out.scope.extend(both(path, None));

@@ -54,6 +54,13 @@ pub enum ChainKind {
     Input,
     /// From the host (closed-zone hosts only).
     Output,
+    /// ICMP errors a closed-zone Linux host sends that conntrack relates to a connection.
+    /// A process can quote any connection in one and address it anywhere, so it leaves only
+    /// towards a peer of the host's flows: the address pairs (host, peer) of its output
+    /// permits and, reversed, of its input permits ([`Svc::Any`]). Errors *to* the host stay
+    /// accepted: path MTU discovery needs those from routers on the way. (Windows relates
+    /// and passes ICMP errors itself; its firewall has no rule for them.)
+    RelatedOutput,
 }
 
 #[derive(Clone, Debug)]
@@ -345,7 +352,9 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                 }
             }
         }
-        let mut chains = vec![Chain { kind: ChainKind::Input, permits: input.finish() }];
+        let mut chains = Vec::new();
+        let input_pairs = input.pairs();
+        chains.push(Chain { kind: ChainKind::Input, permits: input.finish() });
         if closed {
             let mut output = Permits::default();
             for f in from_host.get(&s).into_iter().flatten() {
@@ -356,6 +365,16 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                         }
                     }
                 }
+            }
+            if kind == HostOrDevice::LinuxHost {
+                let mut related = Permits::default();
+                for (key, flows) in output.pairs() {
+                    flows.into_iter().for_each(|f| related.add(key.0, key.1, Match::Any, f));
+                }
+                for (key, flows) in &input_pairs {
+                    flows.iter().for_each(|f| related.add(key.1, key.0, Match::Any, *f));
+                }
+                chains.push(Chain { kind: ChainKind::RelatedOutput, permits: related.finish() });
             }
             chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });
         }

@@ -241,7 +241,7 @@ pub fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto
                 ChainKind::Input => (Path::Input, "input".to_string(), String::new(), String::new()),
                 ChainKind::Output => (Path::Output, "output".to_string(), String::new(), String::new()),
                 // Errors quoting a connection, not connections: a packet names none.
-                ChainKind::Related { .. } => continue,
+                ChainKind::Related { .. } | ChainKind::RelatedOutput => continue,
             };
             flows.extend(hits.iter().copied());
             let packet = Packet {

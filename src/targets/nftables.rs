@@ -57,8 +57,11 @@ struct Rule {
 struct Chain {
     name: String,
     comment: String,
+    /// Empty for a chain only jumped to.
     hook: &'static str,
     lo: &'static str,
+    /// The chain that ICMP errors this base chain meets must pass (empty: all pass).
+    related: String,
     rules: Vec<Rule>,
 }
 
@@ -253,6 +256,9 @@ fn generation(sets: &[Set], chains: &[Chain]) -> String {
 }
 
 /// Render one firewall or Linux host. Returns the text and its counts.
+/// The chain a closed-zone host's ICMP errors pass on their way out.
+const RELATED_OUTPUT: &str = "zc_output_related";
+
 pub fn render(
     model: &Model,
     rules: &DeviceRules,
@@ -283,6 +289,12 @@ pub fn render(
                 related_vmap.push(Vmap { iif: iif.clone(), oif: oif.clone(), chain: name.clone() });
                 (name, "forward", "", format!("{iif} to {oif}: ICMP errors between permitted address pairs"))
             }
+            ChainKind::RelatedOutput => (
+                RELATED_OUTPUT.to_string(),
+                "",
+                "",
+                format!("ICMP errors from {} only towards the peers of its flows", rules.name),
+            ),
             ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
             ChainKind::Output => {
                 ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name))
@@ -316,7 +328,7 @@ pub fn render(
             }
             // An ICMP error of the packet's own family: conntrack relates no other.
             let only = match chain.kind {
-                ChainKind::Related { .. } => {
+                ChainKind::Related { .. } | ChainKind::RelatedOutput => {
                     if v6 {
                         "meta l4proto ipv6-icmp "
                     } else {
@@ -343,7 +355,16 @@ pub fn render(
             ));
         }
         stats.chains += 1;
-        chains.push(Chain { name, comment: nft_text(&comment, NFT_COMMENT_MAX), hook, lo, rules: chain_rules });
+        let related_restricted =
+            chain.kind == ChainKind::Output && rules.chains.iter().any(|c| c.kind == ChainKind::RelatedOutput);
+        chains.push(Chain {
+            name,
+            comment: nft_text(&comment, NFT_COMMENT_MAX),
+            hook,
+            lo,
+            related: if related_restricted { RELATED_OUTPUT.to_string() } else { String::new() },
+            rules: chain_rules,
+        });
     }
     // Anti-spoofing: every interface with the space behind it, one set per family.
     let mut sources = Vec::new();
@@ -380,6 +401,7 @@ pub fn render(
             comment,
             hook: "forward",
             lo: "",
+            related: String::new(),
             rules: rules
                 .into_iter()
                 .map(|(lookup, comment)| Rule { text: format!("{lookup} ct mark set {mark} counter accept"), comment })

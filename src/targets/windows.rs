@@ -368,7 +368,7 @@ pub fn render_with_limit(
             ChainKind::Input => (true, "Inbound", "in"),
             ChainKind::Output => (false, "Outbound", "out"),
             // A host has no forwarding chains.
-            ChainKind::Forward { .. } | ChainKind::Related { .. } => continue,
+            ChainKind::Forward { .. } | ChainKind::Related { .. } | ChainKind::RelatedOutput => continue,
         };
         chains += 1;
         // (flows, kind) → (remote, local, item).
