@@ -551,7 +551,7 @@ fn ct_status_dnat_and_mss_clamping() {
 
 /// `ct mark` and `ct direction` are read as matching every established packet (none is
 /// compared): no advice about dead rules may rest on that, while rules that decide only
-/// new packets are still judged.
+/// new packets, or that exact rules before them cover, are still judged.
 #[test]
 fn no_dead_rule_advice_rests_on_an_approximated_ct_key() {
     let text = "table inet t {
@@ -562,6 +562,8 @@ fn no_dead_rule_advice_rests_on_an_approximated_ct_key() {
 \t\tip saddr 10.0.0.1 accept
 \t\tct state new tcp dport 22 accept
 \t\tct state new tcp dport 22 drop
+\t\tcounter drop
+\t\ttcp dport 23 accept
 \t}
 }
 ";
@@ -570,6 +572,7 @@ fn no_dead_rule_advice_rests_on_an_approximated_ct_key() {
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
     let ev = rs.permitted(&Path::ALL).expect("evaluates");
     let dead: Vec<usize> = rs.dead_rules(&ev).expect("judged").iter().map(|(r, _)| rs.rule(*r).origin.line).collect();
-    // Without the rule, the mark accept would make the reply accept "shadowed".
-    assert_eq!(dead, vec![8], "only the drop after the same new-only accept is dead");
+    // Without the rule, the mark accept would make the reply accept "shadowed"; a rule
+    // after the final drop is dead whatever the approximated rules match.
+    assert_eq!(dead, vec![8, 10], "the drop after the same new-only accept, and the rule after the final drop");
 }

@@ -423,3 +423,80 @@ fn a_closed_linux_host_sends_its_icmp_errors_to_the_peer_and_nowhere_else() {
     assert!(legit, "the host's own error to the peer that asked arrives");
     assert!(!hostile, "an error quoting the peer's connection, sent elsewhere, does not leave");
 }
+
+#[test]
+fn a_host_update_cuts_the_connections_it_no_longer_permits() {
+    if !kernel_ready("a_host_update_cuts_the_connections_it_no_longer_permits") || !netns::in_path("python3") {
+        return;
+    }
+    // `h` (closed zone, so both chains) answers DNS and NTP to `p`; the update drops DNS.
+    let (h, p) = ("10.96.0.10", "10.96.0.20");
+    let policy = |dns: bool| {
+        format!(
+            "zone lukket {{ trust closed; net 10.96.0.0/24 }}\n\
+             system h {{ zone lukket; address {h}; platform linux }}\n\
+             system p {{ zone lukket; address {p}; platform appliance }}\n\
+             {}flow p -> h : ntp \"Tid\"\n",
+            if dns { "flow p -> h : dns \"Navneoppslag\"\n" } else { "" }
+        )
+    };
+    let file_of = |text: &str| {
+        let model = zonecheck::load_str("update.zc", text).expect("resolves");
+        let templates = zonecheck::targets::Templates::load(None).expect("templates");
+        let bundle =
+            zonecheck::compile::compile(&model, &zonecheck::compile::Options::default(), &templates).expect("compiles");
+        let file = bundle.files.iter().find(|f| f.device == "h").expect("the host's file");
+        String::from_utf8_lossy(&file.bytes).into_owned()
+    };
+    let (before, after) = (file_of(&policy(true)), file_of(&policy(false)));
+    let mut lab = Lab::new("hupd");
+    let (host, peer) = (lab.namespace("h", false), lab.namespace("p", false));
+    lab.veth(&host, "eth0", &peer, "eth0");
+    lab.ip_batch(&host, &[format!("addr add {h}/24 dev eth0")]);
+    lab.ip_batch(&peer, &[format!("addr add {p}/24 dev eth0")]);
+    let mut echo = Command::new("ip")
+        .args(["netns", "exec", &host, "python3", "-c", TOOLS, "echo", "53", "123"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    std::thread::sleep(Duration::from_millis(500));
+    // One round: connections opened under `before`, then `update` loaded.
+    let round = |lab: &mut Lab, name: &str, update: &str, ports: (&str, &str)| {
+        lab.nft_load_text(&host, &format!("{name}-before"), &before).unwrap_or_else(|e| panic!("{e}"));
+        let flag = lab.dir(&format!("flag-{name}")).join("updated");
+        let flag_s = flag.to_string_lossy().to_string();
+        let client = |port: &str, sport: &str| {
+            Command::new("ip")
+                .args(["netns", "exec", &peer, "python3", "-c", TOOLS, "client", p, sport, h, port, &flag_s])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("python3")
+        };
+        let (dns, ntp) = (client("53", ports.0), client("123", ports.1));
+        std::thread::sleep(Duration::from_millis(2500));
+        lab.nft_load_text(&host, name, update).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&flag, "").expect("flag");
+        (finish(dns), finish(ntp))
+    };
+    // Control: an update whose rules trust every established packet lets DNS go on, so a
+    // stop below is the re-check's doing.
+    let trusting = after.replace(&format!("ct mark {} accept", mark_of(&after)), "accept");
+    assert_ne!(trusting, after, "the update marks its connections");
+    let (weak_dns, _) = round(&mut lab, "trusting", &trusting, ("40012", "40013"));
+    let (dns_lines, ntp_lines) = round(&mut lab, "after", &after, ("40002", "40003"));
+    let _ = echo.kill();
+    let _ = echo.wait();
+    note(format!("host update trusting established: dns {weak_dns:?}"));
+    assert!(weak_dns.iter().any(|l| l == "second reply"), "the control's DNS goes on: {weak_dns:?}");
+    note(format!("host update: dns connection {dns_lines:?}; ntp connection {ntp_lines:?}"));
+    assert!(dns_lines.iter().any(|l| l == "first reply"), "DNS before the update: {dns_lines:?}");
+    assert!(dns_lines.iter().any(|l| l == "second none"), "DNS after the update removed its flow: {dns_lines:?}");
+    assert!(ntp_lines.iter().any(|l| l == "first reply"), "NTP before the update: {ntp_lines:?}");
+    assert!(ntp_lines.iter().any(|l| l == "second reply"), "NTP after the update kept its flow: {ntp_lines:?}");
+}
+
+/// The connection mark a compiled ruleset sets (`ct mark set 0x…`).
+fn mark_of(ruleset: &str) -> String {
+    let at = ruleset.find("ct mark set ").expect("a ruleset that marks connections") + "ct mark set ".len();
+    ruleset[at..].split_whitespace().next().unwrap_or_default().to_string()
+}

@@ -595,10 +595,22 @@ impl Ruleset {
             for (k, rule) in chain.rules.iter().enumerate() {
                 let st = &ev.stats[c][k];
                 let r = RuleRef { chain: c, rule: k };
-                if matches!(rule.action, Action::Continue)
-                    || rule.origin.implicit
-                    || rule.matches.iter().any(|m| approximated.overlapping(m).next().is_some())
-                {
+                if matches!(rule.action, Action::Continue) || rule.origin.implicit {
+                    continue;
+                }
+                if rule.matches.iter().any(|m| approximated.overlapping(m).next().is_some()) {
+                    // Only a claim that holds whatever the approximated rules match: a rule of
+                    // a base chain that exact accepts and drops before it cover wholly.
+                    if !rule.origin.approximate
+                        && !st.decides
+                        && !jumped
+                        && !policies.is_empty()
+                        && self.covered_exactly(c, k, &ev.paths)?
+                    {
+                        let by = self.blockers(c, k, ev, chain_index.as_ref());
+                        let by = by.into_iter().filter(|b| !self.rule(*b).origin.approximate).collect();
+                        out.push((r, Dead::Shadowed { by }));
+                    }
                     continue;
                 }
                 if rule.matches.iter().all(Cube::is_empty) {
@@ -617,6 +629,33 @@ impl Ruleset {
             }
         }
         Ok(out)
+    }
+
+    /// Do the accepts and drops before rule `k` of base chain `c` that are read exactly match
+    /// every packet of `paths` that rule `k` matches? Then no packet reaches it, whatever
+    /// the approximated rules among them match. (A jump only decides some packets and lets
+    /// the rest go on; after a return or goto, packets may leave undecided: not known.)
+    fn covered_exactly(&self, c: usize, k: usize, paths: &[Path]) -> Result<bool, TooFragmented> {
+        let before = &self.chains[c].rules[..k];
+        if before.iter().any(|r| matches!(r.action, Action::Return | Action::Goto(_))) {
+            return Ok(false);
+        }
+        let cover = Space::from_cubes(
+            before
+                .iter()
+                .filter(|r| !r.origin.approximate && matches!(r.action, Action::Accept | Action::Drop))
+                .flat_map(|r| r.matches.iter().cloned()),
+        );
+        for m in &self.chains[c].rules[k].matches {
+            for path in paths {
+                if let Some(x) = m.intersect(&Cube::on_path(m.v6(), *path))
+                    && !cover.covers(&x)?
+                {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// The chains reached (through jumps and gotos) from each chain, itself included.

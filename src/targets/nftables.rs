@@ -62,6 +62,12 @@ struct Chain {
     lo: &'static str,
     /// The chain that ICMP errors this base chain meets must pass (empty: all pass).
     related: String,
+    /// A host's base chain: where answers of connections from an earlier ruleset are
+    /// checked again (empty: nowhere; see `answers_open`).
+    answers: String,
+    /// A host's input chain when its output is not filtered: the host opened those
+    /// connections unchecked, so their answers pass unchecked too.
+    answers_open: bool,
     rules: Vec<Rule>,
 }
 
@@ -258,6 +264,10 @@ fn generation(sets: &[Set], chains: &[Chain]) -> String {
 /// Render one firewall or Linux host. Returns the text and its counts.
 /// The chain a closed-zone host's ICMP errors pass on their way out.
 const RELATED_OUTPUT: &str = "zc_output_related";
+/// A host's chains re-checking answers it receives (to connections it opened) and sends
+/// (to connections opened to it) of connections from an earlier ruleset.
+const ANSWERS_IN: &str = "zc_input_answers";
+const ANSWERS_OUT: &str = "zc_output_answers";
 
 pub fn render(
     model: &Model,
@@ -276,6 +286,7 @@ pub fn render(
     let host = !matches!(rules.target, HostOrDevice::Device(_));
     let zones =
         |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
+    let output_filtered = rules.chains.iter().any(|c| c.kind == ChainKind::Output);
     for (ci, chain) in rules.chains.iter().enumerate() {
         let (name, hook, lo, comment) = match &chain.kind {
             ChainKind::Forward { iif, oif, from_zones, to_zones } => {
@@ -301,6 +312,8 @@ pub fn render(
             }
         };
         let forward = matches!(chain.kind, ChainKind::Forward { .. });
+        // Permits whose answers are re-checked: a firewall's pairs, a host's both ways.
+        let answered = forward || matches!(chain.kind, ChainKind::Input | ChainKind::Output);
         let nested_src = nesting(chain.permits.iter().map(|p| p.src).collect());
         let nested_dst = nesting(chain.permits.iter().map(|p| p.dst).collect());
         let mut by_set: BTreeMap<SetKey, Vec<&Permit>> = BTreeMap::new();
@@ -323,7 +336,7 @@ pub fn render(
             stats.elements += permits.len();
             stats.rules += 1;
             let comment = flows_comment(model, &flows, false);
-            if forward && let Some(lookup) = reply_lookup(v6, kind) {
+            if answered && let Some(lookup) = reply_lookup(v6, kind) {
                 reply_rules.push((format!("{lookup} @{set_name}"), comment.clone()));
             }
             // An ICMP error of the packet's own family: conntrack relates no other.
@@ -353,16 +366,29 @@ pub fn render(
                 nft_text(&format!("answers of {comment}"), NFT_COMMENT_MAX),
                 reply_rules,
             ));
+        } else if answered && (chain.kind == ChainKind::Output || output_filtered) {
+            // The answers to what comes in leave through output (where it is filtered), and
+            // the other way round.
+            let (chain, of) = if chain.kind == ChainKind::Input { (ANSWERS_OUT, "to") } else { (ANSWERS_IN, "from") };
+            let comment = format!("answers of connections {of} {} opened under an earlier ruleset", rules.name);
+            replies.push((chain.to_string(), nft_text(&comment, NFT_COMMENT_MAX), reply_rules));
         }
         stats.chains += 1;
         let related_restricted =
             chain.kind == ChainKind::Output && rules.chains.iter().any(|c| c.kind == ChainKind::RelatedOutput);
+        let answers = match chain.kind {
+            ChainKind::Input if output_filtered => ANSWERS_IN,
+            ChainKind::Output => ANSWERS_OUT,
+            _ => "",
+        };
         chains.push(Chain {
             name,
             comment: nft_text(&comment, NFT_COMMENT_MAX),
             hook,
             lo,
             related: if related_restricted { RELATED_OUTPUT.to_string() } else { String::new() },
+            answers: answers.to_string(),
+            answers_open: chain.kind == ChainKind::Input && !output_filtered,
             rules: chain_rules,
         });
     }
@@ -389,7 +415,8 @@ pub fn render(
     let mark = generation(&sets, &chains);
     // Accepting a new connection marks it with this ruleset's mark.
     for c in &mut chains {
-        let stamp = if c.name.starts_with("zc_pair_") { format!(" ct mark set {mark}") } else { String::new() };
+        let opens = c.name.starts_with("zc_pair_") || (host && !c.hook.is_empty());
+        let stamp = if opens { format!(" ct mark set {mark}") } else { String::new() };
         for r in &mut c.rules {
             r.text = format!("{}{stamp} counter accept", r.text);
         }
@@ -399,9 +426,11 @@ pub fn render(
         chains.push(Chain {
             name,
             comment,
-            hook: "forward",
+            hook: if host { "" } else { "forward" },
             lo: "",
             related: String::new(),
+            answers: String::new(),
+            answers_open: false,
             rules: rules
                 .into_iter()
                 .map(|(lookup, comment)| Rule { text: format!("{lookup} ct mark set {mark} counter accept"), comment })
