@@ -119,8 +119,19 @@ fn flows_comment(model: &Model, flows: &[FlowId], with_title: bool) -> String {
     let text = match flows {
         [one] if with_title => format!("flow {} {}", flow_id(model, *one), model.flow_title(*one)),
         _ => {
-            let refs: Vec<String> = flows.iter().map(|f| flow_id(model, *f)).collect();
-            format!("flow{} {}", if refs.len() == 1 { "" } else { "s" }, refs.join(", "))
+            // Only as many references as can show: past the limit the comment is cut below
+            // anyway (a rule of a big pair chain names thousands of flows).
+            let mut refs: Vec<String> = Vec::new();
+            let mut len = "flows ".len();
+            for f in flows {
+                let r = flow_id(model, *f);
+                len += r.len() + ", ".len();
+                refs.push(r);
+                if len > NFT_COMMENT_MAX + ", ".len() {
+                    break;
+                }
+            }
+            format!("flow{} {}", if flows.len() == 1 { "" } else { "s" }, refs.join(", "))
         }
     };
     let safe = nft_text(&text, NFT_COMMENT_MAX);
