@@ -25,8 +25,8 @@ pub struct Origin {
     /// The reader took the rule to match more than it does: a key it does not model (`ct
     /// mark`, `ct direction`) in a rule only established packets reach, which `check` does
     /// not compare. Exact for every packet compared, but no advice about dead rules may
-    /// rest on it (see [`Ruleset::dead_rules`]).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// rest on it (see [`Ruleset::dead_rules`]). Not part of any report.
+    #[serde(skip)]
     pub approximate: bool,
 }
 
