@@ -476,10 +476,21 @@ impl Ruleset {
     /// rule when the chain's policy decides. Concrete, rule by rule: the reference
     /// semantics the symbolic evaluation must agree with.
     pub fn trace_chain(&self, chain: usize, p: &Packet, depth: usize) -> Option<(Option<RuleRef>, Option<bool>)> {
+        self.trace_from(chain, 0, p, depth)
+    }
+
+    /// [`Ruleset::trace_chain`] from rule `start` on.
+    fn trace_from(
+        &self,
+        chain: usize,
+        start: usize,
+        p: &Packet,
+        depth: usize,
+    ) -> Option<(Option<RuleRef>, Option<bool>)> {
         if depth > MAX_DEPTH {
             return None;
         }
-        for (k, rule) in self.chains[chain].rules.iter().enumerate() {
+        for (k, rule) in self.chains[chain].rules.iter().enumerate().skip(start) {
             if !rule.matches.iter().any(|c| c.contains(p)) {
                 continue;
             }
@@ -767,6 +778,50 @@ impl Ruleset {
         by
     }
 
+    /// A quick refutation of a drop's redundancy: a packet of `region` that a later accept
+    /// (in the chain, or first in a chain a later rule jumps to) matches, traced concretely
+    /// from rule `k + 1` and accepted. A drop before the pair chains of a large firewall
+    /// (`ct state invalid drop`) is refuted by its first such packet instead of by evaluating
+    /// every chain after it. `false` says nothing.
+    fn later_accept_some(&self, c: usize, k: usize, region: &[Cube]) -> bool {
+        // Bounded: packets traced, and cubes met in looking for them.
+        const TRIES: usize = 64;
+        const LOOKS: usize = 20_000;
+        let (mut tries, mut looks) = (0, 0);
+        for rule in &self.chains[c].rules[k + 1..] {
+            let accepts: Vec<&Rule> = match rule.action {
+                Action::Accept => vec![rule],
+                Action::Jump(t) | Action::Goto(t) => {
+                    self.chains[t].rules.iter().filter(|r| r.action == Action::Accept).collect()
+                }
+                _ => continue,
+            };
+            for x in region.iter().flat_map(|r| rule.matches.iter().filter_map(move |m| m.intersect(r))) {
+                let mut found = 0;
+                for am in accepts.iter().flat_map(|a| a.matches.iter()) {
+                    looks += 1;
+                    if looks >= LOOKS {
+                        return false;
+                    }
+                    let Some(y) = am.intersect(&x) else { continue };
+                    found += 1;
+                    if found > 4 {
+                        break;
+                    }
+                    let p = y.witness();
+                    if p.is_possible() && matches!(self.trace_from(c, k + 1, &p, 0), Some((_, Some(true)))) {
+                        return true;
+                    }
+                    tries += 1;
+                    if tries >= TRIES {
+                        return false;
+                    }
+                }
+            }
+        }
+        false
+    }
+
     /// Do the rules after `k` (and the policy, for a base chain) give every packet of
     /// `region` the verdict of rule `k`?
     fn later_agree(
@@ -779,6 +834,9 @@ impl Ruleset {
         chain_index: Option<&(Space, Vec<usize>)>,
     ) -> Result<bool, EvalError> {
         let want = self.chains[c].rules[k].action == Action::Accept;
+        if !want && self.later_accept_some(c, k, region) {
+            return Ok(false);
+        }
         // Only the later rules that can match the region matter: found by an index over the
         // chain's rules, so the search for redundant rules is not quadratic in the chain.
         let out = match chain_index {

@@ -348,8 +348,8 @@ impl std::fmt::Display for Attempt {
     }
 }
 
-/// Runs attempts, several at a time (never two listeners on one address, port and
-/// protocol at once). Results are in input order.
+/// Runs attempts, several at a time (never two listeners on one port and protocol in one
+/// namespace at once). Results are in input order.
 pub fn probe_all(attempts: &[Attempt]) -> Vec<Outcome> {
     let mut results: Vec<Option<Outcome>> = vec![None; attempts.len()];
     let mut pending: Vec<usize> = (0..attempts.len()).collect();
@@ -359,7 +359,13 @@ pub fn probe_all(attempts: &[Attempt]) -> Vec<Outcome> {
         let mut later = Vec::new();
         for i in pending {
             let a = &attempts[i];
-            if wave.len() < 24 && busy.insert((a.dst, a.proto, a.port)) { wave.push(i) } else { later.push(i) }
+            // Keyed by namespace, not address: a listener on one address of a port would
+            // also clash with one on the wildcard address of that port.
+            if wave.len() < 24 && busy.insert((a.dst_ns.clone(), a.proto, a.port)) {
+                wave.push(i)
+            } else {
+                later.push(i)
+            }
         }
         let outcomes: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
             let handles: Vec<_> = wave.iter().map(|&i| (i, scope.spawn(move || probe(&attempts[i])))).collect();
@@ -387,7 +393,7 @@ pub fn probe(a: &Attempt) -> Outcome {
 
 fn probe_tcp(a: &Attempt) -> Outcome {
     let dst = SocketAddr::new(a.dst, a.port);
-    let listener = match in_ns(&a.dst_ns, move || TcpListener::bind(dst)) {
+    let listener = match bind_retrying(|| in_ns(&a.dst_ns, move || TcpListener::bind(dst))) {
         Ok(l) => l,
         Err(e) => return Outcome::Broken(format!("listen on {dst} in {}: {e}", a.dst_ns)),
     };
@@ -417,6 +423,20 @@ fn probe_tcp(a: &Attempt) -> Outcome {
     }
 }
 
+/// A bind the kernel may still refuse for a moment after the previous wave's socket on the
+/// same port closed: retried for up to two seconds before the lab is called broken.
+fn bind_retrying<T>(mut bind: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match bind() {
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn classify(e: io::Error) -> Outcome {
     match e.kind() {
         io::ErrorKind::TimedOut => Outcome::Timeout,
@@ -432,7 +452,7 @@ fn classify(e: io::Error) -> Outcome {
 fn probe_udp(a: &Attempt) -> Outcome {
     let dst = SocketAddr::new(a.dst, a.port);
     let src = SocketAddr::new(a.src, 0);
-    let server = match in_ns(&a.dst_ns, move || UdpSocket::bind(dst)) {
+    let server = match bind_retrying(|| in_ns(&a.dst_ns, move || UdpSocket::bind(dst))) {
         Ok(s) => s,
         Err(e) => return Outcome::Broken(format!("bind {dst} in {}: {e}", a.dst_ns)),
     };
