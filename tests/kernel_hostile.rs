@@ -134,14 +134,19 @@ fn policy(dns: bool) -> String {
     )
 }
 
-fn compile_to(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let model = zonecheck::load_str(&format!("{name}.zc"), text).expect("the policy resolves");
+/// The ruleset compile writes for `device` (a firewall or a host) from the policy `text`.
+fn ruleset_of(text: &str, device: &str) -> String {
+    let model = zonecheck::load_str("policy.zc", text).expect("the policy resolves");
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
     let bundle =
         zonecheck::compile::compile(&model, &zonecheck::compile::Options::default(), &templates).expect("compiles");
-    let file = bundle.files.iter().find(|f| f.device == "fw").expect("the firewall's file");
+    let file = bundle.files.iter().find(|f| f.device == device).unwrap_or_else(|| panic!("{device}'s file"));
+    String::from_utf8_lossy(&file.bytes).into_owned()
+}
+
+fn compile_to(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(format!("{name}.nft"));
-    std::fs::write(&path, &file.bytes).expect("write");
+    std::fs::write(&path, ruleset_of(text, "fw")).expect("write");
     path
 }
 
@@ -319,14 +324,10 @@ fn a_host_accepts_neighbour_discovery_only_from_its_link() {
     }
     let text = "zone z { trust internal; net 10.93.0.0/24, fd93::/64 }\n\
                 system h { zone z; address 10.93.0.10, fd93::10; platform linux }\n";
-    let model = zonecheck::load_str("nd.zc", text).expect("resolves");
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle =
-        zonecheck::compile::compile(&model, &zonecheck::compile::Options::default(), &templates).expect("compiles");
-    let file = bundle.files.iter().find(|f| f.device == "h").expect("the host's file");
+    let compiled = ruleset_of(text, "h");
     let mut lab = Lab::new("nd");
     let path = lab.dir("rulesets").join("h.nft");
-    std::fs::write(&path, &file.bytes).expect("write");
+    std::fs::write(&path, &compiled).expect("write");
     let (host, peer) = (lab.namespace("h", false), lab.namespace("p", false));
     lab.veth(&host, "eth0", &peer, "eth0");
     lab.ip_batch(&host, &["addr add fd93::10/64 dev eth0 nodad".into()]);
@@ -349,7 +350,7 @@ fn a_host_accepts_neighbour_discovery_only_from_its_link() {
     };
     // Control: without the hop-limit condition the forged one arrives, so a drop below is
     // the condition's doing.
-    let text = String::from_utf8_lossy(&file.bytes).replace(" ip6 hoplimit 255 accept", " accept");
+    let text = compiled.replace(" ip6 hoplimit 255 accept", " accept");
     let weak = lab.dir("weak").join("h.nft");
     std::fs::write(&weak, text).expect("write");
     lab.nft_load(&host, &weak).unwrap_or_else(|e| panic!("{e}"));
@@ -379,12 +380,7 @@ fn a_closed_linux_host_sends_its_icmp_errors_to_the_peer_and_nowhere_else() {
          system p {{ zone lukket; address {p}; platform appliance }}\n\
          flow p -> h : dns \"Navneoppslag\"\n"
     );
-    let model = zonecheck::load_str("related.zc", &text).expect("resolves");
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle =
-        zonecheck::compile::compile(&model, &zonecheck::compile::Options::default(), &templates).expect("compiles");
-    let file = bundle.files.iter().find(|f| f.device == "h").expect("the host's file");
-    let compiled = String::from_utf8_lossy(&file.bytes).into_owned();
+    let compiled = ruleset_of(&text, "h");
     let mut lab = Lab::new("hrel");
     let (host, peer) = (lab.namespace("h", false), lab.namespace("p", false));
     lab.veth(&host, "eth0", &peer, "eth0");
@@ -440,15 +436,7 @@ fn a_host_update_cuts_the_connections_it_no_longer_permits() {
             if dns { "flow p -> h : dns \"Navneoppslag\"\n" } else { "" }
         )
     };
-    let file_of = |text: &str| {
-        let model = zonecheck::load_str("update.zc", text).expect("resolves");
-        let templates = zonecheck::targets::Templates::load(None).expect("templates");
-        let bundle =
-            zonecheck::compile::compile(&model, &zonecheck::compile::Options::default(), &templates).expect("compiles");
-        let file = bundle.files.iter().find(|f| f.device == "h").expect("the host's file");
-        String::from_utf8_lossy(&file.bytes).into_owned()
-    };
-    let (before, after) = (file_of(&policy(true)), file_of(&policy(false)));
+    let (before, after) = (ruleset_of(&policy(true), "h"), ruleset_of(&policy(false), "h"));
     let mut lab = Lab::new("hupd");
     let (host, peer) = (lab.namespace("h", false), lab.namespace("p", false));
     lab.veth(&host, "eth0", &peer, "eth0");
