@@ -220,16 +220,26 @@ impl Net {
     /// Does a packet sent by `send` (in `from`) reach the Internet host, seen by a raw
     /// socket of `proto` looking for `marker`?
     fn arrives(&self, proto: &str, marker: &str, from: &str, send: &[&str]) -> bool {
-        let sniffer = Command::new("ip")
-            .args(["netns", "exec", &self.wan, "python3", "-c", TOOLS, "sniff", "4", proto, marker, "1.5"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3");
-        std::thread::sleep(Duration::from_millis(400));
+        let sniffer = sniffer(&self.wan, "4", proto, marker);
         self.tool(from, send);
-        let out = sniffer.wait_with_output().expect("sniffer");
-        String::from_utf8_lossy(&out.stdout).contains("seen")
+        seen(sniffer)
     }
+}
+
+/// A raw-socket sniffer in `ns` for packets of `proto` (IPv4 or IPv6) carrying `marker`,
+/// ready once this returns; [`seen`] tells whether it saw one.
+fn sniffer(ns: &str, family: &str, proto: &str, marker: &str) -> Child {
+    let child = Command::new("ip")
+        .args(["netns", "exec", ns, "python3", "-c", TOOLS, "sniff", family, proto, marker, "1.5"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    std::thread::sleep(Duration::from_millis(400));
+    child
+}
+
+fn seen(sniffer: Child) -> bool {
+    String::from_utf8_lossy(&sniffer.wait_with_output().expect("sniffer").stdout).contains("seen")
 }
 
 /// The lines a spawned client printed, once it has ended.
@@ -334,19 +344,14 @@ fn a_host_accepts_neighbour_discovery_only_from_its_link() {
     lab.ip_batch(&peer, &["addr add fd93::20/64 dev eth0 nodad".into()]);
     lab.nft_load(&host, &path).unwrap_or_else(|e| panic!("{e}"));
     let sees = |hops: &str, marker: &str| {
-        let sniffer = Command::new("ip")
-            .args(["netns", "exec", &host, "python3", "-c", TOOLS, "sniff", "6", "58", marker, "1.5"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3");
-        std::thread::sleep(Duration::from_millis(400));
+        let sniffer = sniffer(&host, "6", "58", marker);
         run(
             "ip",
             &["netns", "exec", &peer, "python3", "-c", TOOLS, "ns6", "fd93::10", hops, marker],
             Duration::from_secs(10),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        String::from_utf8_lossy(&sniffer.wait_with_output().expect("sniffer").stdout).contains("seen")
+        seen(sniffer)
     };
     // Control: without the hop-limit condition the forged one arrives, so a drop below is
     // the condition's doing.
@@ -388,12 +393,7 @@ fn a_closed_linux_host_sends_its_icmp_errors_to_the_peer_and_nowhere_else() {
     lab.ip_batch(&peer, &[format!("addr add {p}/24 dev eth0"), format!("addr add {other}/24 dev eth0")]);
     let mut arrives = |ruleset: &str, label: &str, marker: &str, send: &[&str]| -> bool {
         lab.nft_load_text(&host, label, ruleset).unwrap_or_else(|e| panic!("{e}"));
-        let sniffer = Command::new("ip")
-            .args(["netns", "exec", &peer, "python3", "-c", TOOLS, "sniff", "4", "1", marker, "1.5"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3");
-        std::thread::sleep(Duration::from_millis(400));
+        let sniffer = sniffer(&peer, "4", "1", marker);
         // The declared peer's DNS query opens the connection (nothing listens: `h`'s own
         // port-unreachable error, quoting the query, is the legitimate error).
         let query = ["udp-forged", p, "40002", h, "53", "zc-legit-quote"];
@@ -405,7 +405,7 @@ fn a_closed_linux_host_sends_its_icmp_errors_to_the_peer_and_nowhere_else() {
             args.extend_from_slice(send);
             run("ip", &args, Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e}"));
         }
-        String::from_utf8_lossy(&sniffer.wait_with_output().expect("sniffer").stdout).contains("seen")
+        seen(sniffer)
     };
     // The hostile error: from `h` to `other`, quoting the peer's query, data appended.
     // (Linux itself calls an error whose destination is not the quoted packet's source
