@@ -29,7 +29,7 @@
 //!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
 //!   at [`MAX_PIECES`] and says so instead of running away ([`TooFragmented`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -823,6 +823,8 @@ const INDEXED: [Dim; 5] = [Dim::Src, Dim::Dst, Dim::Dport, Dim::Iif, Dim::Oif];
 
 /// A group's length class in each indexed dimension.
 type Classes = [u32; INDEXED.len()];
+/// A cube's hull in each indexed dimension.
+type Hulls = [(u128, u128); INDEXED.len()];
 
 fn length_class(lo: u128, hi: u128) -> u32 {
     128 - (hi - lo).leading_zeros()
@@ -845,23 +847,26 @@ impl Index {
     /// inserting them one by one, without the cost of growing each tree a key at a time.
     pub fn of(cubes: &[Cube]) -> Index {
         let mut index = Index::new();
-        let mut starts: Vec<[Vec<(u128, u32)>; INDEXED.len()]> = Vec::new();
-        let mut slot_of_group: Vec<usize> = Vec::new();
-        for (id, cube) in cubes.iter().enumerate() {
-            let Some((class, hulls)) = Index::key(cube) else { continue };
-            let before = index.groups.len();
-            let g = index.group(class);
-            if index.groups.len() > before {
-                // A new group shifts the later ones' positions: keep a stable slot per group.
-                slot_of_group.insert(g, starts.len());
-                starts.push(Default::default());
-            }
-            for (k, hull) in hulls.iter().enumerate() {
-                starts[slot_of_group[g]][k].push((hull.0, id as u32));
+        // Groups first, in the order inserting would make them; then each group's keys.
+        let keyed: Vec<(u32, Classes, Hulls)> = cubes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
+            .collect();
+        for (_, class, _) in &keyed {
+            index.group(*class);
+        }
+        let position: HashMap<Classes, usize> =
+            index.groups.iter().enumerate().map(|(g, group)| (group.class, g)).collect();
+        let mut starts: Vec<[Vec<(u128, u32)>; INDEXED.len()]> = vec![Default::default(); index.groups.len()];
+        for (id, class, hulls) in &keyed {
+            let Some(&g) = position.get(class) else { continue };
+            for (keys, hull) in starts[g].iter_mut().zip(hulls) {
+                keys.push((hull.0, *id));
             }
         }
-        for (g, group) in index.groups.iter_mut().enumerate() {
-            for (by, keys) in group.by.iter_mut().zip(std::mem::take(&mut starts[slot_of_group[g]])) {
+        for (group, keys) in index.groups.iter_mut().zip(starts) {
+            for (by, keys) in group.by.iter_mut().zip(keys) {
                 *by = keys.into_iter().collect();
             }
         }
@@ -869,7 +874,7 @@ impl Index {
     }
 
     /// A cube's length classes and hulls in the indexed dimensions; `None` if it is empty.
-    fn key(cube: &Cube) -> Option<(Classes, [(u128, u128); INDEXED.len()])> {
+    fn key(cube: &Cube) -> Option<(Classes, Hulls)> {
         let mut hulls = [(0, 0); INDEXED.len()];
         for (h, d) in hulls.iter_mut().zip(INDEXED) {
             *h = cube.field(d).hull()?;

@@ -155,6 +155,15 @@ impl Permits {
         out
     }
 
+    /// Address pairs as [`Svc::Any`] permits (what related ICMP may pass between), each
+    /// reversed when `reversed` (the opposite direction's pairs, seen from this one).
+    fn add_pairs(&mut self, pairs: &BTreeMap<(IpNet, IpNet), BTreeSet<FlowId>>, reversed: bool) {
+        for (&(a, b), flows) in pairs {
+            let (src, dst) = if reversed { (b, a) } else { (a, b) };
+            flows.iter().for_each(|f| self.add(src, dst, Match::Any, *f));
+        }
+    }
+
     fn finish(self) -> Vec<Permit> {
         let mut out: Vec<Permit> = self
             .exact
@@ -270,12 +279,9 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
         let mut related: BTreeMap<(usize, usize), Permits> = BTreeMap::new();
         if !switch {
             for ((ia, ib), (permits, _, _)) in &pairs {
-                for (key, flows) in permits.pairs() {
-                    for f in flows {
-                        related.entry((*ia, *ib)).or_default().add(key.0, key.1, Match::Any, f);
-                        related.entry((*ib, *ia)).or_default().add(key.1, key.0, Match::Any, f);
-                    }
-                }
+                let asked = permits.pairs();
+                related.entry((*ia, *ib)).or_default().add_pairs(&asked, false);
+                related.entry((*ib, *ia)).or_default().add_pairs(&asked, true);
             }
         }
         let related_chains: Vec<Chain> = related
@@ -368,12 +374,8 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             }
             if kind == HostOrDevice::LinuxHost {
                 let mut related = Permits::default();
-                for (key, flows) in output.pairs() {
-                    flows.into_iter().for_each(|f| related.add(key.0, key.1, Match::Any, f));
-                }
-                for (key, flows) in &input_pairs {
-                    flows.iter().for_each(|f| related.add(key.1, key.0, Match::Any, *f));
-                }
+                related.add_pairs(&output.pairs(), false);
+                related.add_pairs(&input_pairs, true);
                 chains.push(Chain { kind: ChainKind::RelatedOutput, permits: related.finish() });
             }
             chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });

@@ -298,6 +298,7 @@ pub fn render(
     let zones =
         |z: &[crate::model::ZoneId]| z.iter().map(|z| model.zone(*z).name.as_str()).collect::<Vec<_>>().join(", ");
     let output_filtered = rules.chains.iter().any(|c| c.kind == ChainKind::Output);
+    let related_output = rules.chains.iter().any(|c| c.kind == ChainKind::RelatedOutput);
     for (ci, chain) in rules.chains.iter().enumerate() {
         let (name, hook, lo, comment) = match &chain.kind {
             ChainKind::Forward { iif, oif, from_zones, to_zones } => {
@@ -385,8 +386,7 @@ pub fn render(
             replies.push((chain.to_string(), nft_text(&comment, NFT_COMMENT_MAX), reply_rules));
         }
         stats.chains += 1;
-        let related_restricted =
-            chain.kind == ChainKind::Output && rules.chains.iter().any(|c| c.kind == ChainKind::RelatedOutput);
+        let related_restricted = chain.kind == ChainKind::Output && related_output;
         let answers = match chain.kind {
             ChainKind::Input if output_filtered => ANSWERS_IN,
             ChainKind::Output => ANSWERS_OUT,
