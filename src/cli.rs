@@ -792,8 +792,15 @@ fn check(
     let acl = config.acl_options();
     let mut checked =
         crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
-    for (rules, fmt, file, text) in jobs {
-        let result = crate::check::check_device(&model, rules, fmt, &file, &text, &acl);
+    // Devices are checked in parallel (one shared, read-only model and lowering); the
+    // report lists them in the order given, as a serial run would.
+    let results: Vec<crate::check::DeviceCheck> = {
+        use rayon::prelude::*;
+        jobs.par_iter()
+            .map(|(rules, fmt, file, text)| crate::check::check_device(&model, rules, *fmt, file, text, &acl))
+            .collect()
+    };
+    for ((_, _, file, text), result) in jobs.into_iter().zip(results) {
         checked.files.push(checked.sources.add(file, text));
         checked.devices.push(result);
     }

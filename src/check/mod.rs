@@ -133,30 +133,30 @@ pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOpt
         let result = check_one(model, rules, format, &f.path, &text, acl, false);
         (!result.equal()).then_some(result)
     };
-    // Files are independent: one thread per core.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bundle.files.len().max(1));
-    let chunk = bundle.files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = bundle
-            .files
-            .chunks(chunk)
-            .map(|files| scope.spawn(move || files.iter().filter_map(check).collect::<Vec<_>>()))
-            .collect();
-        // A thread that panicked proves nothing: fail closed.
-        let failed = || DeviceCheck {
-            device: "(self-check)".into(),
-            file: String::new(),
-            format: Format::NftText,
-            differences: Vec::new(),
-            problems: Vec::new(),
-            incomplete: None,
-            dead: Vec::new(),
-            unchecked: Vec::new(),
-            inconclusive: Some("a check thread failed".into()),
-            rules: 0,
-        };
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![failed()])).collect()
-    })
+    // Files are independent: rayon's pool, one thread per core, balances a large firewall
+    // against thousands of small hosts; results come back in file order.
+    use rayon::prelude::*;
+    bundle
+        .files
+        .par_iter()
+        .filter_map(|f| {
+            // A check that panicked proves nothing: fail closed.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(f))).unwrap_or_else(|_| {
+                Some(DeviceCheck {
+                    device: "(self-check)".into(),
+                    file: f.path.clone(),
+                    format: Format::NftText,
+                    differences: Vec::new(),
+                    problems: Vec::new(),
+                    incomplete: None,
+                    dead: Vec::new(),
+                    unchecked: Vec::new(),
+                    inconclusive: Some("a check thread failed".into()),
+                    rules: 0,
+                })
+            })
+        })
+        .collect()
 }
 
 /// Read a file of a format into a ruleset.

@@ -11,6 +11,7 @@ pub mod lower;
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diag, code};
@@ -204,64 +205,19 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
             ]);
         }
     }
+    // Devices render independently (one shared, read-only model): in parallel, gathered
+    // back in device order, so the bundle and the diagnostics are those of a serial run.
+    let rendered: Vec<Option<Result<BundleFile, Vec<Diag>>>> =
+        devices.par_iter().map(|d| render_device(model, d, options, templates, &digest)).collect();
     let mut files = BTreeMap::new();
     let mut diags = Vec::new();
-    for d in &devices {
-        let target = match (d.enforcer, d.target) {
-            (_, HostOrDevice::Device(t)) => TargetName::of_device(t),
-            (_, HostOrDevice::LinuxHost) => TargetName::Nftables,
-            (_, HostOrDevice::WindowsHost) => TargetName::Windows,
-        };
-        if !options.targets.is_empty() && !options.targets.contains(&target) {
-            continue;
+    for r in rendered.into_iter().flatten() {
+        match r {
+            Ok(f) => {
+                files.insert(f.path.clone(), f);
+            }
+            Err(e) => diags.extend(e),
         }
-        let (kind, tcam) = match d.enforcer {
-            Enforcer::Device(id) => {
-                let dev = &model.devices[id.index()];
-                let kind = match dev.kind {
-                    crate::model::DeviceKind::Firewall => "firewall",
-                    crate::model::DeviceKind::Switch => "switch",
-                };
-                (kind, dev.tcam)
-            }
-            Enforcer::Host(_) => ("host", None),
-        };
-        let ext = match target {
-            TargetName::Nftables => "nft",
-            TargetName::Windows => "ps1",
-            switch => switch.switch_extension(),
-        };
-        let path = format!("{kind}/{}.{ext}", d.name);
-        let rendered = match target {
-            TargetName::Nftables => nftables::render(model, d, templates, &options.nftables)
-                .map(|(text, stats)| (text.into_bytes(), stats, Vec::new()))
-                .map_err(|e| vec![e]),
-            TargetName::Windows => crate::targets::windows::render(model, d, templates, &options.windows, &digest)
-                .map(|(bytes, stats)| (bytes, stats, Vec::new())),
-            _ => render_switch(model, d, templates, &options.acl, options.previous.get(&path)),
-        };
-        let (bytes, stats, acls) = match rendered {
-            Ok(r) => r,
-            Err(e) => {
-                diags.extend(e);
-                continue;
-            }
-        };
-        files.insert(
-            path.clone(),
-            BundleFile {
-                path,
-                device: d.name.clone(),
-                kind,
-                target: target.name(),
-                bytes,
-                chains: stats.chains,
-                rules: stats.rules,
-                elements: stats.elements,
-                tcam,
-                acls,
-            },
-        );
     }
     if !diags.is_empty() {
         diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -276,6 +232,61 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
         files: files.into_values().collect(),
         warnings,
     })
+}
+
+/// One device's file, or `None` when its target is not selected.
+fn render_device(
+    model: &Model,
+    d: &lower::DeviceRules,
+    options: &Options,
+    templates: &Templates,
+    digest: &str,
+) -> Option<Result<BundleFile, Vec<Diag>>> {
+    let target = match (d.enforcer, d.target) {
+        (_, HostOrDevice::Device(t)) => TargetName::of_device(t),
+        (_, HostOrDevice::LinuxHost) => TargetName::Nftables,
+        (_, HostOrDevice::WindowsHost) => TargetName::Windows,
+    };
+    if !options.targets.is_empty() && !options.targets.contains(&target) {
+        return None;
+    }
+    let (kind, tcam) = match d.enforcer {
+        Enforcer::Device(id) => {
+            let dev = &model.devices[id.index()];
+            let kind = match dev.kind {
+                crate::model::DeviceKind::Firewall => "firewall",
+                crate::model::DeviceKind::Switch => "switch",
+            };
+            (kind, dev.tcam)
+        }
+        Enforcer::Host(_) => ("host", None),
+    };
+    let ext = match target {
+        TargetName::Nftables => "nft",
+        TargetName::Windows => "ps1",
+        switch => switch.switch_extension(),
+    };
+    let path = format!("{kind}/{}.{ext}", d.name);
+    let rendered = match target {
+        TargetName::Nftables => nftables::render(model, d, templates, &options.nftables)
+            .map(|(text, stats)| (text.into_bytes(), stats, Vec::new()))
+            .map_err(|e| vec![e]),
+        TargetName::Windows => crate::targets::windows::render(model, d, templates, &options.windows, digest)
+            .map(|(bytes, stats)| (bytes, stats, Vec::new())),
+        _ => render_switch(model, d, templates, &options.acl, options.previous.get(&path)),
+    };
+    Some(rendered.map(|(bytes, stats, acls)| BundleFile {
+        path,
+        device: d.name.clone(),
+        kind,
+        target: target.name(),
+        bytes,
+        chains: stats.chains,
+        rules: stats.rules,
+        elements: stats.elements,
+        tcam,
+        acls,
+    }))
 }
 
 /// A switch file, its counts and its ACLs. Its rollback steps name the previous bundle's
