@@ -497,9 +497,12 @@ fn compare(
     ifaces: &Ifaces,
     dead_rules: bool,
 ) -> Result<Compared, EvalError> {
-    let ev = ruleset.permitted(&intended.paths())?;
+    // The per-rule statistics serve the search for dead rules only.
+    let mut ev = ruleset.evaluate(&intended.paths(), dead_rules)?;
     let scope = Space::from_cubes(intended.scope.iter().cloned());
-    let actual = ev.permitted.intersection(&scope);
+    // What the device permits is needed within the scope only (the search for dead rules
+    // reads the statistics, not this): one copy of it at a time.
+    let actual = std::mem::take(&mut ev.permitted).intersection(&scope);
     let wanted = Space::from_cubes(intended.permits.iter().map(|(c, _)| c.clone()));
     let more = actual.difference(&wanted)?;
     let less = wanted.difference(&actual)?;

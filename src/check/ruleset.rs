@@ -5,7 +5,7 @@
 //! Packets carry their conntrack state ([`Dim::Ct`]); `check` compares new and related
 //! ones. Stateless devices see both directions explicitly.
 
-use super::space::{Cube, Dim, Field, Packet, Path, Space, TooFragmented};
+use super::space::{Cube, Dim, Field, Index, Packet, Path, Space, TooFragmented};
 
 /// Where a rule was written, for people: a line in a text, or a place in JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
@@ -209,7 +209,7 @@ pub struct Evaluation {
     /// or passes on (its effective region, over every invocation).
     pub stats: Vec<Vec<RuleStats>>,
     /// The index of every big rule's cubes, built once for evaluation and dead rules.
-    indexes: Vec<Vec<Option<Space>>>,
+    indexes: Indexes,
     /// The paths evaluated.
     paths: Vec<Path>,
 }
@@ -238,20 +238,50 @@ impl From<TooFragmented> for EvalError {
     }
 }
 
+/// Per chain and rule, an index of the rule's own cubes (by their positions in
+/// [`Rule::matches`], empty cubes left out) when it has many.
+type Indexes = Vec<Vec<Option<Index>>>;
+
 /// What one chain invocation did with its input.
 #[derive(Default)]
 struct Outcome {
-    accepted: Vec<Cube>,
-    /// Accepted or dropped (not returned).
+    /// Accepted or dropped (not returned), in the order the rules decided them.
     decided: Vec<Cube>,
+    /// Per cube of `decided`: accepted? (The accepted cubes are those of `decided` so
+    /// marked, in the same order; one copy of each cube instead of two.)
+    accepted: Vec<bool>,
+}
+
+impl Outcome {
+    fn decide(&mut self, cubes: impl IntoIterator<Item = Cube>, accept: bool) {
+        let before = self.decided.len();
+        self.decided.extend(cubes);
+        self.accepted.resize(self.accepted.len() + self.decided.len() - before, accept);
+    }
+
+    /// Append what a called chain decided.
+    fn append(&mut self, sub: Outcome) {
+        self.decided.extend(sub.decided);
+        self.accepted.extend(sub.accepted);
+    }
+
+    /// The accepted cubes, cloned.
+    fn accepted_cubes(&self) -> Vec<Cube> {
+        self.decided.iter().zip(&self.accepted).filter(|(_, a)| **a).map(|(c, _)| c.clone()).collect()
+    }
+
+    /// The accepted cubes, taken.
+    fn into_accepted(self) -> Vec<Cube> {
+        self.decided.into_iter().zip(self.accepted).filter(|(_, a)| *a).map(|(c, _)| c).collect()
+    }
 }
 
 /// `(input ∩ rule) ` as cubes, with the rule's cubes indexed when there are many.
-fn intersect_all(input: &[Cube], matches: &[Cube], index: Option<&Space>) -> Vec<Cube> {
+fn intersect_all(input: &[Cube], matches: &[Cube], index: Option<&Index>) -> Vec<Cube> {
     let mut out = Vec::new();
     for i in input {
         match index {
-            Some(s) => out.extend(s.intersect_cube(i)),
+            Some(x) => out.extend(x.candidates(i).filter_map(|id| matches[id as usize].intersect(i))),
             None => out.extend(matches.iter().filter_map(|m| m.intersect(i))),
         }
     }
@@ -271,18 +301,31 @@ impl Ruleset {
     /// The permitted packets of the given paths: a packet is permitted when every base
     /// chain it passes accepts it (an accept ends one base chain, a drop ends them all).
     pub fn permitted(&self, paths: &[Path]) -> Result<Evaluation, EvalError> {
+        self.evaluate(paths, true)
+    }
+
+    /// [`Ruleset::permitted`]; with `stats` false, without the per-rule statistics that only
+    /// [`Ruleset::dead_rules`] needs (the permitted space is the same, for less memory).
+    pub fn evaluate(&self, paths: &[Path], stats: bool) -> Result<Evaluation, EvalError> {
         let mut ev = Evaluation {
             permitted: Space::new(),
-            stats: self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect(),
+            stats: if stats {
+                self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect()
+            } else {
+                Vec::new()
+            },
             indexes: self.indexes(),
             paths: paths.to_vec(),
         };
+        let mut permitted = Vec::new();
         for &path in paths {
             for v6 in [false, true] {
-                let passed = self.pass(path, v6, vec![Cube::on_path(v6, path)], &ev.indexes, Some(&mut ev.stats))?;
-                ev.permitted.extend(passed);
+                let st = if stats { Some(ev.stats.as_mut_slice()) } else { None };
+                permitted.extend(self.pass(path, v6, vec![Cube::on_path(v6, path)], &ev.indexes, st)?);
             }
         }
+        // In bulk: the same space as pushing the cubes one by one.
+        ev.permitted = Space::from_cubes(permitted);
         // Stateful inspection: the answers to the inspected forward packets pass too.
         if paths.contains(&Path::Forward) && !self.stateful().is_empty() {
             let mut answers = Vec::new();
@@ -304,18 +347,21 @@ impl Ruleset {
         path: Path,
         v6: bool,
         mut passed: Vec<Cube>,
-        indexes: &[Vec<Option<Space>>],
+        indexes: &Indexes,
         mut stats: Option<&mut [Vec<RuleStats>]>,
     ) -> Result<Vec<Cube>, EvalError> {
         for b in self.bases_on(path, v6) {
             let out = self.eval(b.chain, 0, &passed, 0, indexes, stats.as_deref_mut())?;
-            let mut accepted = out.accepted;
-            if b.policy_accept {
+            let accepted = if b.policy_accept {
+                let mut accepted = out.accepted_cubes();
                 let decided = Space::from_cubes(out.decided);
                 for c in &passed {
                     accepted.extend(decided.subtract_from(c)?);
                 }
-            }
+                accepted
+            } else {
+                out.into_accepted()
+            };
             passed = accepted;
         }
         Ok(passed)
@@ -330,15 +376,10 @@ impl Ruleset {
     }
 
     /// Big rules (sets) get an index of their cubes.
-    fn indexes(&self) -> Vec<Vec<Option<Space>>> {
+    fn indexes(&self) -> Indexes {
         self.chains
             .iter()
-            .map(|c| {
-                c.rules
-                    .iter()
-                    .map(|r| (r.matches.len() > 8).then(|| Space::from_cubes(r.matches.iter().cloned())))
-                    .collect()
-            })
+            .map(|c| c.rules.iter().map(|r| (r.matches.len() > 8).then(|| Index::of_nonempty(&r.matches))).collect())
             .collect()
     }
 
@@ -349,7 +390,7 @@ impl Ruleset {
         start: usize,
         input: &[Cube],
         depth: usize,
-        indexes: &[Vec<Option<Space>>],
+        indexes: &Indexes,
         stats: Option<&mut [Vec<RuleStats>]>,
     ) -> Result<Outcome, EvalError> {
         self.eval_rules(chain, &mut (start..self.chains[chain].rules.len()), input, depth, indexes, stats)
@@ -364,7 +405,7 @@ impl Ruleset {
         ks: &mut dyn Iterator<Item = usize>,
         input: &[Cube],
         depth: usize,
-        indexes: &[Vec<Option<Space>>],
+        indexes: &Indexes,
         mut stats: Option<&mut [Vec<RuleStats>]>,
     ) -> Result<Outcome, EvalError> {
         if depth > MAX_DEPTH {
@@ -376,11 +417,24 @@ impl Ruleset {
         // Some packets left this chain through a return (or a goto's return): from then on
         // a drop's region must be computed exactly, not taken as all it matches.
         let mut returned_any = false;
-        for k in ks {
-            let rule = &self.chains[chain].rules[k];
+        let rules = &self.chains[chain].rules;
+        // Without statistics, `consumed` serves only the rules after a point that must cut
+        // their hits by it: accepts, jumps and gotos, and drops and returns once a return may
+        // have happened (a chain with none of those from some rule on never reads it again).
+        let any_return = rules.iter().any(|r| matches!(r.action, Action::Return | Action::Goto(_)));
+        let mut ks = ks.peekable();
+        while let Some(k) = ks.next() {
+            let rule = &rules[k];
             if input.is_empty() {
                 break;
             }
+            let consumed_needed = stats.is_some()
+                || any_return
+                || rules[k + 1..]
+                    .iter()
+                    .any(|r| matches!(r.action, Action::Accept | Action::Jump(_) | Action::Goto(_)));
+            // Nothing reads `consumed` after the last rule evaluated.
+            let consumed_needed = consumed_needed && ks.peek().is_some();
             let hit = intersect_all(input, &rule.matches, indexes[chain][k].as_ref());
             if hit.is_empty() {
                 continue;
@@ -404,14 +458,14 @@ impl Ruleset {
                 _ => false,
             };
             if lazy {
-                let mut decides = false;
-                for h in &hit {
-                    if !consumed.covers(h)? {
-                        decides = true;
-                        break;
-                    }
-                }
                 if let Some(stats) = stats.as_deref_mut() {
+                    let mut decides = false;
+                    for h in &hit {
+                        if !consumed.covers(h)? {
+                            decides = true;
+                            break;
+                        }
+                    }
                     stats[chain][k].decides |= decides;
                     // Its hits stand for its region: a superset, which makes no drop
                     // redundant that is not (see `later_agree`). A catch-all's are not kept.
@@ -420,11 +474,18 @@ impl Ruleset {
                     }
                 }
                 if rule.action == Action::Drop {
-                    out.decided.extend(hit.iter().cloned());
+                    if consumed_needed {
+                        out.decide(hit.iter().cloned(), false);
+                    } else {
+                        out.decide(hit, false);
+                        continue;
+                    }
                 } else {
                     returned_any = true;
                 }
-                consumed.extend(hit);
+                if consumed_needed {
+                    consumed.extend(hit);
+                }
                 continue;
             }
             let mut eff = Vec::new();
@@ -440,31 +501,38 @@ impl Ruleset {
             }
             match rule.action {
                 Action::Accept => {
-                    out.accepted.extend(eff.iter().cloned());
-                    out.decided.extend(eff);
-                    consumed.extend(hit);
+                    out.decide(eff, true);
+                    if consumed_needed {
+                        consumed.extend(hit);
+                    }
                 }
                 Action::Drop => {
-                    out.decided.extend(eff);
-                    consumed.extend(hit);
+                    out.decide(eff, false);
+                    if consumed_needed {
+                        consumed.extend(hit);
+                    }
                 }
                 Action::Return => {
                     returned_any = true;
-                    consumed.extend(hit);
+                    if consumed_needed {
+                        consumed.extend(hit);
+                    }
                 }
                 Action::Jump(c) => {
                     let sub = self.eval(c, 0, &eff, depth + 1, indexes, stats.as_deref_mut())?;
-                    out.accepted.extend(sub.accepted);
-                    consumed.extend(sub.decided.iter().cloned());
-                    out.decided.extend(sub.decided);
+                    if consumed_needed {
+                        consumed.extend(sub.decided.iter().cloned());
+                    }
+                    out.append(sub);
                 }
                 Action::Goto(c) => {
                     let sub = self.eval(c, 0, &eff, depth + 1, indexes, stats.as_deref_mut())?;
-                    out.accepted.extend(sub.accepted);
-                    out.decided.extend(sub.decided);
+                    out.append(sub);
                     // What the chain returns leaves this chain too.
                     returned_any = true;
-                    consumed.extend(hit);
+                    if consumed_needed {
+                        consumed.extend(hit);
+                    }
                 }
                 Action::Continue | Action::Inspect => {}
             }
@@ -830,7 +898,7 @@ impl Ruleset {
         k: usize,
         region: &[Cube],
         base_policy: Option<bool>,
-        indexes: &[Vec<Option<Space>>],
+        indexes: &Indexes,
         chain_index: Option<&(Space, Vec<usize>)>,
     ) -> Result<bool, EvalError> {
         let want = self.chains[c].rules[k].action == Action::Accept;
@@ -852,8 +920,8 @@ impl Ruleset {
             }
             None => self.eval(c, k + 1, region, 0, indexes, None)?,
         };
+        let accepted = Space::from_cubes(out.accepted_cubes());
         let decided = Space::from_cubes(out.decided);
-        let accepted = Space::from_cubes(out.accepted);
         for piece in region {
             // Packets the later rules leave undecided get the policy (base chains) or go
             // back to the caller, where removing the rule would change their fate.

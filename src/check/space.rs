@@ -847,30 +847,49 @@ impl Index {
     /// inserting them one by one, without the cost of growing each tree a key at a time.
     pub fn of(cubes: &[Cube]) -> Index {
         let mut index = Index::new();
-        // Groups first, in the order inserting would make them; then each group's keys.
         let keyed: Vec<(u32, Classes, Hulls)> = cubes
             .iter()
             .enumerate()
             .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
             .collect();
+        index.fill(keyed);
+        index
+    }
+
+    /// The index of the non-empty cubes of `cubes`, by their positions in `cubes`: the
+    /// index `Index::of` makes of those cubes alone (the same groups, in the same order, the
+    /// same candidates in the same order), without copying them out of a rule.
+    pub fn of_nonempty(cubes: &[Cube]) -> Index {
+        let mut index = Index::new();
+        let keyed: Vec<(u32, Classes, Hulls)> = cubes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
+            .collect();
+        index.fill(keyed);
+        index
+    }
+
+    /// Groups first, in the order inserting would make them; then each group's keys.
+    fn fill(&mut self, keyed: Vec<(u32, Classes, Hulls)>) {
         for (_, class, _) in &keyed {
-            index.group(*class);
+            self.group(*class);
         }
         let position: HashMap<Classes, usize> =
-            index.groups.iter().enumerate().map(|(g, group)| (group.class, g)).collect();
-        let mut starts: Vec<[Vec<(u128, u32)>; INDEXED.len()]> = vec![Default::default(); index.groups.len()];
+            self.groups.iter().enumerate().map(|(g, group)| (group.class, g)).collect();
+        let mut starts: Vec<[Vec<(u128, u32)>; INDEXED.len()]> = vec![Default::default(); self.groups.len()];
         for (id, class, hulls) in &keyed {
             let Some(&g) = position.get(class) else { continue };
             for (keys, hull) in starts[g].iter_mut().zip(hulls) {
                 keys.push((hull.0, *id));
             }
         }
-        for (group, keys) in index.groups.iter_mut().zip(starts) {
+        for (group, keys) in self.groups.iter_mut().zip(starts) {
             for (by, keys) in group.by.iter_mut().zip(keys) {
                 *by = keys.into_iter().collect();
             }
         }
-        index
     }
 
     /// A cube's length classes and hulls in the indexed dimensions; `None` if it is empty.
