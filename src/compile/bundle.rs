@@ -11,11 +11,13 @@
 //! switch file its ACLs with what each rolls back to. `SUMMARY.md` reports what changed
 //! since the bundle it replaces, whose manifest also gives the switch files' rollback steps.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Bundle, PreviousFile, sha256_hex};
@@ -372,13 +374,19 @@ fn md(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-/// All files of the bundle, by path inside it (device files, manifest, summary).
-pub fn contents(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut out: BTreeMap<String, Vec<u8>> = bundle.files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
+/// All files of the bundle, by path inside it (device files, manifest, summary); the device
+/// files borrowed from the bundle, not copied.
+pub fn contents<'a>(
+    bundle: &'a Bundle,
+    previous: Option<&Previous>,
+    verdict_line: &str,
+) -> BTreeMap<String, Cow<'a, [u8]>> {
+    let mut out: BTreeMap<String, Cow<'a, [u8]>> =
+        bundle.files.iter().map(|f| (f.path.clone(), Cow::Borrowed(f.bytes.as_slice()))).collect();
     let mut m = serde_json::to_string_pretty(&manifest(bundle)).unwrap_or_default();
     m.push('\n');
-    out.insert(MANIFEST.into(), m.into_bytes());
-    out.insert(SUMMARY.into(), summary(bundle, previous, verdict_line).into_bytes());
+    out.insert(MANIFEST.into(), Cow::Owned(m.into_bytes()));
+    out.insert(SUMMARY.into(), Cow::Owned(summary(bundle, previous, verdict_line).into_bytes()));
     out
 }
 
@@ -407,7 +415,7 @@ fn io(p: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
 }
 
 /// Write the bundle into `dir`, replacing what is there atomically.
-pub fn write(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), WriteError> {
+pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> Result<(), WriteError> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir).map_err(io(dir))?.next().is_none();
         if !empty && !dir.join(MANIFEST).is_file() {
@@ -420,22 +428,55 @@ pub fn write(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), WriteE
     let _ = std::fs::remove_dir_all(&tmp);
     let result = (|| {
         std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-        for (path, bytes) in files {
-            let p = tmp.join(path);
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).map_err(io(d))?;
-            }
-            let mut f = std::fs::File::create(&p).map_err(io(&p))?;
-            f.write_all(bytes).map_err(io(&p))?;
+        // Directories first, then the files in parallel (each is created and written on its
+        // own; a bundle holds thousands). The first error in path order is reported.
+        let dirs: BTreeSet<PathBuf> =
+            files.keys().filter_map(|path| tmp.join(path).parent().map(Path::to_path_buf)).collect();
+        for d in &dirs {
+            std::fs::create_dir_all(d).map_err(io(d))?;
         }
+        let written: Vec<Result<(), WriteError>> = files
+            .par_iter()
+            .map(|(path, bytes)| {
+                let p = tmp.join(path);
+                let mut f = std::fs::File::create(&p).map_err(io(&p))?;
+                f.write_all(bytes.as_ref()).map_err(io(&p))
+            })
+            .collect();
+        written.into_iter().collect::<Result<(), WriteError>>()?;
         // One flush of the whole file system instead of an fsync per file (a bundle can
         // hold thousands of host files): the new bundle is on disk before it is swapped in.
         sync_dir(&tmp).map_err(io(&tmp))?;
         swap_in(&tmp, dir)?;
         sync_dir(parent).map_err(io(parent))
     })();
-    let _ = std::fs::remove_dir_all(&tmp);
+    remove_tree(&tmp);
     result
+}
+
+/// Remove a bundle directory (the previous bundle after the swap, or a failed new one): the
+/// files of its subdirectories in parallel, then whatever is left.
+fn remove_tree(dir: &Path) {
+    let subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    for sub in subdirs {
+        let files: Vec<PathBuf> = std::fs::read_dir(&sub)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.path())
+            .collect();
+        files.par_iter().for_each(|f| {
+            let _ = std::fs::remove_file(f);
+        });
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Put `new` at `dir`: exchange atomically if `dir` exists, else rename.
