@@ -888,7 +888,7 @@ fn compile(
     if let Some(p) = &previous {
         options.previous = crate::compile::bundle::previous_files(p);
     }
-    let bundle = match crate::compile::compile(&model, &options, &templates) {
+    let (bundle, lowered) = match crate::compile::compile_with_rules(&model, &options, &templates) {
         Ok(b) => b,
         Err(diags) => {
             print_diags(&diags, &model.sources);
@@ -900,7 +900,8 @@ fn compile(
     }
     // Fail closed on our own mistakes: every generated file is read back and must permit
     // exactly what the policy permits before anything is written.
-    let mismatched = crate::check::check_bundle(&model, &bundle, &options.acl);
+    let mismatched = crate::check::check_bundle_lowered(&model, &bundle, &options.acl, &lowered);
+    drop(lowered);
     if !mismatched.is_empty() {
         let mut checked = crate::report::check::Checked {
             sources: model.sources.clone(),

@@ -117,7 +117,16 @@ impl Format {
 /// Check every file of a compiled bundle against the policy (compile's self-check): the
 /// devices that are not equal.
 pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOptions) -> Vec<DeviceCheck> {
-    let lowered = crate::compile::lower::lower(model);
+    check_bundle_lowered(model, bundle, acl, &crate::compile::lower::lower(model))
+}
+
+/// [`check_bundle`] with the model's lowering at hand (compile's own, not made again).
+pub fn check_bundle_lowered(
+    model: &Model,
+    bundle: &crate::compile::Bundle,
+    acl: &AclOptions,
+    lowered: &[DeviceRules],
+) -> Vec<DeviceCheck> {
     // Looked up by role and name: a file under `host/` is a system's, the rest devices'.
     let by_name: BTreeMap<(bool, &str), &DeviceRules> = lowered
         .iter()
@@ -327,7 +336,7 @@ fn check_one(
             .map(|(c, why)| (ruleset.chains[c].name.clone(), why))
             .collect();
     }
-    match compare(model, &intended, &ruleset, &ifaces, dead_rules) {
+    match compare(model, intended, &ruleset, &ifaces, dead_rules) {
         Ok((differences, dead)) => {
             out.differences = differences;
             out.dead = dead;
@@ -350,7 +359,7 @@ fn findings(
     model: &Model,
     direction: Direction,
     regions: Vec<Cube>,
-    intended: &Intended,
+    wanted: &Wanted,
     ruleset: &Ruleset,
     ifaces: &Ifaces,
 ) -> Vec<Difference> {
@@ -360,7 +369,7 @@ fn findings(
         let witness = region.witness();
         let (_, deciders) = ruleset.trace(&witness);
         let rule = deciders.last().and_then(|(_, r)| *r);
-        let reason = intended.why(&witness).cloned();
+        let reason = wanted.why(&witness).cloned();
         let why = reason.as_ref().map(|w| why_text(model, w));
         let key = (rule, why.clone());
         if let Some(d) = groups.get_mut(&key) {
@@ -489,25 +498,48 @@ fn range_text(v6: bool, lo: u128, hi: u128, addr_of: fn(bool, u128) -> std::net:
 
 type Compared = (Vec<Difference>, Vec<DeadRule>);
 
+/// What the policy asks of the device, as a space, and why each of its cubes is asked for.
+struct Wanted {
+    space: Space,
+    /// Per cube of `space`.
+    whys: Vec<Why>,
+}
+
+impl Wanted {
+    /// The cubes of the intended permits move into the space (not copied); empty ones,
+    /// which a space leaves out, contain no packet and so give no reason either.
+    fn of(permits: Vec<(Cube, Why)>) -> Wanted {
+        let (cubes, whys): (Vec<Cube>, Vec<Why>) = permits.into_iter().filter(|(c, _)| !c.is_empty()).unzip();
+        Wanted { space: Space::from_cubes(cubes), whys }
+    }
+
+    /// Why a packet is intended: the first reason found ([`Intended::why`]).
+    fn why(&self, p: &Packet) -> Option<&Why> {
+        self.space.cubes().iter().position(|c| c.contains(p)).map(|i| &self.whys[i])
+    }
+}
+
 /// The comparison proper: actual within scope against intended, both ways.
 fn compare(
     model: &Model,
-    intended: &Intended,
+    intended: Intended,
     ruleset: &Ruleset,
     ifaces: &Ifaces,
     dead_rules: bool,
 ) -> Result<Compared, EvalError> {
     // The per-rule statistics serve the search for dead rules only.
     let mut ev = ruleset.evaluate(&intended.paths(), dead_rules)?;
-    let scope = Space::from_cubes(intended.scope.iter().cloned());
+    let scope = Space::from_cubes(intended.scope);
     // What the device permits is needed within the scope only (the search for dead rules
     // reads the statistics, not this): one copy of it at a time.
     let actual = std::mem::take(&mut ev.permitted).intersection(&scope);
-    let wanted = Space::from_cubes(intended.permits.iter().map(|(c, _)| c.clone()));
-    let more = actual.difference(&wanted)?;
-    let less = wanted.difference(&actual)?;
-    let mut differences = findings(model, Direction::More, more, intended, ruleset, ifaces);
-    differences.extend(findings(model, Direction::Less, less, intended, ruleset, ifaces));
+    drop(scope);
+    let wanted = Wanted::of(intended.permits);
+    let more = actual.difference(&wanted.space)?;
+    let less = wanted.space.difference(&actual)?;
+    drop(actual);
+    let mut differences = findings(model, Direction::More, more, &wanted, ruleset, ifaces);
+    differences.extend(findings(model, Direction::Less, less, &wanted, ruleset, ifaces));
     if !dead_rules {
         return Ok((differences, Vec::new()));
     }

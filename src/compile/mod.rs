@@ -170,6 +170,16 @@ fn check_names(model: &Model) -> Vec<Diag> {
 
 /// Compile every enforcement point (or the one named in `options.device`).
 pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Result<Bundle, Vec<Diag>> {
+    compile_with_rules(model, options, templates).map(|(bundle, _)| bundle)
+}
+
+/// [`compile`], and the lowered rules of the devices compiled, for the self-check
+/// ([`crate::check::check_bundle_lowered`]) to use rather than lower the model again.
+pub fn compile_with_rules(
+    model: &Model,
+    options: &Options,
+    templates: &Templates,
+) -> Result<(Bundle, Vec<lower::DeviceRules>), Vec<Diag>> {
     let diags = check_names(model);
     if !diags.is_empty() {
         return Err(diags);
@@ -224,14 +234,15 @@ pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Resul
         diags.dedup();
         return Err(diags);
     }
-    Ok(Bundle {
+    let bundle = Bundle {
         policy_name: model.meta.name.clone(),
         policy_digest: digest,
         sources,
         flows: bundle::flow_map(model),
         files: files.into_values().collect(),
         warnings,
-    })
+    };
+    Ok((bundle, devices))
 }
 
 /// One device's file, or `None` when its target is not selected.
