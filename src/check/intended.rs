@@ -264,5 +264,7 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
             }
         }
     }
+    // Kept for the whole check: no slack from growing.
+    out.permits.shrink_to_fit();
     out
 }

@@ -321,7 +321,9 @@ impl Ruleset {
         for &path in paths {
             for v6 in [false, true] {
                 let st = if stats { Some(ev.stats.as_mut_slice()) } else { None };
-                permitted.extend(self.pass(path, v6, vec![Cube::on_path(v6, path)], &ev.indexes, st)?);
+                let passed = self.pass(path, v6, vec![Cube::on_path(v6, path)], &ev.indexes, st)?;
+                permitted.reserve_exact(passed.len());
+                permitted.extend(passed);
             }
         }
         // In bulk: the same space as pushing the cubes one by one.

@@ -960,7 +960,9 @@ impl Space {
     }
 
     pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
-        let cubes: Vec<Cube> = cubes.into_iter().filter(|c| !c.is_empty()).collect();
+        let mut cubes: Vec<Cube> = cubes.into_iter().filter(|c| !c.is_empty()).collect();
+        // Collected in place from a grown vector, it keeps the slack: a space can be large.
+        cubes.shrink_to_fit();
         Space { index: Index::of(&cubes), cubes }
     }
 

@@ -802,6 +802,8 @@ fn intersect(a: &[Cube], b: &[Cube]) -> Vec<Cube> {
     for x in a {
         out.extend(b.iter().filter_map(|y| x.intersect(y)));
     }
+    // A set's rule holds hundreds of thousands of cubes for the whole check: no slack.
+    out.shrink_to_fit();
     out
 }
 
