@@ -187,19 +187,27 @@ fn ios_running_configs() {
     assert!(d.differences.is_empty() && d.dead.is_empty(), "a file cut off is not compared");
 }
 
-/// The verdict of a hand-written ruleset that is zonecheck's policy except for `ct state
-/// related accept` from anyone: different, and only by ICMP errors related to some
+/// The verdict of a hand-written ruleset that is zonecheck's policy (from before firewalls
+/// guarded themselves) except for `ct state related accept` from anyone, next to a
+/// management table of its own: different, and only by ICMP errors related to some
 /// connection, which an inside host can forge (zonecheck accepts them only between
-/// permitted address pairs).
-fn only_related_icmp(d: &zonecheck::check::DeviceCheck) {
+/// permitted address pairs), and by what the router accepts to and from itself that no
+/// flow names (DESIGN.md §4a: a firewall accepts only the flows that name it).
+fn only_related_icmp_and_own(d: &zonecheck::check::DeviceCheck) {
+    use zonecheck::check::space::{Ct, Path};
     assert_eq!(d.verdict(), "different", "{:?}", problems(d));
     for x in &d.differences {
+        let own = matches!(x.witness.path, Path::Input | Path::Output);
         assert!(
-            x.direction == zonecheck::check::Direction::More && x.witness.ct == zonecheck::check::space::Ct::Related,
-            "only related packets differ: {}",
+            own || (x.direction == zonecheck::check::Direction::More && x.witness.ct == Ct::Related),
+            "only related packets and the router's own differ: {}",
             x.witness_text
         );
     }
+    assert!(
+        d.differences.iter().any(|x| x.witness.ct == Ct::Related && x.witness.path == Path::Forward),
+        "forged related ICMP is found"
+    );
 }
 
 #[test]
@@ -211,7 +219,7 @@ fn a_byte_order_mark_and_crlf_change_nothing() {
     assert_eq!(d.verdict(), "equal", "{:?}", problems(&d));
     let nft = std::fs::read_to_string(dir().join("nft/gw-with-management.nft")).expect("read");
     let d = check_text(&m, "gw", Format::NftText, "gw-bom.nft", &format!("\u{feff}{nft}"));
-    only_related_icmp(&d);
+    only_related_icmp_and_own(&d);
 }
 
 #[test]
@@ -219,17 +227,24 @@ fn nftables_rulesets() {
     let m = model();
     let nft = |dev: &str, f: &str| check(&m, dev, Format::NftText, &format!("nft/{f}"));
 
-    // A router's own input and output chains are not part of a firewall's check: listed as
-    // not checked, never as never reached.
-    let (d, _) = nft("gw", "gw-with-management.nft");
-    only_related_icmp(&d);
-    let unchecked: Vec<&str> = d.unchecked.iter().map(|(c, _)| c.as_str()).collect();
-    assert_eq!(unchecked, ["input", "output"]);
-    assert!(d.unchecked.iter().all(|(_, why)| why.contains("hook")), "{:?}", d.unchecked);
-    assert!(d.dead.iter().all(|x| x.chain != "input" && x.chain != "output"), "{:?}", d.dead);
+    // A router's own input and output chains are part of a firewall's check (DESIGN.md
+    // §4a): its hand-written management accepts SSH from `drift`, which no flow names, and
+    // its output chain's policy accepts everything, so its NTP rule decides nothing.
+    let (d, t) = nft("gw", "gw-with-management.nft");
+    only_related_icmp_and_own(&d);
+    assert!(d.unchecked.is_empty(), "{:?}", d.unchecked);
+    assert!(
+        d.differences.iter().any(|x| x.witness.path == zonecheck::check::space::Path::Input
+            && x.witness.dport == 22
+            && x.interfaces.0.as_deref() == Some("drift")),
+        "SSH to the router itself: {:?}",
+        d.differences.iter().map(|x| &x.witness_text).collect::<Vec<_>>()
+    );
+    let ntp = line_of(&t, "oifname \"wan\" udp dport 123 accept");
+    assert!(d.dead.iter().any(|x| x.chain == "output" && x.rule.line == ntp), "{:?}", d.dead);
 
     let (d, _) = nft("gw", "gw-with-forward-drop.nft");
-    only_related_icmp(&d);
+    only_related_icmp_and_own(&d);
     // The drop of 3389 also drops related packets (which the chain's policy would accept),
     // so it is not advised for removal.
     assert!(!d.dead.iter().any(|x| x.chain == "forward" && x.rule.text.contains("3389")), "{:?}", d.dead);
@@ -243,15 +258,13 @@ fn nftables_rulesets() {
 
     // OpenWrt's fw4 next to zonecheck's table: read whole (its `ct status dnat accept`
     // matches nothing without a dnat rule; MSS clamping and the empty route chain decide
-    // nothing). Equal; fw4's input and output side is not checked; advice only on the
-    // forward side.
+    // nothing).
     let (d, _) = nft("gw", "gw-fw4.nft");
-    only_related_icmp(&d);
-    let unchecked: Vec<&str> = d.unchecked.iter().map(|(c, _)| c.as_str()).collect();
-    for chain in ["input", "output", "prerouting", "input_wan", "accept_to_wan", "handle_reject"] {
-        assert!(unchecked.contains(&chain), "{chain}: {unchecked:?}");
-    }
-    assert!(!d.dead.is_empty() && d.dead.iter().all(|x| !unchecked.contains(&x.chain.as_str())), "{:?}", d.dead);
+    only_related_icmp_and_own(&d);
+    // fw4's input and output side is checked like the rest (the router's own traffic); its
+    // advice is tested for soundness below.
+    assert!(d.unchecked.is_empty(), "{:?}", d.unchecked);
+    assert!(!d.dead.is_empty(), "{:?}", d.dead);
     // fw4 as shipped: rate limits (SYN flood protection, ICMPv6) decide by time.
     let (d, t) = nft("gw", "gw-fw4-default.nft");
     cannot_decide(&d, line_of(&t, "limit rate 25/second"), "rate limit");
@@ -322,20 +335,30 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
     let mut tried = 0;
     for (dev, format, file) in cases {
         let (d, text) = check(&m, dev, format, file);
-        let summary =
-            |d: &DeviceCheck| (d.verdict(), d.differences.iter().map(|x| (x.direction, x.witness)).collect::<Vec<_>>());
         for dead in &d.dead {
             let line = dead.rule.line;
             assert!(line > 0, "{file}: {dead:?}");
             let without: String =
                 text.lines().enumerate().filter(|(i, _)| i + 1 != line).map(|(_, l)| format!("{l}\n")).collect();
             let again = check_text(&m, dev, format, file, &without);
-            assert_eq!(
-                summary(&again),
-                summary(&d),
-                "{file}: removing line {line} `{}` changes traffic",
-                dead.rule.text
-            );
+            assert_eq!(again.verdict(), d.verdict(), "{file}: removing line {line} `{}` changes the verdict", dead.rule.text);
+            // Findings are grouped by the rule deciding them, so removing a rule may regroup
+            // them: what must not change is how either file decides any witness of either.
+            let mut ifaces = zonecheck::check::space::Ifaces::new();
+            let (before, after) =
+                (zonecheck::check::read(format, &text, &mut ifaces), zonecheck::check::read(format, &without, &mut ifaces));
+            for x in d.differences.iter().chain(&again.differences) {
+                let mut p = x.witness;
+                p.iif = x.interfaces.0.as_deref().map_or(0, |n| ifaces.id(n));
+                p.oif = x.interfaces.1.as_deref().map_or(0, |n| ifaces.id(n));
+                assert_eq!(
+                    before.trace(&p).0,
+                    after.trace(&p).0,
+                    "{file}: removing line {line} `{}` changes how {} is decided",
+                    dead.rule.text,
+                    x.witness_text
+                );
+            }
             tried += 1;
         }
     }

@@ -181,6 +181,8 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                     out.permits.extend(cube);
                 }
             }
+            // The firewall itself (DESIGN.md §4a): what reaches it and what it sends.
+            own_traffic(&mut out, rules, ifaces, true, true);
         }
         HostOrDevice::Device(_) => {
             // One inbound ACL per SVI: forward entries of the flows entering there, answers
@@ -218,53 +220,57 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                 Enforcer::Host(id) => model.system(id).addresses.iter().any(|a| matches!(a, ipnet::IpNet::V6(_))),
                 Enforcer::Device(_) => false,
             };
-            for chain in &rules.chains {
-                let path = match chain.kind {
-                    ChainKind::Input => Path::Input,
-                    ChainKind::Output => Path::Output,
-                    ChainKind::RelatedOutput => {
-                        // ICMP errors the host sends, decided packet by packet: towards the
-                        // peers of its flows, and on loopback.
-                        let lo = Field::point(u128::from(ifaces.id("lo")));
-                        for v6 in [false, true] {
-                            let related = on_path(v6, Path::Output, Ct::Related);
-                            out.scope.push(related.clone());
-                            out.permits
-                                .extend(related.with(Dim::Oif, &lo).map(|c| (c, Why::Baseline("loopback (oif lo)"))));
-                        }
-                        for p in &chain.permits {
-                            out.permits.extend(
-                                related_error(Path::Output, &[], p).map(|c| (c, Why::Related(p.flows.clone()))),
-                            );
-                        }
-                        continue;
-                    }
-                    ChainKind::Forward { .. } | ChainKind::Related { .. } => continue,
-                };
-                out.scope.extend(both(path, None));
-                for p in &chain.permits {
-                    out.permits.extend(permit_cubes(path, &[], p, None).map(|c| (c, Why::Flows(p.flows.clone()))));
-                }
-                if linux {
-                    let (dim, label) = match path {
-                        Path::Output => (Dim::Oif, "loopback (oif lo)"),
-                        _ => (Dim::Iif, "loopback (iif lo)"),
-                    };
-                    let lo = Field::point(u128::from(ifaces.id("lo")));
-                    out.permits.extend(both(path, Some((dim, lo))).into_iter().map(|c| (c, Why::Baseline(label))));
-                }
-                if linux || v6_host {
-                    // On Linux only from on-link (hop limit 255): the ruleset says so. Windows
-                    // rules cannot, and its stack drops other ND itself (RFC 4861).
-                    let nd = icmpv6_types(path, &HOST_ND_TYPES, None)
-                        .and_then(|c| if linux { c.with_value(Dim::Hops, 255) } else { Some(c) });
-                    out.permits
-                        .extend(nd.map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))));
-                }
-            }
+            own_traffic(&mut out, rules, ifaces, linux || v6_host, linux);
         }
     }
     // Kept for the whole check: no slack from growing.
     out.permits.shrink_to_fit();
     out
+}
+
+/// The packets to and from a host (or a firewall itself): its input and output chains, its
+/// related ICMP errors, and the baseline every such ruleset has (loopback on Linux, IPv6
+/// neighbour discovery where `nd`). `linux`: an nftables ruleset (loopback, ND only with
+/// hop limit 255).
+fn own_traffic(out: &mut Intended, rules: &DeviceRules, ifaces: &mut Ifaces, nd: bool, linux: bool) {
+    for chain in &rules.chains {
+        let path = match chain.kind {
+            ChainKind::Input => Path::Input,
+            ChainKind::Output => Path::Output,
+            ChainKind::RelatedOutput => {
+                // ICMP errors the host sends, decided packet by packet: towards the
+                // peers of its flows, and on loopback.
+                let lo = Field::point(u128::from(ifaces.id("lo")));
+                for v6 in [false, true] {
+                    let related = on_path(v6, Path::Output, Ct::Related);
+                    out.scope.push(related.clone());
+                    out.permits.extend(related.with(Dim::Oif, &lo).map(|c| (c, Why::Baseline("loopback (oif lo)"))));
+                }
+                for p in &chain.permits {
+                    out.permits.extend(related_error(Path::Output, &[], p).map(|c| (c, Why::Related(p.flows.clone()))));
+                }
+                continue;
+            }
+            ChainKind::Forward { .. } | ChainKind::Related { .. } => continue,
+        };
+        out.scope.extend(both(path, None));
+        for p in &chain.permits {
+            out.permits.extend(permit_cubes(path, &[], p, None).map(|c| (c, Why::Flows(p.flows.clone()))));
+        }
+        if linux {
+            let (dim, label) = match path {
+                Path::Output => (Dim::Oif, "loopback (oif lo)"),
+                _ => (Dim::Iif, "loopback (iif lo)"),
+            };
+            let lo = Field::point(u128::from(ifaces.id("lo")));
+            out.permits.extend(both(path, Some((dim, lo))).into_iter().map(|c| (c, Why::Baseline(label))));
+        }
+        if nd {
+            // On Linux only from on-link (hop limit 255): the ruleset says so. Windows
+            // rules cannot, and its stack drops other ND itself (RFC 4861).
+            let nd = icmpv6_types(path, &HOST_ND_TYPES, None)
+                .and_then(|c| if linux { c.with_value(Dim::Hops, 255) } else { Some(c) });
+            out.permits.extend(nd.map(|c| (c, Why::Baseline("IPv6 neighbour and router discovery (types 133-136)"))));
+        }
+    }
 }

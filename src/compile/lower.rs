@@ -236,6 +236,46 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
         })
         .collect();
     let matches: Vec<Vec<Match>> = (0..model.flows.len()).map(|i| flow_matches(model, FlowId::from_index(i))).collect();
+    // Which flows reach each system (and device node), and which leave it.
+    let mut to_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
+    let mut from_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
+    for (fi, f) in model.flows.iter().enumerate() {
+        for n in &f.to.nodes {
+            if let Node::System(s) = n {
+                to_host.entry(*s).or_default().push(FlowId::from_index(fi));
+            }
+        }
+        for n in &f.from.nodes {
+            if let Node::System(s) = n {
+                from_host.entry(*s).or_default().push(FlowId::from_index(fi));
+            }
+        }
+    }
+    // The permits to a node's addresses (input) and from them (output).
+    let own = |s: SystemId, with_output: bool| {
+        let addresses = &model.system(s).addresses;
+        let mut input = Permits::default();
+        for f in to_host.get(&s).into_iter().flatten() {
+            for (_, src) in &sides[f.index()].0 {
+                for dst in addresses {
+                    for m in &matches[f.index()] {
+                        input.add(*src, *dst, *m, *f);
+                    }
+                }
+            }
+        }
+        let mut output = Permits::default();
+        for f in from_host.get(&s).into_iter().flatten().filter(|_| with_output) {
+            for src in addresses {
+                for (_, dst) in &sides[f.index()].1 {
+                    for m in &matches[f.index()] {
+                        output.add(*src, *dst, *m, *f);
+                    }
+                }
+            }
+        }
+        (input, output)
+    };
     let mut out = Vec::new();
     for (di, device) in model.devices.iter().enumerate() {
         let mut iface_of: BTreeMap<ZoneId, usize> = BTreeMap::new();
@@ -316,29 +356,22 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             })
             .collect();
         chains.extend(related_chains);
+        // A firewall guards itself like a closed-zone host (DESIGN.md §4a): to and from its
+        // own addresses only the flows that name it; without an address, nothing.
+        let guards_itself = !switch;
+        if guards_itself {
+            let (input, output) = device.node.map(|s| own(s, true)).unwrap_or_default();
+            chains.push(Chain { kind: ChainKind::Input, permits: input.finish() });
+            chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });
+        }
         out.push(DeviceRules {
             enforcer: Enforcer::Device(DeviceId::from_index(di)),
             name: device.name.clone(),
             target: HostOrDevice::Device(device.target),
             chains,
-            filter_output: false,
+            filter_output: guards_itself,
             sources,
         });
-    }
-    // Hosts: which flows reach each system, and which leave it.
-    let mut to_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
-    let mut from_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
-    for (fi, f) in model.flows.iter().enumerate() {
-        for n in &f.to.nodes {
-            if let Node::System(s) = n {
-                to_host.entry(*s).or_default().push(FlowId::from_index(fi));
-            }
-        }
-        for n in &f.from.nodes {
-            if let Node::System(s) = n {
-                from_host.entry(*s).or_default().push(FlowId::from_index(fi));
-            }
-        }
     }
     for (si, sys) in model.systems.iter().enumerate() {
         let kind = match sys.platform {
@@ -348,30 +381,11 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
         };
         let s = SystemId::from_index(si);
         let closed = model.zone(sys.zone).trust == Trust::Closed;
-        let mut input = Permits::default();
-        for f in to_host.get(&s).into_iter().flatten() {
-            for (_, src) in &sides[f.index()].0 {
-                for dst in &sys.addresses {
-                    for m in &matches[f.index()] {
-                        input.add(*src, *dst, *m, *f);
-                    }
-                }
-            }
-        }
+        let (input, output) = own(s, closed);
         let mut chains = Vec::new();
         let input_pairs = input.pairs();
         chains.push(Chain { kind: ChainKind::Input, permits: input.finish() });
         if closed {
-            let mut output = Permits::default();
-            for f in from_host.get(&s).into_iter().flatten() {
-                for src in &sys.addresses {
-                    for (_, dst) in &sides[f.index()].1 {
-                        for m in &matches[f.index()] {
-                            output.add(*src, *dst, *m, *f);
-                        }
-                    }
-                }
-            }
             if kind == HostOrDevice::LinuxHost {
                 let mut related = Permits::default();
                 related.add_pairs(&output.pairs(), false);

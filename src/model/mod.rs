@@ -161,6 +161,10 @@ pub struct System {
     pub region: Option<Region>,
     pub auth: Option<Auth>,
     pub allows: Vec<Allow>,
+    /// `Some` for the node standing for a firewall's or switch's own addresses (its
+    /// management plane, DESIGN.md §4a "devices guard themselves"): declared with the
+    /// device's `address`, named in flows by the device's name, never in `system_names`.
+    pub device: Option<DeviceId>,
     pub span: Span,
     pub name_span: Span,
 }
@@ -266,6 +270,15 @@ pub enum DeviceKind {
     Switch,
 }
 
+impl DeviceKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            DeviceKind::Firewall => "firewall",
+            DeviceKind::Switch => "switch",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Interface {
     pub name: String,
@@ -281,6 +294,8 @@ pub struct Device {
     pub target: Target,
     pub interfaces: Vec<Interface>,
     pub tcam: Option<u64>,
+    /// The node of the device's own addresses (`address …`), if it declares any.
+    pub node: Option<SystemId>,
     pub span: Span,
     pub name_span: Span,
 }
@@ -310,6 +325,20 @@ impl Model {
             Node::System(s) => self.system(s).name.clone(),
             Node::ZoneRest(z) => self.zone(z).name.clone(),
         }
+    }
+
+    /// Which of a system's own connections its own filter decides: (to it, from it). A
+    /// Linux or Windows host filters what reaches it, and in a closed zone what it sends; a
+    /// firewall filters both to and from its own addresses (DESIGN.md §4a); a switch's
+    /// management plane, an appliance or a SaaS nothing.
+    pub fn own_filters(&self, s: SystemId) -> (bool, bool) {
+        let sys = self.system(s);
+        if let Some(d) = sys.device {
+            let fw = self.device(d).kind == DeviceKind::Firewall;
+            return (fw, fw);
+        }
+        let host = matches!(sys.platform, Some(Platform::Linux | Platform::Windows));
+        (host, host && self.zone(sys.zone).trust == Trust::Closed)
     }
 
     /// The zone a node lies in.

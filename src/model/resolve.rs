@@ -258,6 +258,7 @@ impl Resolver {
                             region: None,
                             auth: None,
                             allows: Vec::new(),
+                            device: None,
                             span: item.span,
                             name_span: name.span,
                         });
@@ -288,6 +289,7 @@ impl Resolver {
                         target: Target::Nftables,
                         interfaces: Vec::new(),
                         tcam: None,
+                        node: None,
                         span: item.span,
                         name_span: name.span,
                     });
@@ -373,6 +375,11 @@ impl Resolver {
         for item in of(DeclKind::System) {
             self.fill_system(item);
         }
+        // Devices before the address checks: a device's own addresses are a node like a
+        // system's, and may not overlap one either.
+        for item in of(DeclKind::Firewall).chain(of(DeclKind::Switch)) {
+            self.fill_device(item);
+        }
         self.check_address_conflicts();
         self.check_address_overlaps();
         for zone in &mut self.zones {
@@ -397,9 +404,6 @@ impl Resolver {
         self.expand_groups();
         for item in of(DeclKind::Flow) {
             self.fill_flow(item);
-        }
-        for item in of(DeclKind::Firewall).chain(of(DeclKind::Switch)) {
-            self.fill_device(item);
         }
     }
 
@@ -974,6 +978,22 @@ impl Resolver {
         if let Some(g) = self.group_names.get(&n.name) {
             return Some(EndpointRef::Group(*g));
         }
+        if let Some(d) = self.device_names.get(&n.name) {
+            let dev = &self.devices[d.index()];
+            if let Some(node) = dev.node {
+                return Some(EndpointRef::System(node));
+            }
+            self.diags.push(
+                Diag::error(
+                    code::RESOLVE_MISSING_PROPERTY,
+                    n.span,
+                    format!("the {} `{}` is named in a flow but has no `address`", dev.kind.noun(), n.name),
+                )
+                .related(dev.name_span, "the device")
+                .help("declare the addresses it is managed at, for example `address 10.20.60.1`"),
+            );
+            return None;
+        }
         let all = self
             .systems
             .iter()
@@ -1217,10 +1237,12 @@ impl Resolver {
         let mut interfaces: Vec<Interface> = Vec::new();
         let mut zone_at: HashMap<ZoneId, (Span, String)> = HashMap::new();
         let mut names_at: HashMap<String, Span> = HashMap::new();
+        let mut addresses: Vec<&ast::AddrLit> = Vec::new();
         for p in item.props() {
             match &p.kind {
                 PropKind::Target(t) if seen.once(&mut self.diags, "target", p.span) => target = Some(t.node),
                 PropKind::Tcam(n) if seen.once(&mut self.diags, "tcam", p.span) => tcam = Some(n.node),
+                PropKind::Address(list) => addresses.extend(list.iter()),
                 PropKind::Interface { name, zones, .. } => {
                     if let Some(first) = names_at.get(&name.node) {
                         self.diags.push(
@@ -1281,6 +1303,58 @@ impl Resolver {
         dev.target = target.unwrap_or(Target::Nftables);
         dev.tcam = tcam;
         dev.interfaces = interfaces;
+        if !addresses.is_empty() {
+            self.device_node(id, &addresses);
+        }
+    }
+
+    /// The node of a device's own addresses: a system of the zone the first address
+    /// belongs to (by longest prefix), checked like a system's addresses, so that a flow
+    /// can name the device (management) and the proof sees where that data goes.
+    fn device_node(&mut self, id: DeviceId, addresses: &[&ast::AddrLit]) {
+        let dev = &self.devices[id.index()];
+        let Some((zone, _, _)) = self.owner_of(&addresses[0].net, ZoneId(u32::MAX)) else {
+            let a = addresses[0];
+            self.diags.push(
+                Diag::error(
+                    code::RESOLVE_ADDRESS_OUTSIDE_ZONE,
+                    a.span,
+                    format!("`{}` of `{}` lies in no zone", crate::syntax::fmt::addr_text(a), dev.name),
+                )
+                .help("a device's own address belongs to a zone like a system's: add a `net` that holds it"),
+            );
+            return;
+        };
+        let sys = System {
+            name: dev.name.clone(),
+            label: dev.label.clone(),
+            zone,
+            addresses: addresses.iter().map(|a| a.net).collect(),
+            platform: None,
+            holds: Vec::new(),
+            role: None,
+            owner: None,
+            vendor: None,
+            dpa: None,
+            region: None,
+            auth: None,
+            allows: Vec::new(),
+            device: Some(id),
+            span: dev.span,
+            name_span: dev.name_span,
+        };
+        if !self.damaged_zones.contains(&zone) {
+            for a in addresses {
+                self.check_address(&sys, zone, a);
+            }
+        }
+        let node = SystemId::from_index(self.systems.len());
+        for a in addresses {
+            self.address_spans.entry((node, a.net)).or_insert(a.span);
+        }
+        self.zones[zone.index()].systems.push(node);
+        self.systems.push(sys);
+        self.devices[id.index()].node = Some(node);
     }
 }
 

@@ -38,7 +38,7 @@ fn directions(model: &Model, out: &mut String, title: &str, list: &[Direction]) 
 /// Systems on both sides that share a zone: no firewall or switch stands between them, so
 /// what stops undeclared traffic is their host firewalls, or nothing.
 fn same_zone(model: &Model, e: &Explanation, out: &mut String) {
-    use crate::model::{Node, Platform, Trust};
+    use crate::model::Node;
     let systems = |nodes: &[Node]| -> Vec<crate::model::SystemId> {
         nodes.iter().filter_map(|n| if let Node::System(s) = n { Some(*s) } else { None }).collect()
     };
@@ -53,8 +53,8 @@ fn same_zone(model: &Model, e: &Explanation, out: &mut String) {
     let zone = model.zone(model.system(a).zone);
     let guard = |s: crate::model::SystemId, inbound: bool| -> Option<String> {
         let sys = model.system(s);
-        let host = matches!(sys.platform, Some(Platform::Linux | Platform::Windows));
-        (host && (inbound || zone.trust == Trust::Closed)).then(|| format!("`{}`'s host firewall", sys.name))
+        let (filters_in, filters_out) = model.own_filters(s);
+        (if inbound { filters_in } else { filters_out }).then(|| format!("`{}`'s host firewall", sys.name))
     };
     let (an, bn) = (&model.system(a).name, &model.system(b).name);
     let _ = writeln!(out, "\nBoth in zone `{}`: no firewall or switch stands between `{an}` and `{bn}`.", zone.name);

@@ -405,7 +405,7 @@ pub fn property_keywords(kind: DeclKind) -> &'static [&'static str] {
         }
         DeclKind::Group => &[],
         DeclKind::Flow => &["carries", "export", "require", "encrypted", "allow"],
-        DeclKind::Firewall | DeclKind::Switch => &["target", "interface", "tcam"],
+        DeclKind::Firewall | DeclKind::Switch => &["target", "interface", "tcam", "address"],
     }
 }
 

@@ -23,6 +23,7 @@ use crate::model::{FlowId, Model};
 const BUILTIN: &[(&str, &str)] = &[
     ("nftables/firewall.nft.j2", include_str!("../../targets/nftables/firewall.nft.j2")),
     ("nftables/host.nft.j2", include_str!("../../targets/nftables/host.nft.j2")),
+    ("nftables/chain.nft.j2", include_str!("../../targets/nftables/chain.nft.j2")),
     // windows templates
     ("windows/host.ps1.j2", include_str!("../../targets/windows/host.ps1.j2")),
     // switch ACL templates

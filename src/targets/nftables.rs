@@ -57,7 +57,10 @@ struct Rule {
 struct Chain {
     name: String,
     comment: String,
-    /// Empty for a chain only jumped to.
+    /// A base chain (hook, policy drop, the fixed rules): a host's or a firewall's own
+    /// input and output.
+    base: bool,
+    /// The hook of a base chain, or where a chain only jumped to sits (documentation).
     hook: &'static str,
     lo: &'static str,
     /// The chain that ICMP errors this base chain meets must pass (empty: all pass).
@@ -318,11 +321,14 @@ pub fn render(
                 "",
                 format!("ICMP errors from {} only towards the peers of its flows", rules.name),
             ),
-            ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
-            ChainKind::Output => {
+            ChainKind::Input if host => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
+            ChainKind::Output if host => {
                 ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name))
             }
+            ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {} itself", rules.name)),
+            ChainKind::Output => ("zc_output".to_string(), "output", "oif lo", format!("from {} itself", rules.name)),
         };
+        let base = matches!(chain.kind, ChainKind::Input | ChainKind::Output);
         let forward = matches!(chain.kind, ChainKind::Forward { .. });
         // Permits whose answers are re-checked: a firewall's pairs, a host's both ways.
         let answered = forward || matches!(chain.kind, ChainKind::Input | ChainKind::Output);
@@ -395,6 +401,7 @@ pub fn render(
         chains.push(Chain {
             name,
             comment: nft_text(&comment, NFT_COMMENT_MAX),
+            base,
             hook,
             lo,
             related: if related_restricted { RELATED_OUTPUT.to_string() } else { String::new() },
@@ -426,7 +433,7 @@ pub fn render(
     let mark = generation(&sets, &chains);
     // Accepting a new connection marks it with this ruleset's mark.
     for c in &mut chains {
-        let opens = c.name.starts_with("zc_pair_") || (host && !c.hook.is_empty());
+        let opens = c.name.starts_with("zc_pair_") || c.base;
         let stamp = if opens { format!(" ct mark set {mark}") } else { String::new() };
         for r in &mut c.rules {
             r.text = format!("{}{stamp} counter accept", r.text);
@@ -434,10 +441,12 @@ pub fn render(
     }
     for (name, comment, rules) in replies {
         stats.chains += 1;
+        let hook = if name.starts_with("zc_reply_") { "forward" } else { "" };
         chains.push(Chain {
             name,
             comment,
-            hook: if host { "" } else { "forward" },
+            base: false,
+            hook,
             lo: "",
             related: String::new(),
             answers: String::new(),

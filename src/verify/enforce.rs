@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{ClassId, DeviceId, DeviceKind, Model, Node, Platform, Trust, ZoneId};
+use crate::model::{ClassId, DeviceId, DeviceKind, Model, Node, Platform, ZoneId};
 use crate::verify::allowed;
 use crate::verify::taint::{Bits, dense};
 
@@ -131,9 +131,8 @@ pub struct Host {
 pub fn host(model: &Model, node: Node) -> Host {
     match node {
         Node::System(s) => {
-            let sys = model.system(s);
-            let fw = matches!(sys.platform, Some(Platform::Linux | Platform::Windows));
-            Host { filters_in: fw, filters_out: fw && model.zone(sys.zone).trust == Trust::Closed }
+            let (filters_in, filters_out) = model.own_filters(s);
+            Host { filters_in, filters_out }
         }
         Node::ZoneRest(_) => Host { filters_in: false, filters_out: false },
     }
@@ -224,6 +223,7 @@ fn explain(model: &Model, topo: &Topology, za: ZoneId, zb: ZoneId, from: &[Node]
         .map(|n| match n {
             Node::System(s) => {
                 let p = match model.system(*s).platform {
+                    _ if model.system(*s).device.is_some() => "a switch's own addresses, which its ACLs do not guard",
                     Some(Platform::Appliance) => "platform appliance",
                     Some(Platform::Linux | Platform::Windows) => "a host firewall that filters only what reaches it",
                     Some(Platform::Saas) | None => "no platform",

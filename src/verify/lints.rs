@@ -310,7 +310,8 @@ fn unused(model: &Model, taint: &Bits, assumptions: &[Assumption], out: &mut Vec
         }
     }
     for (i, sys) in model.systems.iter().enumerate() {
-        if !used_nodes[i] {
+        // A device's own addresses are declared for management that may come later.
+        if !used_nodes[i] && sys.device.is_none() {
             out.push(finding(
                 "unused",
                 Subject::System(SystemId::from_index(i)),
