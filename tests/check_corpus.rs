@@ -341,12 +341,19 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
             let without: String =
                 text.lines().enumerate().filter(|(i, _)| i + 1 != line).map(|(_, l)| format!("{l}\n")).collect();
             let again = check_text(&m, dev, format, file, &without);
-            assert_eq!(again.verdict(), d.verdict(), "{file}: removing line {line} `{}` changes the verdict", dead.rule.text);
+            assert_eq!(
+                again.verdict(),
+                d.verdict(),
+                "{file}: removing line {line} `{}` changes the verdict",
+                dead.rule.text
+            );
             // Findings are grouped by the rule deciding them, so removing a rule may regroup
             // them: what must not change is how either file decides any witness of either.
             let mut ifaces = zonecheck::check::space::Ifaces::new();
-            let (before, after) =
-                (zonecheck::check::read(format, &text, &mut ifaces), zonecheck::check::read(format, &without, &mut ifaces));
+            let (before, after) = (
+                zonecheck::check::read(format, &text, &mut ifaces),
+                zonecheck::check::read(format, &without, &mut ifaces),
+            );
             for x in d.differences.iter().chain(&again.differences) {
                 let mut p = x.witness;
                 p.iif = x.interfaces.0.as_deref().map_or(0, |n| ifaces.id(n));

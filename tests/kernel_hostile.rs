@@ -499,10 +499,9 @@ fn a_firewall_accepts_to_and_from_itself_only_the_flows_that_name_it() {
     }
     // `web` manages the firewall over SSH; the firewall sends to `web` over HTTPS. Nothing
     // else names it.
-    let text = policy(true).replace(
-        "firewall fw {\n  target nftables\n",
-        &format!("firewall fw {{\n  target nftables\n  address {FW}\n"),
-    ) + "flow web -> fw : ssh \"Drift av brannmuren\"\nflow fw -> web : https \"Brannmuren henter oppdateringer\"\n";
+    let text = policy(true)
+        .replace("firewall fw {\n  target nftables\n", &format!("firewall fw {{\n  target nftables\n  address {FW}\n"))
+        + "flow web -> fw : ssh \"Drift av brannmuren\"\nflow fw -> web : https \"Brannmuren henter oppdateringer\"\n";
     let mut net = Net::build();
     net.lab.ip_batch(&net.router.clone(), &[format!("addr add {FW}/32 dev dmz0")]);
     let path = net.lab.dir("rulesets").join("fw.nft");

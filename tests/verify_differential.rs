@@ -345,8 +345,19 @@ fn filters_on_path(model: &Model, x: Node, y: Node) -> Vec<Filter> {
         }
         Node::ZoneRest(_) => false,
     };
+    // A firewall's own addresses: it filters to and from itself (§4a, devices guard
+    // themselves); a switch's own addresses nothing.
+    let firewall_itself = |n: Node| match n {
+        Node::System(s) => model.systems[s.index()]
+            .device
+            .is_some_and(|d| model.devices[d.index()].kind == zonecheck::model::DeviceKind::Firewall),
+        Node::ZoneRest(_) => false,
+    };
     let (zx, zy) = (zone_of(model, x), zone_of(model, y));
-    if host(x) && model.zones[zx.index()].trust == Trust::Closed {
+    if (host(x) && model.zones[zx.index()].trust == Trust::Closed) || firewall_itself(x) {
+        out.push(Filter::Stateful);
+    }
+    if firewall_itself(y) {
         out.push(Filter::Stateful);
     }
     if host(y) {

@@ -131,6 +131,9 @@ pub struct FlowSpec {
 pub struct DeviceSpec {
     pub firewall: bool,
     pub interfaces: Vec<Vec<u8>>,
+    /// Its own address (in the zone of this index) and the flows naming it: a peer that
+    /// manages it (`peer -> dN : ssh`) and, when `outbound`, `dN -> peer : syslog`.
+    pub own: Option<(u8, RefSpec, bool)>,
 }
 
 #[derive(Clone, Debug)]
@@ -244,8 +247,12 @@ fn flow_spec() -> impl Strategy<Value = FlowSpec> {
 }
 
 fn device_spec() -> impl Strategy<Value = DeviceSpec> {
-    (prop::bool::weighted(0.7), prop::collection::vec(prop::collection::vec(any::<u8>(), 1..=3), 1..=5))
-        .prop_map(|(firewall, interfaces)| DeviceSpec { firewall, interfaces })
+    (
+        prop::bool::weighted(0.7),
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 1..=3), 1..=5),
+        prop::option::weighted(0.4, (any::<u8>(), ref_spec(), any::<bool>())),
+    )
+        .prop_map(|(firewall, interfaces, own)| DeviceSpec { firewall, interfaces, own })
 }
 
 /// Specs of every size the brief asks for (1–80 systems, 0–150 flows, …).
@@ -519,7 +526,25 @@ pub fn render(spec: &PolicySpec) -> String {
             }
         }
         let (kind, target) = if ds.firewall { ("firewall", "nftables") } else { ("switch", "cisco-ios") };
-        let _ = writeln!(t, "{kind} d{d} {{\n  target {target}\n{}\n}}", ifaces.join("\n"));
+        // Its own address: after every system's (10.Z.255.D+1; systems use 10.Z.HI.LO
+        // with HI < 255 and the internet 198.18.HI.LO).
+        let own = ds.own.as_ref().map(|(z, peer, outbound)| {
+            let z = pick(*z, nz);
+            let addr = if spec.internet && z + 1 == nz {
+                format!("198.18.255.{}", d + 1)
+            } else {
+                format!("10.{z}.255.{}", d + 1)
+            };
+            (addr, ref_name(spec, peer, spec.groups.len()), *outbound)
+        });
+        let address = own.as_ref().map(|(a, _, _)| format!("  address {a}\n")).unwrap_or_default();
+        let _ = writeln!(t, "{kind} d{d} {{\n  target {target}\n{address}{}\n}}", ifaces.join("\n"));
+        if let Some((_, peer, outbound)) = own {
+            let _ = writeln!(t, "flow {peer} -> d{d} : ssh \"Drift av d{d}\"");
+            if outbound {
+                let _ = writeln!(t, "flow d{d} -> {peer} : syslog \"Logger fra d{d}\"");
+            }
+        }
     }
     t
 }
