@@ -96,6 +96,8 @@ struct Pkt {
     icmp: u8,
     ack: bool,
     rst: bool,
+    /// The hop limit (TTL) it arrives with.
+    hops: u8,
 }
 
 fn dialect(t: Target) -> Dialect {
@@ -172,7 +174,7 @@ impl Read {
             dport: if icmp { u16::from(p.icmp) } else { p.dport },
             ack: p.ack || p.rst,
             ct: zonecheck::check::space::Ct::New,
-            hops: 64,
+            hops: p.hops,
         };
         self.rs.trace(&packet).0
     }
@@ -400,15 +402,48 @@ fn every_vendor_implements_the_same_acls() {
             _ => vec!["Vlan10".into(), "Vlan20".into(), "Vlan30".into()],
         }
     };
+    // IOS-XE cannot match the hop limit of neighbour discovery; the others accept it at 255
+    // only. Compared at hop limit 255, all four are the same.
+    let at_255 = |entries: &Vec<Entry>| -> Vec<Entry> {
+        entries
+            .iter()
+            .map(|(cubes, action)| {
+                let nd = |c: &Cube| {
+                    c.field(Dim::Proto) == &Field::point(58)
+                        && c.field(Dim::Dport)
+                            .intervals()
+                            .iter()
+                            .all(|(lo, hi)| (133..=136).contains(lo) && (133..=136).contains(hi))
+                };
+                let cubes = cubes
+                    .iter()
+                    .map(|c| if nd(c) { c.clone().with_value(Dim::Hops, 255).expect("a cube") } else { c.clone() })
+                    .collect();
+                (cubes, *action)
+            })
+            .collect()
+    };
     let (t0, r0) = &reads[0];
     for (t, r) in &reads[1..] {
         for (a, b) in ifaces(*t0).iter().zip(ifaces(*t)) {
             for v6 in [false, true] {
-                let ra = &r0[&(a.clone(), v6)];
-                let rb = &r[&(b.clone(), v6)];
+                let ra = at_255(&r0[&(a.clone(), v6)]);
+                let rb = at_255(&r[&(b.clone(), v6)]);
                 assert_eq!(ra, rb, "{t0:?} {a} vs {t:?} {b} (v6 {v6})");
             }
         }
+    }
+    // Only IOS-XE's ND entries leave the hop limit open.
+    for (t, r) in &reads {
+        let nd_hops: Vec<bool> = r
+            .values()
+            .flatten()
+            .flat_map(|(cubes, _)| cubes.iter())
+            .filter(|c| c.field(Dim::Proto) == &Field::point(58) && c.field(Dim::Dport) == &Field::point(135))
+            .map(|c| c.field(Dim::Hops) == &Field::point(255))
+            .collect();
+        assert!(!nd_hops.is_empty(), "{t:?} has ND entries");
+        assert!(nd_hops.iter().all(|h| *h == (*t != Target::CiscoIos)), "{t:?}: {nd_hops:?}");
     }
     // And the TCAM budget of sw-eos (20) is exceeded.
     let templates = templates();
@@ -434,7 +469,8 @@ fn specific_entries_are_exact() {
         " permit 47 10.3.0.0 0.0.0.15 10.2.0.0 0.0.0.255",
         " permit ip host 10.3.0.5 10.1.0.0 0.0.0.255",
         " permit ip 10.1.0.0 0.0.0.255 host 10.3.0.5",
-        " sequence 10 permit icmp any any nd-ns",
+        " sequence 10 permit icmp any fe80::/10 nd-ns",
+        " sequence 20 permit icmp any ff02::/16 nd-ns",
         " deny ip any any log",
         " deny ipv6 any any log",
     ] {
@@ -792,8 +828,16 @@ impl GPolicy {
     /// Does the ACL of interface `k` permit `p`? Computed from the policy alone.
     fn oracle(&self, k: usize, p: &Pkt) -> bool {
         let v6 = p.src.is_ipv6();
+        // Neighbour discovery stays on the link: towards link-local addresses, link-scoped
+        // multicast or the segment's own space, at hop limit 255 where the vendor can say so
+        // (IOS-XE's IPv6 ACLs cannot). Other ND is decided like any ICMPv6 below.
         if v6 && p.proto == 58 && [133, 135, 136].contains(&p.icmp) {
-            return true;
+            let link = ["fe80::/10", "ff02::/16"].map(|n| n.parse::<IpNet>().expect("prefix"));
+            let own = (0..self.zones.len()).filter(|z| self.zones[*z].iface == Some(k)).flat_map(|z| self.zone_nets(z));
+            let on_link = link.into_iter().chain(own).any(|n| n.contains(&p.dst));
+            if on_link && (self.target == Target::CiscoIos || p.hops == 255) {
+                return true;
+            }
         }
         let eph = |port: u16| self.eph.0 <= port && port <= self.eph.1;
         let established = p.proto == 6 && (p.ack || p.rst);
@@ -955,6 +999,7 @@ fn box_samples(b: &Probe, eph: (u16, u16)) -> Vec<Pkt> {
                     icmp: b.icmp.unwrap_or(if b.v6 { 128 } else { 8 }),
                     ack: false,
                     rst: false,
+                    hops: 64,
                 };
                 let mut variants = vec![base];
                 variants.extend(addr_samples(sn).into_iter().map(|a| Pkt { src: a, ..base }));
@@ -970,7 +1015,9 @@ fn box_samples(b: &Probe, eph: (u16, u16)) -> Vec<Pkt> {
                     if let Some(t) = b.icmp {
                         types.extend([t.wrapping_add(1), t.wrapping_sub(1)]);
                     }
-                    variants.extend(types.into_iter().map(|t| Pkt { icmp: t, ..base }));
+                    variants.extend(
+                        types.into_iter().flat_map(|t| [Pkt { icmp: t, ..base }, Pkt { icmp: t, hops: 255, ..base }]),
+                    );
                 }
                 for v in variants {
                     if v.src.is_ipv6() != b.v6 || v.dst.is_ipv6() != b.v6 {
@@ -1132,6 +1179,7 @@ fn ios_running_config_fixture() {
         icmp: dport as u8,
         ack,
         rst: false,
+        hops: 64,
     };
     for (iface, p, want) in [
         // Named ports: domain, ntp, www; a list after eq; wildcards.

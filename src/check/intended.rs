@@ -10,10 +10,14 @@
 
 use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
 use crate::model::{FlowId, Model, Target};
-use crate::targets::acl::{AclOptions, ND_TYPES as ACL_ND_TYPES, icmp_reply};
+use crate::targets::acl::{AclOptions, icmp_reply};
 use crate::targets::windows::ND_TYPES as HOST_ND_TYPES;
 
 use super::space::{Ct, Cube, Dim, Field, Ifaces, Path};
+
+/// The neighbour discovery a switch's SVI passes: neighbour solicitation and advertisement,
+/// router solicitation (hosts send no router advertisements).
+const SWITCH_ND_TYPES: [u8; 3] = [133, 135, 136];
 
 /// Why a packet is intended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,10 +212,20 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                         }
                     }
                 }
-                out.permits.extend(
-                    icmpv6_types(Path::Forward, &ACL_ND_TYPES, Some(id))
-                        .map(|c| (c, Why::Baseline("IPv6 neighbour discovery (NS, NA, RS)"))),
-                );
+                // Neighbour discovery stays on the link: towards link-local addresses and
+                // the segment's own space only, and (where the vendor can match it) at hop
+                // limit 255. IOS-XE's IPv6 ACLs cannot match the hop limit.
+                let Some(nd) = icmpv6_types(Path::Forward, &SWITCH_ND_TYPES, Some(id)) else { continue };
+                let nd = if device.target == Target::CiscoIos { Some(nd) } else { nd.with_value(Dim::Hops, 255) };
+                let space = rules.sources.iter().find(|(n, _)| *n == iface.name).map_or(&[][..], |(_, s)| &s[..]);
+                let link = ["fe80::/10", "ff02::/16"].map(|p| p.parse::<ipnet::IpNet>().expect("prefix"));
+                for dst in link.iter().chain(space.iter().filter(|n| matches!(n, ipnet::IpNet::V6(_)))) {
+                    out.permits.extend(
+                        nd.as_ref()
+                            .and_then(|c| c.clone().with(Dim::Dst, &Field::prefix(dst)))
+                            .map(|c| (c, Why::Baseline("IPv6 neighbour discovery (NS, NA, RS) on the link"))),
+                    );
+                }
             }
         }
         HostOrDevice::LinuxHost | HostOrDevice::WindowsHost => {

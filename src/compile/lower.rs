@@ -85,9 +85,11 @@ pub struct DeviceRules {
     pub chains: Vec<Chain>,
     /// Outbound traffic is filtered too (closed-zone hosts).
     pub filter_output: bool,
-    /// Anti-spoofing (firewalls): each interface with the address space behind it. A
-    /// forwarded packet whose source lies outside its input interface's space is dropped
-    /// before anything else, so no inside host can speak for another zone.
+    /// Each interface of a device with the address space behind it (empty for hosts). A
+    /// firewall drops a forwarded packet whose source lies outside its input interface's
+    /// space before anything else (anti-spoofing), so no inside host can speak for another
+    /// zone; a switch accepts neighbour discovery on an SVI only towards link-local
+    /// addresses and this space, so that ND never leaves the segment.
     pub sources: Vec<(String, Vec<IpNet>)>,
 }
 
@@ -331,18 +333,14 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                 permits: permits.finish(),
             })
             .collect();
-        let sources = if switch {
-            Vec::new()
-        } else {
-            device
-                .interfaces
-                .iter()
-                .map(|i| {
-                    let space = aggregate(i.zones.iter().flat_map(|z| spaces[z.index()].iter().copied()));
-                    (i.name.clone(), space)
-                })
-                .collect()
-        };
+        let sources = device
+            .interfaces
+            .iter()
+            .map(|i| {
+                let space = aggregate(i.zones.iter().flat_map(|z| spaces[z.index()].iter().copied()));
+                (i.name.clone(), space)
+            })
+            .collect();
         let mut chains: Vec<Chain> = pairs
             .into_iter()
             .map(|((ia, ib), (permits, fz, tz))| Chain {

@@ -73,6 +73,8 @@ pub struct Ace {
     pub icmp_type: Option<u8>,
     /// TCP with ACK or RST set.
     pub established: bool,
+    /// The IPv6 hop limit (IPv4 TTL) the packet must arrive with.
+    pub hop_limit: Option<u8>,
     pub log: bool,
     pub kind: AceKind,
     /// The flows asking for this entry (empty for ND and the final deny).
@@ -80,11 +82,21 @@ pub struct Ace {
 }
 
 /// What an entry matches, for merging duplicates.
-type AceKey = (bool, Option<u8>, IpNet, Option<(u16, u16)>, IpNet, Option<(u16, u16)>, Option<u8>, bool);
+type AceKey = (bool, Option<u8>, IpNet, Option<(u16, u16)>, IpNet, Option<(u16, u16)>, Option<u8>, bool, Option<u8>);
 
 impl Ace {
     fn key(&self) -> AceKey {
-        (self.permit, self.proto, self.src, self.sport, self.dst, self.dport, self.icmp_type, self.established)
+        (
+            self.permit,
+            self.proto,
+            self.src,
+            self.sport,
+            self.dst,
+            self.dport,
+            self.icmp_type,
+            self.established,
+            self.hop_limit,
+        )
     }
 }
 
@@ -98,6 +110,8 @@ pub struct Spelling {
     pub icmpv6: &'static str,
     pub addr: fn(&IpNet) -> String,
     pub icmp: fn(u8, bool) -> String,
+    /// The hop-limit (TTL) match, if the vendor's ACLs have one (IOS-XE's IPv6 ACLs do not).
+    pub hop_limit: Option<fn(u8, bool) -> String>,
 }
 
 impl Spelling {
@@ -130,6 +144,10 @@ pub fn ace_line(a: &Ace, v6: bool, spelling: &Spelling) -> String {
     }
     if a.established {
         s.push_str(" established");
+    }
+    if let (Some(h), Some(spell)) = (a.hop_limit, spelling.hop_limit) {
+        s.push(' ');
+        s.push_str(&spell(h, v6));
     }
     if a.log {
         s.push_str(" log");
@@ -263,6 +281,7 @@ fn ace(kind: AceKind, src: IpNet, dst: IpNet, flows: &[FlowId]) -> Ace {
         dport: None,
         icmp_type: None,
         established: false,
+        hop_limit: None,
         log: false,
         kind,
         flows: flows.to_vec(),
@@ -326,8 +345,25 @@ fn final_deny(v6: bool) -> Ace {
     Ace { permit: false, log: true, ..ace(AceKind::Deny, any_net(v6), any_net(v6), &[]) }
 }
 
-fn nd(ty: u8) -> Ace {
-    Ace { proto: Some(58), icmp_type: Some(ty), ..ace(AceKind::Nd, any_net(true), any_net(true), &[]) }
+/// Neighbour discovery of one type towards `dst`, at hop limit 255 where the vendor can
+/// match it (RFC 4861: a router forwards none with 255, so it comes from the link).
+fn nd(ty: u8, dst: IpNet, hop_limit: bool) -> Ace {
+    Ace {
+        proto: Some(58),
+        icmp_type: Some(ty),
+        hop_limit: hop_limit.then_some(255),
+        ..ace(AceKind::Nd, any_net(true), dst, &[])
+    }
+}
+
+/// Where neighbour discovery may go from an SVI: link-local unicast, link-scoped multicast
+/// (solicited-node, all-routers) and the segment's own space (the switch's addresses on
+/// it). ND to anywhere else would be routed off the link, carrying whatever it holds.
+pub fn nd_destinations(space: &[IpNet]) -> Vec<IpNet> {
+    let link: [IpNet; 2] = ["fe80::/10".parse().expect("prefix"), "ff02::/16".parse().expect("prefix")];
+    let mut out: Vec<IpNet> = link.to_vec();
+    out.extend(space.iter().filter(|n| matches!(n, IpNet::V6(_))).copied());
+    out
 }
 
 /// The uppercase name part for a device or interface: letters and digits, other runs as `-`.
@@ -391,7 +427,9 @@ pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> S
 
 /// Build the per-interface, per-family ACL entry lists of a switch (vendor-neutral). Their
 /// names are base names; the vendor's rendering appends the version ([`versioned`]).
-pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions) -> Vec<SviAcls> {
+///
+/// `hop_limit`: the vendor's ACLs can match the hop limit (see [`Spelling::hop_limit`]).
+pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, hop_limit: bool) -> Vec<SviAcls> {
     let Enforcer::Device(id) = rules.enforcer else { return Vec::new() };
     let device = &model.devices[id.index()];
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -402,8 +440,12 @@ pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions) -> Vec<Sv
         let unique = (*n > 0).then_some(k);
         *n += 1;
         let mut fam: [Entries; 2] = Default::default();
+        let space = rules.sources.iter().find(|(n, _)| *n == iface.name).map_or(&[][..], |(_, s)| &s[..]);
+        let nd_dsts = nd_destinations(space);
         for nd_type in ND_TYPES {
-            fam[1].push(nd(nd_type));
+            for dst in &nd_dsts {
+                fam[1].push(nd(nd_type, *dst, hop_limit));
+            }
         }
         // Forward entries first, then the answers to flows leaving through this interface.
         for chain in &rules.chains {
@@ -823,7 +865,9 @@ pub fn render(
     let (HostOrDevice::Device(target), Enforcer::Device(id)) = (rules.target, rules.enforcer) else {
         return Err(vec![not_acl(rules)]);
     };
-    let acls = build(model, rules, options);
+    // IOS-XE's IPv6 ACLs have no hop-limit match: its ND entries keep ND on the link by
+    // their destinations alone.
+    let acls = build(model, rules, options, target != Target::CiscoIos);
     let stats = Stats {
         chains: acls.len() * 2,
         rules: acls.iter().map(|a| a.v4.entries.len() + a.v6.entries.len()).sum(),
@@ -911,7 +955,7 @@ mod tests {
             svc: Svc::Ports { proto: 6, lo: 22, hi: 22 },
             flows: vec![FlowId(1)],
         };
-        let acls = build(&model, &rules, &AclOptions::default());
+        let acls = build(&model, &rules, &AclOptions::default(), true);
         assert_eq!(acls.len(), 1, "an ACL for the declared SVI only");
         assert_eq!(
             acls[0].v4.entries,

@@ -47,5 +47,15 @@ fn addr(n: &IpNet) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    ace_line(a, v6, &Spelling { any: ["any", "any"], icmpv6: "icmpv6", addr, icmp: |t, _| format!("icmp-type {t}") })
+    ace_line(
+        a,
+        v6,
+        &Spelling {
+            any: ["any", "any"],
+            icmpv6: "icmpv6",
+            addr,
+            icmp: |t, _| format!("icmp-type {t}"),
+            hop_limit: Some(|h, _| format!("ttl {h}")),
+        },
+    )
 }

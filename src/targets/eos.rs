@@ -27,5 +27,15 @@ fn addr(n: &IpNet) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    ace_line(a, v6, &Spelling { any: ["ip", "ipv6"], icmpv6: "icmpv6", addr, icmp: |t, _| t.to_string() })
+    ace_line(
+        a,
+        v6,
+        &Spelling {
+            any: ["ip", "ipv6"],
+            icmpv6: "icmpv6",
+            addr,
+            icmp: |t, _| t.to_string(),
+            hop_limit: Some(|h, v6| format!("{} eq {h}", if v6 { "hop-limit" } else { "ttl" })),
+        },
+    )
 }

@@ -45,5 +45,5 @@ fn icmp(ty: u8, v6: bool) -> String {
 }
 
 fn ace(a: &Ace, v6: bool) -> String {
-    ace_line(a, v6, &Spelling { any: ["ip", "ipv6"], icmpv6: "icmp", addr, icmp })
+    ace_line(a, v6, &Spelling { any: ["ip", "ipv6"], icmpv6: "icmp", addr, icmp, hop_limit: None })
 }

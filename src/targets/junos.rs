@@ -115,6 +115,9 @@ fn from(a: &Ace, v6: bool) -> Vec<String> {
     if a.established {
         out.push("tcp-established;".into());
     }
+    if let Some(h) = a.hop_limit {
+        out.push(format!("{} {h};", if v6 { "hop-limit" } else { "ttl" }));
+    }
     out
 }
 

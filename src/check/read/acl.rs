@@ -61,6 +61,8 @@ struct Match {
     icmp_code: Option<Field>,
     /// TCP with ACK or RST.
     established: bool,
+    /// The hop limit (TTL) the packet arrives with.
+    hops: Option<Field>,
 }
 
 impl Match {
@@ -79,6 +81,7 @@ impl Match {
             (Dim::Dport, &self.dport),
             (Dim::Dport, &self.icmp_type),
             (Dim::Sport, &self.icmp_code),
+            (Dim::Hops, &self.hops),
         ];
         for (d, f) in fields {
             if let Some(f) = f {

@@ -816,6 +816,13 @@ fn entry(d: Dialect, v6: bool, w: &[&str]) -> Result<(bool, Match, Option<u64>),
         match x {
             "established" if proto == Some(6) => m.established = true,
             "established" => return Err("`established` without tcp".into()),
+            // EOS: `ttl eq N` (IPv4), `hop-limit eq N` (IPv6); AOS-CX: `ttl N` (both).
+            "ttl" | "hop-limit" if d == Dialect::AristaEos && (x == "hop-limit") == v6 => {
+                m.hops = Some(hop_match(&mut t)?)
+            }
+            "ttl" if d == Dialect::ArubaAoscx => {
+                m.hops = Some(Field::point(u128::from(number::<u8>(t.next()?, "TTL")?)))
+            }
             "log" => {}
             "log-input" if d == Dialect::CiscoIos => {}
             "count" if d == Dialect::ArubaAoscx => {}
@@ -988,6 +995,20 @@ fn port_match(d: Dialect, proto: Option<u8>, t: &mut Toks) -> Result<Option<Fiel
             Field::range(lo, hi)
         }
     }))
+}
+
+/// An EOS hop-limit or TTL comparison: `eq|neq|gt|lt N`.
+fn hop_match(t: &mut Toks) -> Result<Field, String> {
+    let op = t.next()?;
+    let n = u128::from(number::<u8>(t.next()?, "hop limit")?);
+    Ok(match op {
+        "eq" => Field::point(n),
+        "neq" => Field::point(n).complement(255),
+        "gt" if n < 255 => Field::range(n + 1, 255),
+        "lt" if n > 0 => Field::range(0, n - 1),
+        "gt" | "lt" => Field::empty(),
+        x => return Err(format!("unknown hop-limit comparison `{x}`")),
+    })
 }
 
 /// ICMP type and code: `TYPE [CODE]` or a name (IOS, EOS); `icmp-type T [icmp-code C]` (AOS-CX).

@@ -443,6 +443,14 @@ fn from(
             *icmp_at = Some(c.line);
         }
         "tcp-established" if w.len() == 1 && c.block.is_none() => m.established = true,
+        // `hop-limit 255;` (inet6), `ttl 1-254;` (inet): values and ranges.
+        "hop-limit" | "ttl" if (key == "hop-limit") == v6 => {
+            let mut f = Field::empty();
+            for v in values(c, &w)? {
+                f = f.union(&range::<u8>(v, |_| None, "hop limit").map_err(at)?);
+            }
+            m.hops = union(m.hops.take(), f);
+        }
         _ => return Err(at(format!("match `{}` is not modelled", one_line(&render(c))))),
     }
     Ok(())

@@ -151,8 +151,9 @@ pub(super) fn icmp6(name: &str) -> Option<(u8, Option<u8>)> {
         "mld-reduction" => (132, None),
         "router-solicitation" => (133, None),
         "router-advertisement" => (134, None),
-        "nd-ns" => (135, None),
-        "nd-na" => (136, None),
+        // IOS spells them `nd-ns`/`nd-na`, EOS in full.
+        "nd-ns" | "neighbor-solicitation" => (135, None),
+        "nd-na" | "neighbor-advertisement" => (136, None),
         "redirect" => (137, None),
         _ => return None,
     })

@@ -57,10 +57,10 @@ fn one_problem(d: Dialect, text: &str, line: usize, what: &str) -> Ruleset {
 #[test]
 fn generated_files_of_every_vendor_read_without_problems() {
     for (name, d, ifs, n) in [
-        ("vendors_sw-ios", Dialect::CiscoIos, ["Vlan10", "Vlan20", "Vlan30"], 45),
-        ("vendors_sw-eos", Dialect::AristaEos, ["Vlan10", "Vlan20", "Vlan30"], 45),
-        ("vendors_sw-cx", Dialect::ArubaAoscx, ["vlan10", "vlan20", "vlan30"], 45),
-        ("vendors_sw-junos", Dialect::Junos, ["irb.10", "irb.20", "irb.30"], 45),
+        ("vendors_sw-ios", Dialect::CiscoIos, ["Vlan10", "Vlan20", "Vlan30"], 60),
+        ("vendors_sw-eos", Dialect::AristaEos, ["Vlan10", "Vlan20", "Vlan30"], 60),
+        ("vendors_sw-cx", Dialect::ArubaAoscx, ["vlan10", "vlan20", "vlan30"], 60),
+        ("vendors_sw-junos", Dialect::Junos, ["irb.10", "irb.20", "irb.30"], 60),
     ] {
         let mut ifaces = Ifaces::new();
         let rs = read(d, &snapshot(name), &mut ifaces);
@@ -90,7 +90,12 @@ fn generated_files_of_every_vendor_read_without_problems() {
         assert!(permits(&rs, &pkt(i, v20, "10.2.0.9", "10.3.0.1", 47, 0, 0, false)), "{name}");
         assert!(permits(&rs, &pkt(i, v10, "fd00:1::5", "fd00:2::2", 6, 40000, 8005, false)), "{name}");
         assert!(!permits(&rs, &pkt(i, v10, "fd00:1::5", "fd00:2::3", 6, 40000, 8005, false)), "{name}");
-        assert!(permits(&rs, &pkt(i, v30, "fe80::1", "ff02::1", 58, 0, 135, false)), "{name}");
+        // ND on the link at hop limit 255; at 64 only where IOS-XE cannot tell; never off the link.
+        let nd =
+            |i: &mut Ifaces, dst: &str, hops: u8| Packet { hops, ..pkt(i, v30, "fe80::1", dst, 58, 0, 135, false) };
+        assert!(permits(&rs, &nd(i, "ff02::1", 255)), "{name}");
+        assert_eq!(permits(&rs, &nd(i, "ff02::1", 64)), d == Dialect::CiscoIos, "{name}");
+        assert!(!permits(&rs, &nd(i, "fd00:1::5", 255)), "{name}: ND towards another segment");
         // An interface with no ACL is not filtered.
         assert!(permits(&rs, &pkt(i, "Vlan99", "10.9.0.1", "10.2.0.2", 6, 1, 2, false)), "{name}");
         // zonecheck's explicit final deny decides what no permit matches.
@@ -120,7 +125,7 @@ fn origins_keep_line_sequence_and_comment() {
     );
     // IOS IPv6 ACLs end in the implicit ND permits before the deny.
     let v6 = &rs.chains[2].rules;
-    assert_eq!(v6.len(), 7 + 3);
+    assert_eq!(v6.len(), 13 + 3);
     assert!(v6[v6.len() - 3].origin.text.contains("nd-na") && v6[v6.len() - 2].origin.text.contains("nd-ns"));
     // Junos: the term name is the handle, the comment before the first term of a flow.
     let rs = read(Dialect::Junos, &snapshot("vendors_sw-junos"), &mut Ifaces::new());
@@ -392,7 +397,8 @@ fn every_problem_kind() {
     // EOS.
     let eos = |e: &str| format!("ip access-list A\n   {e}\n");
     one_problem(AristaEos, &eos("10 permit ip 10.0.0.0 0.0.0.255 any"), 2, "not an address");
-    one_problem(AristaEos, &eos("10 permit ip any any ttl eq 3"), 2, "`ttl`");
+    one_problem(AristaEos, &eos("10 permit ip any any ttl ge 3"), 2, "hop-limit comparison");
+    one_problem(CiscoIos, "ip access-list extended A\n 10 permit ip any any ttl eq 3\n", 2, "`ttl`");
     one_problem(AristaEos, &eos("10 remark x\n   10 permit ip any any"), 3, "already taken");
     one_problem(AristaEos, "hostname x\n", 1, "unknown line");
     one_problem(AristaEos, "abort\n", 1, "abort");
@@ -773,4 +779,44 @@ interface Vlan10\n service-policy input IN\n ip access-group ALL in\n!\ninterfac
         22,
         "class-map BLOCK",
     );
+}
+
+/// Hop-limit (TTL) matches as each vendor writes them: the neighbour discovery entries
+/// zonecheck compiles, and comparisons people write.
+#[test]
+fn hop_limits_of_every_vendor() {
+    use crate::check::space::{Dim, Field};
+    use Dialect::*;
+    let hops = |d: Dialect, text: &str| -> Vec<Field> {
+        let mut ifaces = Ifaces::new();
+        let rs = read(d, text, &mut ifaces);
+        assert!(rs.problems.is_empty(), "{d:?}: {:?}", problems(&rs));
+        rs.chains
+            .iter()
+            .flat_map(|c| c.rules.iter())
+            .filter(|r| !r.origin.implicit)
+            .flat_map(|r| r.matches.iter().map(|c| c.field(Dim::Hops).clone()))
+            .collect()
+    };
+    let only = |v: u128| vec![Field::point(v)];
+    assert_eq!(
+        hops(
+            AristaEos,
+            "ipv6 access-list A\n   10 permit icmpv6 any fe80::/10 neighbor-solicitation hop-limit eq 255\n"
+        ),
+        only(255)
+    );
+    assert_eq!(
+        hops(AristaEos, "ip access-list A\n   10 permit ip any any ttl neq 1\n"),
+        vec![Field::range(0, 0).union(&Field::range(2, 255))]
+    );
+    assert_eq!(hops(AristaEos, "ip access-list A\n   10 permit ip any any ttl gt 254\n"), only(255));
+    assert_eq!(
+        hops(ArubaAoscx, "access-list ipv6 A\n    10 permit icmpv6 any fe80::/10 icmp-type 135 ttl 255\n"),
+        only(255)
+    );
+    let junos = "firewall {\n family inet6 {\n  filter F {\n   term nd {\n    from {\n     next-header icmp6;\n     icmp-type 135;\n     hop-limit 255;\n    }\n    then accept;\n   }\n   term low {\n    from {\n     hop-limit [ 1-10 64 ];\n    }\n    then discard;\n   }\n  }\n }\n}\n";
+    assert_eq!(hops(Junos, junos), vec![Field::point(255), Field::range(1, 10).union(&Field::point(64))]);
+    // `ttl` is IPv4's word, `hop-limit` IPv6's: the other one is a problem.
+    one_problem(AristaEos, "ipv6 access-list A\n   10 permit ipv6 any any ttl eq 3\n", 2, "`ttl`");
 }
