@@ -111,7 +111,15 @@ const SECTIONS: &[(&str, Option<&[&str]>)] = &[
 /// wrong type), all in one pass: the parser recovers, and each key is deserialized on
 /// its own so one bad value does not hide the next. Returns the document with the bad
 /// entries removed, for the checks of the values that parse.
-fn structure<'i>(text: &'i str, file: crate::diagnostics::FileId, diags: &mut Vec<Diag>) -> toml::de::DeTable<'i> {
+///
+/// Also returns where each kept key and its value are, by (section, key), from the parser:
+/// the checks of the values point there (a text search would find the first occurrence of
+/// the same words, in a comment or another section).
+fn structure<'i>(
+    text: &'i str,
+    file: crate::diagnostics::FileId,
+    diags: &mut Vec<Diag>,
+) -> (toml::de::DeTable<'i>, KeySpans) {
     use toml::de::{DeTable, DeValue};
     let span_of = |r: std::ops::Range<usize>| Span::new(file, r.start, r.end);
     let doc_help = "see README.md, section zonecheck.toml, for the keys zonecheck knows";
@@ -121,6 +129,7 @@ fn structure<'i>(text: &'i str, file: crate::diagnostics::FileId, diags: &mut Ve
         diags.push(Diag::error(code::CONFIG_INVALID, span, e.message().replace('\n', " ")).help("fix the TOML syntax"));
     }
     let mut kept = DeTable::new();
+    let mut spans = KeySpans::new();
     for (key, value) in doc.into_inner() {
         let Some((section, keys)) = SECTIONS.iter().find(|(n, _)| *n == key.get_ref().as_ref()) else {
             let hint = crate::diagnostics::did_you_mean(key.get_ref(), SECTIONS.iter().map(|(n, _)| *n));
@@ -187,6 +196,10 @@ fn structure<'i>(text: &'i str, file: crate::diagnostics::FileId, diags: &mut Ve
             };
             match result {
                 Ok(()) => {
+                    spans.insert(
+                        (section.to_string(), k.get_ref().to_string()),
+                        (span_of(k.span()), span_of(v_span.clone())),
+                    );
                     good.insert(k, v);
                 }
                 Err(e) => {
@@ -204,14 +217,17 @@ fn structure<'i>(text: &'i str, file: crate::diagnostics::FileId, diags: &mut Ve
         }
         kept.insert(key, toml::Spanned::new(value_span, DeValue::Table(good)));
     }
-    kept
+    (kept, spans)
 }
+
+/// (section, key) → (the key's span, the value's span).
+type KeySpans = std::collections::HashMap<(String, String), (Span, Span)>;
 
 /// Parse a config text. Every problem is reported, each with a span into `sources`.
 pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Vec<Diag>> {
     let file = sources.add(name, text);
     let mut diags = Vec::new();
-    let kept = structure(text, file, &mut diags);
+    let (kept, spans) = structure(text, file, &mut diags);
     let end = text.len();
     let config = match Config::deserialize(toml::de::ValueDeserializer::from(toml::Spanned::new(
         0..end,
@@ -228,7 +244,8 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
             return Err(diags);
         }
     };
-    let at = |needle: &str| text.find(needle).map_or(Span::new(file, 0, 0), |i| Span::new(file, i, i + needle.len()));
+    let none = Span::new(file, 0, 0);
+    let at = |section: &str, key: &str| spans.get(&(section.to_string(), key.to_string())).map_or(none, |s| s.1);
     if let Some(t) = &config.nftables.table {
         let ok = t.len() <= 64
             && t.starts_with(|c: char| c.is_ascii_lowercase())
@@ -236,8 +253,12 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
             && !NFT_KEYWORDS.contains(&t.as_str());
         if !ok {
             diags.push(
-                Diag::error(code::CONFIG_INVALID, at(t), format!("`{t}` cannot name an nftables table"))
-                    .help("use lowercase letters, digits and `_`, starting with a letter, e.g. `zonecheck`"),
+                Diag::error(
+                    code::CONFIG_INVALID,
+                    at("nftables", "table"),
+                    format!("`{t}` cannot name an nftables table"),
+                )
+                .help("use lowercase letters, digits and `_`, starting with a letter, e.g. `zonecheck`"),
             );
         }
     }
@@ -245,7 +266,7 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         && !valid_rate(r)
     {
         diags.push(
-                Diag::error(code::CONFIG_INVALID, at(r), format!("`{r}` is not an nftables rate"))
+                Diag::error(code::CONFIG_INVALID, at("nftables", "log_rate"), format!("`{r}` is not an nftables rate"))
                     .help("write `N/second` (or minute, hour, day), optionally with `burst N packets`, e.g. `10/second burst 20 packets`"),
             );
     }
@@ -253,7 +274,7 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         && (lo == 0 || lo > hi)
     {
         diags.push(
-            Diag::error(code::CONFIG_INVALID, at("ephemeral"), format!("`[{lo}, {hi}]` is not a port range"))
+            Diag::error(code::CONFIG_INVALID, at("acl", "ephemeral"), format!("`[{lo}, {hi}]` is not a port range"))
                 .help("give the low and the high port, 1 to 65535, e.g. `ephemeral = [49152, 65535]`"),
         );
     }
@@ -261,16 +282,17 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         && let Some(problem) = crate::targets::windows::group_problem(g)
     {
         diags.push(
-            Diag::error(code::CONFIG_INVALID, at(g), format!("`{g}` cannot name a firewall rule group: {problem}"))
-                .help("use letters, digits, `-` and `_`, e.g. `zonecheck`"),
+            Diag::error(
+                code::CONFIG_INVALID,
+                at("windows", "group"),
+                format!("`{g}` cannot name a firewall rule group: {problem}"),
+            )
+            .help("use letters, digits, `-` and `_`, e.g. `zonecheck`"),
         );
     }
     for name in config.lints.keys() {
         if !crate::model::LINTS.contains(&name.as_str()) {
-            let span = text
-                .find(&format!("{name} "))
-                .or_else(|| text.find(name.as_str()))
-                .map_or(Span::new(file, 0, 0), |at| Span::new(file, at, at + name.len()));
+            let span = spans.get(&("lints".to_string(), name.clone())).map_or(none, |s| s.0);
             let hint = crate::diagnostics::did_you_mean(name, crate::model::LINTS.iter().copied());
             diags
                 .push(Diag::error(code::CONFIG_UNKNOWN_KEY, span, format!("unknown lint `{name}`")).help(
@@ -318,5 +340,25 @@ fn valid_rate(r: &str) -> bool {
             rate_ok(rate) && !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit())
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each finding points at the key or value the parser read, not at the first place the
+    /// same words occur (a comment, another section).
+    #[test]
+    fn findings_point_at_the_value_the_parser_read() {
+        let text = "# Was: table = \"Bad\" and closed-egres = \"error\" (typo)\n\
+                    [windows]\ngroup = \"Bad\"\n\
+                    [nftables]\ntable = \"Bad\"\nlog_rate = \"10/second\"\n\
+                    [lints]\nclosed-egres = \"error\"\n";
+        let mut sources = Sources::default();
+        let diags = parse("zonecheck.toml", text, &mut sources).expect_err("two mistakes");
+        let at: Vec<(&str, usize)> =
+            diags.iter().map(|d| (sources.snippet(d.span), sources.line_col(d.span).0)).collect();
+        assert_eq!(at, [("\"Bad\"", 5), ("closed-egres", 8)], "{diags:?}");
     }
 }
