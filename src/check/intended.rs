@@ -8,12 +8,26 @@
 //! permits a fixed baseline that is not a policy flow: loopback on Linux hosts and IPv6
 //! neighbour discovery.
 
-use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
+use crate::compile::lower::{AclOptions, ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
 use crate::model::{FlowId, Model, Target};
-use crate::targets::acl::{AclOptions, icmp_reply};
-use crate::targets::windows::ND_TYPES as HOST_ND_TYPES;
 
 use super::space::{Ct, Cube, Dim, Field, Ifaces, Path};
+
+// The protocol facts below are check's own statement, not the renderers': a renderer's
+// mistake about them shows up as a difference.
+
+/// The ICMP answer to an ICMP request type, if the type has one (echo, timestamp).
+fn icmp_reply(v6: bool, ty: u8) -> Option<u8> {
+    match (v6, ty) {
+        (false, 8) => Some(0),
+        (false, 13) => Some(14),
+        (true, 128) => Some(129),
+        _ => None,
+    }
+}
+
+/// Neighbour and router discovery a host accepts (RS, RA, NS, NA).
+const HOST_ND_TYPES: [u8; 4] = [133, 134, 135, 136];
 
 /// The neighbour discovery a switch's SVI passes: neighbour solicitation and advertisement,
 /// router solicitation (hosts send no router advertisements).

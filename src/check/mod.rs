@@ -15,9 +15,9 @@ pub mod space;
 
 use std::collections::BTreeMap;
 
+use crate::compile::lower::AclOptions;
 use crate::compile::lower::{DeviceRules, HostOrDevice};
 use crate::model::{Model, Target};
-use crate::targets::acl::AclOptions;
 use intended::{Intended, Why};
 use ruleset::{Dead, EvalError, Origin, Problem, RuleRef, Ruleset};
 use space::{Cube, Ifaces, Packet, Space};
@@ -409,7 +409,7 @@ fn findings(
 fn why_text(model: &Model, w: &Why) -> String {
     let flows = |fs: &[crate::model::FlowId]| {
         fs.iter()
-            .map(|f| format!("{} {}", crate::targets::nftables::flow_ref(model, *f), model.flow_title(*f)))
+            .map(|f| format!("{} {}", model.flow_location(*f), model.flow_title(*f)))
             .collect::<Vec<_>>()
             .join("; ")
     };

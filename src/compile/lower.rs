@@ -18,6 +18,20 @@ use crate::model::{DeviceId, DeviceKind, FlowId, Match, Model, Node, Platform, S
 /// It is not a valid interface name, so no target mistakes it for a declared one.
 pub const UPLINK: &str = "(uplink)";
 
+/// Settings of the stateless (switch ACL) enforcement points: what their exact answers
+/// permit is decided here, so the renderers and the checker share the setting, not code.
+#[derive(Clone, Debug)]
+pub struct AclOptions {
+    /// The clients' ephemeral port range: UDP answers may go to these ports only.
+    pub ephemeral: (u16, u16),
+}
+
+impl Default for AclOptions {
+    fn default() -> Self {
+        AclOptions { ephemeral: (1024, 65535) }
+    }
+}
+
 /// What a permit matches above the addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Svc {

@@ -341,6 +341,15 @@ impl Model {
         (host, host && self.zone(sys.zone).trust == Trust::Closed)
     }
 
+    /// `file.zc:17`: where a flow is declared, for diagnostics.
+    pub fn flow_location(&self, f: FlowId) -> String {
+        let flow = self.flow(f);
+        let (line, _) = self.sources.line_col(flow.header_span);
+        let name = self.sources.name(flow.header_span.file);
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        format!("{base}:{line}")
+    }
+
     /// The zone a node lies in.
     pub fn node_zone(&self, node: Node) -> ZoneId {
         match node {

@@ -34,18 +34,7 @@ use crate::diagnostics::{Diag, Span, code};
 use crate::model::{DeviceId, FlowId, Model, Target};
 use crate::syntax::ast::Keyword;
 
-/// Settings of the switch ACL targets (per device).
-#[derive(Clone, Debug)]
-pub struct AclOptions {
-    /// The clients' ephemeral port range: UDP answers may go to these ports only.
-    pub ephemeral: (u16, u16),
-}
-
-impl Default for AclOptions {
-    fn default() -> Self {
-        AclOptions { ephemeral: (1024, 65535) }
-    }
-}
+pub use crate::compile::lower::AclOptions;
 
 /// Why an entry is there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

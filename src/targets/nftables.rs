@@ -104,11 +104,7 @@ struct File {
 /// `file.zc:17`: where a flow is declared, for diagnostics. Generated files name flows by
 /// [`super::flow_id`] instead, which an edit elsewhere in the policy does not move.
 pub fn flow_ref(model: &Model, f: FlowId) -> String {
-    let flow = model.flow(f);
-    let (line, _) = model.sources.line_col(flow.header_span);
-    let name = model.sources.name(flow.header_span.file);
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    format!("{base}:{line}")
+    model.flow_location(f)
 }
 
 /// The header line that points to the provenance. The file itself holds nothing that an

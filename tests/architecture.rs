@@ -1,0 +1,95 @@
+//! ARCHITECTURE.md's dependency rules, checked on the source: every `crate::…` path in a
+//! stage's code (comments and `#[cfg(test)]` modules aside) names only the stages it may
+//! depend on. A forbidden edge fails with the file and line, so a change that would couple
+//! the checker to what it checks, or a stage to a later one, cannot land unnoticed.
+
+use std::path::{Path, PathBuf};
+
+/// (files under `src/` whose path starts with this, the crate modules they may name).
+/// The most specific prefix applies. `load_str` (the library's entry) is allowed
+/// everywhere for doc examples.
+const RULES: &[(&str, &[&str])] = &[
+    // The language knows nothing of models, networks or targets.
+    ("syntax/", &["diagnostics", "syntax"]),
+    ("model/", &["diagnostics", "syntax", "model"]),
+    // The proof depends on the model only; reports render it.
+    ("verify/", &["diagnostics", "syntax", "model", "verify"]),
+    // Lowering decides what each enforcement point permits, from the model alone.
+    ("compile/lower.rs", &["diagnostics", "model", "compile"]),
+    ("compile/addr.rs", &["diagnostics", "model", "compile"]),
+    // The checker depends on the model and the lowering's statement of what each device
+    // must permit, never on the renderers it validates.
+    ("check/", &["diagnostics", "syntax", "model", "compile", "check"]),
+    // Renderers never check, verify or report.
+    ("targets/", &["diagnostics", "syntax", "model", "compile", "targets"]),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read src") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The `crate::NAME` module names a line uses, outside comments.
+fn crate_paths(line: &str) -> Vec<String> {
+    let code = line.split("//").next().unwrap_or("");
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        let after = &rest[i + "crate::".len()..];
+        let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        // `use crate::{a, b}`: each name in the braces.
+        if name.is_empty() && after.starts_with('{') {
+            let inner = after[1..].split('}').next().unwrap_or("");
+            out.extend(inner.split(',').map(|n| n.trim().split("::").next().unwrap_or("").to_string()));
+        } else {
+            out.push(name);
+        }
+        rest = after;
+    }
+    out.retain(|n| !n.is_empty());
+    out
+}
+
+#[test]
+fn stages_depend_only_on_what_architecture_md_allows() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let rel = file.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        let Some((_, allowed)) = RULES.iter().filter(|(p, _)| rel.starts_with(p)).max_by_key(|(p, _)| p.len()) else {
+            continue;
+        };
+        checked += 1;
+        let text = std::fs::read_to_string(file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            for name in crate_paths(line) {
+                if name != "load_str" && !allowed.contains(&name.as_str()) {
+                    broken.push(format!("src/{rel}:{}: uses crate::{name}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(checked > 30, "the rules cover the stages ({checked} files)");
+    assert!(broken.is_empty(), "forbidden dependencies (see ARCHITECTURE.md):\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_scanner_sees_every_form_of_path() {
+    assert_eq!(crate_paths("use crate::targets::acl::AclOptions;"), ["targets"]);
+    assert_eq!(crate_paths("use crate::{model::Model, check};"), ["model", "check"]);
+    assert_eq!(crate_paths("    let x = crate::report::human(v); // crate::cli"), ["report"]);
+    assert!(crate_paths("/// see [`crate::report`]").is_empty());
+}
