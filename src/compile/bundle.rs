@@ -457,21 +457,18 @@ pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> 
 /// Remove a bundle directory (the previous bundle after the swap, or a failed new one): the
 /// files of its subdirectories in parallel, then whatever is left.
 fn remove_tree(dir: &Path) {
-    let subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    for sub in subdirs {
-        let files: Vec<PathBuf> = std::fs::read_dir(&sub)
+    // The entries of a directory that are directories (`dirs`) or files (unreadable: none).
+    let entries = |d: &Path, dirs: bool| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
             .into_iter()
             .flatten()
             .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(|e| e.file_type().is_ok_and(|t| if dirs { t.is_dir() } else { t.is_file() }))
             .map(|e| e.path())
-            .collect();
+            .collect()
+    };
+    for sub in entries(dir, true) {
+        let files = entries(&sub, false);
         files.par_iter().for_each(|f| {
             let _ = std::fs::remove_file(f);
         });

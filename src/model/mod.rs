@@ -170,6 +170,28 @@ pub struct System {
 }
 
 impl System {
+    /// A system with a name and a zone and nothing else yet: resolution fills the rest.
+    pub fn bare(name: String, label: Option<String>, zone: ZoneId, span: Span, name_span: Span) -> System {
+        System {
+            name,
+            label,
+            zone,
+            addresses: Vec::new(),
+            platform: None,
+            holds: Vec::new(),
+            role: None,
+            owner: None,
+            vendor: None,
+            dpa: None,
+            region: None,
+            auth: None,
+            allows: Vec::new(),
+            device: None,
+            span,
+            name_span,
+        }
+    }
+
     pub fn is_saas(&self) -> bool {
         self.platform == Some(Platform::Saas)
     }

@@ -244,24 +244,13 @@ impl Resolver {
                 DeclKind::System => first_span(&self.system_names, &name.name, |id| self.systems[id.index()].name_span)
                     .or_else(|| {
                         self.system_names.insert(name.name.clone(), SystemId::from_index(self.systems.len()));
-                        self.systems.push(System {
-                            name: name.name.clone(),
+                        self.systems.push(System::bare(
+                            name.name.clone(),
                             label,
-                            zone: ZoneId(u32::MAX),
-                            addresses: Vec::new(),
-                            platform: None,
-                            holds: Vec::new(),
-                            role: None,
-                            owner: None,
-                            vendor: None,
-                            dpa: None,
-                            region: None,
-                            auth: None,
-                            allows: Vec::new(),
-                            device: None,
-                            span: item.span,
-                            name_span: name.span,
-                        });
+                            ZoneId(u32::MAX),
+                            item.span,
+                            name.span,
+                        ));
                         None
                     }),
                 DeclKind::Group => first_span(&self.group_names, &name.name, |id| self.groups[id.index()].name_span)
@@ -1326,22 +1315,9 @@ impl Resolver {
             return;
         };
         let sys = System {
-            name: dev.name.clone(),
-            label: dev.label.clone(),
-            zone,
             addresses: addresses.iter().map(|a| a.net).collect(),
-            platform: None,
-            holds: Vec::new(),
-            role: None,
-            owner: None,
-            vendor: None,
-            dpa: None,
-            region: None,
-            auth: None,
-            allows: Vec::new(),
             device: Some(id),
-            span: dev.span,
-            name_span: dev.name_span,
+            ..System::bare(dev.name.clone(), dev.label.clone(), zone, dev.span, dev.name_span)
         };
         if !self.damaged_zones.contains(&zone) {
             for a in addresses {
