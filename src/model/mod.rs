@@ -339,6 +339,9 @@ pub struct Model {
     pub node_index: BTreeMap<Node, NodeIndex>,
     /// Graph index of every flow's hub.
     pub flow_index: Vec<NodeIndex>,
+    /// Every flow's stable id ([`Model::flow_id`]), computed once on first use: generated
+    /// files name flows in every rule and element, and each id is a sha256.
+    pub flow_ids: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Model {
@@ -361,6 +364,34 @@ impl Model {
         }
         let host = matches!(sys.platform, Some(Platform::Linux | Platform::Windows));
         (host, host && self.zone(sys.zone).trust == Trust::Closed)
+    }
+
+    /// The flow's stable name in generated files: `f-` and 8 hex digits of a sha256 over the
+    /// base name of the file it is declared in, its title (`a -> b : https`) and its
+    /// description. Unlike a line number it does not move when the policy is edited
+    /// elsewhere, so a device file changes only when its own rules do (DESIGN.md §7);
+    /// `manifest.json` maps every id back to its file and line. Two flows with the same
+    /// ends, services and description in one file share an id (the manifest lists both).
+    pub fn flow_id(&self, f: FlowId) -> &str {
+        let ids = self.flow_ids.get_or_init(|| {
+            use sha2::{Digest, Sha256};
+            (0..self.flows.len())
+                .map(|i| {
+                    let f = FlowId::from_index(i);
+                    let flow = self.flow(f);
+                    let name = self.sources.name(flow.header_span.file);
+                    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+                    let mut h = Sha256::new();
+                    for part in [base, &self.flow_title(f), &flow.description] {
+                        h.update((part.len() as u64).to_le_bytes());
+                        h.update(part.as_bytes());
+                    }
+                    let digest = h.finalize();
+                    format!("f-{}", digest.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>())
+                })
+                .collect()
+        });
+        &ids[f.index()]
     }
 
     /// `file.zc:17`: where a flow is declared, for diagnostics.

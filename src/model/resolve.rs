@@ -54,6 +54,7 @@ pub fn resolve(parsed: Parsed) -> Result<Model, Errors> {
         graph: DiGraph::new(),
         node_index: BTreeMap::new(),
         flow_index: Vec::new(),
+        flow_ids: std::sync::OnceLock::new(),
     };
     build_graph(&mut model);
     Ok(model)

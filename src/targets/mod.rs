@@ -33,24 +33,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("arista-eos/switch.j2", include_str!("../../targets/arista-eos/switch.j2")),
 ];
 
-/// The flow's stable name in generated files: `f-` and 8 hex digits of a sha256 over the
-/// base name of the file it is declared in, its title (`a -> b : https`) and its
-/// description. Unlike a line number it does not move when the policy is edited elsewhere,
-/// so a device file changes only when its own rules do (DESIGN.md §7); `manifest.json`
-/// maps every id back to its file and line. Two flows with the same ends, services and
-/// description in one file share an id (the manifest lists both).
+/// The flow's stable name in generated files (see [`Model::flow_id`]).
 pub fn flow_id(model: &Model, f: FlowId) -> String {
-    use sha2::{Digest, Sha256};
-    let flow = model.flow(f);
-    let name = model.sources.name(flow.header_span.file);
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let mut h = Sha256::new();
-    for part in [base, &model.flow_title(f), &flow.description] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
-    }
-    let digest = h.finalize();
-    format!("f-{}", digest.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>())
+    model.flow_id(f).to_string()
 }
 
 /// Counts for the bundle summary (and the TCAM budget of switches).
