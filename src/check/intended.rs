@@ -207,6 +207,7 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
             // to the flows leaving there, neighbour discovery.
             let Enforcer::Device(id) = rules.enforcer else { return out };
             let device = model.device(id);
+            let link = ["fe80::/10", "ff02::/16"].map(|p| p.parse::<ipnet::IpNet>().expect("prefix"));
             for iface in &device.interfaces {
                 let id = ifaces.id(&iface.name);
                 out.scope.extend(both(Path::Forward, Some((Dim::Iif, Field::point(u128::from(id))))));
@@ -232,7 +233,6 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                 let Some(nd) = icmpv6_types(Path::Forward, &SWITCH_ND_TYPES, Some(id)) else { continue };
                 let nd = if device.target == Target::CiscoIos { Some(nd) } else { nd.with_value(Dim::Hops, 255) };
                 let space = rules.sources.iter().find(|(n, _)| *n == iface.name).map_or(&[][..], |(_, s)| &s[..]);
-                let link = ["fe80::/10", "ff02::/16"].map(|p| p.parse::<ipnet::IpNet>().expect("prefix"));
                 for dst in link.iter().chain(space.iter().filter(|n| matches!(n, ipnet::IpNet::V6(_)))) {
                     out.permits.extend(
                         nd.as_ref()

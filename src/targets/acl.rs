@@ -348,7 +348,7 @@ fn nd(ty: u8, dst: IpNet, hop_limit: bool) -> Ace {
 /// Where neighbour discovery may go from an SVI: link-local unicast, link-scoped multicast
 /// (solicited-node, all-routers) and the segment's own space (the switch's addresses on
 /// it). ND to anywhere else would be routed off the link, carrying whatever it holds.
-pub fn nd_destinations(space: &[IpNet]) -> Vec<IpNet> {
+fn nd_destinations(space: &[IpNet]) -> Vec<IpNet> {
     let link: [IpNet; 2] = ["fe80::/10".parse().expect("prefix"), "ff02::/16".parse().expect("prefix")];
     let mut out: Vec<IpNet> = link.to_vec();
     out.extend(space.iter().filter(|n| matches!(n, IpNet::V6(_))).copied());

@@ -317,17 +317,21 @@ pub fn render(
                 "",
                 format!("ICMP errors from {} only towards the peers of its flows", rules.name),
             ),
-            ChainKind::Input if host => ("zc_input".to_string(), "input", "iif lo", format!("to {}", rules.name)),
-            ChainKind::Output if host => {
-                ("zc_output".to_string(), "output", "oif lo", format!("from {} (closed zone)", rules.name))
+            // A host's own chains, or a firewall's for the firewall itself.
+            ChainKind::Input => {
+                let to = if host { format!("to {}", rules.name) } else { format!("to {} itself", rules.name) };
+                ("zc_input".to_string(), "input", "iif lo", to)
             }
-            ChainKind::Input => ("zc_input".to_string(), "input", "iif lo", format!("to {} itself", rules.name)),
-            ChainKind::Output => ("zc_output".to_string(), "output", "oif lo", format!("from {} itself", rules.name)),
+            ChainKind::Output => {
+                let from = if host { "(closed zone)" } else { "itself" };
+                ("zc_output".to_string(), "output", "oif lo", format!("from {} {from}", rules.name))
+            }
         };
         let base = matches!(chain.kind, ChainKind::Input | ChainKind::Output);
         let forward = matches!(chain.kind, ChainKind::Forward { .. });
-        // Permits whose answers are re-checked: a firewall's pairs, a host's both ways.
-        let answered = forward || matches!(chain.kind, ChainKind::Input | ChainKind::Output);
+        // Permits whose answers are re-checked: a firewall's pairs, a host's (or the
+        // firewall's own) both ways.
+        let answered = forward || base;
         let nested_src = nesting(chain.permits.iter().map(|p| p.src).collect());
         let nested_dst = nesting(chain.permits.iter().map(|p| p.dst).collect());
         let mut by_set: BTreeMap<SetKey, Vec<&Permit>> = BTreeMap::new();
