@@ -223,6 +223,8 @@ codes! {
     COMPILE_SELF_CHECK = "zonecheck::compile::self-check", "a generated configuration does not permit exactly what the policy permits (an internal error)";
     COMPILE_UNENFORCED_FLOW = "zonecheck::compile::unenforced-flow", "a declared flow that no rule of any enforcement point carries";
     COMPILE_NO_DEVICE = "zonecheck::compile::unknown-device", "`--device` names no firewall, switch or host";
+    COMPILE_DEVICE_LOCKOUT = "zonecheck::compile::device-lockout", "a firewall or switch that guards itself, but no flow lets anyone manage it";
+    COMPILE_UNGUARDED_DEVICE = "zonecheck::compile::unguarded-device", "a switch's own service that the bundle does not restrict";
     VERIFY_LEAK = "zonecheck::verify::leak", "a confined data class reaches a node where it is not allowed";
     VERIFY_UNENFORCED = "zonecheck::verify::unenforced", "a confined class can leave its allowed places over a path no enforcement point filters";
     VERIFY_EXPIRED_ALLOW = "zonecheck::verify::expired-allow", "an `allow` is past its `until` date: renew the risk assessment or remove the exception";

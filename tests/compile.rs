@@ -517,3 +517,85 @@ fn a_tampered_previous_manifest_cannot_put_commands_into_a_switch_file() {
     assert!(ios.contains("(IPv4: nothing recorded to re-apply"), "{ios}");
     zonecheck().arg("check").arg(&p).arg(&out).assert().code(0);
 }
+
+/// DESIGN.md §4a, devices guard themselves: a switch with an `address` gets a management
+/// ACL on its terminal access (IOS-XE vty lines, EOS `management ssh`/`telnet`, the AOS-CX
+/// control plane, Junos' lo0 filter) that takes exactly the SSH flows to it. `check` reads
+/// the binding back: the generated files are equal, and a file whose binding or whose
+/// entry is gone, or whose entry lets in the whole management network, is different.
+#[test]
+fn switches_guard_their_terminal_access_and_check_compares_it() {
+    let d = temp("mgmt");
+    let policy = "zone mgmt { trust internal; net 10.0.60.0/24, fd00:60::/64 }\n\
+                  zone adm { trust internal; net 10.0.32.0/24, fd00:32::/64 }\n\
+                  system jump { zone mgmt; address 10.0.60.10, fd00:60::10 }\n\
+                  flow adm -> mgmt : https \"Portal\"\n\
+                  flow jump -> [sw-ios, sw-eos, sw-cx, sw-jun] : ssh \"Drift av switchene\"\n\
+                  switch sw-ios { target cisco-ios; address 10.0.60.2, fd00:60::2; interface Vlan60 zone mgmt; interface Vlan32 zone adm }\n\
+                  switch sw-eos { target arista-eos; address 10.0.60.3, fd00:60::3; interface Vlan60 zone mgmt; interface Vlan32 zone adm }\n\
+                  switch sw-cx { target aruba-aoscx; address 10.0.60.4; interface vlan60 zone mgmt; interface vlan32 zone adm }\n\
+                  switch sw-jun { target junos; address 10.0.60.5, fd00:60::5; interface irb.60 zone mgmt; interface irb.32 zone adm }\n";
+    std::fs::write(d.join("p.zc"), policy).expect("write");
+    let out = zonecheck().arg("compile").arg(d.join("p.zc")).arg("-o").arg(d.join("out")).assert().success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(!err.contains("device-lockout") && !err.contains("unguarded-device"), "{err}");
+    let file = |name: &str| std::fs::read_to_string(d.join("out/switch").join(name)).expect("switch file");
+    let check = |device: &str, text: &str| {
+        std::fs::write(d.join("mutant"), text).expect("write");
+        let out = zonecheck().arg("check").arg(d.join("p.zc")).arg("--device").arg(device).arg(d.join("mutant")).output();
+        let out = out.expect("runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    // (device, file, the binding lines, the IPv4 SSH entry, that entry opened to the network)
+    let cases = [
+        ("sw-ios", "sw-ios.ios", vec![" access-class ZC-SW-IOS-MGMT-IN-V4"], "permit tcp host 10.0.60.10 any eq 22", "permit tcp 10.0.60.0 0.0.0.255 any eq 22"),
+        ("sw-eos", "sw-eos.eos", vec!["management ssh\n   ip access-group"], "permit tcp host 10.0.60.10 host 10.0.60.3 eq 22", "permit tcp 10.0.60.0/24 host 10.0.60.3 eq 22"),
+        ("sw-cx", "sw-cx.aoscx", vec!["apply access-list ip ZC-SW-CX-MGMT-IN-V4"], "permit tcp 10.0.60.10 10.0.60.4 eq 22", "permit tcp 10.0.60.0/255.255.255.0 10.0.60.4 eq 22"),
+        ("sw-jun", "sw-jun.junos", vec!["input ZC-SW-JUN-MGMT-IN-V4"], "source-address { 10.0.60.10/32; }\n                    destination-address { 10.0.60.5/32; }\n                    protocol tcp;\n                    destination-port 22;", "source-address { 10.0.60.0/24; }\n                    destination-address { 10.0.60.5/32; }\n                    protocol tcp;\n                    destination-port 22;"),
+    ];
+    for (device, name, binding, entry, opened) in cases {
+        let text = file(name);
+        let (code, out) = check(device, &text);
+        assert_eq!(code, Some(0), "{device}: the generated file is equal\n{out}");
+        for b in &binding {
+            assert!(text.contains(b), "{device}: {b:?} in\n{text}");
+        }
+        // Unbound: SSH from anyone reaches the switch.
+        let unbound = binding.iter().fold(text.clone(), |t, b| t.replacen(b, &format!("{}-gone", b.trim_end()), 1));
+        let unbound = match device {
+            // EOS and Junos: drop the binding's line itself rather than rename the ACL.
+            "sw-eos" => text.replacen("management ssh\n   ip access-group", "management ssh\n   idle-timeout 60\n!\nip access-list UNUSED-X\n   10 deny ip any any\n!\nmanagement telnet\n   ip access-group", 1),
+            _ => unbound,
+        };
+        let (code, out) = check(device, &unbound);
+        assert_ne!(code, Some(0), "{device}: without its binding\n{out}");
+        assert!(code == Some(2) || out.contains("permits-more"), "{device}: {out}");
+        assert!(text.contains(entry), "{device}: {entry:?} in\n{text}");
+        // The management ACL is defined after the SVIs' ACLs: its entry is the last one.
+        let at = text.rfind(entry).expect("entry");
+        let (code, out) = check(device, &format!("{}{opened}{}", &text[..at], &text[at + entry.len()..]));
+        assert_eq!(code, Some(1), "{device}: opened to the network\n{out}");
+        assert!(out.contains("permits tcp 10.0.60.") && out.contains(":22 (input"), "{device}: {out}");
+    }
+    // Warnings: a firewall or a switch nobody may manage, a switch without an address, and a
+    // flow to a switch's service other than terminal access.
+    let policy = "zone mgmt { trust internal; net 10.0.60.0/24 }\nzone adm { trust internal; net 10.0.32.0/24 }\n\
+                  system nms { zone mgmt; address 10.0.60.30 }\n\
+                  flow nms -> adm : https \"Portal\"\n\
+                  flow nms -> sw-b : snmp \"Overvåking\"\n\
+                  firewall fw { target nftables; interface eth1 zone mgmt; interface eth2 zone adm }\n\
+                  switch sw-a { target cisco-ios; interface Vlan60 zone mgmt; interface Vlan32 zone adm }\n\
+                  switch sw-b { target junos; address 10.0.60.4; interface irb.60 zone mgmt; interface irb.32 zone adm }\n";
+    std::fs::write(d.join("p.zc"), policy).expect("write");
+    let _ = std::fs::remove_dir_all(d.join("out"));
+    let out = zonecheck().arg("compile").arg(d.join("p.zc")).arg("-o").arg(d.join("out")).assert().success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    // (Fragments short enough not to be wrapped by the diagnostic renderer.)
+    assert!(err.contains("firewall `fw` accepts no connection to itself"), "{err}");
+    assert!(err.contains("switch `sw-a` declares no"), "{err}");
+    assert!(err.contains("switch `sw-b` accepts no SSH or telnet"), "{err}");
+    assert!(err.contains("`nms -> sw-b : snmp` reaches switch"), "{err}");
+    assert_eq!(err.matches("zonecheck::compile::device-lockout").count(), 2, "{err}");
+    assert_eq!(err.matches("zonecheck::compile::unguarded-device").count(), 2, "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}

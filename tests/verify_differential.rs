@@ -137,7 +137,8 @@ fn ref_allowed(model: &Model, class: usize, node: Node) -> bool {
 }
 
 /// DESIGN.md §3, written out again from the endpoint references: a system stands for
-/// itself, a zone for its non-SaaS systems and its remaining space, a group for its members.
+/// itself, a zone for its non-SaaS systems (not the devices' own addresses: only a flow
+/// naming a device reaches it, §4a) and its remaining space, a group for its members.
 fn expand_refs(model: &Model, refs: &[EndpointRef], depth: usize, out: &mut BTreeSet<Node>) {
     assert!(depth < 64, "group nesting does not terminate");
     for r in refs {
@@ -147,7 +148,7 @@ fn expand_refs(model: &Model, refs: &[EndpointRef], depth: usize, out: &mut BTre
             }
             EndpointRef::Zone(z) => {
                 for (i, y) in model.systems.iter().enumerate() {
-                    if y.zone == z && y.platform != Some(Platform::Saas) {
+                    if y.zone == z && y.platform != Some(Platform::Saas) && y.device.is_none() {
                         out.insert(Node::System(SystemId::from_index(i)));
                     }
                 }

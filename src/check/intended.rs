@@ -241,6 +241,9 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
                     );
                 }
             }
+            if device.node.is_some() {
+                terminal_access(&mut out, rules, device.target);
+            }
         }
         HostOrDevice::LinuxHost | HostOrDevice::WindowsHost => {
             let linux = rules.target == HostOrDevice::LinuxHost;
@@ -254,6 +257,30 @@ pub fn intended(model: &Model, rules: &DeviceRules, ifaces: &mut Ifaces, acl: &A
     // Kept for the whole check: no slack from growing.
     out.permits.shrink_to_fit();
     out
+}
+
+/// SSH and telnet: the switch's own management plane that its management ACL guards.
+const TERMINAL_PORTS: (u16, u16) = (22, 23);
+
+/// A switch's terminal access (DESIGN.md §4a, devices guard themselves): new TCP
+/// connections to SSH or telnet on the switch itself, of which exactly the flows to it
+/// pass. IOS-XE may match only the source of a terminal session (CSCuw89081), and every
+/// packet a vty line sees is to the switch, so there a flow's destination is any address.
+fn terminal_access(out: &mut Intended, rules: &DeviceRules, target: Target) {
+    let (lo, hi) = TERMINAL_PORTS;
+    let terminal = |c: Cube| c.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi)));
+    out.scope.extend([false, true].into_iter().filter_map(|v6| terminal(on_path(v6, Path::Input, Ct::New))));
+    for chain in rules.chains.iter().filter(|c| c.kind == ChainKind::Input) {
+        for p in &chain.permits {
+            let mut p = p.clone();
+            if target == Target::CiscoIos {
+                p.dst = if p.dst.addr().is_ipv6() { "::/0" } else { "0.0.0.0/0" }.parse().expect("prefix");
+            }
+            out.permits.extend(
+                permit_cubes(Path::Input, &[], &p, None).and_then(terminal).map(|c| (c, Why::Flows(p.flows.clone()))),
+            );
+        }
+    }
 }
 
 /// The packets to and from a host (or a firewall itself): its input and output chains, its

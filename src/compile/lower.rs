@@ -32,6 +32,20 @@ impl Default for AclOptions {
     }
 }
 
+/// The terminal ports (SSH, telnet): the part of a switch's own management plane that its
+/// management ACL guards (DESIGN.md §4a), since every vendor can bind an ACL to it.
+pub const TERMINAL_PORTS: (u16, u16) = (22, 23);
+
+/// Whether a permit's service can carry terminal access ([`TERMINAL_PORTS`]).
+pub fn carries_terminal(svc: Svc) -> bool {
+    let (lo, hi) = TERMINAL_PORTS;
+    match svc {
+        Svc::Ports { proto: 6, lo: a, hi: b } => a <= hi && b >= lo,
+        Svc::Proto(6) | Svc::Any => true,
+        Svc::Ports { .. } | Svc::IcmpType { .. } | Svc::Proto(_) => false,
+    }
+}
+
 /// What a permit matches above the addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Svc {
@@ -305,6 +319,13 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
         let switch = device.kind == DeviceKind::Switch;
         let uplink = device.interfaces.len();
         let side_of = |z: &ZoneId| iface_of.get(z).copied().or(switch.then_some(uplink));
+        // The flows with the device's own node at one end (management).
+        let own_node = device.node.map(Node::System);
+        let names_itself: Vec<bool> = model
+            .flows
+            .iter()
+            .map(|f| own_node.is_some_and(|n| f.from.nodes.contains(&n) || f.to.nodes.contains(&n)))
+            .collect();
         let mut pairs: BTreeMap<(usize, usize), PairRules> = BTreeMap::new();
         for (fi, (from, to)) in sides.iter().enumerate() {
             let f = FlowId::from_index(fi);
@@ -315,8 +336,13 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
                     // Off-switch to off-switch never crosses the switch. Two zones behind one
                     // SVI are routed back out through it (a switch sees that, a firewall does
                     // not); within one zone traffic stays in its VLAN.
-                    let crosses =
-                        if switch { (ia != uplink || ib != uplink) && (ia != ib || za != zb) } else { ia != ib };
+                    // Packets to or from the switch's own addresses meet the inbound ACL of the
+                    // SVI they enter by even within one zone: they are routed by the switch.
+                    let crosses = if switch {
+                        (ia != uplink || ib != uplink) && (ia != ib || za != zb || names_itself[fi])
+                    } else {
+                        ia != ib
+                    };
                     if !crosses {
                         continue;
                     }
@@ -369,12 +395,16 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             .collect();
         chains.extend(related_chains);
         // A firewall guards itself like a closed-zone host (DESIGN.md §4a): to and from its
-        // own addresses only the flows that name it; without an address, nothing.
+        // own addresses only the flows that name it; without an address, nothing. A switch
+        // with an address guards its terminal access (SSH, telnet): the flows to it are its
+        // input chain, of which each vendor's management ACL takes the terminal part.
         let guards_itself = !switch;
         if guards_itself {
             let (input, output) = device.node.map(|s| own(s, true)).unwrap_or_default();
             chains.push(Chain { kind: ChainKind::Input, permits: input.finish() });
             chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });
+        } else if let Some(s) = device.node {
+            chains.push(Chain { kind: ChainKind::Input, permits: own(s, false).0.finish() });
         }
         out.push(DeviceRules {
             enforcer: Enforcer::Device(DeviceId::from_index(di)),

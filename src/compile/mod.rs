@@ -186,8 +186,9 @@ pub fn compile_with_rules(
     }
     let (digest, sources) = policy_digest(model);
     let mut devices = lower::lower(model);
-    let (unenforced_errors, warnings): (Vec<Diag>, Vec<Diag>) =
+    let (unenforced_errors, mut warnings): (Vec<Diag>, Vec<Diag>) =
         unenforced_flows(model, &devices).into_iter().partition(|d| d.severity == crate::diagnostics::Severity::Error);
+    warnings.extend(self_guard(model, &devices));
     if !unenforced_errors.is_empty() {
         return Err(unenforced_errors);
     }
@@ -328,6 +329,8 @@ fn render_switch(
 /// services' ICMP families) cannot meet can carry no packet at all: an error. One whose
 /// ends no device, and no host firewall, separates is carried by nothing because nothing
 /// filters between them: a warning, since the flow restricts nothing there.
+///
+/// (See also [`self_guard`].)
 pub fn unenforced_flows(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
     use crate::model::{FlowId, Match};
     let mut carried = vec![false; model.flows.len()];
@@ -424,6 +427,78 @@ pub fn unenforced_flows(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Di
                     zone(&to)
                 )),
             );
+        }
+    }
+    out
+}
+
+/// How the devices guard themselves (DESIGN.md §4a), where that needs the reader's eye:
+/// a firewall, or a switch with an address, that no flow lets anyone manage once its file
+/// is loaded (`device-lockout`); a switch without an address, whose terminal access the
+/// bundle leaves as it is, and flows to a switch's services other than terminal access,
+/// which its management ACL does not cover (`unguarded-device`).
+pub fn self_guard(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
+    use lower::{ChainKind, Enforcer, carries_terminal};
+    let mut out = Vec::new();
+    for rules in devices {
+        let Enforcer::Device(id) = rules.enforcer else { continue };
+        let device = model.device(id);
+        let input: Vec<&lower::Permit> =
+            rules.chains.iter().filter(|c| c.kind == ChainKind::Input).flat_map(|c| &c.permits).collect();
+        let name = &device.name;
+        let manage = format!(
+            "declare its management address and the flows that manage it, e.g. `address …` in `{name}` and `flow <jump host> -> {name} : ssh`"
+        );
+        match device.kind {
+            crate::model::DeviceKind::Firewall if input.is_empty() => {
+                let why = if device.node.is_some() { "no flow names it" } else { "it declares no `address`, so no flow can name it" };
+                out.push(
+                    Diag::warning(
+                        code::COMPILE_DEVICE_LOCKOUT,
+                        device.name_span,
+                        format!("firewall `{name}` accepts no connection to itself once its file is loaded: {why}"),
+                    )
+                    .help(format!("{manage}; without them it can be managed from its console only")),
+                );
+            }
+            crate::model::DeviceKind::Firewall => {}
+            crate::model::DeviceKind::Switch if device.node.is_none() => out.push(
+                Diag::warning(
+                    code::COMPILE_UNGUARDED_DEVICE,
+                    device.name_span,
+                    format!("switch `{name}` declares no `address`: its terminal access (SSH, telnet) is not restricted by this bundle"),
+                )
+                .help(manage),
+            ),
+            crate::model::DeviceKind::Switch => {
+                if !input.iter().any(|p| carries_terminal(p.svc)) {
+                    out.push(
+                        Diag::warning(
+                            code::COMPILE_DEVICE_LOCKOUT,
+                            device.name_span,
+                            format!("switch `{name}` accepts no SSH or telnet session once its file is loaded: no flow to it carries them"),
+                        )
+                        .help(format!("{manage}; without them it can be managed from its console only")),
+                    );
+                }
+                let mut other: Vec<crate::model::FlowId> =
+                    input.iter().filter(|p| !carries_terminal(p.svc)).flat_map(|p| p.flows.iter().copied()).collect();
+                other.sort();
+                other.dedup();
+                for f in other {
+                    out.push(
+                        Diag::warning(
+                            code::COMPILE_UNGUARDED_DEVICE,
+                            model.flow(f).header_span,
+                            format!(
+                                "`{}` reaches switch `{name}` itself, whose management ACL guards terminal access (SSH, telnet) only: this service on the switch is not restricted by the bundle",
+                                model.flow_title(f)
+                            ),
+                        )
+                        .help("restrict the service on the switch itself (an SNMP community ACL, `ip http access-class`…); the flow stays, so the SVI ACLs carry it"),
+                    );
+                }
+            }
         }
     }
     out

@@ -378,10 +378,12 @@ impl Resolver {
         self.zone_nodes = (0..self.zones.len())
             .map(|z| {
                 let zone = &self.zones[z];
+                // A device's own node is reached by the flows that name it, never through
+                // its zone (DESIGN.md §4a: a device accepts only the flows that name it).
                 let mut nodes: Vec<Node> = zone
                     .systems
                     .iter()
-                    .filter(|s| !self.systems[s.index()].is_saas())
+                    .filter(|s| !self.systems[s.index()].is_saas() && self.systems[s.index()].device.is_none())
                     .map(|s| Node::System(*s))
                     .collect();
                 nodes.push(Node::ZoneRest(ZoneId::from_index(z)));

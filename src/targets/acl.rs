@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use super::{Stats, Templates};
-use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
+use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc, TERMINAL_PORTS, carries_terminal};
 use crate::diagnostics::{Diag, Span, code};
 use crate::model::{DeviceId, FlowId, Model, Target};
 use crate::syntax::ast::Keyword;
@@ -47,6 +47,11 @@ pub enum AceKind {
     Nd,
     /// The explicit final deny.
     Deny,
+    /// Management ACL: terminal access (SSH, telnet) no flow declares.
+    TerminalDeny,
+    /// Management ACL bound to the whole control plane: everything but terminal access
+    /// (routing protocols, DHCP relay, neighbour discovery) passes as without it.
+    ControlPlane,
 }
 
 /// One vendor-neutral ACL entry. `None` fields match everything.
@@ -151,6 +156,21 @@ pub struct Acl {
     pub v6: bool,
     pub entries: Vec<Ace>,
 }
+
+/// What a vendor's management ACL is bound to, which decides how it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MgmtBinding {
+    /// Terminal sessions only (IOS-XE `line vty … access-class`, EOS `management ssh`):
+    /// the ACL ends in an explicit deny.
+    Terminal,
+    /// Every packet to the switch (AOS-CX `control-plane`, Junos `lo0` input filter): the
+    /// ACL denies the terminal access no flow declares and passes the rest, so routing,
+    /// DHCP relay and neighbour discovery to the switch keep working.
+    ControlPlane,
+}
+
+/// The policy name of the management ACLs' "interface" in `manifest.json`.
+pub const MANAGEMENT: &str = "(management)";
 
 /// The two inbound ACLs of one interface.
 #[derive(Clone, Debug)]
@@ -414,6 +434,51 @@ pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> S
     format!("ZC-{stem}{tail}")
 }
 
+/// The management ACLs of a switch with an `address` (IPv4, IPv6): a permit for each flow
+/// to the switch that can carry terminal access, then how the vendor's binding ends
+/// ([`MgmtBinding`]). `None` for a switch without an address: nothing names it, and its
+/// management plane stays as it is. `dst_any`: the vendor may not match the destination
+/// of terminal sessions (IOS-XE before CSCuw89081 matches the source only), so the entries
+/// name any destination — every packet a terminal line sees is to the switch anyway.
+pub fn build_management(model: &Model, rules: &DeviceRules, binding: MgmtBinding, dst_any: bool) -> Option<[Acl; 2]> {
+    let Enforcer::Device(id) = rules.enforcer else { return None };
+    let device = &model.devices[id.index()];
+    device.node?;
+    let mut fam: [Entries; 2] = Default::default();
+    for chain in rules.chains.iter().filter(|c| c.kind == ChainKind::Input) {
+        for p in chain.permits.iter().filter(|p| carries_terminal(p.svc)) {
+            let v6 = p.src.addr().is_ipv6();
+            let mut a = forward(p);
+            if dst_any {
+                a.dst = any_net(v6);
+            }
+            fam[usize::from(v6)].push(a);
+        }
+    }
+    let [mut v4, mut v6] = fam;
+    for (v6_fam, entries) in [(false, &mut v4), (true, &mut v6)] {
+        match binding {
+            MgmtBinding::Terminal => entries.push(final_deny(v6_fam)),
+            MgmtBinding::ControlPlane => {
+                let (lo, hi) = TERMINAL_PORTS;
+                let any = any_net(v6_fam);
+                entries.push(Ace {
+                    permit: false,
+                    proto: Some(6),
+                    dport: Some((lo, hi)),
+                    log: true,
+                    ..ace(AceKind::TerminalDeny, any, any, &[])
+                });
+                entries.push(ace(AceKind::ControlPlane, any, any, &[]));
+            }
+        }
+    }
+    Some([
+        Acl { name: acl_name(&device.name, "MGMT", None, false), v6: false, entries: v4.list },
+        Acl { name: acl_name(&device.name, "MGMT", None, true), v6: true, entries: v6.list },
+    ])
+}
+
 /// Build the per-interface, per-family ACL entry lists of a switch (vendor-neutral). Their
 /// names are base names; the vendor's rendering appends the version ([`versioned`]).
 ///
@@ -421,7 +486,8 @@ pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> S
 pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, hop_limit: bool) -> Vec<SviAcls> {
     let Enforcer::Device(id) = rules.enforcer else { return Vec::new() };
     let device = &model.devices[id.index()];
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // `MGMT` is the management ACLs' name part: an SVI spelled so gets a number.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::from([("MGMT".to_string(), 1)]);
     let mut out = Vec::new();
     for (k, iface) in device.interfaces.iter().enumerate() {
         let part = name_part(&iface.name);
@@ -546,6 +612,8 @@ pub fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
         AceKind::Return => "zc return",
         AceKind::Nd => return "zc IPv6 neighbour discovery".into(),
         AceKind::Deny => return "zc default deny".into(),
+        AceKind::TerminalDeny => return "zc terminal access (SSH, telnet) that no flow declares".into(),
+        AceKind::ControlPlane => return "zc the rest of the control plane (routing, DHCP relay, ND) as before".into(),
     };
     let text = match a.flows.as_slice() {
         [one] => format!(
@@ -705,6 +773,15 @@ struct CliIface {
     v6_rollback: Option<String>,
 }
 
+/// The management ACLs (switches with an `address`) and what they roll back to.
+#[derive(serde::Serialize)]
+struct CliMgmt {
+    v4: String,
+    v6: String,
+    v4_rollback: Option<String>,
+    v6_rollback: Option<String>,
+}
+
 #[derive(serde::Serialize)]
 struct CliFile {
     header: Vec<String>,
@@ -714,6 +791,7 @@ struct CliFile {
     session: String,
     acls: Vec<CliAcl>,
     interfaces: Vec<CliIface>,
+    management: Option<CliMgmt>,
 }
 
 /// Names one rendered ACL: appends the version of its `lines` to its base name and records
@@ -772,6 +850,7 @@ pub(super) fn render_cli(
     id: DeviceId,
     rules: &DeviceRules,
     acls: &[SviAcls],
+    mgmt: Option<&[Acl; 2]>,
     templates: &Templates,
     previous: &PreviousAcls,
     vendor: &CliVendor,
@@ -780,39 +859,37 @@ pub(super) fn render_cli(
     let mut records = Vec::new();
     let mut views = Vec::new();
     let mut interfaces = Vec::new();
-    for (a, cli) in acls.iter().zip(names) {
-        let mut named = Vec::new();
-        for acl in [&a.v4, &a.v6] {
-            // Lines numbered in order: entries only, or (EOS) remarks and entries alike.
-            let mut line = 0;
-            let entries = acl
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    let remark = if same_as_previous(&acl.entries, i) {
-                        String::new()
-                    } else {
-                        remark(model, e, REMARK_MAX, false)
-                    };
-                    let remark_seq = seq(line);
-                    if vendor.remark_own_seq && !remark.is_empty() {
-                        line += 1;
-                    }
-                    let entry = CliEntry { seq: seq(line), remark_seq, remark, text: (vendor.ace)(e, acl.v6) };
+    // One ACL as the vendor writes it, named by its content and recorded for the manifest.
+    let mut view = |iface: &str, acl: &Acl, records: &mut Vec<AclRecord>| {
+        // Lines numbered in order: entries only, or (EOS) remarks and entries alike.
+        let mut line = 0;
+        let entries = acl
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let remark =
+                    if same_as_previous(&acl.entries, i) { String::new() } else { remark(model, e, REMARK_MAX, false) };
+                let remark_seq = seq(line);
+                if vendor.remark_own_seq && !remark.is_empty() {
                     line += 1;
-                    entry
-                })
-                .collect::<Vec<CliEntry>>();
-            let lines: Vec<String> = entries
-                .iter()
-                .map(|e| format!("{} {} {} {} {}", vendor.name, e.remark_seq, e.remark, e.seq, e.text))
-                .collect();
-            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), &mut records);
-            named.push(name.clone());
-            views.push(CliAcl { name, v6: acl.v6, entries });
-        }
-        let [v4, v6]: [String; 2] = named.try_into().unwrap_or_default();
+                }
+                let entry = CliEntry { seq: seq(line), remark_seq, remark, text: (vendor.ace)(e, acl.v6) };
+                line += 1;
+                entry
+            })
+            .collect::<Vec<CliEntry>>();
+        let lines: Vec<String> = entries
+            .iter()
+            .map(|e| format!("{} {} {} {} {}", vendor.name, e.remark_seq, e.remark, e.seq, e.text))
+            .collect();
+        let name = name_acl(iface, acl, lines.iter().map(String::as_str), records);
+        views.push(CliAcl { name: name.clone(), v6: acl.v6, entries });
+        name
+    };
+    for (a, cli) in acls.iter().zip(names) {
+        let v4 = view(&a.name, &a.v4, &mut records);
+        let v6 = view(&a.name, &a.v6, &mut records);
         interfaces.push(CliIface {
             direction: (vendor.direction)(&cli),
             name: cli,
@@ -823,9 +900,18 @@ pub(super) fn render_cli(
             v6_rollback: None,
         });
     }
+    let mut management = mgmt.map(|[v4, v6]| CliMgmt {
+        v4: view(MANAGEMENT, v4, &mut records),
+        v6: view(MANAGEMENT, v6, &mut records),
+        v4_rollback: None,
+        v6_rollback: None,
+    });
     fill_rollbacks(previous, &mut records);
     for (k, i) in interfaces.iter_mut().enumerate() {
         (i.v4_rollback, i.v6_rollback) = rollbacks(&records, k);
+    }
+    if let Some(m) = &mut management {
+        (m.v4_rollback, m.v6_rollback) = rollbacks(&records, acls.len());
     }
     let version = file_version(&records);
     let file = CliFile {
@@ -835,6 +921,7 @@ pub(super) fn render_cli(
         version,
         acls: views,
         interfaces,
+        management,
     };
     let text = templates.render(vendor.template, &file).map_err(|e| vec![e])?;
     Ok((text, records))
@@ -857,16 +944,25 @@ pub fn render(
     // IOS-XE's IPv6 ACLs have no hop-limit match: its ND entries keep ND on the link by
     // their destinations alone.
     let acls = build(model, rules, options, target != Target::CiscoIos);
+    // IOS-XE and EOS bind ACLs to terminal sessions (vty lines, `management ssh`); AOS-CX
+    // and Junos only to the whole control plane.
+    let binding = match target {
+        Target::CiscoIos | Target::AristaEos => MgmtBinding::Terminal,
+        _ => MgmtBinding::ControlPlane,
+    };
+    let mgmt = build_management(model, rules, binding, target == Target::CiscoIos);
     let stats = Stats {
-        chains: acls.len() * 2,
-        rules: acls.iter().map(|a| a.v4.entries.len() + a.v6.entries.len()).sum(),
+        chains: acls.len() * 2 + mgmt.as_ref().map_or(0, |_| 2),
+        rules: acls.iter().map(|a| a.v4.entries.len() + a.v6.entries.len()).sum::<usize>()
+            + mgmt.iter().flatten().map(|a| a.entries.len()).sum::<usize>(),
         elements: 0,
     };
+    let mgmt = mgmt.as_ref();
     let (text, records) = match target {
-        Target::CiscoIos => render_cli(model, id, rules, &acls, templates, previous, &super::ios::VENDOR)?,
-        Target::AristaEos => render_cli(model, id, rules, &acls, templates, previous, &super::eos::VENDOR)?,
-        Target::ArubaAoscx => render_cli(model, id, rules, &acls, templates, previous, &super::aoscx::VENDOR)?,
-        Target::Junos => super::junos::render(model, id, rules, &acls, templates, previous)?,
+        Target::CiscoIos => render_cli(model, id, rules, &acls, mgmt, templates, previous, &super::ios::VENDOR)?,
+        Target::AristaEos => render_cli(model, id, rules, &acls, mgmt, templates, previous, &super::eos::VENDOR)?,
+        Target::ArubaAoscx => render_cli(model, id, rules, &acls, mgmt, templates, previous, &super::aoscx::VENDOR)?,
+        Target::Junos => super::junos::render(model, id, rules, &acls, mgmt, templates, previous)?,
         Target::Nftables => return Err(vec![not_acl(rules)]),
     };
     Ok((text.into_bytes(), stats, records))

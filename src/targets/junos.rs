@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::Templates;
 use super::acl::{
-    Ace, AceKind, AclRecord, PreviousAcls, REMARK_MAX, SviAcls, cli_text, file_version, fill_rollbacks, header, ifaces,
+    Acl, Ace, AceKind, AclRecord, MANAGEMENT, PreviousAcls, REMARK_MAX, SviAcls, cli_text, file_version, fill_rollbacks, header, ifaces,
     name_acl, remark, rollbacks, same_as_previous, seq, zones_text,
 };
 use crate::compile::lower::DeviceRules;
@@ -126,6 +126,7 @@ pub(super) fn render(
     id: DeviceId,
     rules: &DeviceRules,
     acls: &[SviAcls],
+    mgmt: Option<&[Acl; 2]>,
     templates: &Templates,
     previous: &PreviousAcls,
 ) -> Result<(String, Vec<AclRecord>), Vec<Diag>> {
@@ -136,45 +137,57 @@ pub(super) fn render(
     let mut inet = Vec::new();
     let mut inet6 = Vec::new();
     let mut interfaces: Vec<Ifd> = Vec::new();
+    // One filter as Junos writes it, named by its content and recorded for the manifest.
+    let mut filter = |iface: &str, acl: &Acl, zones: &str, records: &mut Vec<AclRecord>| {
+        let terms: Vec<Term> = acl
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let name = match e.kind {
+                    AceKind::Deny => "zc-deny".to_string(),
+                    AceKind::TerminalDeny => "zc-terminal-deny".to_string(),
+                    AceKind::ControlPlane => "zc-control-plane".to_string(),
+                    _ => format!("zc-{}", seq(i)),
+                };
+                let then = if e.permit {
+                    vec![format!("count {name};"), "accept;".into()]
+                } else {
+                    vec![format!("count {name};"), "syslog;".into(), "discard;".into()]
+                };
+                let comment =
+                    if same_as_previous(&acl.entries, i) { String::new() } else { remark(model, e, REMARK_MAX, true) };
+                Term { comment, from: from(e, acl.v6), then, name }
+            })
+            .collect();
+        let lines: Vec<String> = terms
+            .iter()
+            .map(|t| format!("{} /* {} */ from {} then {}", t.name, t.comment, t.from.join(" "), t.then.join(" ")))
+            .collect();
+        let name = name_acl(iface, acl, lines.iter().map(String::as_str), records);
+        let f = Filter { name: name.clone(), zones: zones.to_string(), terms };
+        if acl.v6 { inet6.push(f) } else { inet.push(f) }
+        name
+    };
     for (index, (a, name)) in acls.iter().zip(names).enumerate() {
         let zones = cli_text(&zones_text(model, id, a.iface), 200, true);
-        let mut named = Vec::new();
-        for acl in [&a.v4, &a.v6] {
-            let terms: Vec<Term> = acl
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    let name = if e.kind == AceKind::Deny { "zc-deny".to_string() } else { format!("zc-{}", seq(i)) };
-                    let then = if e.permit {
-                        vec![format!("count {name};"), "accept;".into()]
-                    } else {
-                        vec![format!("count {name};"), "syslog;".into(), "discard;".into()]
-                    };
-                    let comment = if same_as_previous(&acl.entries, i) {
-                        String::new()
-                    } else {
-                        remark(model, e, REMARK_MAX, true)
-                    };
-                    Term { comment, from: from(e, acl.v6), then, name }
-                })
-                .collect();
-            let lines: Vec<String> = terms
-                .iter()
-                .map(|t| format!("{} /* {} */ from {} then {}", t.name, t.comment, t.from.join(" "), t.then.join(" ")))
-                .collect();
-            let name = name_acl(&a.name, acl, lines.iter().map(String::as_str), &mut records);
-            named.push(name.clone());
-            let f = Filter { name, zones: zones.clone(), terms };
-            if acl.v6 { inet6.push(f) } else { inet.push(f) }
-        }
+        let v4 = filter(&a.name, &a.v4, &zones, &mut records);
+        let v6 = filter(&a.name, &a.v6, &zones, &mut records);
         let (ifd, unit) = name.rsplit_once('.').map(|(d, u)| (d.to_string(), u.to_string())).unwrap_or_default();
-        let [v4, v6]: [String; 2] = named.try_into().unwrap_or_default();
         let unit = Unit { unit, zones, v4, v6, v4_rollback: None, v6_rollback: None, index };
         match interfaces.iter_mut().find(|d| d.name == ifd) {
             Some(d) => d.units.push(unit),
             None => interfaces.push(Ifd { name: ifd, units: vec![unit] }),
         }
+    }
+    // The management filters guard the routing engine: lo0's input filter sees every
+    // packet to the switch.
+    if let Some([v4, v6]) = mgmt {
+        let zones = "management: terminal access (SSH, telnet) to the switch itself; replaces the input filter of lo0.0".to_string();
+        let v4 = filter(MANAGEMENT, v4, &zones, &mut records);
+        let v6 = filter(MANAGEMENT, v6, &zones, &mut records);
+        let unit = Unit { unit: "0".into(), zones, v4, v6, v4_rollback: None, v6_rollback: None, index: acls.len() };
+        interfaces.push(Ifd { name: "lo0".into(), units: vec![unit] });
     }
     fill_rollbacks(previous, &mut records);
     for u in interfaces.iter_mut().flat_map(|d| d.units.iter_mut()) {

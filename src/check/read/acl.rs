@@ -117,6 +117,25 @@ struct Bind {
     origin: Origin,
 }
 
+/// Where an ACL filters packets to the switch itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InputPoint {
+    /// Every packet to the switch (AOS-CX `control-plane`, Junos `lo0`, EOS `system
+    /// control-plane`).
+    ControlPlane,
+    /// Terminal sessions of some TCP ports (IOS-XE vty lines: SSH and telnet; EOS
+    /// `management ssh`: 22, `management telnet`: 23).
+    Terminal { lo: u16, hi: u16, vty: bool },
+}
+
+/// An ACL bound to packets to the switch itself.
+struct InputBind {
+    point: InputPoint,
+    v6: bool,
+    acl: String,
+    origin: Origin,
+}
+
 /// One class of a QoS policy-map, up to the last class that drops.
 struct QosClass {
     name: String,
@@ -157,6 +176,7 @@ struct Builder {
     incomplete: Option<Problem>,
     qos: Vec<Qos>,
     inspects: Vec<Inspect>,
+    input_binds: Vec<InputBind>,
 }
 
 impl Builder {
@@ -208,6 +228,73 @@ impl Builder {
     fn bind(&mut self, iface: Vec<String>, v6: bool, acl: &str, origin: Origin) {
         self.binds.retain(|b| !(b.iface == iface && b.v6 == v6));
         self.binds.push(Bind { iface, v6, acl: acl.to_string(), origin });
+    }
+
+    /// An ACL on packets to the switch itself; it replaces an earlier one of the same point
+    /// and family, as on the device.
+    fn bind_input(&mut self, point: InputPoint, v6: bool, acl: &str, origin: Origin) {
+        self.input_binds.retain(|b| !(b.point == point && b.v6 == v6));
+        self.input_binds.push(InputBind { point, v6, acl: acl.to_string(), origin });
+    }
+
+    /// Packets to the switch itself: one base chain at the input hook per kind of point (a
+    /// packet must pass the control-plane ACL and its terminal line's), each sending the
+    /// packets of its bindings to their ACL's chain; what no binding takes passes.
+    fn input_chains(&mut self, rs: &mut Ruleset, chain_of: &BTreeMap<(bool, String), usize>, dialect: Dialect) {
+        let binds = std::mem::take(&mut self.input_binds);
+        for (k, terminal) in [false, true].into_iter().enumerate() {
+            let mut rules = Vec::new();
+            for b in binds.iter().filter(|b| matches!(b.point, InputPoint::Terminal { .. }) == terminal) {
+                let Some(&chain) = chain_of.get(&(b.v6, b.acl.clone())) else {
+                    if !self.unread.contains(&(b.v6, b.acl.clone())) {
+                        self.problem(
+                            b.origin.line,
+                            format!("ACL {} is bound but never defined (what the device does then varies)", b.acl),
+                        );
+                    }
+                    continue;
+                };
+                let mut cube = Cube::on_path(b.v6, Path::Input);
+                if let InputPoint::Terminal { lo, hi, vty } = b.point {
+                    cube = match cube.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi))) {
+                        Some(c) => c,
+                        None => continue,
+                    };
+                    // Before CSCuw89081, IOS matched only the source of a vty session: an
+                    // entry naming a destination may or may not match.
+                    if vty && dialect == Dialect::CiscoIos {
+                        let any_dst = Field::range(0, crate::check::space::addr_max(b.v6));
+                        let named = rs.chains[chain].rules.iter().find(|r| {
+                            !r.origin.implicit && r.matches.iter().any(|c| *c.field(Dim::Dst) != any_dst)
+                        });
+                        if let Some(r) = named {
+                            let (line, text) = (r.origin.line, r.origin.text.clone());
+                            self.problem(
+                                line,
+                                format!(
+                                    "`{text}` names a destination in ACL {}, which a vty line uses: IOS releases before the fix of CSCuw89081 match only the source there, so whether it matches varies",
+                                    b.acl
+                                ),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                rules.push(Rule { matches: vec![cube], action: Action::Goto(chain), origin: b.origin.clone() });
+            }
+            if rules.is_empty() {
+                continue;
+            }
+            let name = if terminal { "terminal lines" } else { "control plane" };
+            rs.chains.push(Chain { name: name.into(), rules });
+            rs.bases.push(Base {
+                chain: rs.chains.len() - 1,
+                hook: Hook::Input,
+                priority: k as i64,
+                family: None,
+                policy_accept: true,
+            });
+        }
     }
 
     fn qos(&mut self, iface: Vec<String>, policy: &str, classes: Vec<QosClass>, origin: Origin) {
@@ -509,6 +596,7 @@ impl Builder {
         }
         self.qos_chains(&mut rs, &chain_of, ifaces);
         self.inspect_chains(&mut rs, ifaces);
+        self.input_chains(&mut rs, &chain_of, dialect);
         rs.problems = self.problems;
         rs.problems.sort_by_key(|p| p.line);
         rs.incomplete = self.incomplete;

@@ -48,6 +48,11 @@ enum Mode {
     ClassMap {
         name: String,
     },
+    /// IOS `line vty A B`: the vty lines' `access-class` (index into `Reader::vty`).
+    Vty(usize),
+    /// EOS `management ssh|telnet` (its TCP port) or `system control-plane` (`None`): the
+    /// ACLs on packets to the switch itself.
+    Service(Option<u16>),
     /// An IOS section that can hold interface commands (`template`, `vlan configuration`):
     /// a binding there is a problem, since the reader does not follow where it applies.
     Bindings {
@@ -71,6 +76,16 @@ struct Reader<'a> {
     inspect_names: HashMap<String, Vec<(usize, String)>>,
     /// IOS `ip inspect NAME in|out` on interfaces.
     inspections: Vec<Attachment>,
+    /// IOS vty line ranges with their IPv4 and IPv6 `access-class … in`.
+    vty: Vec<VtyLines>,
+}
+
+/// One `line vty A B` section.
+struct VtyLines {
+    shown: String,
+    line: usize,
+    /// (ACL, where it is bound) for IPv4 and IPv6.
+    class: [Option<(String, Origin)>; 2],
 }
 
 /// A `service-policy` or `ip inspect` on an interface.
@@ -129,6 +144,7 @@ pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
         service_policies: Vec::new(),
         inspect_names: HashMap::new(),
         inspections: Vec::new(),
+        vty: Vec::new(),
     };
     let mut i = 0;
     while i < lines.len() {
@@ -160,6 +176,7 @@ pub(super) fn read(d: Dialect, text: &str, b: &mut Builder) {
     }
     r.service_policies();
     r.inspections();
+    r.vty_lines();
     complete(d, &lines, r.b);
 }
 
@@ -313,6 +330,37 @@ impl Reader<'_> {
                 return;
             }
             Mode::Unread if is_acl_line(w) || indented => return,
+            Mode::Vty(k) if indented => {
+                let (v6, name) = match w {
+                    ["access-class", name, "in", ..] => (false, name),
+                    ["ipv6", "access-class", name, "in", ..] => (true, name),
+                    // Transport, login, timeouts, outgoing `access-class … out`: which
+                    // sessions reach the switch is what `in` decides.
+                    _ => return,
+                };
+                let origin = self.origin(n, t, &format!("line vty {}", self.vty[k].shown));
+                self.vty[k].class[usize::from(v6)] = Some((name.to_string(), origin));
+                return;
+            }
+            Mode::Service(port) if indented => {
+                let point = match port {
+                    Some(p) => super::InputPoint::Terminal { lo: p, hi: p, vty: false },
+                    None => super::InputPoint::ControlPlane,
+                };
+                match w {
+                    [fam @ ("ip" | "ipv6"), "access-group", name, "in"]
+                    | [fam @ ("ip" | "ipv6"), "access-group", name, "vrf", "default", "in"] => {
+                        let origin = self.origin(n, t, if port.is_some() { "management" } else { "control-plane" });
+                        self.b.bind_input(point, *fam == "ipv6", name, origin);
+                    }
+                    ["ip" | "ipv6", "access-group", ..] => {
+                        self.b.problem(n, format!("`{}` (another VRF or direction) is not modelled", one_line(t)))
+                    }
+                    // Timeouts, authentication, shutdown: no packet's fate by address.
+                    _ => {}
+                }
+                return;
+            }
             Mode::Iface { .. } if w == ["exit"] => {
                 self.mode = Mode::Global;
                 return;
@@ -353,6 +401,51 @@ impl Reader<'_> {
             Dialect::AristaEos => self.global_eos(n, t, w),
             _ => self.global_cx(n, t, w),
         }
+    }
+
+    fn origin(&self, n: usize, t: &str, section: &str) -> Origin {
+        Origin {
+            line: n,
+            text: one_line(&format!("{section}: {t}")),
+            handle: None,
+            comment: None,
+            implicit: false,
+            approximate: false,
+        }
+    }
+
+    /// The vty lines' `access-class`: a session gets whichever line is free, so the lines
+    /// must agree for the reader to know what a session meets; a range without one
+    /// accepts every session.
+    fn vty_lines(&mut self) {
+        let vty = std::mem::take(&mut self.vty);
+        for v6 in [false, true] {
+            let classes: Vec<Option<&(String, Origin)>> = vty.iter().map(|l| l.class[usize::from(v6)].as_ref()).collect();
+            let Some(Some((name, origin))) = classes.first() else {
+                if let Some(k) = classes.iter().position(Option::is_some) {
+                    self.mixed_vty(&vty, k, v6);
+                }
+                continue;
+            };
+            match classes.iter().position(|c| c.is_none_or(|(other, _)| other != name)) {
+                Some(k) => self.mixed_vty(&vty, k, v6),
+                None => {
+                    let (lo, hi) = (22, 23);
+                    self.b.bind_input(super::InputPoint::Terminal { lo, hi, vty: true }, v6, name, origin.clone());
+                }
+            }
+        }
+    }
+
+    fn mixed_vty(&mut self, vty: &[VtyLines], k: usize, v6: bool) {
+        let fam = if v6 { "ipv6 access-class" } else { "access-class" };
+        self.b.problem(
+            vty[k].line,
+            format!(
+                "the vty lines differ in their `{fam} … in` (line vty {} and line vty {}): a session gets whichever line is free, which is not modelled",
+                vty[0].shown, vty[k].shown
+            ),
+        );
     }
 
     /// A construct that can change which packets pass and that the reader does not model.
@@ -548,6 +641,14 @@ impl Reader<'_> {
                 self.inspect_names.entry(name.to_string()).or_default().push((n, proto.to_string()));
             }
             ["template", ..] | ["vlan", "configuration", ..] => self.mode = Mode::Bindings { header: one_line(t) },
+            ["line", "vty", first, rest @ ..] => {
+                let shown = match rest {
+                    [last] => format!("{first} {last}"),
+                    _ => first.to_string(),
+                };
+                self.vty.push(VtyLines { shown, line: n, class: [None, None] });
+                self.mode = Mode::Vty(self.vty.len() - 1);
+            }
             ["interface", "range", ..] => {
                 self.b.problem(n, "`interface range` is not modelled; name each interface");
                 self.mode = Mode::Skip;
@@ -588,6 +689,9 @@ impl Reader<'_> {
             ["ip", "access-list", name] => self.enter(name, false, Kind::Extended, n),
             ["ipv6", "access-list", name] => self.enter(name, true, Kind::Extended, n),
             ["interface", name] => self.iface(spellings(name), name),
+            ["management", "ssh"] => self.mode = Mode::Service(Some(22)),
+            ["management", "telnet"] => self.mode = Mode::Service(Some(23)),
+            ["system", "control-plane"] | ["control-plane"] => self.mode = Mode::Service(None),
             ["abort"] => {
                 self.b.problem(n, "`abort` discards the configuration session; what stays in effect is unknown")
             }
@@ -612,6 +716,14 @@ impl Reader<'_> {
                 self.iface(v, &format!("{kind} {num}"));
             }
             ["interface", port] => self.iface(vec![port.to_string()], port),
+            ["apply", "access-list", fam @ ("ip" | "ipv6"), name, "control-plane", "vrf", "default"] => {
+                let origin = self.origin(n, t, "global");
+                self.b.bind_input(super::InputPoint::ControlPlane, *fam == "ipv6", name, origin);
+            }
+            ["apply", "access-list", _, _, "control-plane", ..] => self.b.problem(
+                n,
+                format!("`{}`: a control-plane ACL of another VRF is not modelled", one_line(t)),
+            ),
             _ => self.b.problem(n, format!("unknown line `{}`", one_line(t))),
         }
     }

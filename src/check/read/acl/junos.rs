@@ -522,7 +522,12 @@ fn unit(ifd: &str, n: &str, fams: &[Stmt], b: &mut Builder) {
                                     implicit: false,
                                     approximate: false,
                                 };
-                                b.bind(spellings.clone(), v6, name, origin);
+                                // lo0's input filter sees every packet to the routing engine.
+                                if ifd == "lo0" {
+                                    b.bind_input(super::InputPoint::ControlPlane, v6, name, origin);
+                                } else {
+                                    b.bind(spellings.clone(), v6, name, origin);
+                                }
                             }
                             _ => b.problem(x.line, format!("filter `{}` is not modelled", one_line(&render(x)))),
                         }

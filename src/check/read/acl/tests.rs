@@ -310,6 +310,7 @@ vlan 10
  name klient
 router ospf 1
  network 10.0.0.0 0.255.255.255 area 0
+access-list 5 permit 10.9.0.0 0.0.0.255
 line vty 0 4
  access-class 5 in
 interface Vlan10
@@ -323,8 +324,9 @@ end
 ";
     let rs = read(Dialect::CiscoIos, text, &mut Ifaces::new());
     assert_eq!(problems(&rs), vec![]);
-    assert_eq!(rs.chains.len(), 2);
-    assert_eq!(entries(&rs), 1);
+    // forward, ACL A, ACL 5 and the vty lines' chain at the input hook.
+    assert_eq!(rs.chains.len(), 4);
+    assert_eq!(entries(&rs), 2);
 }
 
 #[test]
@@ -819,4 +821,69 @@ fn hop_limits_of_every_vendor() {
     assert_eq!(hops(Junos, junos), vec![Field::point(255), Field::range(1, 10).union(&Field::point(64))]);
     // `ttl` is IPv4's word, `hop-limit` IPv6's: the other one is a problem.
     one_problem(AristaEos, "ipv6 access-list A\n   10 permit ipv6 any any ttl eq 3\n", 2, "`ttl`");
+}
+
+/// A new TCP connection to the switch itself.
+fn to_switch(src: &str, dst: &str, dport: u16) -> Packet {
+    let (s, d): (std::net::IpAddr, std::net::IpAddr) = (src.parse().expect("src"), dst.parse().expect("dst"));
+    Packet {
+        path: Path::Input,
+        iif: 1,
+        oif: 0,
+        v6: s.is_ipv6(),
+        src: addr_value(s),
+        dst: addr_value(d),
+        proto: 6,
+        sport: 40000,
+        dport,
+        ack: false,
+        ct: crate::check::space::Ct::New,
+        hops: 64,
+    }
+}
+
+/// The management plane as running-configs print it: IOS vty lines in two ranges with a
+/// numbered standard ACL (what most switches carry), EOS `management ssh`, AOS-CX's
+/// control-plane ACL and Junos' lo0 filter. Terminal access is what the ACL says; other
+/// packets to the switch pass where the binding is terminal-only (vty, `management ssh`).
+#[test]
+fn management_acls_guard_terminal_access_to_the_switch() {
+    let ios = "hostname sw\n!\naccess-list 10 permit 10.0.60.0 0.0.0.255\naccess-list 10 deny any log\n!\n\
+               line con 0\n exec-timeout 5 0\nline vty 0 4\n access-class 10 in\n transport input ssh\n\
+               line vty 5 15\n access-class 10 in vrf-also\n transport input ssh\n!\nend\n";
+    let eos = "ip access-list MGMT\n   10 permit tcp 10.0.60.0/24 any eq ssh\n!\nmanagement ssh\n   idle-timeout 60\n   ip access-group MGMT in\n!\nend\n";
+    let cx = "access-list ip MGMT\n    10 permit tcp 10.0.60.0/255.255.255.0 any eq 22\n    20 deny tcp any any range 22 23\n    30 permit any any any\n    exit\napply access-list ip MGMT control-plane vrf default\n";
+    let junos = "firewall {\n    family inet {\n        filter MGMT {\n            term ssh {\n                from {\n                    source-address { 10.0.60.0/24; }\n                    protocol tcp;\n                    destination-port 22;\n                }\n                then accept;\n            }\n            term no-ssh {\n                from {\n                    protocol tcp;\n                    destination-port [ 22 23 ];\n                }\n                then discard;\n            }\n            term rest {\n                then accept;\n            }\n        }\n    }\n}\ninterfaces {\n    lo0 {\n        unit 0 {\n            family inet {\n                filter {\n                    input MGMT;\n                }\n            }\n        }\n    }\n}\n";
+    for (d, text, other_port_passes) in [
+        (Dialect::CiscoIos, ios, true),
+        (Dialect::AristaEos, eos, true),
+        (Dialect::ArubaAoscx, cx, true),
+        (Dialect::Junos, junos, true),
+    ] {
+        let rs = read(d, text, &mut Ifaces::new());
+        assert_eq!(problems(&rs), vec![], "{d:?}");
+        assert!(rs.bases.iter().any(|b| b.hook == crate::check::read::Hook::Input), "{d:?}: bound to the input hook");
+        assert!(permits(&rs, &to_switch("10.0.60.7", "10.0.60.2", 22)), "{d:?}: ssh from the management net");
+        assert!(!permits(&rs, &to_switch("10.0.32.7", "10.0.60.2", 22)), "{d:?}: ssh from elsewhere");
+        assert_eq!(permits(&rs, &to_switch("10.0.32.7", "10.0.60.2", 179)), other_port_passes, "{d:?}: BGP");
+        // Forwarded packets never meet a management ACL.
+        let mut fwd = to_switch("10.0.32.7", "10.0.60.2", 22);
+        (fwd.path, fwd.oif) = (Path::Forward, 2);
+        assert!(permits(&rs, &fwd), "{d:?}: forwarded");
+    }
+}
+
+#[test]
+fn vty_lines_that_disagree_or_name_a_destination_cannot_be_decided() {
+    // One range without an access-class: a session on it is not filtered.
+    let mixed = "access-list 10 permit 10.0.60.0 0.0.0.255\nline vty 0 4\n access-class 10 in\nline vty 5 15\n transport input ssh\n";
+    one_problem(Dialect::CiscoIos, mixed, 4, "vty lines differ");
+    // Before CSCuw89081, IOS compares only the source of a vty session.
+    let dst = "ip access-list extended M\n 10 permit tcp any host 10.0.60.2 eq 22\nline vty 0 15\n access-class M in\n";
+    one_problem(Dialect::CiscoIos, dst, 2, "CSCuw89081");
+    // A control-plane ACL of another VRF (the out-of-band port) is outside the policy.
+    let vrf = "access-list ip M\n    10 permit any any any\n    exit\napply access-list ip M control-plane vrf mgmt\n";
+    one_problem(Dialect::ArubaAoscx, vrf, 4, "another VRF");
+    // Bound but never defined.
+    one_problem(Dialect::AristaEos, "management ssh\n   ip access-group NOPE in\n", 2, "never defined");
 }
