@@ -348,12 +348,11 @@ fn node_is_saas(model: &Model, node: Node) -> bool {
     matches!(node, Node::System(s) if model.system(s).is_saas())
 }
 
-/// Every `carries` and SaaS safeguard, with what it stopped or admitted.
 /// Nodes that would cause a violation of `class` if they had it: from each, a chain of
 /// channels that carry the class ends in a delivery to a node where it is not allowed,
 /// over a channel that is not an export of it. A backward search over the flow hubs, so
 /// linear in the graph; taint is monotone, so having the class means causing that leak.
-fn would_leak(model: &Model, masks: &Bits, class: ClassId) -> Vec<bool> {
+fn would_leak(model: &Model, masks: &Bits, class: ClassId, receives: &Receives) -> Vec<bool> {
     let nodes = model.systems.len() + model.zones.len();
     let mut bad = vec![false; nodes];
     let mut queue = std::collections::VecDeque::new();
@@ -369,34 +368,90 @@ fn would_leak(model: &Model, masks: &Bits, class: ClassId) -> Vec<bool> {
             }
         }
     };
+    // Where the class may be, per node, decided once rather than per flow side.
+    let systems = model.systems.len();
+    let may_be: Vec<bool> = (0..nodes)
+        .map(|i| {
+            let node = if i < systems {
+                Node::System(SystemId::from_index(i))
+            } else {
+                Node::ZoneRest(ZoneId::from_index(i - systems))
+            };
+            allowed(model, class, node)
+        })
+        .collect();
+    let not_allowed = |n: &Node| !may_be[dense(model, *n)];
     for (fi, flow) in model.flows.iter().enumerate() {
         if !masks.get(fi, class) {
             continue;
         }
-        if !flow.exports_class(class, true) && flow.to.nodes.iter().any(|n| !allowed(model, class, *n)) {
+        if !flow.exports_class(class, true) && flow.to.nodes.iter().any(not_allowed) {
             done[fi][0] = true;
             mark(&flow.from.nodes, &mut bad, &mut queue);
         }
-        if !flow.exports_class(class, false) && flow.from.nodes.iter().any(|n| !allowed(model, class, *n)) {
+        if !flow.exports_class(class, false) && flow.from.nodes.iter().any(not_allowed) {
             done[fi][1] = true;
             mark(&flow.to.nodes, &mut bad, &mut queue);
         }
     }
     while let Some(m) = queue.pop_front() {
-        // m receives over hubs where it is on the TO side (forward) or FROM side (answers).
-        for (k, dir) in [(0usize, Incoming), (1, Outgoing)] {
-            for hub in model.graph.neighbors_directed(NodeIndex::new(m), dir) {
-                let Some(f) = hub_flow(model, hub) else { continue };
-                if !masks.get(f.index(), class) || std::mem::replace(&mut done[f.index()][k], true) {
-                    continue;
-                }
-                let flow = model.flow(f);
-                let senders = if k == 0 { &flow.from.nodes } else { &flow.to.nodes };
-                mark(senders, &mut bad, &mut queue);
+        // m receives over flows where it is on the TO side (forward) or FROM side (answers).
+        for &(f, k) in receives.of(m) {
+            let (f, k) = (f as usize, usize::from(k));
+            if !masks.get(f, class) || std::mem::replace(&mut done[f][k], true) {
+                continue;
             }
+            let flow = &model.flows[f];
+            let senders = if k == 0 { &flow.from.nodes } else { &flow.to.nodes };
+            mark(senders, &mut bad, &mut queue);
         }
     }
     bad
+}
+
+/// The flows over which each data node receives: `(flow, 0)` where it is on the TO side
+/// (requests), `(flow, 1)` where it is on the FROM side (answers). The graph's hub edges
+/// as flat arrays, built once for every class's backward search: walking petgraph's edge
+/// lists node by node was most of verify's time at 100,000 flows.
+struct Receives {
+    start: Vec<usize>,
+    items: Vec<(u32, u8)>,
+}
+
+impl Receives {
+    fn of_model(model: &Model) -> Receives {
+        let nodes = model.systems.len() + model.zones.len();
+        fn sides(f: &crate::model::Flow) -> [(&[Node], u8); 2] {
+            [(&f.to.nodes, 0), (&f.from.nodes, 1)]
+        }
+        let mut start = vec![0usize; nodes + 1];
+        for f in &model.flows {
+            for (side, _) in sides(f) {
+                for n in side {
+                    start[dense(model, *n) + 1] += 1;
+                }
+            }
+        }
+        for i in 0..nodes {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut items = vec![(0u32, 0u8); start[nodes]];
+        for (fi, f) in model.flows.iter().enumerate() {
+            for (side, k) in sides(f) {
+                for n in side {
+                    let i = dense(model, *n);
+                    items[fill[i]] = (fi as u32, k);
+                    fill[i] += 1;
+                }
+            }
+        }
+        Receives { start, items }
+    }
+
+    fn of(&self, node: usize) -> &[(u32, u8)] {
+        self.start.get(node).zip(self.start.get(node + 1)).map_or(&[], |(&a, &b)| &self.items[a..b])
+    }
 }
 
 /// Every `carries` and SaaS safeguard, with what it stopped or admitted. A `carries` is
@@ -406,6 +461,7 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
     let mut out = Vec::new();
     let classes = model.classes.len();
     let mut leak_cache: Vec<Option<Vec<bool>>> = vec![None; classes];
+    let mut receives: Option<Receives> = None;
     // The world without any `carries`: where each class could get to, and from where it
     // would leak. A `carries` is in series for a class when it stands on such a path.
     let open = OpenWorld::of(model);
@@ -435,7 +491,8 @@ fn assumptions(model: &Model, masks: &Bits, taint: &Bits) -> Vec<Assumption> {
             if !model.class(c).confined() {
                 continue;
             }
-            let leaks = leak_entry.get_or_insert_with(|| would_leak(model, masks, c));
+            let receives = receives.get_or_insert_with(|| Receives::of_model(model));
+            let leaks = leak_entry.get_or_insert_with(|| would_leak(model, masks, c, receives));
             let onward = |r: &Node| leaks.get(dense(model, *r)).copied().unwrap_or(false);
             if crosses_to_leak(model, flow, c, has, onward) {
                 relied.insert(c);
