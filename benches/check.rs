@@ -35,10 +35,16 @@ fn main() {
         let text = policy(size);
         let model = zonecheck::load_str("synth.zc", &text).expect("synthetic policy resolves");
         let templates = zonecheck::targets::Templates::load(None).expect("templates");
-        let bundle = zonecheck::compile::compile(&model, &Default::default(), &templates).expect("compiles");
+        let bundle = zonecheck::compile::compile(
+            &zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
+                .expect("proves"),
+            &Default::default(),
+            &templates,
+        )
+        .expect("compiles");
         let file = bundle.files.iter().find(|f| f.device == "fw-core").expect("fw-core");
         let nft = String::from_utf8_lossy(&file.bytes).into_owned();
-        let lowered = zonecheck::compile::lower::lower(&model);
+        let lowered = zonecheck::lower::lower(&model);
         let rules = lowered.iter().find(|d| d.name == "fw-core").expect("lowered fw-core");
         let permits: usize = rules.chains.iter().map(|c| c.permits.len()).sum();
         let acl = Default::default();
@@ -81,7 +87,7 @@ fn main() {
         } else {
             "- (cargo build --release first)".into()
         };
-        let (t_bundle, mismatched) = best_of(1, || check_bundle(&model, &bundle, &acl));
+        let (t_bundle, mismatched) = best_of(1, || check_bundle(&model, &bundle.generated(), &acl));
         assert!(mismatched.is_empty(), "the bundle must check equal");
         println!(
             "| {flows} | {permits} / {} / {} | {} | {} | {} | {} | {e2e} | {} ({}) |",

@@ -54,8 +54,12 @@ fn main() {
         let (t_verify, verdict) = best_of(runs, || zonecheck::verify::verify(&model, &Default::default()));
         assert!(verdict.proved(), "generated policy is meant to be proved");
         let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
-        let (t_compile, bundle) =
-            best_of(runs, || zonecheck::compile::compile(&model, &Default::default(), &templates).expect("compiles"));
+        let (t_compile, bundle) = {
+            let proved =
+                zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
+                    .expect("proves");
+            best_of(runs, || zonecheck::compile::build(&proved, &Default::default(), &templates).expect("compiles").0)
+        };
         let (e2e, rss) = if have_exe {
             let (t, status) = best_of(runs, || {
                 Command::new(&exe).arg("verify").arg(&path).arg("--format").arg("json").output().expect("run zonecheck")

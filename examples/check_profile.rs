@@ -14,7 +14,7 @@ fn main() {
     };
     let model = zonecheck::load_policy(std::path::Path::new(policy)).unwrap_or_else(|_| std::process::exit(2));
     let text = std::fs::read_to_string(file).expect("readable");
-    let lowered = zonecheck::compile::lower::lower(&model);
+    let lowered = zonecheck::lower::lower(&model);
     let rules = lowered.iter().find(|d| d.name == *device).expect("device");
     let t = Instant::now();
     let mut ifaces = Ifaces::new();

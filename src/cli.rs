@@ -734,8 +734,8 @@ fn check(
             return Exit::Input;
         }
     };
-    let lowered = crate::compile::lower::lower(&model);
-    let by_name: std::collections::BTreeMap<&str, &crate::compile::lower::DeviceRules> =
+    let lowered = crate::lower::lower(&model);
+    let by_name: std::collections::BTreeMap<&str, &crate::lower::DeviceRules> =
         lowered.iter().map(|d| (d.name.as_str(), d)).collect();
     // Every file must name a device and fit its target before any is checked.
     let mut jobs = Vec::new();
@@ -850,21 +850,23 @@ fn compile(
     };
     // Fail closed: no configuration for a policy that does not pass verify.
     let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
-    let mut verdict = crate::verify::verify(&model, &options);
-    match today() {
-        Ok(day) => crate::verify::expiry::apply(&model, &mut verdict, day),
+    let day = match today() {
+        Ok(day) => day,
         Err(code) => return code,
-    }
-    if !verdict.passes() {
-        let text = crate::report::human::verdict(
-            &model,
-            &verdict,
-            &crate::report::human::HumanOptions { color: use_color(), width: 100, all: false },
-        );
-        eprint!("{text}");
-        eprintln!("error[{}]: verify fails, so nothing was compiled or written", code::COMPILE_REFUSED);
-        return Exit::Violated;
-    }
+    };
+    let proved = match crate::verify::prove(&model, &options, day) {
+        Ok(p) => p,
+        Err(verdict) => {
+            let text = crate::report::human::verdict(
+                &model,
+                &verdict,
+                &crate::report::human::HumanOptions { color: use_color(), width: 100, all: false },
+            );
+            eprint!("{text}");
+            eprintln!("error[{}]: verify fails, so nothing was compiled or written", code::COMPILE_REFUSED);
+            return Exit::Violated;
+        }
+    };
     let templates_dir = templates.map(Path::to_path_buf).or_else(|| config.output.templates.clone());
     let templates = match crate::targets::Templates::load(templates_dir.as_deref()) {
         Ok(t) => t,
@@ -888,46 +890,25 @@ fn compile(
     if let Some(p) = &previous {
         options.previous = crate::compile::bundle::previous_files(p);
     }
-    let (bundle, lowered) = match crate::compile::compile_with_rules(&model, &options, &templates) {
+    // Fail closed on our own mistakes: compile reads every generated file back, and it must
+    // permit exactly what the policy permits before anything is written.
+    let bundle = match crate::compile::compile(&proved, &options, &templates) {
         Ok(b) => b,
-        Err(diags) => {
+        Err(crate::compile::Refusal::Diags(diags)) => {
             print_diags(&diags, &model.sources);
             return Exit::Input;
+        }
+        Err(crate::compile::Refusal::SelfCheck { bundle, mismatched }) => {
+            if !bundle.warnings.is_empty() {
+                print_diags(&bundle.warnings, &model.sources);
+            }
+            return self_check_failed(&model, &bundle, mismatched);
         }
     };
     if !bundle.warnings.is_empty() {
         print_diags(&bundle.warnings, &model.sources);
     }
-    // Fail closed on our own mistakes: every generated file is read back and must permit
-    // exactly what the policy permits before anything is written.
-    let mismatched = crate::check::check_bundle_lowered(&model, &bundle, &options.acl, &lowered);
-    drop(lowered);
-    if !mismatched.is_empty() {
-        let mut checked = crate::report::check::Checked {
-            sources: model.sources.clone(),
-            files: Vec::new(),
-            devices: Vec::new(),
-            notes: Vec::new(),
-        };
-        for d in mismatched {
-            let text =
-                bundle.files.iter().find(|f| f.path == d.file).map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
-            checked.files.push(checked.sources.add(d.file.clone(), text.unwrap_or_default()));
-            checked.devices.push(d);
-        }
-        eprint!("{}", crate::report::check::human(&model, &checked, use_color()));
-        let names: Vec<&str> = checked.devices.iter().map(|d| d.file.as_str()).collect();
-        print_diags(
-            &[Diag::error(
-                code::COMPILE_SELF_CHECK,
-                Span::NONE,
-                format!("the generated {} do not permit exactly what the policy permits", names.join(", ")),
-            )
-            .help("nothing was written; this is a bug in zonecheck or in the templates given with --templates")],
-            &Sources::default(),
-        );
-        return Exit::Internal;
-    }
+    let verdict = proved.verdict();
     let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
     let verdict_line =
         format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
@@ -980,4 +961,37 @@ fn compile(
             Exit::Internal
         }
     }
+}
+
+/// Compile's self-check refused a generated file: the differences, as `check` shows them.
+fn self_check_failed(
+    model: &crate::Model,
+    bundle: &crate::compile::Bundle,
+    mismatched: Vec<crate::check::DeviceCheck>,
+) -> Exit {
+    use crate::diagnostics::{Diag, Span, code};
+    let mut checked = crate::report::check::Checked {
+        sources: model.sources.clone(),
+        files: Vec::new(),
+        devices: Vec::new(),
+        notes: Vec::new(),
+    };
+    for d in mismatched {
+        let text =
+            bundle.files.iter().find(|f| f.path == d.file).map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
+        checked.files.push(checked.sources.add(d.file.clone(), text.unwrap_or_default()));
+        checked.devices.push(d);
+    }
+    eprint!("{}", crate::report::check::human(&model, &checked, use_color()));
+    let names: Vec<&str> = checked.devices.iter().map(|d| d.file.as_str()).collect();
+    print_diags(
+        &[Diag::error(
+            code::COMPILE_SELF_CHECK,
+            Span::NONE,
+            format!("the generated {} do not permit exactly what the policy permits", names.join(", ")),
+        )
+        .help("nothing was written; this is a bug in zonecheck or in the templates given with --templates")],
+        &Sources::default(),
+    );
+    Exit::Internal
 }

@@ -29,7 +29,7 @@ fn bundle_file(
     dir: &Path,
     rel: &str,
     device: &str,
-    lowered: &[crate::compile::lower::DeviceRules],
+    lowered: &[crate::lower::DeviceRules],
 ) -> Result<(String, crate::check::Format), Diag> {
     let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
     let text = read_text(&dir.join(rel))?;
@@ -50,7 +50,7 @@ pub fn bundle_info(
     acl: &crate::targets::acl::AclOptions,
 ) -> Result<BundleInfo, Diag> {
     let (policy_sha256, listed) = read_manifest(dir, "give a directory written by `zonecheck compile`")?;
-    let lowered = crate::compile::lower::lower(model);
+    let lowered = crate::lower::lower(model);
     let mut files = Vec::new();
     for (rel, device, recorded) in listed {
         let (text, format) = bundle_file(dir, &rel, &device, &lowered)?;
@@ -106,7 +106,7 @@ pub fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: 
     let mut e = crate::report::packet::explain(&model, &verdict, a, b, proto);
     if let Some(dir) = bundle {
         let traced = read_manifest(dir, "give a directory written by `zonecheck compile`").and_then(|(_, files)| {
-            let lowered = crate::compile::lower::lower(&model);
+            let lowered = crate::lower::lower(&model);
             let mut traced = Vec::new();
             for c in &e.carriers {
                 for (rel, _, _) in files.iter().filter(|(_, d, _)| *d == c.device) {

@@ -16,6 +16,7 @@ pub mod compile;
 pub mod config;
 pub mod diagnostics;
 pub mod init;
+pub mod lower;
 pub mod model;
 pub mod report;
 pub mod syntax;

@@ -15,13 +15,14 @@ const RULES: &[(&str, &[&str])] = &[
     // The proof depends on the model only; reports render it.
     ("verify/", &["diagnostics", "syntax", "model", "verify"]),
     // Lowering decides what each enforcement point permits, from the model alone.
-    ("compile/lower.rs", &["diagnostics", "model", "compile"]),
-    ("compile/addr.rs", &["diagnostics", "model", "compile"]),
+    ("lower/", &["diagnostics", "model", "lower"]),
     // The checker depends on the model and the lowering's statement of what each device
-    // must permit, never on the renderers it validates.
-    ("check/", &["diagnostics", "syntax", "model", "compile", "check"]),
+    // must permit, never on the renderers it validates or on compile, which calls it.
+    ("check/", &["diagnostics", "syntax", "model", "lower", "check"]),
     // Renderers never check, verify or report.
-    ("targets/", &["diagnostics", "syntax", "model", "compile", "targets"]),
+    ("targets/", &["diagnostics", "syntax", "model", "lower", "targets"]),
+    // Compile takes a proof, renders, and reads its own files back; it reports nothing.
+    ("compile/", &["diagnostics", "syntax", "model", "verify", "lower", "targets", "check", "compile"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -92,4 +93,21 @@ fn the_scanner_sees_every_form_of_path() {
     assert_eq!(crate_paths("use crate::{model::Model, check};"), ["model", "check"]);
     assert_eq!(crate_paths("    let x = crate::report::human(v); // crate::cli"), ["report"]);
     assert!(crate_paths("/// see [`crate::report`]").is_empty());
+}
+
+/// The type gate of DESIGN.md §5: only `verify::prove` makes a `Proved` in the library;
+/// `verify::unverified` (for tests that render failing policies on purpose) is called by
+/// nothing in `src/`.
+#[test]
+fn only_tests_compile_an_unverified_policy() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let callers: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("verify/mod.rs"))
+        .filter(|f| std::fs::read_to_string(f).expect("read").contains("unverified("))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(callers.is_empty(), "{callers:?}");
 }

@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 
 use zonecheck::check::{DeviceCheck, Direction, Format, check_device};
-use zonecheck::compile::lower::lower;
+use zonecheck::lower::lower;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/corpus")

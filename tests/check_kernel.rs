@@ -64,7 +64,7 @@ use wire::Shot;
 use zonecheck::Model;
 use zonecheck::check::space::{Ct, Packet, Path as Hook};
 use zonecheck::check::{Difference, Direction, Format, check_device};
-use zonecheck::compile::lower::lower;
+use zonecheck::lower::lower;
 use zonecheck::targets::acl::AclOptions;
 
 fn repo() -> PathBuf {
@@ -536,7 +536,13 @@ struct Subject {
 
 fn compiled(model: &Model, device: &str) -> String {
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile(model, &Default::default(), &templates).expect("compiles");
+    let bundle = zonecheck::compile::compile(
+        &zonecheck::verify::prove(model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
+            .expect("proves"),
+        &Default::default(),
+        &templates,
+    )
+    .expect("compiles");
     let file = bundle.files.into_iter().find(|f| f.device == device).unwrap_or_else(|| panic!("no file for {device}"));
     String::from_utf8(file.bytes).expect("UTF-8 ruleset")
 }

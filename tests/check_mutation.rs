@@ -30,7 +30,7 @@ use zonecheck::check::intended::intended;
 use zonecheck::check::ruleset::Ruleset;
 use zonecheck::check::space::{Ifaces, Packet, Space};
 use zonecheck::check::{Format, check_device, read};
-use zonecheck::compile::lower::{DeviceRules, lower};
+use zonecheck::lower::{DeviceRules, lower};
 use zonecheck::model::Model;
 use zonecheck::targets::acl::AclOptions;
 
@@ -165,7 +165,13 @@ fn compiled(model: &Model) -> BTreeMap<String, String> {
 /// Device name → (target, generated text).
 fn compiled_with_target(model: &Model) -> BTreeMap<String, (&'static str, String)> {
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile(model, &Default::default(), &templates).expect("compiles");
+    let bundle = zonecheck::compile::compile(
+        &zonecheck::verify::prove(model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
+            .expect("proves"),
+        &Default::default(),
+        &templates,
+    )
+    .expect("compiles");
     bundle.files.into_iter().map(|f| (f.device, (f.target, String::from_utf8_lossy(&f.bytes).into_owned()))).collect()
 }
 

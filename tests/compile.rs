@@ -226,7 +226,13 @@ fn flows_no_rule_carries_are_reported_with_their_reason() {
 fn golden_fjordvik_firewall() {
     let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile(&model, &Default::default(), &templates).expect("compiles");
+    let bundle = zonecheck::compile::compile(
+        &zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
+            .expect("proves"),
+        &Default::default(),
+        &templates,
+    )
+    .expect("compiles");
     for f in &bundle.files {
         if f.path == "firewall/fw-kjerne.nft" || f.path == "host/siem.nft" || f.path == "host/backup-repo.nft" {
             insta::assert_snapshot!(f.path.replace('/', "__"), String::from_utf8_lossy(&f.bytes));
@@ -300,7 +306,7 @@ proptest! {
         );
         let model = zonecheck::load_str("p.zc", &text).map_err(|e| TestCaseError::fail(zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))?;
         let templates = zonecheck::targets::Templates::load(None).expect("templates");
-        let bundle = zonecheck::compile::compile(&model, &Default::default(), &templates).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let bundle = zonecheck::compile::compile(&zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc()).expect("proves"), &Default::default(), &templates).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         for f in &bundle.files {
             let text = String::from_utf8_lossy(&f.bytes);
             let strings = nft_strings(&text).ok_or_else(|| TestCaseError::fail(format!("a string broke out in {}:\n{text}", f.path)))?;
@@ -542,16 +548,41 @@ fn switches_guard_their_terminal_access_and_check_compares_it() {
     let file = |name: &str| std::fs::read_to_string(d.join("out/switch").join(name)).expect("switch file");
     let check = |device: &str, text: &str| {
         std::fs::write(d.join("mutant"), text).expect("write");
-        let out = zonecheck().arg("check").arg(d.join("p.zc")).arg("--device").arg(device).arg(d.join("mutant")).output();
+        let out =
+            zonecheck().arg("check").arg(d.join("p.zc")).arg("--device").arg(device).arg(d.join("mutant")).output();
         let out = out.expect("runs");
         (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
     };
     // (device, file, the binding lines, the IPv4 SSH entry, that entry opened to the network)
     let cases = [
-        ("sw-ios", "sw-ios.ios", vec![" access-class ZC-SW-IOS-MGMT-IN-V4"], "permit tcp host 10.0.60.10 any eq 22", "permit tcp 10.0.60.0 0.0.0.255 any eq 22"),
-        ("sw-eos", "sw-eos.eos", vec!["management ssh\n   ip access-group"], "permit tcp host 10.0.60.10 host 10.0.60.3 eq 22", "permit tcp 10.0.60.0/24 host 10.0.60.3 eq 22"),
-        ("sw-cx", "sw-cx.aoscx", vec!["apply access-list ip ZC-SW-CX-MGMT-IN-V4"], "permit tcp 10.0.60.10 10.0.60.4 eq 22", "permit tcp 10.0.60.0/255.255.255.0 10.0.60.4 eq 22"),
-        ("sw-jun", "sw-jun.junos", vec!["input ZC-SW-JUN-MGMT-IN-V4"], "source-address { 10.0.60.10/32; }\n                    destination-address { 10.0.60.5/32; }\n                    protocol tcp;\n                    destination-port 22;", "source-address { 10.0.60.0/24; }\n                    destination-address { 10.0.60.5/32; }\n                    protocol tcp;\n                    destination-port 22;"),
+        (
+            "sw-ios",
+            "sw-ios.ios",
+            vec![" access-class ZC-SW-IOS-MGMT-IN-V4"],
+            "permit tcp host 10.0.60.10 any eq 22",
+            "permit tcp 10.0.60.0 0.0.0.255 any eq 22",
+        ),
+        (
+            "sw-eos",
+            "sw-eos.eos",
+            vec!["management ssh\n   ip access-group"],
+            "permit tcp host 10.0.60.10 host 10.0.60.3 eq 22",
+            "permit tcp 10.0.60.0/24 host 10.0.60.3 eq 22",
+        ),
+        (
+            "sw-cx",
+            "sw-cx.aoscx",
+            vec!["apply access-list ip ZC-SW-CX-MGMT-IN-V4"],
+            "permit tcp 10.0.60.10 10.0.60.4 eq 22",
+            "permit tcp 10.0.60.0/255.255.255.0 10.0.60.4 eq 22",
+        ),
+        (
+            "sw-jun",
+            "sw-jun.junos",
+            vec!["input ZC-SW-JUN-MGMT-IN-V4"],
+            "source-address { 10.0.60.10/32; }\n                    destination-address { 10.0.60.5/32; }\n                    protocol tcp;\n                    destination-port 22;",
+            "source-address { 10.0.60.0/24; }\n                    destination-address { 10.0.60.5/32; }\n                    protocol tcp;\n                    destination-port 22;",
+        ),
     ];
     for (device, name, binding, entry, opened) in cases {
         let text = file(name);

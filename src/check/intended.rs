@@ -8,7 +8,7 @@
 //! permits a fixed baseline that is not a policy flow: loopback on Linux hosts and IPv6
 //! neighbour discovery.
 
-use crate::compile::lower::{AclOptions, ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
+use crate::lower::{AclOptions, ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc};
 use crate::model::{FlowId, Model, Target};
 
 use super::space::{Ct, Cube, Dim, Field, Ifaces, Path};
@@ -268,7 +268,8 @@ const TERMINAL_PORTS: (u16, u16) = (22, 23);
 /// packet a vty line sees is to the switch, so there a flow's destination is any address.
 fn terminal_access(out: &mut Intended, rules: &DeviceRules, target: Target) {
     let (lo, hi) = TERMINAL_PORTS;
-    let terminal = |c: Cube| c.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi)));
+    let terminal =
+        |c: Cube| c.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi)));
     out.scope.extend([false, true].into_iter().filter_map(|v6| terminal(on_path(v6, Path::Input, Ct::New))));
     for chain in rules.chains.iter().filter(|c| c.kind == ChainKind::Input) {
         for p in &chain.permits {

@@ -15,8 +15,8 @@ pub mod space;
 
 use std::collections::BTreeMap;
 
-use crate::compile::lower::AclOptions;
-use crate::compile::lower::{DeviceRules, HostOrDevice};
+use crate::lower::AclOptions;
+use crate::lower::{DeviceRules, HostOrDevice};
 use crate::model::{Model, Target};
 use intended::{Intended, Why};
 use ruleset::{Dead, EvalError, Origin, Problem, RuleRef, Ruleset};
@@ -114,46 +114,55 @@ impl Format {
     }
 }
 
-/// Check every file of a compiled bundle against the policy (compile's self-check): the
-/// devices that are not equal.
-pub fn check_bundle(model: &Model, bundle: &crate::compile::Bundle, acl: &AclOptions) -> Vec<DeviceCheck> {
-    check_bundle_lowered(model, bundle, acl, &crate::compile::lower::lower(model))
+/// A generated device file to check, as compile holds it (the checker knows nothing of
+/// bundles: compile depends on it, never the other way).
+#[derive(Clone, Copy, Debug)]
+pub struct Generated<'a> {
+    /// Path inside the bundle (`switch/sw-core.ios`), for reports.
+    pub path: &'a str,
+    pub device: &'a str,
+    /// A host's file (else a firewall's or switch's).
+    pub host: bool,
+    /// The target's name (`nftables`, `windows`, `cisco-ios`…).
+    pub target: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Check generated files against the policy (compile's self-check): the devices that are
+/// not equal.
+pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec<DeviceCheck> {
+    check_bundle_lowered(model, files, acl, &crate::lower::lower(model))
 }
 
 /// [`check_bundle`] with the model's lowering at hand (compile's own, not made again).
 pub fn check_bundle_lowered(
     model: &Model,
-    bundle: &crate::compile::Bundle,
+    files: &[Generated],
     acl: &AclOptions,
     lowered: &[DeviceRules],
 ) -> Vec<DeviceCheck> {
     // Looked up by role and name: a file under `host/` is a system's, the rest devices'.
-    let by_name: BTreeMap<(bool, &str), &DeviceRules> = lowered
-        .iter()
-        .map(|d| ((matches!(d.enforcer, crate::compile::lower::Enforcer::Host(_)), d.name.as_str()), d))
-        .collect();
-    let check = |f: &crate::compile::BundleFile| {
-        let text = String::from_utf8_lossy(&f.bytes);
-        let (Some(format), Some(rules)) =
-            (Format::of_target(f.target), by_name.get(&(f.kind == "host", f.device.as_str())))
-        else {
+    let by_name: BTreeMap<(bool, &str), &DeviceRules> =
+        lowered.iter().map(|d| ((matches!(d.enforcer, crate::lower::Enforcer::Host(_)), d.name.as_str()), d)).collect();
+    let check = |f: &Generated| {
+        let text = String::from_utf8_lossy(f.bytes);
+        let (Some(format), Some(rules)) = (Format::of_target(f.target), by_name.get(&(f.host, f.device))) else {
             return None;
         };
-        let result = check_one(model, rules, format, &f.path, &text, acl, false);
+        let result = check_one(model, rules, format, f.path, &text, acl, false);
         (!result.equal()).then_some(result)
     };
     // Files are independent: rayon's pool, one thread per core, balances a large firewall
     // against thousands of small hosts; results come back in file order.
     use rayon::prelude::*;
-    bundle
-        .files
+    files
         .par_iter()
         .filter_map(|f| {
             // A check that panicked proves nothing: fail closed.
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(f))).unwrap_or_else(|_| {
                 Some(DeviceCheck {
                     device: "(self-check)".into(),
-                    file: f.path.clone(),
+                    file: f.path.to_string(),
                     format: Format::NftText,
                     differences: Vec::new(),
                     problems: Vec::new(),

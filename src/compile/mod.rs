@@ -4,10 +4,7 @@
 //! the target's templates ([`crate::targets`]) and returns an in-memory [`Bundle`];
 //! [`bundle::write`] puts it on disk atomically. Nothing here runs unless verify passes.
 
-pub mod addr;
 pub mod bundle;
-pub mod escape;
-pub mod lower;
 
 use std::collections::BTreeMap;
 
@@ -15,10 +12,12 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diag, code};
+use crate::lower::{self, Enforcer, HostOrDevice, addr};
 use crate::model::{Model, Target};
 use crate::targets::Templates;
+use crate::targets::escape;
 use crate::targets::nftables::{self, NftOptions};
-use lower::{Enforcer, HostOrDevice};
+use crate::verify::Proved;
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -125,6 +124,22 @@ pub struct Bundle {
     pub warnings: Vec<Diag>,
 }
 
+impl Bundle {
+    /// The device files as the checker takes them.
+    pub fn generated(&self) -> Vec<crate::check::Generated<'_>> {
+        self.files
+            .iter()
+            .map(|f| crate::check::Generated {
+                path: &f.path,
+                device: &f.device,
+                host: f.kind == "host",
+                target: f.target,
+                bytes: &f.bytes,
+            })
+            .collect()
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -168,18 +183,37 @@ fn check_names(model: &Model) -> Vec<Diag> {
     diags
 }
 
-/// Compile every enforcement point (or the one named in `options.device`).
-pub fn compile(model: &Model, options: &Options, templates: &Templates) -> Result<Bundle, Vec<Diag>> {
-    compile_with_rules(model, options, templates).map(|(bundle, _)| bundle)
+/// Why compile wrote nothing.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The policy cannot be rendered (an interface name, an unsafe string, a flow whose
+    /// address families cannot meet, a template): diagnostics for the author.
+    Diags(Vec<Diag>),
+    /// A generated file does not permit exactly what the policy permits: our own mistake
+    /// (or the given templates'). The bundle is returned for the report, never written.
+    SelfCheck { bundle: Bundle, mismatched: Vec<crate::check::DeviceCheck> },
 }
 
-/// [`compile`], and the lowered rules of the devices compiled, for the self-check
-/// ([`crate::check::check_bundle_lowered`]) to use rather than lower the model again.
-pub fn compile_with_rules(
-    model: &Model,
+/// Compile every enforcement point (or the one named in `options.device`) of a proved
+/// policy, and read every generated file back: the bundle only if each permits exactly
+/// what the policy permits (fail closed on our own mistakes).
+pub fn compile(proved: &Proved, options: &Options, templates: &Templates) -> Result<Bundle, Refusal> {
+    let (bundle, lowered) = build(proved, options, templates).map_err(Refusal::Diags)?;
+    let files = bundle.generated();
+    let mismatched = crate::check::check_bundle_lowered(proved.model(), &files, &options.acl, &lowered);
+    drop(files);
+    drop(lowered);
+    if mismatched.is_empty() { Ok(bundle) } else { Err(Refusal::SelfCheck { bundle, mismatched }) }
+}
+
+/// [`compile`] without the self-check, with the lowered rules of the devices compiled
+/// (benchmarks of rendering alone, and callers that check the files themselves).
+pub fn build(
+    proved: &Proved,
     options: &Options,
     templates: &Templates,
 ) -> Result<(Bundle, Vec<lower::DeviceRules>), Vec<Diag>> {
+    let model = proved.model();
     let diags = check_names(model);
     if !diags.is_empty() {
         return Err(diags);

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::check::intended::{Intended, Why, intended};
 use crate::check::space::{Cube, Ifaces, Packet, Space};
-use crate::compile::lower::{DeviceRules, HostOrDevice, lower};
+use crate::lower::{DeviceRules, HostOrDevice, lower};
 use crate::model::{Auth, ClassId, Confinement, Model, Node, Region, SystemId};
 use crate::targets::acl::AclOptions;
 use crate::verify::taint::{Bfs, dense, masks};
@@ -430,12 +430,12 @@ fn allows_of(model: &Model) -> BTreeSet<AllowOut> {
 
 fn device_kind(model: &Model, r: &DeviceRules) -> &'static str {
     match (r.enforcer, r.target) {
-        (crate::compile::lower::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
+        (crate::lower::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
             Some(crate::model::DeviceKind::Firewall) => "firewall",
             _ => "switch",
         },
-        (crate::compile::lower::Enforcer::Host(_), HostOrDevice::WindowsHost) => "windows-host",
-        (crate::compile::lower::Enforcer::Host(_), _) => "linux-host",
+        (crate::lower::Enforcer::Host(_), HostOrDevice::WindowsHost) => "windows-host",
+        (crate::lower::Enforcer::Host(_), _) => "linux-host",
     }
 }
 

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::check::space::{Ifaces, Packet, Path, addr_value};
-use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, UPLINK};
+use crate::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, UPLINK};
 use crate::model::{ClassId, FlowId, Match, Model, Node};
 use crate::verify::Verdict;
 use crate::verify::taint::masks;
@@ -192,7 +192,7 @@ impl PacketExplanation {
 
 fn kind_of(model: &Model, r: &DeviceRules) -> &'static str {
     match (r.enforcer, r.target) {
-        (crate::compile::lower::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
+        (crate::lower::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
             Some(crate::model::DeviceKind::Firewall) => "firewall",
             _ => "switch",
         },
@@ -222,7 +222,7 @@ pub fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto
         Proto::Other(n) => (n, 0, 0),
     };
     let mut carriers = Vec::new();
-    for rules in crate::compile::lower::lower(model) {
+    for rules in crate::lower::lower(model) {
         for chain in &rules.chains {
             let hits: BTreeSet<FlowId> = chain
                 .permits

@@ -29,12 +29,12 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use super::{Stats, Templates};
-use crate::compile::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc, TERMINAL_PORTS, carries_terminal};
 use crate::diagnostics::{Diag, Span, code};
+use crate::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc, TERMINAL_PORTS, carries_terminal};
 use crate::model::{DeviceId, FlowId, Model, Target};
 use crate::syntax::ast::Keyword;
 
-pub use crate::compile::lower::AclOptions;
+pub use crate::lower::AclOptions;
 
 /// Why an entry is there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1011,7 +1011,7 @@ mod tests {
     /// forward entries for flows entering through it, answers for flows leaving by it.
     #[test]
     fn chains_to_the_uplink_are_served() {
-        use crate::compile::lower::{UPLINK, lower};
+        use crate::lower::{UPLINK, lower};
         let model = crate::load_str(
             "t.zc",
             "zone a { trust internal; net 10.0.0.0/24 }\nzone b { trust internal; net 10.1.0.0/24 }\n\

@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use super::Templates;
 use super::acl::{
-    Acl, Ace, AceKind, AclRecord, MANAGEMENT, PreviousAcls, REMARK_MAX, SviAcls, cli_text, file_version, fill_rollbacks, header, ifaces,
-    name_acl, remark, rollbacks, same_as_previous, seq, zones_text,
+    Ace, AceKind, Acl, AclRecord, MANAGEMENT, PreviousAcls, REMARK_MAX, SviAcls, cli_text, file_version,
+    fill_rollbacks, header, ifaces, name_acl, remark, rollbacks, same_as_previous, seq, zones_text,
 };
-use crate::compile::lower::DeviceRules;
 use crate::diagnostics::Diag;
+use crate::lower::DeviceRules;
 use crate::model::{DeviceId, Model};
 
 #[derive(Serialize)]
@@ -166,7 +166,11 @@ pub(super) fn render(
             .collect();
         let name = name_acl(iface, acl, lines.iter().map(String::as_str), records);
         let f = Filter { name: name.clone(), zones: zones.to_string(), terms };
-        if acl.v6 { inet6.push(f) } else { inet.push(f) }
+        if acl.v6 {
+            inet6.push(f)
+        } else {
+            inet.push(f)
+        }
         name
     };
     for (index, (a, name)) in acls.iter().zip(names).enumerate() {
@@ -183,7 +187,9 @@ pub(super) fn render(
     // The management filters guard the routing engine: lo0's input filter sees every
     // packet to the switch.
     if let Some([v4, v6]) = mgmt {
-        let zones = "management: terminal access (SSH, telnet) to the switch itself; replaces the input filter of lo0.0".to_string();
+        let zones =
+            "management: terminal access (SSH, telnet) to the switch itself; replaces the input filter of lo0.0"
+                .to_string();
         let v4 = filter(MANAGEMENT, v4, &zones, &mut records);
         let v6 = filter(MANAGEMENT, v6, &zones, &mut records);
         let unit = Unit { unit: "0".into(), zones, v4, v6, v4_rollback: None, v6_rollback: None, index: acls.len() };

@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod aoscx;
 pub mod eos;
+pub mod escape;
 pub mod ios;
 pub mod junos;
 pub mod nftables;

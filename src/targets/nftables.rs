@@ -15,10 +15,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{Stats, Templates, flow_id};
-use crate::compile::escape::{NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, nft_text};
-use crate::compile::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
 use crate::diagnostics::Diag;
+use crate::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
 use crate::model::{FlowId, Model};
+use crate::targets::escape::{NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, nft_text};
 
 /// Settings from zonecheck.toml's `[nftables]`.
 #[derive(Clone, Debug)]

@@ -183,6 +183,53 @@ fn hub_flow(model: &Model, hub: NodeIndex) -> Option<FlowId> {
     }
 }
 
+/// A policy that passed verify: every confined class proved, the network enforcing it, no
+/// error-severity finding (expired exceptions included). Only [`prove`] makes one, and
+/// [`crate::compile::compile`] takes one: no configuration is ever written for a policy
+/// that does not pass (DESIGN.md §5), and the type says so.
+#[derive(Debug)]
+pub struct Proved<'m> {
+    model: &'m Model,
+    verdict: Verdict,
+}
+
+impl<'m> Proved<'m> {
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+}
+
+/// A [`Proved`] for a policy that was not verified: for tests that render a policy that
+/// fails verify on purpose (the kernel tests of enforcement gaps). Nothing in `src/` calls
+/// it but this module (tests/architecture.rs checks).
+#[doc(hidden)]
+pub fn unverified(model: &Model) -> Proved<'_> {
+    Proved { model, verdict: verify(model, &Options::default()) }
+}
+
+/// Verify `model` as of `today` (an `allow … until` before it is an error): the proof, or
+/// the verdict that refuses it.
+///
+/// ```
+/// let model = zonecheck::load_str("p.zc", "zone a { trust internal; net 10.0.0.0/24 }").expect("resolves");
+/// let today = zonecheck::syntax::date::Date::parse("2026-12-07").expect("date");
+/// let proved = zonecheck::verify::prove(&model, &Default::default(), today).expect("passes");
+/// assert!(proved.verdict().violations.is_empty());
+/// ```
+pub fn prove<'m>(
+    model: &'m Model,
+    options: &Options,
+    today: crate::syntax::date::Date,
+) -> Result<Proved<'m>, Box<Verdict>> {
+    let mut verdict = verify(model, options);
+    expiry::apply(model, &mut verdict, today);
+    if verdict.passes() { Ok(Proved { model, verdict }) } else { Err(Box::new(verdict)) }
+}
+
 /// Run the proof and the lints.
 pub fn verify(model: &Model, options: &Options) -> Verdict {
     let masks = taint::masks(model);

@@ -256,7 +256,10 @@ impl Builder {
                 };
                 let mut cube = Cube::on_path(b.v6, Path::Input);
                 if let InputPoint::Terminal { lo, hi, vty } = b.point {
-                    cube = match cube.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi))) {
+                    cube = match cube
+                        .with_value(Dim::Proto, 6)
+                        .and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi)))
+                    {
                         Some(c) => c,
                         None => continue,
                     };
@@ -264,9 +267,10 @@ impl Builder {
                     // entry naming a destination may or may not match.
                     if vty && dialect == Dialect::CiscoIos {
                         let any_dst = Field::range(0, crate::check::space::addr_max(b.v6));
-                        let named = rs.chains[chain].rules.iter().find(|r| {
-                            !r.origin.implicit && r.matches.iter().any(|c| *c.field(Dim::Dst) != any_dst)
-                        });
+                        let named = rs.chains[chain]
+                            .rules
+                            .iter()
+                            .find(|r| !r.origin.implicit && r.matches.iter().any(|c| *c.field(Dim::Dst) != any_dst));
                         if let Some(r) = named {
                             let (line, text) = (r.origin.line, r.origin.text.clone());
                             self.problem(

@@ -420,7 +420,8 @@ impl Reader<'_> {
     fn vty_lines(&mut self) {
         let vty = std::mem::take(&mut self.vty);
         for v6 in [false, true] {
-            let classes: Vec<Option<&(String, Origin)>> = vty.iter().map(|l| l.class[usize::from(v6)].as_ref()).collect();
+            let classes: Vec<Option<&(String, Origin)>> =
+                vty.iter().map(|l| l.class[usize::from(v6)].as_ref()).collect();
             let Some(Some((name, origin))) = classes.first() else {
                 if let Some(k) = classes.iter().position(Option::is_some) {
                     self.mixed_vty(&vty, k, v6);
@@ -720,10 +721,9 @@ impl Reader<'_> {
                 let origin = self.origin(n, t, "global");
                 self.b.bind_input(super::InputPoint::ControlPlane, *fam == "ipv6", name, origin);
             }
-            ["apply", "access-list", _, _, "control-plane", ..] => self.b.problem(
-                n,
-                format!("`{}`: a control-plane ACL of another VRF is not modelled", one_line(t)),
-            ),
+            ["apply", "access-list", _, _, "control-plane", ..] => {
+                self.b.problem(n, format!("`{}`: a control-plane ACL of another VRF is not modelled", one_line(t)))
+            }
             _ => self.b.problem(n, format!("unknown line `{}`", one_line(t))),
         }
     }

@@ -11,8 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
-use super::addr::{aggregate, ref_space, zone_spaces};
+pub mod addr;
+
 use crate::model::{DeviceId, DeviceKind, FlowId, Match, Model, Node, Platform, SystemId, Target, Trust, ZoneId};
+use addr::{aggregate, ref_space, zone_spaces};
 
 /// The interface name of a switch's routed uplink: everything not behind one of its SVIs.
 /// It is not a valid interface name, so no target mistakes it for a declared one.
