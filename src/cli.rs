@@ -95,7 +95,7 @@ pub enum Command {
         device: Option<String>,
         /// Only these targets: nftables, windows, cisco-ios, aruba-aoscx, junos, arista-eos
         #[arg(long, value_delimiter = ',', value_parser = parse_target)]
-        target: Vec<crate::compile::TargetName>,
+        target: Vec<crate::model::Target>,
         /// zonecheck.toml to use (default: beside the policy)
         #[arg(long)]
         config: Option<PathBuf>,
@@ -820,9 +820,9 @@ fn check(
     }
 }
 
-fn parse_target(s: &str) -> Result<crate::compile::TargetName, String> {
-    crate::compile::TargetName::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = crate::compile::TargetName::ALL.iter().map(|(_, n)| *n).collect();
+fn parse_target(s: &str) -> Result<crate::model::Target, String> {
+    crate::model::Target::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = crate::model::Target::ALL.iter().map(|t| t.name()).collect();
         format!("unknown target `{s}`; targets are {}", names.join(", "))
     })
 }
@@ -832,7 +832,7 @@ fn compile(
     output: Option<&Path>,
     templates: Option<&Path>,
     device: Option<String>,
-    targets: Vec<crate::compile::TargetName>,
+    targets: Vec<crate::model::Target>,
     config: Option<&Path>,
 ) -> Exit {
     use crate::diagnostics::{Diag, Span, code};
@@ -923,14 +923,14 @@ fn compile(
             );
             for f in &bundle.files {
                 let what = match f.target {
-                    "nftables" => format!(
+                    crate::model::Target::Nftables => format!(
                         "{:>5} {:<5} {:>7} {}",
                         f.rules,
                         if f.rules == 1 { "rule" } else { "rules" },
                         f.elements,
                         if f.elements == 1 { "set element" } else { "set elements" }
                     ),
-                    "windows" => {
+                    crate::model::Target::Windows => {
                         format!("{:>5} {}", f.rules, if f.rules == 1 { "firewall rule" } else { "firewall rules" })
                     }
                     _ => format!("{:>5} {}", f.rules, if f.rules == 1 { "ACL entry" } else { "ACL entries" }),
@@ -982,7 +982,7 @@ fn self_check_failed(
         checked.files.push(checked.sources.add(d.file.clone(), text.unwrap_or_default()));
         checked.devices.push(d);
     }
-    eprint!("{}", crate::report::check::human(&model, &checked, use_color()));
+    eprint!("{}", crate::report::check::human(model, &checked, use_color()));
     let names: Vec<&str> = checked.devices.iter().map(|d| d.file.as_str()).collect();
     print_diags(
         &[Diag::error(

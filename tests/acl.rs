@@ -106,7 +106,7 @@ fn dialect(t: Target) -> Dialect {
         Target::AristaEos => Dialect::AristaEos,
         Target::ArubaAoscx => Dialect::ArubaAoscx,
         Target::Junos => Dialect::Junos,
-        Target::Nftables => panic!("not a switch target"),
+        Target::Nftables | Target::Windows => panic!("not a switch target"),
     }
 }
 

@@ -163,7 +163,7 @@ fn compiled(model: &Model) -> BTreeMap<String, String> {
 }
 
 /// Device name → (target, generated text).
-fn compiled_with_target(model: &Model) -> BTreeMap<String, (&'static str, String)> {
+fn compiled_with_target(model: &Model) -> BTreeMap<String, (zonecheck::model::Target, String)> {
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
     let bundle = zonecheck::compile::compile(
         &zonecheck::verify::prove(model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
@@ -201,9 +201,9 @@ fn every_behaviour_changing_mutation_of_generated_policies_is_reported() {
         let model = zonecheck::load_str("gen.zc", &g.text).unwrap_or_else(|e| panic!("{:?}", e.diags));
         for (device, (target, text)) in &compiled_with_target(&model) {
             let (format, kind) = match *target {
-                "nftables" => (Format::NftText, Kind::Nft),
-                "windows" => (Format::WindowsScript, Kind::Windows),
-                other => panic!("a generated policy with a {other} device"),
+                zonecheck::model::Target::Nftables => (Format::NftText, Kind::Nft),
+                zonecheck::model::Target::Windows => (Format::WindowsScript, Kind::Windows),
+                other => panic!("a generated policy with a {} device", other.name()),
             };
             total.add(&run(&model, device, format, kind, text, 8));
         }

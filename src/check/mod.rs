@@ -70,12 +70,8 @@ impl Format {
                     Format::NftText
                 }
             }
-            HostOrDevice::WindowsHost => {
-                if json || file_name.ends_with(".json") {
-                    Format::WindowsExport
-                } else {
-                    Format::WindowsScript
-                }
+            HostOrDevice::WindowsHost | HostOrDevice::Device(Target::Windows) => {
+                if json || file_name.ends_with(".json") { Format::WindowsExport } else { Format::WindowsScript }
             }
             HostOrDevice::Device(Target::CiscoIos) => Format::CiscoIos,
             HostOrDevice::Device(Target::AristaEos) => Format::AristaEos,
@@ -90,7 +86,9 @@ impl Format {
             HostOrDevice::LinuxHost | HostOrDevice::Device(Target::Nftables) => {
                 matches!(self, Format::NftJson | Format::NftText)
             }
-            HostOrDevice::WindowsHost => matches!(self, Format::WindowsScript | Format::WindowsExport),
+            HostOrDevice::WindowsHost | HostOrDevice::Device(Target::Windows) => {
+                matches!(self, Format::WindowsScript | Format::WindowsExport)
+            }
             HostOrDevice::Device(Target::CiscoIos) => self == Format::CiscoIos,
             HostOrDevice::Device(Target::AristaEos) => self == Format::AristaEos,
             HostOrDevice::Device(Target::ArubaAoscx) => self == Format::ArubaAoscx,
@@ -100,17 +98,16 @@ impl Format {
 }
 
 impl Format {
-    /// The format of a generated file of a target (`BundleFile::target`).
-    pub fn of_target(target: &str) -> Option<Format> {
-        Some(match target {
-            "nftables" => Format::NftText,
-            "windows" => Format::WindowsScript,
-            "cisco-ios" => Format::CiscoIos,
-            "arista-eos" => Format::AristaEos,
-            "aruba-aoscx" => Format::ArubaAoscx,
-            "junos" => Format::Junos,
-            _ => return None,
-        })
+    /// The format of a generated file of a target.
+    pub fn of_target(target: Target) -> Format {
+        match target {
+            Target::Nftables => Format::NftText,
+            Target::Windows => Format::WindowsScript,
+            Target::CiscoIos => Format::CiscoIos,
+            Target::AristaEos => Format::AristaEos,
+            Target::ArubaAoscx => Format::ArubaAoscx,
+            Target::Junos => Format::Junos,
+        }
     }
 }
 
@@ -123,8 +120,7 @@ pub struct Generated<'a> {
     pub device: &'a str,
     /// A host's file (else a firewall's or switch's).
     pub host: bool,
-    /// The target's name (`nftables`, `windows`, `cisco-ios`…).
-    pub target: &'a str,
+    pub target: Target,
     pub bytes: &'a [u8],
 }
 
@@ -146,9 +142,8 @@ pub fn check_bundle_lowered(
         lowered.iter().map(|d| ((matches!(d.enforcer, crate::lower::Enforcer::Host(_)), d.name.as_str()), d)).collect();
     let check = |f: &Generated| {
         let text = String::from_utf8_lossy(f.bytes);
-        let (Some(format), Some(rules)) = (Format::of_target(f.target), by_name.get(&(f.host, f.device))) else {
-            return None;
-        };
+        let format = Format::of_target(f.target);
+        let rules = by_name.get(&(f.host, f.device))?;
         let result = check_one(model, rules, format, f.path, &text, acl, false);
         (!result.equal()).then_some(result)
     };

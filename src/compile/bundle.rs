@@ -11,6 +11,7 @@
 //! switch file its ACLs with what each rolls back to. `SUMMARY.md` reports what changed
 //! since the bundle it replaces, whose manifest also gives the switch files' rollback steps.
 
+use crate::model::Target;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -110,7 +111,7 @@ pub fn manifest(bundle: &Bundle) -> Manifest {
                 path: f.path.clone(),
                 device: f.device.clone(),
                 kind: f.kind.to_string(),
-                target: f.target.to_string(),
+                target: f.target.name().to_string(),
                 sha256: sha256_hex(&f.bytes),
                 bytes: f.bytes.len(),
                 acls: f.acls.clone(),
@@ -191,14 +192,14 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
     );
     let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|");
     for f in &bundle.files {
-        let elements = if f.target == "nftables" { f.elements.to_string() } else { "–".into() };
+        let elements = if f.target == Target::Nftables { f.elements.to_string() } else { "–".into() };
         let budget = f.tcam.map_or("–".to_string(), |t| t.to_string());
         let _ = writeln!(
             s,
             "| {} | {} | {} | `{}` | {} | {elements} | {budget} |",
             md(&f.device),
             f.kind,
-            f.target,
+            f.target.name(),
             f.path,
             f.rules,
         );

@@ -24,7 +24,7 @@ pub struct Options {
     /// Only this device or host.
     pub device: Option<String>,
     /// Only these targets (empty: all).
-    pub targets: Vec<TargetName>,
+    pub targets: Vec<Target>,
     pub nftables: NftOptions,
     pub windows: crate::targets::windows::WindowsOptions,
     pub acl: crate::targets::acl::AclOptions,
@@ -40,54 +40,15 @@ pub struct PreviousFile {
     pub acls: crate::targets::acl::PreviousAcls,
 }
 
-/// The targets `compile --target` can select.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TargetName {
-    Nftables,
-    Windows,
-    CiscoIos,
-    ArubaAoscx,
-    Junos,
-    AristaEos,
-}
-
-impl TargetName {
-    pub const ALL: [(TargetName, &'static str); 6] = [
-        (TargetName::Nftables, "nftables"),
-        (TargetName::Windows, "windows"),
-        (TargetName::CiscoIos, "cisco-ios"),
-        (TargetName::ArubaAoscx, "aruba-aoscx"),
-        (TargetName::Junos, "junos"),
-        (TargetName::AristaEos, "arista-eos"),
-    ];
-
-    pub fn name(self) -> &'static str {
-        TargetName::ALL.iter().find(|(t, _)| *t == self).map_or("?", |(_, n)| n)
-    }
-
-    pub fn parse(s: &str) -> Option<TargetName> {
-        TargetName::ALL.iter().find(|(_, n)| *n == s).map(|(t, _)| *t)
-    }
-
-    fn of_device(t: Target) -> TargetName {
-        match t {
-            Target::Nftables => TargetName::Nftables,
-            Target::CiscoIos => TargetName::CiscoIos,
-            Target::ArubaAoscx => TargetName::ArubaAoscx,
-            Target::Junos => TargetName::Junos,
-            Target::AristaEos => TargetName::AristaEos,
-        }
-    }
-
-    /// The bundle file extension of a switch configuration.
-    fn switch_extension(self) -> &'static str {
-        match self {
-            TargetName::CiscoIos => "ios",
-            TargetName::ArubaAoscx => "aoscx",
-            TargetName::Junos => "junos",
-            TargetName::AristaEos => "eos",
-            TargetName::Nftables | TargetName::Windows => "txt",
-        }
+/// The bundle file extension of a target's files.
+fn extension(target: Target) -> &'static str {
+    match target {
+        Target::Nftables => "nft",
+        Target::Windows => "ps1",
+        Target::CiscoIos => "ios",
+        Target::ArubaAoscx => "aoscx",
+        Target::Junos => "junos",
+        Target::AristaEos => "eos",
     }
 }
 
@@ -99,7 +60,7 @@ pub struct BundleFile {
     pub device: String,
     /// `firewall`, `switch` or `host`.
     pub kind: &'static str,
-    pub target: &'static str,
+    pub target: Target,
     pub bytes: Vec<u8>,
     pub chains: usize,
     pub rules: usize,
@@ -288,10 +249,10 @@ fn render_device(
     templates: &Templates,
     digest: &str,
 ) -> Option<Result<BundleFile, Vec<Diag>>> {
-    let target = match (d.enforcer, d.target) {
-        (_, HostOrDevice::Device(t)) => TargetName::of_device(t),
-        (_, HostOrDevice::LinuxHost) => TargetName::Nftables,
-        (_, HostOrDevice::WindowsHost) => TargetName::Windows,
+    let target = match d.target {
+        HostOrDevice::Device(t) => t,
+        HostOrDevice::LinuxHost => Target::Nftables,
+        HostOrDevice::WindowsHost => Target::Windows,
     };
     if !options.targets.is_empty() && !options.targets.contains(&target) {
         return None;
@@ -307,17 +268,12 @@ fn render_device(
         }
         Enforcer::Host(_) => ("host", None),
     };
-    let ext = match target {
-        TargetName::Nftables => "nft",
-        TargetName::Windows => "ps1",
-        switch => switch.switch_extension(),
-    };
-    let path = format!("{kind}/{}.{ext}", d.name);
+    let path = format!("{kind}/{}.{}", d.name, extension(target));
     let rendered = match target {
-        TargetName::Nftables => nftables::render(model, d, templates, &options.nftables)
+        Target::Nftables => nftables::render(model, d, templates, &options.nftables)
             .map(|(text, stats)| (text.into_bytes(), stats, Vec::new()))
             .map_err(|e| vec![e]),
-        TargetName::Windows => crate::targets::windows::render(model, d, templates, &options.windows, digest)
+        Target::Windows => crate::targets::windows::render(model, d, templates, &options.windows, digest)
             .map(|(bytes, stats)| (bytes, stats, Vec::new())),
         _ => render_switch(model, d, templates, &options.acl, options.previous.get(&path)),
     };
@@ -325,7 +281,7 @@ fn render_device(
         path,
         device: d.name.clone(),
         kind,
-        target: target.name(),
+        target,
         bytes,
         chains: stats.chains,
         rules: stats.rules,

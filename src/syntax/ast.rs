@@ -222,6 +222,9 @@ pub enum Auth {
     Certificate,
 }
 
+/// What a configuration is written for: the one list of targets. A firewall or switch
+/// names one of the device targets (`target …`, [`Keyword`]); a host's platform decides
+/// its own (Linux: nftables, Windows: Windows Defender Firewall).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     Nftables,
@@ -229,6 +232,35 @@ pub enum Target {
     ArubaAoscx,
     Junos,
     AristaEos,
+    /// Windows Defender Firewall (hosts only).
+    Windows,
+}
+
+impl Target {
+    /// Every target, in the order `compile --target` lists them.
+    pub const ALL: [Target; 6] =
+        [Target::Nftables, Target::Windows, Target::CiscoIos, Target::ArubaAoscx, Target::Junos, Target::AristaEos];
+
+    /// The name in policies, `--target`, `manifest.json` and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Nftables => "nftables",
+            Target::CiscoIos => "cisco-ios",
+            Target::ArubaAoscx => "aruba-aoscx",
+            Target::Junos => "junos",
+            Target::AristaEos => "arista-eos",
+            Target::Windows => "windows",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// Whether the target is a stateless switch ACL dialect.
+    pub fn is_switch(self) -> bool {
+        matches!(self, Target::CiscoIos | Target::ArubaAoscx | Target::Junos | Target::AristaEos)
+    }
 }
 
 /// Keyword values: each enum maps to and from its spelling in one table.
@@ -284,6 +316,7 @@ impl Keyword for Auth {
     const TABLE: &'static [(&'static str, Auth)] = &[("mfa", Auth::Mfa), ("certificate", Auth::Certificate)];
 }
 
+/// The targets a device may name (not `windows`: a host's platform decides its own).
 impl Keyword for Target {
     const TABLE: &'static [(&'static str, Target)] = &[
         ("nftables", Target::Nftables),

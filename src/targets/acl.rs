@@ -849,8 +849,7 @@ pub(super) fn render_cli(
     model: &Model,
     id: DeviceId,
     rules: &DeviceRules,
-    acls: &[SviAcls],
-    mgmt: Option<&[Acl; 2]>,
+    (acls, mgmt): (&[SviAcls], Option<&[Acl; 2]>),
     templates: &Templates,
     previous: &PreviousAcls,
     vendor: &CliVendor,
@@ -959,11 +958,11 @@ pub fn render(
     };
     let mgmt = mgmt.as_ref();
     let (text, records) = match target {
-        Target::CiscoIos => render_cli(model, id, rules, &acls, mgmt, templates, previous, &super::ios::VENDOR)?,
-        Target::AristaEos => render_cli(model, id, rules, &acls, mgmt, templates, previous, &super::eos::VENDOR)?,
-        Target::ArubaAoscx => render_cli(model, id, rules, &acls, mgmt, templates, previous, &super::aoscx::VENDOR)?,
+        Target::CiscoIos => render_cli(model, id, rules, (&acls, mgmt), templates, previous, &super::ios::VENDOR)?,
+        Target::AristaEos => render_cli(model, id, rules, (&acls, mgmt), templates, previous, &super::eos::VENDOR)?,
+        Target::ArubaAoscx => render_cli(model, id, rules, (&acls, mgmt), templates, previous, &super::aoscx::VENDOR)?,
         Target::Junos => super::junos::render(model, id, rules, &acls, mgmt, templates, previous)?,
-        Target::Nftables => return Err(vec![not_acl(rules)]),
+        Target::Nftables | Target::Windows => return Err(vec![not_acl(rules)]),
     };
     Ok((text.into_bytes(), stats, records))
 }
