@@ -630,3 +630,30 @@ fn switches_guard_their_terminal_access_and_check_compares_it() {
     assert_eq!(err.matches("zonecheck::compile::unguarded-device").count(), 2, "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// SUMMARY.md's deployment steps name the table and rule group the files really use, as
+/// zonecheck.toml sets them, not the defaults.
+#[test]
+fn summary_names_the_configured_table_and_group() {
+    let d = temp("summary-names");
+    std::fs::write(d.join("zonecheck.toml"), "[nftables]\ntable = \"kommune\"\n\n[windows]\ngroup = \"kommune-fw\"\n")
+        .expect("write");
+    zonecheck()
+        .args(["compile", "policies/fjordvik", "--config"])
+        .arg(d.join("zonecheck.toml"))
+        .arg("-o")
+        .arg(d.join("out"))
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(d.join("out/SUMMARY.md")).expect("summary");
+    assert!(
+        summary.contains("`inet kommune` on a firewall") && summary.contains("`inet kommune_host` on a host"),
+        "{summary}"
+    );
+    assert!(summary.contains("nft delete table inet kommune`"), "{summary}");
+    assert!(summary.contains("rules of its own group (`kommune-fw`)"), "{summary}");
+    assert!(!summary.contains("inet zonecheck") && !summary.contains("group (`zonecheck`)"), "{summary}");
+    let fw = std::fs::read_to_string(d.join("out/firewall/fw-kjerne.nft")).expect("fw");
+    assert!(fw.contains("table inet kommune"), "the files use the table the summary names");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -227,7 +227,7 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
             s,
             "\n## Deploy (Windows Defender Firewall: `host/*.ps1`)\n\n\
              Run the host's script in an elevated PowerShell (`powershell -ExecutionPolicy Bypass -File host\\NAME.ps1`).\n\
-             It removes and recreates the rules of its own group (`zonecheck`), sets the default inbound action of all\n\
+             It removes and recreates the rules of its own group (`{group}`), sets the default inbound action of all\n\
              three profiles (Domain, Private, Public) to Block (outbound too for closed-zone hosts), turns on logging of\n\
              dropped packets and prints what it removed and created. On closed-zone hosts it also disables every enabled\n\
              Allow rule outside its group (Windows' Core Networking and File and Printer Sharing rules, rules made by hand),\n\
@@ -235,7 +235,8 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
              reads back the firewall in effect (the active store, where Group Policy wins) and stops with an error unless\n\
              profiles and rules are as written. Running it again gives the same rules. Roll back by running the previous\n\
              bundle's script (rules it disabled stay disabled: `Enable-NetFirewallRule -Name …`). It rests on Windows\n\
-             Defender Firewall being the host's only packet filter; check a fresh export now and then (`zonecheck check`)."
+             Defender Firewall being the host's only packet filter; check a fresh export now and then (`zonecheck check`).",
+            group = bundle.windows_group
         );
     }
     if has(".ios") || has(".aoscx") || has(".junos") || has(".eos") {
@@ -255,18 +256,19 @@ pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str)
         "\n## Deploy (nftables: `firewall/*.nft`, `host/*.nft`)\n\n\
          1. Copy the device's file to it and compare its sha256 with `manifest.json`.\n\
          2. Check it: `nft -c -f FILE` (as root; on a host with other tables, `unshare -n nft -c -f FILE` checks it in isolation).\n\
-         3. Load it: `nft -f FILE`. The file replaces its table in one transaction (`inet zonecheck` on a firewall,\n   \
-            `inet zonecheck_host` on a host, so a firewall managed as a Linux host keeps both); other tables\n   \
+         3. Load it: `nft -f FILE`. The file replaces its table in one transaction (`inet {table}` on a firewall,\n   \
+            `inet {table}_host` on a host, so a firewall managed as a Linux host keeps both); other tables\n   \
             (firewalld, Docker, libvirt) are not touched. Connections opened under an earlier ruleset are checked\n   \
             again against this one (they lack its connection mark): those it no longer permits stop at their next\n   \
             packet, the rest go on. A host deployed by a bundle older than this one holds its rules in\n   \
-            `inet zonecheck`: delete that table once after loading the new file.\n\
+            `inet {table}`: delete that table once after loading the new file.\n\
          4. Confirm with `nft list ruleset`; denied packets are logged with the prefix `zc drop DEVICE`.\n\n\
          ## Roll back\n\n\
          Load the previous bundle's file for the device with `nft -f` the same way: it replaces the table as a whole,\n\
          so nothing of the newer ruleset remains. Keep every bundle you deploy (for example in git); `manifest.json`\n\
-         names the policy by its sha256. To remove zonecheck's rules entirely: `nft delete table inet zonecheck`\n\
-         (`inet zonecheck_host` on a host)."
+         names the policy by its sha256. To remove zonecheck's rules entirely: `nft delete table inet {table}`\n\
+         (`inet {table}_host` on a host).",
+        table = bundle.nft_table
     );
     s
 }

@@ -83,6 +83,10 @@ pub struct Bundle {
     pub files: Vec<BundleFile>,
     /// Declared flows that no rule carries (`zonecheck::compile::unenforced-flow`).
     pub warnings: Vec<Diag>,
+    /// The nftables table and Windows rule group the files use (zonecheck.toml), for the
+    /// deployment steps of `SUMMARY.md`.
+    pub nft_table: String,
+    pub windows_group: String,
 }
 
 impl Bundle {
@@ -237,6 +241,8 @@ pub fn build(
         flows: bundle::flow_map(model),
         files: files.into_values().collect(),
         warnings,
+        nft_table: options.nftables.table.clone(),
+        windows_group: options.windows.group.clone(),
     };
     Ok((bundle, devices))
 }
