@@ -427,10 +427,17 @@ pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> 
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bundle".into());
-    let tmp = parent.join(format!(".{base}.zonecheck-new-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    // Staged beside the bundle (one file system, so the swap is a rename); removed on any
+    // return, and by the guard's drop if compile stops midway.
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{base}.zonecheck-new-"))
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    // The bundle itself is a directory inside it, made like any other (the staging
+    // directory is private, mode 0700; the bundle keeps the user's umask).
+    let tmp = staging.path().join(&base);
     let result = (|| {
-        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        std::fs::create_dir(&tmp).map_err(io(&tmp))?;
         // Directories first, then the files in parallel (each is created and written on its
         // own; a bundle holds thousands). The first error in path order is reported.
         let dirs: BTreeSet<PathBuf> =
@@ -454,6 +461,7 @@ pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> 
         sync_dir(parent).map_err(io(parent))
     })();
     remove_tree(&tmp);
+    drop(staging);
     result
 }
 
@@ -505,26 +513,16 @@ fn swap_in(new: &Path, dir: &Path) -> Result<(), WriteError> {
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let d = std::fs::File::open(dir)?;
     #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: the descriptor is open for the duration of the call.
-        if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
-            return Ok(());
-        }
+    if rustix::fs::syncfs(&d).is_ok() {
+        return Ok(());
     }
     d.sync_all()
 }
 
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let rc =
-        unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
-    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
 }
 
 #[cfg(not(target_os = "linux"))]
