@@ -291,13 +291,16 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
         );
     }
     for name in config.lints.keys() {
-        if !crate::model::LINTS.contains(&name.as_str()) {
+        if crate::diagnostics::Lint::named(name).is_none() {
             let span = spans.get(&("lints".to_string(), name.clone())).map_or(none, |s| s.0);
-            let hint = crate::diagnostics::did_you_mean(name, crate::model::LINTS.iter().copied());
-            diags
-                .push(Diag::error(code::CONFIG_UNKNOWN_KEY, span, format!("unknown lint `{name}`")).help(
-                    if hint.is_empty() { format!("lints are {}", crate::model::LINTS.join(", ")) } else { hint },
-                ));
+            let hint = crate::diagnostics::did_you_mean(name, crate::diagnostics::Lint::names());
+            diags.push(Diag::error(code::CONFIG_UNKNOWN_KEY, span, format!("unknown lint `{name}`")).help(
+                if hint.is_empty() {
+                    format!("lints are {}", crate::diagnostics::Lint::names().collect::<Vec<_>>().join(", "))
+                } else {
+                    hint
+                },
+            ));
         }
     }
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -141,6 +141,59 @@ impl fmt::Display for Code {
     }
 }
 
+/// One lint of DESIGN.md §4: its code, its default severity and the fixture that shows it.
+/// The name users write in `allow NAME` and zonecheck.toml's `[lints]` is the code's last
+/// part (`zonecheck::lint::closed-egress` → `closed-egress`).
+#[derive(Clone, Copy, Debug)]
+pub struct Lint {
+    pub code: Code,
+    pub severity: Severity,
+    /// A policy under `tests/fixtures/lint/` whose verdict holds this lint
+    /// (tests/diagnostics.rs walks the registry and runs each).
+    pub fixture: &'static str,
+}
+
+impl Lint {
+    pub fn name(&self) -> &'static str {
+        self.code.id.rsplit("::").next().unwrap_or(self.code.id)
+    }
+
+    /// The lint called `name`, as `allow` and zonecheck.toml write it.
+    pub fn named(name: &str) -> Option<&'static Lint> {
+        LINTS.iter().find(|l| l.name() == name)
+    }
+
+    /// Every lint's name, in registry order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        LINTS.iter().map(Lint::name)
+    }
+}
+
+/// The lint registry: SARIF rules, JUnit cases, `allow` and `[lints]` validation, default
+/// severities and the docs test all read this one table.
+pub const LINTS: &[Lint] = &[
+    Lint { code: code::LINT_SAAS_SAFEGUARDS, severity: Severity::Error, fixture: "saas-safeguards.zc" },
+    Lint { code: code::LINT_EXTERNAL_INTO_CLOSED, severity: Severity::Error, fixture: "external-into-closed.zc" },
+    Lint { code: code::LINT_UNENCRYPTED_SPECIAL, severity: Severity::Warning, fixture: "unencrypted-special.zc" },
+    Lint { code: code::LINT_BROAD_INTO_CLOSED, severity: Severity::Warning, fixture: "broad-into-closed.zc" },
+    Lint { code: code::LINT_CLOSED_EGRESS, severity: Severity::Warning, fixture: "closed-egress.zc" },
+    Lint {
+        code: code::LINT_EXPORT_OUTSIDE_HELSENETT,
+        severity: Severity::Warning,
+        fixture: "export-outside-helsenett.zc",
+    },
+    Lint { code: code::LINT_UNUSED, severity: Severity::Warning, fixture: "unused.zc" },
+    Lint { code: code::LINT_SHADOWED_FLOW, severity: Severity::Warning, fixture: "shadowed-flow.zc" },
+    Lint {
+        code: code::LINT_CONFINED_OUTSIDE_CLOSED,
+        severity: Severity::Warning,
+        fixture: "confined-outside-closed.zc",
+    },
+    Lint { code: code::LINT_OVERLAPPING_ZONES, severity: Severity::Warning, fixture: "overlapping-zones.zc" },
+    Lint { code: code::LINT_DUPLICATE_ENFORCEMENT, severity: Severity::Warning, fixture: "duplicate-enforcement.zc" },
+    Lint { code: code::LINT_APPLIANCE_SPECIAL, severity: Severity::Warning, fixture: "appliance-special.zc" },
+];
+
 macro_rules! codes {
     ($($name:ident = $id:literal, $summary:literal;)*) => {
         pub mod code {

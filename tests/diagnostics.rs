@@ -263,3 +263,43 @@ fn the_cli_exits_with_2_on_three_mistakes() {
         assert_eq!(stderr.matches(c.id).count(), 1, "{} once in:\n{stderr}", c.id);
     }
 }
+
+/// The lint registry (`diagnostics::LINTS`) is the one table of lints: each has a fixture
+/// under `tests/fixtures/lint/` named after it, verify reports the lint on it at the
+/// registry's default severity, and `docs/diagnostics.md` documents its code.
+#[test]
+fn every_lint_in_the_registry_has_a_fixture_that_shows_it() {
+    let dir = fixtures_dir().join("lint");
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).expect("docs");
+    assert!(zonecheck::diagnostics::LINTS.len() >= 12);
+    for lint in zonecheck::diagnostics::LINTS {
+        assert_eq!(lint.fixture, format!("{}.zc", lint.name()), "a lint's fixture is named after it");
+        assert!(lint.code.id.starts_with("zonecheck::lint::"), "{}", lint.code.id);
+        assert!(
+            docs.contains(&format!("`{}`", lint.code.id)),
+            "docs/diagnostics.md does not document {}",
+            lint.code.id
+        );
+        let model = zonecheck::load_policy(&dir.join(lint.fixture))
+            .unwrap_or_else(|e| panic!("{}: {:?}", lint.fixture, e.diags));
+        let v = zonecheck::verify::verify(&model, &Default::default());
+        let hits: Vec<&Diag> = v.lints.iter().filter(|d| d.code == lint.code).collect();
+        assert!(
+            !hits.is_empty(),
+            "{} does not show {}: {:?}",
+            lint.fixture,
+            lint.name(),
+            v.lints.iter().map(|d| d.code.id).collect::<Vec<_>>()
+        );
+        assert!(hits.iter().all(|d| d.severity == lint.severity), "{}: not at the default severity", lint.name());
+        assert_eq!(zonecheck::diagnostics::Lint::named(lint.name()).map(|l| l.code.id), Some(lint.code.id));
+    }
+    // Every lint code of the code registry is in the lint registry.
+    let lint_codes: Vec<&str> = zonecheck::diagnostics::code::ALL
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| id.starts_with("zonecheck::lint::"))
+        .collect();
+    assert_eq!(lint_codes.len(), zonecheck::diagnostics::LINTS.len(), "{lint_codes:?}");
+}

@@ -429,10 +429,8 @@ pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> 
     let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bundle".into());
     // Staged beside the bundle (one file system, so the swap is a rename); removed on any
     // return, and by the guard's drop if compile stops midway.
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{base}.zonecheck-new-"))
-        .tempdir_in(parent)
-        .map_err(io(parent))?;
+    let staging =
+        tempfile::Builder::new().prefix(&format!(".{base}.zonecheck-new-")).tempdir_in(parent).map_err(io(parent))?;
     // The bundle itself is a directory inside it, made like any other (the staging
     // directory is private, mode 0700; the bundle keeps the user's umask).
     let tmp = staging.path().join(&base);

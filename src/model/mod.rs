@@ -31,22 +31,6 @@ macro_rules! id_type {
 }
 id_type!(ClassId, ZoneId, ServiceId, SystemId, GroupId, FlowId, DeviceId);
 
-/// The lints of DESIGN.md §4, by name (for `allow LINT because …`).
-pub const LINTS: &[&str] = &[
-    "saas-safeguards",
-    "external-into-closed",
-    "unencrypted-special",
-    "broad-into-closed",
-    "closed-egress",
-    "export-outside-helsenett",
-    "unused",
-    "shadowed-flow",
-    "confined-outside-closed",
-    "overlapping-zones",
-    "duplicate-enforcement",
-    "appliance-special",
-];
-
 /// A place data can be: a system, or the part of a zone's space no system declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {

@@ -909,11 +909,16 @@ impl Resolver {
         if let Some(o) = owner {
             empty_reason(&mut self.diags, o, "owner of the exception");
         }
-        if !LINTS.contains(&lint.name.as_str()) {
-            let hint = did_you_mean(&lint.name, LINTS.iter().copied());
+        if crate::diagnostics::Lint::named(&lint.name).is_none() {
+            let hint = did_you_mean(&lint.name, crate::diagnostics::Lint::names());
             self.diags.push(
-                Diag::error(code::RESOLVE_UNKNOWN_LINT, lint.span, format!("unknown lint `{}`", lint.name))
-                    .help(if hint.is_empty() { format!("lints are {}", LINTS.join(", ")) } else { hint }),
+                Diag::error(code::RESOLVE_UNKNOWN_LINT, lint.span, format!("unknown lint `{}`", lint.name)).help(
+                    if hint.is_empty() {
+                        format!("lints are {}", crate::diagnostics::Lint::names().collect::<Vec<_>>().join(", "))
+                    } else {
+                        hint
+                    },
+                ),
             );
             return None;
         }

@@ -70,8 +70,9 @@ pub fn to_string(model: &Model, v: &Verdict) -> String {
         .collect();
     let failure = (!gaps.is_empty()).then(|| (format!("{} enforcement gap(s)", gaps.len()), gaps.join("\n")));
     cases.push(Case { class: "zonecheck.enforcement", name: "enforcement".to_string(), failure });
-    for (lint, code, _) in crate::verify::lints::LINTS {
-        let findings: Vec<_> = v.lints.iter().filter(|d| d.code == *code).collect();
+    for l in crate::diagnostics::LINTS {
+        let (lint, code) = (l.name(), l.code);
+        let findings: Vec<_> = v.lints.iter().filter(|d| d.code == code).collect();
         let errors: Vec<String> = findings
             .iter()
             .filter(|d| d.severity == Severity::Error)

@@ -79,18 +79,11 @@ fn verify_parts(model: &Model, v: &Verdict) -> (Vec<Diag>, Vec<(Code, Severity)>
     let mut diags: Vec<Diag> = v.violations.iter().map(|vi| crate::report::human::violation_diag(model, vi)).collect();
     diags.extend(v.enforcement.gaps.iter().map(|g| crate::report::human::gap_diag(model, g)));
     diags.extend(v.lints.iter().cloned());
-    let mut rules: Vec<Code> = vec![code::VERIFY_LEAK, code::VERIFY_UNENFORCED];
-    rules.extend(crate::verify::lints::LINTS.iter().map(|(_, c, _)| *c));
+    let rules: Vec<Code> = vec![code::VERIFY_LEAK, code::VERIFY_UNENFORCED];
     let rules: Vec<(Code, Severity)> = rules
-        .iter()
-        .map(|c| {
-            let default = if *c == code::VERIFY_LEAK || *c == code::VERIFY_UNENFORCED {
-                Severity::Error
-            } else {
-                crate::verify::lints::LINTS.iter().find(|(_, k, _)| k == c).map_or(Severity::Warning, |(_, _, s)| *s)
-            };
-            (*c, default)
-        })
+        .into_iter()
+        .map(|c| (c, Severity::Error))
+        .chain(crate::diagnostics::LINTS.iter().map(|l| (l.code, l.severity)))
         .collect();
     (diags, rules)
 }

@@ -8,24 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::taint::{Bits, dense};
 use super::{Assumption, AssumptionKind, Options};
-use crate::diagnostics::{Code, Diag, Severity, code};
+use crate::diagnostics::{Code, Diag, Lint, Severity, code};
 use crate::model::{ClassId, EndpointRef, FlowId, Match, Model, Node, Role, SystemId, Trust};
-
-/// Every lint: name, code, default severity.
-pub const LINTS: &[(&str, Code, Severity)] = &[
-    ("saas-safeguards", code::LINT_SAAS_SAFEGUARDS, Severity::Error),
-    ("external-into-closed", code::LINT_EXTERNAL_INTO_CLOSED, Severity::Error),
-    ("unencrypted-special", code::LINT_UNENCRYPTED_SPECIAL, Severity::Warning),
-    ("broad-into-closed", code::LINT_BROAD_INTO_CLOSED, Severity::Warning),
-    ("closed-egress", code::LINT_CLOSED_EGRESS, Severity::Warning),
-    ("export-outside-helsenett", code::LINT_EXPORT_OUTSIDE_HELSENETT, Severity::Warning),
-    ("unused", code::LINT_UNUSED, Severity::Warning),
-    ("shadowed-flow", code::LINT_SHADOWED_FLOW, Severity::Warning),
-    ("confined-outside-closed", code::LINT_CONFINED_OUTSIDE_CLOSED, Severity::Warning),
-    ("overlapping-zones", code::LINT_OVERLAPPING_ZONES, Severity::Warning),
-    ("duplicate-enforcement", code::LINT_DUPLICATE_ENFORCEMENT, Severity::Warning),
-    ("appliance-special", code::LINT_APPLIANCE_SPECIAL, Severity::Warning),
-];
 
 mod modelling;
 
@@ -49,11 +33,11 @@ pub struct Finding {
 }
 
 fn lint_code(lint: &str) -> Code {
-    LINTS.iter().find(|(n, _, _)| *n == lint).map_or(code::LINT_UNUSED, |(_, c, _)| *c)
+    Lint::named(lint).map_or(code::LINT_UNUSED, |l| l.code)
 }
 
 fn default_severity(lint: &str) -> Severity {
-    LINTS.iter().find(|(n, _, _)| *n == lint).map_or(Severity::Warning, |(_, _, s)| *s)
+    Lint::named(lint).map_or(Severity::Warning, |l| l.severity)
 }
 
 fn finding(
