@@ -155,7 +155,7 @@ fn junit_has_a_case_per_class_and_per_lint() {
     let xml = zonecheck::report::junit::to_string(&model, &v);
     let cases = xml.matches("<testcase ").count();
     // One per class, one for the enforcement analysis, one per lint.
-    assert_eq!(cases, v.classes.len() + 1 + zonecheck::verify::lints::LINTS.len());
+    assert_eq!(cases, v.classes.len() + 1 + zonecheck::diagnostics::LINTS.len());
     assert!(xml.contains("classname=\"zonecheck.enforcement\" name=\"enforcement\""), "{xml}");
     assert!(xml.contains("name=\"saas-safeguards\">"), "the failing lint has a failure: {xml}");
     assert!(xml.contains("<failure message="));
@@ -163,15 +163,6 @@ fn junit_has_a_case_per_class_and_per_lint() {
     // Every opened element is closed (a cheap well-formedness check).
     assert_eq!(xml.matches("<failure").count(), xml.matches("</failure>").count());
     assert!(xml.trim_end().ends_with("</testsuites>"));
-}
-
-#[test]
-fn lint_names_agree_between_model_and_verify() {
-    let from_verify: Vec<&str> = zonecheck::verify::lints::LINTS.iter().map(|(n, _, _)| *n).collect();
-    assert_eq!(from_verify, zonecheck::model::LINTS);
-    for (name, code, _) in zonecheck::verify::lints::LINTS {
-        assert!(code.id.ends_with(name), "{name} has code {code}");
-    }
 }
 
 #[test]

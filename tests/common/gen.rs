@@ -644,7 +644,7 @@ pub fn render(spec: &Spec) -> String {
         .collect();
     let nz = zone_names.len();
     let internet = |z: usize| spec.internet && z == 0;
-    let lints = zonecheck::model::LINTS;
+    let lints: Vec<&str> = zonecheck::diagnostics::Lint::names().collect();
 
     // A system, zone or group by reference; groups only name earlier groups (no cycles).
     let endpoint = |r: &RefSpec, before_group: Option<usize>| -> String {
