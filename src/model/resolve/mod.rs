@@ -835,7 +835,6 @@ impl Resolver {
         }
         self.flows.push(flow);
     }
-
 }
 
 /// An address as people write it: `10.0.0.1`, not `10.0.0.1/32`.
