@@ -657,3 +657,32 @@ fn summary_names_the_configured_table_and_group() {
     assert!(fw.contains("table inet kommune"), "the files use the table the summary names");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The template budget: an override template that loops without end is stopped (compile
+/// fails with a template diagnostic and writes nothing), while the budget grows with the
+/// largest device, so a large policy's firewall still renders (a fixed budget stopped the
+/// core firewall of a 1,000,000-flow policy).
+#[test]
+fn runaway_templates_are_stopped_and_the_budget_grows_with_the_policy() {
+    let d = temp("fuel");
+    let tpl = d.join("tpl/nftables");
+    std::fs::create_dir_all(&tpl).expect("mkdir");
+    let builtin = std::fs::read_to_string("targets/nftables/firewall.nft.j2").expect("template");
+    let runaway =
+        format!("{{% for i in range(100000) %}}{{% for j in range(100000) %}}{{% endfor %}}{{% endfor %}}\n{builtin}");
+    std::fs::write(tpl.join("firewall.nft.j2"), runaway).expect("write");
+    let out = zonecheck()
+        .args(["compile", "policies/fjordvik", "-o"])
+        .arg(d.join("out"))
+        .arg("--templates")
+        .arg(d.join("tpl"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("zonecheck::compile::template") && err.contains("fuel"), "{err}");
+    assert!(!d.join("out").exists());
+    let templates = zonecheck::targets::Templates::load(None).expect("templates");
+    assert!(templates.for_input(1_000).is_none(), "small devices keep the base budget");
+    assert!(templates.for_input(5_000_000).is_some(), "large devices get more");
+    let _ = std::fs::remove_dir_all(&d);
+}

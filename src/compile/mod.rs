@@ -215,6 +215,11 @@ pub fn build(
             ]);
         }
     }
+    // The template budget follows the largest device (a bound on runaway templates, not
+    // on policies).
+    let largest = devices.iter().map(|d| d.chains.iter().map(|c| c.permits.len()).sum::<usize>()).max().unwrap_or(0);
+    let scaled = templates.for_input(largest);
+    let templates = scaled.as_ref().unwrap_or(templates);
     // Devices render independently (one shared, read-only model): in parallel, gathered
     // back in device order, so the bundle and the diagnostics are those of a serial run.
     let rendered: Vec<Option<Result<BundleFile, Vec<Diag>>>> =

@@ -48,7 +48,15 @@ pub struct Stats {
     pub elements: usize,
 }
 
+/// Template instructions any one render may spend: a bound on a runaway override template
+/// (a loop over a loop), raised with the input ([`Templates::for_input`]).
+const BASE_FUEL: u64 = 50_000_000;
+/// Instructions one lowered permit may cost a render: the built-in templates spend a few
+/// dozen per rule or set element, and a permit yields a handful of those.
+const FUEL_PER_PERMIT: u64 = 1_000;
+
 /// The template set: built-ins, each optionally replaced by a file from an override directory.
+#[derive(Clone)]
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -61,7 +69,7 @@ impl Templates {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_keep_trailing_newline(true);
         env.set_trim_blocks(false);
-        env.set_fuel(Some(50_000_000));
+        env.set_fuel(Some(BASE_FUEL));
         for (name, text) in BUILTIN {
             let source = match overrides.map(|d| d.join(name)) {
                 Some(p) if p.exists() => std::fs::read_to_string(&p).map_err(|e| {
@@ -77,6 +85,18 @@ impl Templates {
             env.add_template_owned(name.to_string(), source).map_err(|e| template_error(name, &e))?;
         }
         Ok(Templates { env })
+    }
+
+    /// These templates with fuel for renders of devices of up to `permits` lowered permits
+    /// (a fixed budget stopped the core firewall of a 1,000,000-flow policy), or `None`
+    /// when the base budget covers them.
+    pub fn for_input(&self, permits: usize) -> Option<Templates> {
+        let need = (permits as u64).saturating_mul(FUEL_PER_PERMIT);
+        (need > BASE_FUEL).then(|| {
+            let mut t = self.clone();
+            t.env.set_fuel(Some(need));
+            t
+        })
     }
 
     pub fn render(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, Diag> {
