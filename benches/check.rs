@@ -35,11 +35,11 @@ fn main() {
         let text = policy(size);
         let model = zonecheck::load_str("synth.zc", &text).expect("synthetic policy resolves");
         let templates = zonecheck::targets::Templates::load(None).expect("templates");
-        let bundle = zonecheck::compile::compile(
-            &zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
-                .expect("proves"),
+        let bundle = zonecheck::compile::compile_model(
+            &model,
             &Default::default(),
             &templates,
+            zonecheck::syntax::date::Date::today_utc(),
         )
         .expect("compiles");
         let file = bundle.files.iter().find(|f| f.device == "fw-core").expect("fw-core");

@@ -898,6 +898,8 @@ fn compile(
             print_diags(&diags, &model.sources);
             return Exit::Input;
         }
+        // `compile` takes the proof made above; only `compile_model` proves on its own.
+        Err(crate::compile::Refusal::Unproved(_)) => return Exit::Violated,
         Err(crate::compile::Refusal::SelfCheck { bundle, mismatched }) => {
             if !bundle.warnings.is_empty() {
                 print_diags(&bundle.warnings, &model.sources);

@@ -536,11 +536,11 @@ struct Subject {
 
 fn compiled(model: &Model, device: &str) -> String {
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile(
-        &zonecheck::verify::prove(model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
-            .expect("proves"),
+    let bundle = zonecheck::compile::compile_model(
+        model,
         &Default::default(),
         &templates,
+        zonecheck::syntax::date::Date::today_utc(),
     )
     .expect("compiles");
     let file = bundle.files.into_iter().find(|f| f.device == device).unwrap_or_else(|| panic!("no file for {device}"));

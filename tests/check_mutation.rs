@@ -165,11 +165,11 @@ fn compiled(model: &Model) -> BTreeMap<String, String> {
 /// Device name → (target, generated text).
 fn compiled_with_target(model: &Model) -> BTreeMap<String, (zonecheck::model::Target, String)> {
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile(
-        &zonecheck::verify::prove(model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
-            .expect("proves"),
+    let bundle = zonecheck::compile::compile_model(
+        model,
         &Default::default(),
         &templates,
+        zonecheck::syntax::date::Date::today_utc(),
     )
     .expect("compiles");
     bundle.files.into_iter().map(|f| (f.device, (f.target, String::from_utf8_lossy(&f.bytes).into_owned()))).collect()

@@ -226,11 +226,11 @@ fn flows_no_rule_carries_are_reported_with_their_reason() {
 fn golden_fjordvik_firewall() {
     let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile(
-        &zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
-            .expect("proves"),
+    let bundle = zonecheck::compile::compile_model(
+        &model,
         &Default::default(),
         &templates,
+        zonecheck::syntax::date::Date::today_utc(),
     )
     .expect("compiles");
     for f in &bundle.files {
@@ -306,7 +306,7 @@ proptest! {
         );
         let model = zonecheck::load_str("p.zc", &text).map_err(|e| TestCaseError::fail(zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))?;
         let templates = zonecheck::targets::Templates::load(None).expect("templates");
-        let bundle = zonecheck::compile::compile(&zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc()).expect("proves"), &Default::default(), &templates).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let bundle = zonecheck::compile::compile_model(&model, &Default::default(), &templates, zonecheck::syntax::date::Date::today_utc()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         for f in &bundle.files {
             let text = String::from_utf8_lossy(&f.bytes);
             let strings = nft_strings(&text).ok_or_else(|| TestCaseError::fail(format!("a string broke out in {}:\n{text}", f.path)))?;

@@ -157,6 +157,20 @@ pub enum Refusal {
     /// A generated file does not permit exactly what the policy permits: our own mistake
     /// (or the given templates'). The bundle is returned for the report, never written.
     SelfCheck { bundle: Bundle, mismatched: Vec<crate::check::DeviceCheck> },
+    /// The policy does not pass verify ([`compile_model`]): its verdict.
+    Unproved(Box<crate::verify::Verdict>),
+}
+
+/// Prove `model` as of `today` with the default verify options, then [`compile`] it: the
+/// one call for a caller holding a model (tests, benchmarks, tools built on the library).
+pub fn compile_model(
+    model: &Model,
+    options: &Options,
+    templates: &Templates,
+    today: crate::syntax::date::Date,
+) -> Result<Bundle, Refusal> {
+    let proved = crate::verify::prove(model, &Default::default(), today).map_err(Refusal::Unproved)?;
+    compile(&proved, options, templates)
 }
 
 /// Compile every enforcement point (or the one named in `options.device`) of a proved
