@@ -230,6 +230,24 @@ impl Builder {
         self.binds.push(Bind { iface, v6, acl: acl.to_string(), origin });
     }
 
+    /// The chain of a bound ACL, or `None` and (unless the ACL was left unread, which is
+    /// already a problem) a problem: an ACL bound but never defined.
+    fn bound_chain(
+        &mut self,
+        chain_of: &BTreeMap<(bool, String), usize>,
+        v6: bool,
+        acl: &str,
+        line: usize,
+        to: &str,
+    ) -> Option<usize> {
+        let key = (v6, acl.to_string());
+        let chain = chain_of.get(&key).copied();
+        if chain.is_none() && !self.unread.contains(&key) {
+            self.problem(line, format!("ACL {acl} is bound{to} but never defined (what the device does then varies)"));
+        }
+        chain
+    }
+
     /// An ACL on packets to the switch itself; it replaces an earlier one of the same point
     /// and family, as on the device.
     fn bind_input(&mut self, point: InputPoint, v6: bool, acl: &str, origin: Origin) {
@@ -245,15 +263,7 @@ impl Builder {
         for (k, terminal) in [false, true].into_iter().enumerate() {
             let mut rules = Vec::new();
             for b in binds.iter().filter(|b| matches!(b.point, InputPoint::Terminal { .. }) == terminal) {
-                let Some(&chain) = chain_of.get(&(b.v6, b.acl.clone())) else {
-                    if !self.unread.contains(&(b.v6, b.acl.clone())) {
-                        self.problem(
-                            b.origin.line,
-                            format!("ACL {} is bound but never defined (what the device does then varies)", b.acl),
-                        );
-                    }
-                    continue;
-                };
+                let Some(chain) = self.bound_chain(chain_of, b.v6, &b.acl, b.origin.line, "") else { continue };
                 let mut cube = Cube::on_path(b.v6, Path::Input);
                 if let InputPoint::Terminal { lo, hi, vty } = b.point {
                     cube = match cube
@@ -522,19 +532,8 @@ impl Builder {
         // Per ACL chain: the interfaces bound to it, the first binding, the other names.
         let mut shared: Vec<(usize, Vec<u32>, Bind, Vec<String>)> = Vec::new();
         for b in std::mem::take(&mut self.binds) {
-            let key = (b.v6, b.acl.clone());
-            let Some(&chain) = chain_of.get(&key) else {
-                if !self.unread.contains(&key) {
-                    self.problem(
-                        b.origin.line,
-                        format!(
-                            "ACL {} is bound to {} but never defined (what the device does then varies)",
-                            b.acl, b.iface[0]
-                        ),
-                    );
-                }
-                continue;
-            };
+            let to = format!(" to {}", b.iface[0]);
+            let Some(chain) = self.bound_chain(&chain_of, b.v6, &b.acl, b.origin.line, &to) else { continue };
             // Only the implicit rules: the device may treat an empty ACL as absent.
             let implicit = if dialect == Dialect::CiscoIos && b.v6 { 3 } else { 1 };
             if rs.chains[chain].rules.len() == implicit {

@@ -338,7 +338,7 @@ impl Reader<'_> {
                     // sessions reach the switch is what `in` decides.
                     _ => return,
                 };
-                let origin = self.origin(n, t, &format!("line vty {}", self.vty[k].shown));
+                let origin = origin(n, t, &format!("line vty {}", self.vty[k].shown));
                 self.vty[k].class[usize::from(v6)] = Some((name.to_string(), origin));
                 return;
             }
@@ -350,7 +350,7 @@ impl Reader<'_> {
                 match w {
                     [fam @ ("ip" | "ipv6"), "access-group", name, "in"]
                     | [fam @ ("ip" | "ipv6"), "access-group", name, "vrf", "default", "in"] => {
-                        let origin = self.origin(n, t, if port.is_some() { "management" } else { "control-plane" });
+                        let origin = origin(n, t, if port.is_some() { "management" } else { "control-plane" });
                         self.b.bind_input(point, *fam == "ipv6", name, origin);
                     }
                     ["ip" | "ipv6", "access-group", ..] => {
@@ -400,17 +400,6 @@ impl Reader<'_> {
             Dialect::CiscoIos => self.global_ios(n, t, w),
             Dialect::AristaEos => self.global_eos(n, t, w),
             _ => self.global_cx(n, t, w),
-        }
-    }
-
-    fn origin(&self, n: usize, t: &str, section: &str) -> Origin {
-        Origin {
-            line: n,
-            text: one_line(&format!("{section}: {t}")),
-            handle: None,
-            comment: None,
-            implicit: false,
-            approximate: false,
         }
     }
 
@@ -531,14 +520,7 @@ impl Reader<'_> {
                     format!("a QoS policy that drops is not modelled here: `{text}` (policy-map {name}: {why})"),
                 ),
                 None => {
-                    let origin = Origin {
-                        line: n,
-                        text: one_line(&format!("interface {}: {text}", a.shown)),
-                        handle: None,
-                        comment: None,
-                        implicit: false,
-                        approximate: false,
-                    };
+                    let origin = origin(n, text, &format!("interface {}", a.shown));
                     self.b.qos(a.spellings.clone(), name, classes, origin);
                 }
             }
@@ -571,14 +553,7 @@ impl Reader<'_> {
                 continue;
             }
             let protos: Vec<u8> = protos.iter().map(|(_, p)| if p == "tcp" { 6 } else { 17 }).collect();
-            let origin = Origin {
-                line: n,
-                text: one_line(&format!("interface {}: {text}", a.shown)),
-                handle: None,
-                comment: None,
-                implicit: false,
-                approximate: false,
-            };
+            let origin = origin(n, text, &format!("interface {}", a.shown));
             self.b.inspect(a.spellings.clone(), a.inbound, &protos, origin);
         }
     }
@@ -718,7 +693,7 @@ impl Reader<'_> {
             }
             ["interface", port] => self.iface(vec![port.to_string()], port),
             ["apply", "access-list", fam @ ("ip" | "ipv6"), name, "control-plane", "vrf", "default"] => {
-                let origin = self.origin(n, t, "global");
+                let origin = origin(n, t, "global");
                 self.b.bind_input(super::InputPoint::ControlPlane, *fam == "ipv6", name, origin);
             }
             ["apply", "access-list", _, _, "control-plane", ..] => {
@@ -826,14 +801,7 @@ impl Reader<'_> {
         };
         match rest {
             [name, "in"] | [name, "routed-in"] if rest[1] == "in" || self.d == Dialect::ArubaAoscx => {
-                let origin = Origin {
-                    line: n,
-                    text: one_line(&format!("interface {shown}: {t}")),
-                    handle: None,
-                    comment: None,
-                    implicit: false,
-                    approximate: false,
-                };
+                let origin = origin(n, t, &format!("interface {shown}"));
                 self.b.bind(spellings, v6, name, origin);
             }
             [_, "out" | "routed-out"] => {
@@ -1163,4 +1131,17 @@ fn icmp(d: Dialect, v6: bool, t: &mut Toks, m: &mut Match) -> Result<(), String>
         None => {}
     }
     Ok(())
+}
+
+/// Where a binding was read: its line, and its text after the section it stands in
+/// (`interface Vlan10: ip access-group X in`, `line vty 0 4: access-class 10 in`).
+fn origin(n: usize, t: &str, section: &str) -> Origin {
+    Origin {
+        line: n,
+        text: one_line(&format!("{section}: {t}")),
+        handle: None,
+        comment: None,
+        implicit: false,
+        approximate: false,
+    }
 }
