@@ -708,10 +708,12 @@ fn check(
     config: Option<&Path>,
 ) -> Exit {
     use crate::diagnostics::{Span, code};
+    let mut laps = Laps::start();
     let (model, config) = match load_with_config(path, config) {
         Ok(both) => both,
         Err(code) => return code,
     };
+    laps.lap("parse and resolve");
     let files = match bundle {
         Some(dir) => bundle_files(&model, dir),
         None if device.is_empty() => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
@@ -734,7 +736,9 @@ fn check(
             return Exit::Input;
         }
     };
+    laps.lap("read files");
     let lowered = crate::lower::lower(&model);
+    laps.lap("lower");
     let by_name: std::collections::BTreeMap<&str, &crate::lower::DeviceRules> =
         lowered.iter().map(|d| (d.name.as_str(), d)).collect();
     // Every file must name a device and fit its target before any is checked.
@@ -800,6 +804,7 @@ fn check(
             .map(|(rules, fmt, file, text)| crate::check::check_device(&model, rules, *fmt, file, text, &acl))
             .collect()
     };
+    laps.lap("check devices");
     for ((_, _, file, text), result) in jobs.into_iter().zip(results) {
         checked.files.push(checked.sources.add(file, text));
         checked.devices.push(result);
@@ -811,12 +816,33 @@ fn check(
         Format::Junit => crate::report::check::junit(&checked),
     };
     out(&text);
+    laps.lap("report");
     match checked.verdict() {
         "equal" => Exit::Success,
         // A construct the reader does not model, or a file cut off: neither equal nor
         // proven different (DESIGN.md §6).
         "cannot-decide" => Exit::Input,
         _ => Exit::Violated,
+    }
+}
+
+/// `ZONECHECK_TIMINGS=1`: the wall time of each stage of a command on stderr, for profiling
+/// (not a stable format).
+struct Laps {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Laps {
+    fn start() -> Laps {
+        Laps { on: std::env::var_os("ZONECHECK_TIMINGS").is_some(), last: std::time::Instant::now() }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        if self.on {
+            eprintln!("timing: {stage:<24} {:>9.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+            self.last = std::time::Instant::now();
+        }
     }
 }
 
@@ -836,10 +862,12 @@ fn compile(
     config: Option<&Path>,
 ) -> Exit {
     use crate::diagnostics::{Diag, Span, code};
+    let mut laps = Laps::start();
     let (model, config) = match load_with_config(path, config) {
         Ok(both) => both,
         Err(code) => return code,
     };
+    laps.lap("parse and resolve");
     let Some(out_dir) = output.map(Path::to_path_buf).or_else(|| config.output.dir.clone()) else {
         print_diags(
             &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, "no output directory")
@@ -867,6 +895,7 @@ fn compile(
             return Exit::Violated;
         }
     };
+    laps.lap("verify");
     let templates_dir = templates.map(Path::to_path_buf).or_else(|| config.output.templates.clone());
     let templates = match crate::targets::Templates::load(templates_dir.as_deref()) {
         Ok(t) => t,
@@ -892,6 +921,7 @@ fn compile(
     }
     // Fail closed on our own mistakes: compile reads every generated file back, and it must
     // permit exactly what the policy permits before anything is written.
+    laps.lap("templates");
     let bundle = match crate::compile::compile(&proved, &options, &templates) {
         Ok(b) => b,
         Err(crate::compile::Refusal::Diags(diags)) => {
@@ -914,8 +944,12 @@ fn compile(
     let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
     let verdict_line =
         format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
+    laps.lap("lower, render, self-check");
     let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
-    match crate::compile::bundle::write(&out_dir, &files) {
+    laps.lap("manifest and summary");
+    let written = crate::compile::bundle::write(&out_dir, &files);
+    laps.lap("write");
+    match written {
         Ok(()) => {
             let mut text = format!(
                 "wrote {} device file{} to {}\n",

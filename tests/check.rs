@@ -216,9 +216,24 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
-    fn evaluation_matches_rule_by_rule_tracing((active, r) in active_dims(true).prop_flat_map(|act| (Just(act.clone()), ruleset_strategy(act)))) {
+    fn evaluation_matches_rule_by_rule_tracing((active, r, within) in active_dims(true).prop_flat_map(|act| (
+        Just(act.clone()),
+        ruleset_strategy(act.clone()),
+        proptest::collection::vec(cube_strategy(act), 0..3),
+    ))) {
         let ev = r.permitted(&Path::ALL).unwrap();
         let points = grid(&active);
+        // As check evaluates: cut to a scope, one input interface at a time (1..=3 named
+        // here, the rest together), the pieces in parallel; the statistics cover every packet.
+        let cut = r.evaluate_within(&Path::ALL, Some(&within), 4, true).unwrap();
+        for p in points.iter().filter(|p| p.is_possible()) {
+            prop_assert_eq!(cut.permitted.contains(p), ev.permitted.contains(p) && in_any(&within, p), "cut at {:?}", p);
+        }
+        prop_assert_eq!(r.dead_rules(&cut).unwrap(), r.dead_rules(&ev).unwrap());
+        let fast = r.evaluate_within(&Path::ALL, Some(&within), 4, false).unwrap();
+        for p in points.iter().filter(|p| p.is_possible()) {
+            prop_assert_eq!(fast.permitted.contains(p), cut.permitted.contains(p), "without statistics at {:?}", p);
+        }
         // Which rules decide some packet, by tracing every base chain each packet passes.
         let mut deciding: BTreeSet<RuleRef> = BTreeSet::new();
         for p in points.iter().filter(|p| p.is_possible()) {

@@ -109,6 +109,39 @@ fn compile_refuses_a_violated_policy_and_writes_nothing() {
 }
 
 #[test]
+fn recompiling_links_unchanged_files_and_rewrites_the_rest() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let d = temp("relink");
+    let (out, fresh) = (d.join("out"), d.join("fresh"));
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&out).assert().code(0);
+    let inode = |p: &str| std::fs::metadata(out.join(p)).expect(p).ino();
+    let (kept, edited, opened) = ("firewall/fw-kjerne.nft", "host/siem.nft", "host/monitor.nft");
+    let kept_inode = inode(kept);
+    // Someone edits one file in place and makes another writable to everyone.
+    let mut text = std::fs::read(out.join(edited)).expect("read");
+    text.extend_from_slice(b"# edited by hand\n");
+    std::fs::write(out.join(edited), text).expect("edit");
+    let (edited_inode, opened_inode) = (inode(edited), inode(opened));
+    std::fs::set_permissions(out.join(opened), std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&out).assert().code(0);
+    for _ in 0..2 {
+        zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&fresh).assert().code(0);
+    }
+    // The bundle is the one written over an untouched bundle, byte for byte (but for the
+    // summary, which reports the hand edit as a change).
+    let (mut got, mut want) = (read_tree(&out), read_tree(&fresh));
+    assert!(got.remove("SUMMARY.md").is_some() && want.remove("SUMMARY.md").is_some());
+    let differing: Vec<&String> = want.keys().filter(|k| got.get(*k) != want.get(*k)).collect();
+    assert!(differing.is_empty() && got.len() == want.len(), "files differ: {differing:?}");
+    // The untouched file is linked from the previous bundle; the edited and the opened one
+    // are written anew, with the usual permissions.
+    assert_eq!(inode(kept), kept_inode);
+    assert_ne!(inode(edited), edited_inode);
+    assert_ne!(inode(opened), opened_inode);
+    assert_eq!(std::fs::metadata(out.join(opened)).expect("meta").permissions().mode() & 0o022, 0);
+}
+
+#[test]
 fn compile_never_replaces_a_directory_that_is_not_a_bundle() {
     let d = temp("notbundle");
     std::fs::write(d.join("precious.txt"), "keep me").expect("write");

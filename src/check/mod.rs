@@ -531,16 +531,13 @@ fn compare(
     ifaces: &Ifaces,
     dead_rules: bool,
 ) -> Result<Compared, EvalError> {
-    // The per-rule statistics serve the search for dead rules only.
-    let mut ev = ruleset.evaluate(&intended.paths(), dead_rules)?;
-    let scope = Space::from_cubes(intended.scope);
-    // What the device permits is needed within the scope only (the search for dead rules
-    // reads the statistics, not this): one copy of it at a time.
-    let actual = std::mem::take(&mut ev.permitted).intersection(&scope);
-    drop(scope);
+    // What the device permits is needed within the scope only; the search for dead rules
+    // reads statistics over every packet.
+    let mut ev = ruleset.evaluate_within(&intended.paths(), Some(&intended.scope), ifaces.count(), dead_rules)?;
+    let actual = std::mem::take(&mut ev.permitted);
     let wanted = Wanted::of(intended.permits);
-    let more = actual.difference(&wanted.space)?;
-    let less = wanted.space.difference(&actual)?;
+    let (more, less) = rayon::join(|| actual.difference(&wanted.space), || wanted.space.difference(&actual));
+    let (more, less) = (more?, less?);
     drop(actual);
     let mut differences = findings(model, Direction::More, more, &wanted, ruleset, ifaces);
     differences.extend(findings(model, Direction::Less, less, &wanted, ruleset, ifaces));

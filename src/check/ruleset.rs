@@ -276,6 +276,25 @@ impl Outcome {
     }
 }
 
+/// What one piece of an evaluation passed, and its per-rule statistics.
+type Piece = (Vec<Cube>, Vec<Vec<RuleStats>>);
+
+/// `cubes` cut by input interface: one piece per named interface number (`1..interfaces`)
+/// and one for the rest (none, and the interfaces nobody named); empty pieces left out.
+fn by_input_interface(cubes: Vec<Cube>, interfaces: u32) -> Vec<Vec<Cube>> {
+    if interfaces <= 2 {
+        return vec![cubes];
+    }
+    let named = Field::range(1, u128::from(interfaces) - 1);
+    let mut pieces: Vec<Vec<Cube>> = (1..interfaces)
+        .map(|i| cubes.iter().filter_map(|c| c.clone().with_value(Dim::Iif, u128::from(i))).collect())
+        .collect();
+    let rest = named.complement(super::space::dim_max(Dim::Iif));
+    pieces.push(cubes.into_iter().filter_map(|c| c.with(Dim::Iif, &rest)).collect());
+    pieces.retain(|p| !p.is_empty());
+    pieces
+}
+
 /// `(input ∩ rule) ` as cubes, with the rule's cubes indexed when there are many.
 fn intersect_all(input: &[Cube], matches: &[Cube], index: Option<&Index>) -> Vec<Cube> {
     let mut out = Vec::new();
@@ -307,23 +326,83 @@ impl Ruleset {
     /// [`Ruleset::permitted`]; with `stats` false, without the per-rule statistics that only
     /// [`Ruleset::dead_rules`] needs (the permitted space is the same, for less memory).
     pub fn evaluate(&self, paths: &[Path], stats: bool) -> Result<Evaluation, EvalError> {
+        self.evaluate_within(paths, None, 0, stats)
+    }
+
+    /// Per rule, nothing reached yet.
+    fn no_stats(&self) -> Vec<Vec<RuleStats>> {
+        self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect()
+    }
+
+    /// [`Ruleset::evaluate`] with the permitted space cut to `within` (all packets when
+    /// `None`). Without statistics, what lies outside `within` is not evaluated at all (a
+    /// firewall's established traffic and answer lookups, when only new connections are
+    /// compared); with them it is, for the statistics only, and no permitted space is built
+    /// for it. A ruleset that inspects (stateful ACLs: answers follow from forward packets of
+    /// any state) is evaluated whole, then cut.
+    ///
+    /// `interfaces` is how many interface numbers are named ([`super::space::Ifaces::count`]):
+    /// each path and family is evaluated one input interface at a time, the pieces in
+    /// parallel (a firewall dispatches on the interface pair, so each piece meets only its
+    /// own chains), and gathered in a fixed order: the result does not depend on threads.
+    pub fn evaluate_within(
+        &self,
+        paths: &[Path],
+        within: Option<&[Cube]>,
+        interfaces: u32,
+        stats: bool,
+    ) -> Result<Evaluation, EvalError> {
+        use rayon::prelude::*;
+        if let Some(within) = within.filter(|_| !self.stateful().is_empty()) {
+            let mut ev = self.evaluate_within(paths, None, interfaces, stats)?;
+            ev.permitted = std::mem::take(&mut ev.permitted).intersection(&Space::from_cubes(within.to_vec()));
+            return Ok(ev);
+        }
         let mut ev = Evaluation {
             permitted: Space::new(),
-            stats: if stats {
-                self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect()
-            } else {
-                Vec::new()
-            },
+            stats: if stats { self.no_stats() } else { Vec::new() },
             indexes: self.indexes(),
             paths: paths.to_vec(),
         };
-        let mut permitted = Vec::new();
+        // (path, family, packets, are they within): the pieces evaluated.
+        let mut pieces = Vec::new();
         for &path in paths {
             for v6 in [false, true] {
-                let st = if stats { Some(ev.stats.as_mut_slice()) } else { None };
-                let passed = self.pass(path, v6, vec![Cube::on_path(v6, path)], &ev.indexes, st)?;
-                permitted.reserve_exact(passed.len());
-                permitted.extend(passed);
+                let all = Cube::on_path(v6, path);
+                let (inside, outside) = match within {
+                    Some(cubes) => {
+                        let inside: Vec<Cube> = cubes.iter().filter_map(|c| c.intersect(&all)).collect();
+                        let outside =
+                            if stats { Space::from_cubes(inside.clone()).subtract_from(&all)? } else { Vec::new() };
+                        (inside, outside)
+                    }
+                    None => (vec![all], Vec::new()),
+                };
+                for (cubes, keep) in [(inside, true), (outside, false)] {
+                    pieces.extend(by_input_interface(cubes, interfaces).into_iter().map(|c| (path, v6, c, keep)));
+                }
+            }
+        }
+        let passed: Vec<Result<Piece, EvalError>> = pieces
+            .into_par_iter()
+            .map(|(path, v6, cubes, keep)| {
+                let mut st = if stats { self.no_stats() } else { Vec::new() };
+                let mut passed = self.pass(path, v6, cubes, &ev.indexes, stats.then_some(st.as_mut_slice()))?;
+                if !keep {
+                    passed = Vec::new();
+                }
+                Ok((passed, st))
+            })
+            .collect();
+        let mut permitted = Vec::new();
+        for piece in passed {
+            let (cubes, st) = piece?;
+            permitted.reserve_exact(cubes.len());
+            permitted.extend(cubes);
+            for (total, piece) in ev.stats.iter_mut().flatten().zip(st.into_iter().flatten()) {
+                total.reached |= piece.reached;
+                total.decides |= piece.decides;
+                total.effective.extend(piece.effective);
             }
         }
         // In bulk: the same space as pushing the cubes one by one.
