@@ -214,6 +214,14 @@ pub struct Evaluation {
     paths: Vec<Path>,
 }
 
+impl Evaluation {
+    /// The permitted space cut to `within`.
+    fn cut(mut self, within: &[Cube]) -> Evaluation {
+        self.permitted = std::mem::take(&mut self.permitted).intersection(&Space::from_cubes(within.to_vec()));
+        self
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RuleStats {
     pub reached: bool,
@@ -275,6 +283,9 @@ impl Outcome {
         self.decided.into_iter().zip(self.accepted).filter(|(_, a)| *a).map(|(c, _)| c).collect()
     }
 }
+
+/// Rulesets matching more cubes than this are evaluated in pieces ([`Ruleset::evaluate_within`]).
+const SPLIT_FROM: usize = 2_000;
 
 /// What one piece of an evaluation passed, and its per-rule statistics.
 type Piece = (Vec<Cube>, Vec<Vec<RuleStats>>);
@@ -339,10 +350,10 @@ impl Ruleset {
     /// firewall's established traffic and answer lookups, when only new connections are
     /// compared); with them it is, for the statistics only, and no permitted space is built
     /// for it. A ruleset that inspects (stateful ACLs: answers follow from forward packets of
-    /// any state) is evaluated whole, then cut.
+    /// any state) is evaluated whole, then cut; so is a small one when statistics are asked.
     ///
     /// `interfaces` is how many interface numbers are named ([`super::space::Ifaces::count`]):
-    /// each path and family is evaluated one input interface at a time, the pieces in
+    /// each path and family of a large ruleset is evaluated one input interface at a time, the pieces in
     /// parallel (a firewall dispatches on the interface pair, so each piece meets only its
     /// own chains), and gathered in a fixed order: the result does not depend on threads.
     pub fn evaluate_within(
@@ -352,11 +363,28 @@ impl Ruleset {
         interfaces: u32,
         stats: bool,
     ) -> Result<Evaluation, EvalError> {
+        // A small ruleset (a host's, a switch's) is evaluated whole, in one piece: cutting
+        // and splitting it costs more than it saves.
+        let big = self.chains.iter().flat_map(|c| &c.rules).map(|r| r.matches.len()).sum::<usize>() > SPLIT_FROM;
+        let whole = !self.stateful().is_empty() || stats && !big;
+        match within {
+            Some(within) if whole => self.evaluate_in_pieces(paths, None, 0, stats).map(|ev| ev.cut(within)),
+            _ => self.evaluate_in_pieces(paths, within, if big { interfaces } else { 0 }, stats),
+        }
+    }
+
+    /// [`Ruleset::evaluate_within`] split by input interface (`interfaces` > 2) whatever the
+    /// ruleset's size, and evaluating only `within` unless it inspects.
+    pub fn evaluate_in_pieces(
+        &self,
+        paths: &[Path],
+        within: Option<&[Cube]>,
+        interfaces: u32,
+        stats: bool,
+    ) -> Result<Evaluation, EvalError> {
         use rayon::prelude::*;
         if let Some(within) = within.filter(|_| !self.stateful().is_empty()) {
-            let mut ev = self.evaluate_within(paths, None, interfaces, stats)?;
-            ev.permitted = std::mem::take(&mut ev.permitted).intersection(&Space::from_cubes(within.to_vec()));
-            return Ok(ev);
+            return self.evaluate_in_pieces(paths, None, interfaces, stats).map(|ev| ev.cut(within));
         }
         let mut ev = Evaluation {
             permitted: Space::new(),
