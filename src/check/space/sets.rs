@@ -1,0 +1,317 @@
+//! Sets of packets: a union of cubes ([`Space`]) with an interval index ([`Index`]) for
+//! the overlap queries that set difference, intersection and coverage make.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{Cube, Dim, MAX_PIECES, Packet, TooFragmented};
+
+/// An interval index on the source and destination addresses, the destination port and
+/// the interfaces of a growing list of cubes: which cubes may overlap a query cube.
+///
+/// Cubes are grouped by the length classes (bit length of `hi - lo`) of their hulls in the
+/// indexed dimensions; within a group of class `c` in a dimension, an interval overlapping
+/// `[qlo, qhi]` starts in `[qlo - 2^c, qhi]`. Each group is kept sorted by the three
+/// starts, and a query searches each group along the dimension where its window is the
+/// smallest part of the dimension's range (addresses before ports on a tie). So a query for
+/// a host pair does not meet every `any -> host` and every `net -> any` entry before it, and
+/// one for `net -> any` or `any -> host` does not meet every `host -> any port 22` entry (they
+/// differ in the port), and one for an interface pair (a verdict map's element) does not
+/// meet what every other pair decided: a long ACL or map is evaluated in time near-linear
+/// in its length.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    /// Non-empty groups, widest first (see [`Index::insert`]).
+    groups: Vec<Group>,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    class: Classes,
+    by: [BTreeSet<(u128, u32)>; INDEXED.len()],
+}
+
+/// The dimensions indexed, in `Group` order.
+const INDEXED: [Dim; 5] = [Dim::Src, Dim::Dst, Dim::Dport, Dim::Iif, Dim::Oif];
+
+/// A group's length class in each indexed dimension.
+type Classes = [u32; INDEXED.len()];
+/// A cube's hull in each indexed dimension.
+type Hulls = [(u128, u128); INDEXED.len()];
+
+fn length_class(lo: u128, hi: u128) -> u32 {
+    128 - (hi - lo).leading_zeros()
+}
+
+impl Index {
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    pub fn insert(&mut self, cube: &Cube, id: u32) {
+        let Some((class, hulls)) = Index::key(cube) else { return };
+        let g = self.group(class);
+        for (by, hull) in self.groups[g].by.iter_mut().zip(&hulls) {
+            by.insert((hull.0, id));
+        }
+    }
+
+    /// The index of `cubes` (ids their positions), built in bulk: the same index as
+    /// inserting them one by one, without the cost of growing each tree a key at a time.
+    pub fn of(cubes: &[Cube]) -> Index {
+        let mut index = Index::new();
+        let keyed: Vec<(u32, Classes, Hulls)> = cubes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
+            .collect();
+        index.fill(keyed);
+        index
+    }
+
+    /// The index of the non-empty cubes of `cubes`, by their positions in `cubes`: the
+    /// index `Index::of` makes of those cubes alone (the same groups, in the same order, the
+    /// same candidates in the same order), without copying them out of a rule.
+    pub fn of_nonempty(cubes: &[Cube]) -> Index {
+        let mut index = Index::new();
+        let keyed: Vec<(u32, Classes, Hulls)> = cubes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
+            .collect();
+        index.fill(keyed);
+        index
+    }
+
+    /// Groups first, in the order inserting would make them; then each group's keys.
+    fn fill(&mut self, keyed: Vec<(u32, Classes, Hulls)>) {
+        for (_, class, _) in &keyed {
+            self.group(*class);
+        }
+        let position: HashMap<Classes, usize> =
+            self.groups.iter().enumerate().map(|(g, group)| (group.class, g)).collect();
+        let mut starts: Vec<[Vec<(u128, u32)>; INDEXED.len()]> = vec![Default::default(); self.groups.len()];
+        for (id, class, hulls) in &keyed {
+            let Some(&g) = position.get(class) else { continue };
+            for (keys, hull) in starts[g].iter_mut().zip(hulls) {
+                keys.push((hull.0, *id));
+            }
+        }
+        for (group, keys) in self.groups.iter_mut().zip(starts) {
+            for (by, keys) in group.by.iter_mut().zip(keys) {
+                *by = keys.into_iter().collect();
+            }
+        }
+    }
+
+    /// A cube's length classes and hulls in the indexed dimensions; `None` if it is empty.
+    fn key(cube: &Cube) -> Option<(Classes, Hulls)> {
+        let mut hulls = [(0, 0); INDEXED.len()];
+        for (h, d) in hulls.iter_mut().zip(INDEXED) {
+            *h = cube.field(d).hull()?;
+        }
+        Some((hulls.map(|(lo, hi)| length_class(lo, hi)), hulls))
+    }
+
+    /// The position of the group of cubes of this class, made if new.
+    fn group(&mut self, class: Classes) -> usize {
+        if let Some(g) = self.groups.iter().position(|g| g.class == class) {
+            return g;
+        }
+        // Widest groups first: a query meets the cubes most likely to cover it before the
+        // narrow ones, so subtracting (`Space::subtract_from`, `Space::covers`) empties a
+        // piece before it fragments.
+        let width = |c: &Classes| c.iter().sum::<u32>();
+        let at = self.groups.partition_point(|g| width(&g.class) >= width(&class));
+        self.groups.insert(at, Group { class, by: Default::default() });
+        at
+    }
+
+    /// The ids of indexed cubes whose hulls in the indexed dimensions overlap `cube`'s
+    /// (and perhaps a few more).
+    pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + 'a {
+        let q = INDEXED.map(|d| cube.field(d).hull());
+        let empty = q.iter().any(Option::is_none);
+        // The bits of each dimension's range: a window's width is weighed against it.
+        let addr = if cube.v6() { 128 } else { 32 };
+        let bits = [addr, addr, 16, 32, 32];
+        self.groups.iter().filter(move |_| !empty).flat_map(move |g| {
+            // The window of starts to search in each dimension, and how many bits of the
+            // dimension's range it leaves open (the fewer, the fewer cubes it holds).
+            let window = |k: usize| {
+                let (qlo, qhi) = q[k].unwrap_or((1, 0));
+                let from = if g.class[k] >= 128 { 0 } else { qlo.saturating_sub(1u128 << g.class[k]) };
+                let open = length_class(from, qhi).min(bits[k]);
+                (from, qhi, bits[k] - open)
+            };
+            // On a tie: destinations, sources (sets and ACLs are densest in sources: a
+            // zone's prefix in many entries), interfaces, the port.
+            let k = [1, 0, 3, 4, 2].into_iter().min_by_key(|&k| std::cmp::Reverse(window(k).2)).unwrap_or(1);
+            let (from, to, _) = window(k);
+            g.by[k].range((from, 0)..=(to, u32::MAX)).map(|(_, id)| *id)
+        })
+    }
+}
+
+/// A union of cubes, with an index for overlap queries.
+#[derive(Clone, Debug)]
+pub struct Space {
+    cubes: Vec<Cube>,
+    index: Index,
+}
+
+impl Default for Space {
+    fn default() -> Self {
+        Space::new()
+    }
+}
+
+impl Space {
+    pub fn new() -> Space {
+        Space { cubes: Vec::new(), index: Index::new() }
+    }
+
+    pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
+        let mut cubes: Vec<Cube> = cubes.into_iter().filter(|c| !c.is_empty()).collect();
+        // Collected in place from a grown vector, it keeps the slack: a space can be large.
+        cubes.shrink_to_fit();
+        Space { index: Index::of(&cubes), cubes }
+    }
+
+    pub fn push(&mut self, c: Cube) {
+        if c.is_empty() {
+            return;
+        }
+        self.index.insert(&c, self.cubes.len() as u32);
+        self.cubes.push(c);
+    }
+
+    pub fn extend(&mut self, cubes: impl IntoIterator<Item = Cube>) {
+        for c in cubes {
+            self.push(c);
+        }
+    }
+
+    pub fn cubes(&self) -> &[Cube] {
+        &self.cubes
+    }
+
+    pub fn len(&self) -> usize {
+        self.cubes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cubes.is_empty()
+    }
+
+    /// The cubes of this set that overlap `c`.
+    pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
+        self.index.candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
+    }
+
+    /// The positions (in push order, empty cubes not counted) of the cubes that overlap `c`.
+    pub fn overlapping_ids<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = usize> + 'a {
+        self.index.candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
+    }
+
+    pub fn contains(&self, p: &Packet) -> bool {
+        let probe = Cube::any(p.v6).with_value(Dim::Dst, p.dst).expect("address of its family");
+        self.index.candidates(&probe).any(|i| self.cubes[i as usize].contains(p))
+    }
+
+    /// `c ∩ self` as cubes (overlapping where the set's cubes overlap).
+    pub fn intersect_cube(&self, c: &Cube) -> Vec<Cube> {
+        self.overlapping(c).filter_map(|x| x.intersect(c)).collect()
+    }
+
+    /// `c \ self` as disjoint cubes.
+    pub fn subtract_from(&self, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
+        let mut pieces = vec![c.clone()];
+        for x in self.overlapping(c) {
+            let mut next = Vec::with_capacity(pieces.len());
+            // `x` overlaps `c`, most often not each piece of it: those move on uncopied.
+            for p in pieces.drain(..) {
+                if p.overlaps(x) {
+                    next.extend(p.subtract(x));
+                } else {
+                    next.push(p);
+                }
+            }
+            if next.len() > MAX_PIECES {
+                return Err(TooFragmented);
+            }
+            pieces = next;
+            if pieces.is_empty() {
+                break;
+            }
+        }
+        Ok(pieces)
+    }
+
+    /// Is every packet of `c` in this set? Depth first, stopping at the first packet that is
+    /// not: no need to build `c \ self` when `c` is large and the set small and scattered
+    /// (a catch-all rule after many others).
+    pub fn covers(&self, c: &Cube) -> Result<bool, TooFragmented> {
+        let mut stack = vec![c.clone()];
+        let mut steps = 0usize;
+        while let Some(piece) = stack.pop() {
+            let Some(x) = self.overlapping(&piece).next() else { return Ok(false) };
+            steps += 1;
+            if steps > MAX_PIECES {
+                return Err(TooFragmented);
+            }
+            stack.extend(piece.subtract(x));
+        }
+        Ok(true)
+    }
+
+    /// `self \ other` as cubes: the pieces cut from one cube are disjoint (pieces of
+    /// overlapping cubes of `self` may overlap each other).
+    pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {
+        // A device that does what was intended holds the very cubes intended, most often:
+        // those leave nothing, without meeting every cube they overlap.
+        use rayon::prelude::*;
+        let same: std::collections::HashSet<&Cube> = other.cubes.iter().collect();
+        // In chunks on every core, gathered in order: the pieces of a serial run.
+        let chunks: Vec<Result<Vec<Cube>, TooFragmented>> = self
+            .cubes
+            .par_chunks(4096)
+            .map(|chunk| {
+                let mut out = Vec::new();
+                for c in chunk.iter().filter(|c| !same.contains(c)) {
+                    out.extend(other.subtract_from(c)?);
+                    if out.len() > MAX_PIECES {
+                        return Err(TooFragmented);
+                    }
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            out.extend(chunk?);
+            if out.len() > MAX_PIECES {
+                return Err(TooFragmented);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `self ∩ other` as cubes.
+    pub fn intersection(&self, other: &Space) -> Space {
+        let (small, large) = if self.len() <= other.len() { (self, other) } else { (other, self) };
+        Space::from_cubes(small.cubes.iter().flat_map(|c| large.intersect_cube(c)))
+    }
+
+    /// Is every packet of `self` in `other`?
+    pub fn is_subset(&self, other: &Space) -> Result<bool, TooFragmented> {
+        // `covers` stops at the first piece left uncovered: a region that is not a subset
+        // is found out without building all of its difference.
+        for c in &self.cubes {
+            if !other.covers(c)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
