@@ -269,11 +269,16 @@ pub fn run(cli: Cli) -> Exit {
             crate::commands::report(&path, lang, format, bundle.as_deref(), output.as_deref(), config.as_deref())
         }
         Command::Check { path, bundle, device, input_format, format, config } => {
-            check(&path, bundle.as_deref(), device, input_format, format, config.as_deref())
+            crate::commands::check::run(&path, bundle.as_deref(), device, input_format, format, config.as_deref())
         }
-        Command::Compile { path, output, templates, device, target, config } => {
-            compile(&path, output.as_deref(), templates.as_deref(), device, target, config.as_deref())
-        }
+        Command::Compile { path, output, templates, device, target, config } => crate::commands::compile::run(
+            &path,
+            output.as_deref(),
+            templates.as_deref(),
+            device,
+            target,
+            config.as_deref(),
+        ),
     }
 }
 
@@ -325,7 +330,7 @@ pub fn decide_color(when: ColorWhen, terminal: bool, no_color: Option<&std::ffi:
 }
 
 /// Colour for diagnostics on stderr.
-fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     color_for(std::io::stderr().is_terminal())
 }
 
@@ -586,7 +591,7 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
 /// SARIF with URIs relative to the enclosing git repository (the directory holding
 /// `.git`, searched upwards from the working directory), as code scanning expects; as
 /// given when there is none.
-fn repository_relative(sarif: &str) -> String {
+pub(crate) fn repository_relative(sarif: &str) -> String {
     let Ok(cwd) = std::env::current_dir() else { return sarif.to_string() };
     match cwd.ancestors().find(|d| d.join(".git").exists()) {
         Some(root) => crate::report::sarif::rebase(sarif, &cwd, root),
@@ -660,32 +665,6 @@ pub(crate) fn read_manifest(dir: &Path, help: &str) -> Result<(Option<String>, V
     Ok((manifest["policy"]["sha256"].as_str().map(str::to_string), files))
 }
 
-/// One file to check: device, path shown, text.
-type CheckFile = (String, String, String);
-
-/// The files of a bundle, by its manifest; and a note when it was compiled from another
-/// version of the policy.
-fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
-    let (policy_sha256, listed) = read_manifest(
-        dir,
-        "give a directory written by `zonecheck compile`, or check one file with --device NAME FILE",
-    )?;
-    let mut notes = Vec::new();
-    let digest = crate::compile::policy_digest(model).0;
-    if policy_sha256.is_some_and(|d| d != digest) {
-        notes.push(
-            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
-        );
-    }
-    let mut files = Vec::new();
-    for (rel, device, _) in listed {
-        let path = dir.join(rel);
-        let text = read_text(&path)?;
-        files.push((device, path.display().to_string(), text));
-    }
-    Ok((files, notes))
-}
-
 /// A file as text (a UTF-8 BOM is kept for the readers that care, like PowerShell).
 pub(crate) fn read_text(path: &Path) -> Result<String, Diag> {
     use crate::diagnostics::{Span, code};
@@ -699,146 +678,19 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Diag> {
     })
 }
 
-fn check(
-    path: &Path,
-    bundle: Option<&Path>,
-    device: Vec<String>,
-    input_format: Option<crate::check::Format>,
-    format: Format,
-    config: Option<&Path>,
-) -> Exit {
-    use crate::diagnostics::{Span, code};
-    let mut laps = Laps::start();
-    let (model, config) = match load_with_config(path, config) {
-        Ok(both) => both,
-        Err(code) => return code,
-    };
-    laps.lap("parse and resolve");
-    let files = match bundle {
-        Some(dir) => bundle_files(&model, dir),
-        None if device.is_empty() => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
-            .help("give a bundle directory, or --device NAME FILE (repeatable)")),
-        // clap hands over NAME FILE pairs.
-        None => device
-            .chunks(2)
-            .map(|pair| match pair {
-                [name, file] => read_text(Path::new(file)).map(|t| (name.clone(), file.clone(), t)),
-                _ => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "--device takes a name and a file")
-                    .help("--device fw-kjerne fw-kjerne.json")),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(|files| (files, Vec::new())),
-    };
-    let (files, mut notes) = match files {
-        Ok(f) => f,
-        Err(d) => {
-            print_diags(&[d], &model.sources);
-            return Exit::Input;
-        }
-    };
-    laps.lap("read files");
-    let lowered = crate::lower::lower(&model);
-    laps.lap("lower");
-    let by_name: std::collections::BTreeMap<&str, &crate::lower::DeviceRules> =
-        lowered.iter().map(|d| (d.name.as_str(), d)).collect();
-    // Every file must name a device and fit its target before any is checked.
-    let mut jobs = Vec::new();
-    let mut errors = Vec::new();
-    for (name, file, text) in files {
-        let Some(rules) = by_name.get(name.as_str()) else {
-            errors.push(
-                Diag::error(
-                    code::CHECK_INPUT,
-                    Span::NONE,
-                    format!("`{name}` is no firewall, switch or host of the policy"),
-                )
-                .help(crate::diagnostics::did_you_mean(&name, by_name.keys().copied())),
-            );
-            continue;
-        };
-        if let Some(other) = crate::check::origin::named_device(&text).filter(|o| *o != name && by_name.contains_key(o))
-        {
-            errors.push(
-                Diag::error(
-                    code::CHECK_INPUT,
-                    Span::NONE,
-                    format!("{file} was generated for `{other}`, not for `{name}`: its header names `{other}`"),
-                )
-                .help(format!("check it as `--device {other} {file}`, or give the file of `{name}`")),
-            );
-            continue;
-        }
-        let Some(fmt) = input_format
-            .or_else(|| crate::check::Format::detect(rules.target, &file, &text))
-            .filter(|f| f.fits(rules.target))
-        else {
-            errors.push(
-                Diag::error(code::CHECK_INPUT, Span::NONE, format!("{file} cannot hold the rules of `{name}`"))
-                    .help("give --as with a format that fits the device's target"),
-            );
-            continue;
-        };
-        jobs.push((*rules, fmt, file, text));
-    }
-    if !errors.is_empty() {
-        print_diags(&errors, &model.sources);
-        return Exit::Input;
-    }
-    if bundle.is_some() {
-        // A bundle may have been compiled for some targets or devices only: say what it
-        // leaves unchecked rather than pass over it.
-        let present: std::collections::BTreeSet<&str> = jobs.iter().map(|(r, ..)| r.name.as_str()).collect();
-        let missing: Vec<&str> = lowered.iter().map(|d| d.name.as_str()).filter(|n| !present.contains(n)).collect();
-        if !missing.is_empty() {
-            notes.push(format!("not in the bundle, so not checked: {}", missing.join(", ")));
-        }
-    }
-    let acl = config.acl_options();
-    let mut checked =
-        crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
-    // Devices are checked in parallel (one shared, read-only model and lowering); the
-    // report lists them in the order given, as a serial run would.
-    let results: Vec<crate::check::DeviceCheck> = {
-        use rayon::prelude::*;
-        jobs.par_iter()
-            .map(|(rules, fmt, file, text)| crate::check::check_device(&model, rules, *fmt, file, text, &acl))
-            .collect()
-    };
-    laps.lap("check devices");
-    for ((_, _, file, text), result) in jobs.into_iter().zip(results) {
-        checked.files.push(checked.sources.add(file, text));
-        checked.devices.push(result);
-    }
-    let text = match format {
-        Format::Human => crate::report::check::human(&model, &checked, color_for(std::io::stdout().is_terminal())),
-        Format::Json => crate::report::check::json(&checked),
-        Format::Sarif => repository_relative(&crate::report::check::sarif(&model, &checked)),
-        Format::Junit => crate::report::check::junit(&checked),
-    };
-    out(&text);
-    laps.lap("report");
-    match checked.verdict() {
-        "equal" => Exit::Success,
-        // A construct the reader does not model, or a file cut off: neither equal nor
-        // proven different (DESIGN.md §6).
-        "cannot-decide" => Exit::Input,
-        _ => Exit::Violated,
-    }
-}
-
 /// `ZONECHECK_TIMINGS=1`: the wall time of each stage of a command on stderr, for profiling
 /// (not a stable format).
-struct Laps {
+pub(crate) struct Laps {
     on: bool,
     last: std::time::Instant,
 }
 
 impl Laps {
-    fn start() -> Laps {
+    pub(crate) fn start() -> Laps {
         Laps { on: std::env::var_os("ZONECHECK_TIMINGS").is_some(), last: std::time::Instant::now() }
     }
 
-    fn lap(&mut self, stage: &str) {
+    pub(crate) fn lap(&mut self, stage: &str) {
         if self.on {
             eprintln!("timing: {stage:<24} {:>9.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
             self.last = std::time::Instant::now();
@@ -851,183 +703,4 @@ fn parse_target(s: &str) -> Result<crate::model::Target, String> {
         let names: Vec<&str> = crate::model::Target::ALL.iter().map(|t| t.name()).collect();
         format!("unknown target `{s}`; targets are {}", names.join(", "))
     })
-}
-
-fn compile(
-    path: &Path,
-    output: Option<&Path>,
-    templates: Option<&Path>,
-    device: Option<String>,
-    targets: Vec<crate::model::Target>,
-    config: Option<&Path>,
-) -> Exit {
-    use crate::diagnostics::{Diag, Span, code};
-    let mut laps = Laps::start();
-    let (model, config) = match load_with_config(path, config) {
-        Ok(both) => both,
-        Err(code) => return code,
-    };
-    laps.lap("parse and resolve");
-    let Some(out_dir) = output.map(Path::to_path_buf).or_else(|| config.output.dir.clone()) else {
-        print_diags(
-            &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, "no output directory")
-                .help("give `-o DIR`, or `[output] dir = \"…\"` in zonecheck.toml")],
-            &Sources::default(),
-        );
-        return Exit::Input;
-    };
-    // Fail closed: no configuration for a policy that does not pass verify.
-    let options = crate::verify::Options { deny_warnings: false, severities: config.severities() };
-    let day = match today() {
-        Ok(day) => day,
-        Err(code) => return code,
-    };
-    let proved = match crate::verify::prove(&model, &options, day) {
-        Ok(p) => p,
-        Err(verdict) => {
-            let text = crate::report::human::verdict(
-                &model,
-                &verdict,
-                &crate::report::human::HumanOptions { color: use_color(), width: 100, all: false },
-            );
-            eprint!("{text}");
-            eprintln!("error[{}]: verify fails, so nothing was compiled or written", code::COMPILE_REFUSED);
-            return Exit::Violated;
-        }
-    };
-    laps.lap("verify");
-    let templates_dir = templates.map(Path::to_path_buf).or_else(|| config.output.templates.clone());
-    let templates = match crate::targets::Templates::load(templates_dir.as_deref()) {
-        Ok(t) => t,
-        Err(d) => {
-            print_diags(&[d], &Sources::default());
-            return Exit::Input;
-        }
-    };
-    let mut options = crate::compile::Options { device, targets, acl: config.acl_options(), ..Default::default() };
-    if let Some(g) = &config.windows.group {
-        options.windows.group = g.clone();
-    }
-    if let Some(t) = &config.nftables.table {
-        options.nftables.table = t.clone();
-    }
-    if let Some(r) = &config.nftables.log_rate {
-        options.nftables.log_rate = r.clone();
-    }
-    // The bundle this one replaces: its manifest names the ACLs the switch files roll back to.
-    let previous = crate::compile::bundle::read_previous(&out_dir);
-    if let Some(p) = &previous {
-        options.previous = crate::compile::bundle::previous_files(p);
-    }
-    // Fail closed on our own mistakes: compile reads every generated file back, and it must
-    // permit exactly what the policy permits before anything is written.
-    laps.lap("templates");
-    let bundle = match crate::compile::compile(&proved, &options, &templates) {
-        Ok(b) => b,
-        Err(crate::compile::Refusal::Diags(diags)) => {
-            print_diags(&diags, &model.sources);
-            return Exit::Input;
-        }
-        // `compile` takes the proof made above; only `compile_model` proves on its own.
-        Err(crate::compile::Refusal::Unproved(_)) => return Exit::Violated,
-        Err(crate::compile::Refusal::SelfCheck { bundle, mismatched }) => {
-            if !bundle.warnings.is_empty() {
-                print_diags(&bundle.warnings, &model.sources);
-            }
-            return self_check_failed(&model, &bundle, mismatched);
-        }
-    };
-    if !bundle.warnings.is_empty() {
-        print_diags(&bundle.warnings, &model.sources);
-    }
-    let verdict = proved.verdict();
-    let proved: Vec<&str> = verdict.classes.iter().map(|c| model.class(c.class).name.as_str()).collect();
-    let verdict_line =
-        format!("PROVED ({})", if proved.is_empty() { "no confined class".to_string() } else { proved.join(", ") });
-    laps.lap("lower, render, self-check");
-    let files = crate::compile::bundle::contents(&bundle, previous.as_ref(), &verdict_line);
-    laps.lap("manifest and summary");
-    let written = crate::compile::bundle::write(&out_dir, &files);
-    laps.lap("write");
-    match written {
-        Ok(()) => {
-            let mut text = format!(
-                "wrote {} device file{} to {}\n",
-                bundle.files.len(),
-                if bundle.files.len() == 1 { "" } else { "s" },
-                out_dir.display()
-            );
-            for f in &bundle.files {
-                let what = match f.target {
-                    crate::model::Target::Nftables => format!(
-                        "{:>5} {:<5} {:>7} {}",
-                        f.rules,
-                        if f.rules == 1 { "rule" } else { "rules" },
-                        f.elements,
-                        if f.elements == 1 { "set element" } else { "set elements" }
-                    ),
-                    crate::model::Target::Windows => {
-                        format!("{:>5} {}", f.rules, if f.rules == 1 { "firewall rule" } else { "firewall rules" })
-                    }
-                    _ => format!("{:>5} {}", f.rules, if f.rules == 1 { "ACL entry" } else { "ACL entries" }),
-                };
-                text.push_str(&format!("  {:<40} {what}\n", f.path));
-            }
-            for f in &bundle.files {
-                if let Some(limit) = f.tcam.filter(|l| f.rules as u64 > *l) {
-                    text.push_str(&format!(
-                        "warning: {} needs {} ACL entries, above its TCAM budget of {limit}\n",
-                        f.device, f.rules
-                    ));
-                }
-            }
-            out(&text);
-            Exit::Success
-        }
-        Err(e @ crate::compile::bundle::WriteError::NotABundle(_)) => {
-            print_diags(
-                &[Diag::error(code::COMPILE_OUTPUT, Span::NONE, e.to_string())
-                    .help("choose an empty or new directory, or one that holds a zonecheck bundle")],
-                &Sources::default(),
-            );
-            Exit::Input
-        }
-        Err(e) => {
-            eprintln!("error[{}]: {e}", code::COMPILE_OUTPUT);
-            Exit::Internal
-        }
-    }
-}
-
-/// Compile's self-check refused a generated file: the differences, as `check` shows them.
-fn self_check_failed(
-    model: &crate::Model,
-    bundle: &crate::compile::Bundle,
-    mismatched: Vec<crate::check::DeviceCheck>,
-) -> Exit {
-    use crate::diagnostics::{Diag, Span, code};
-    let mut checked = crate::report::check::Checked {
-        sources: model.sources.clone(),
-        files: Vec::new(),
-        devices: Vec::new(),
-        notes: Vec::new(),
-    };
-    for d in mismatched {
-        let text =
-            bundle.files.iter().find(|f| f.path == d.file).map(|f| String::from_utf8_lossy(&f.bytes).into_owned());
-        checked.files.push(checked.sources.add(d.file.clone(), text.unwrap_or_default()));
-        checked.devices.push(d);
-    }
-    eprint!("{}", crate::report::check::human(model, &checked, use_color()));
-    let names: Vec<&str> = checked.devices.iter().map(|d| d.file.as_str()).collect();
-    print_diags(
-        &[Diag::error(
-            code::COMPILE_SELF_CHECK,
-            Span::NONE,
-            format!("the generated {} do not permit exactly what the policy permits", names.join(", ")),
-        )
-        .help("nothing was written; this is a bug in zonecheck or in the templates given with --templates")],
-        &Sources::default(),
-    );
-    Exit::Internal
 }

@@ -1,6 +1,10 @@
-//! The `report` and `diff` commands (issue 14): argument values and the I/O around the
-//! pure renderers in `report::audit` and `report::diff`. Printing goes through the helpers
-//! of [`crate::cli`].
+//! The commands that do more than one stage's work: `compile` and `check` (their own
+//! modules), `report` and `diff` (here: argument values and the I/O around the pure
+//! renderers in `report::audit` and `report::diff`). Printing goes through the helpers of
+//! [`crate::cli`].
+
+pub mod check;
+pub mod compile;
 
 use std::path::Path;
 

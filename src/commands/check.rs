@@ -1,0 +1,164 @@
+//! The `check` command: the files of a bundle (by its manifest) or of `--device NAME FILE`
+//! pairs, each read in its format and compared with what the policy says its device must
+//! permit (DESIGN.md §6), in parallel; the report in the format asked for.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use crate::cli::{
+    Exit, Format, Laps, color_for, load_with_config, out, print_diags, read_manifest, read_text, repository_relative,
+};
+use crate::diagnostics::Diag;
+
+/// One file to check: device, path shown, text.
+type CheckFile = (String, String, String);
+
+/// The files of a bundle, by its manifest; and a note when it was compiled from another
+/// version of the policy.
+fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
+    let (policy_sha256, listed) = read_manifest(
+        dir,
+        "give a directory written by `zonecheck compile`, or check one file with --device NAME FILE",
+    )?;
+    let mut notes = Vec::new();
+    let digest = crate::compile::policy_digest(model).0;
+    if policy_sha256.is_some_and(|d| d != digest) {
+        notes.push(
+            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
+        );
+    }
+    let mut files = Vec::new();
+    for (rel, device, _) in listed {
+        let path = dir.join(rel);
+        let text = read_text(&path)?;
+        files.push((device, path.display().to_string(), text));
+    }
+    Ok((files, notes))
+}
+
+pub(crate) fn run(
+    path: &Path,
+    bundle: Option<&Path>,
+    device: Vec<String>,
+    input_format: Option<crate::check::Format>,
+    format: Format,
+    config: Option<&Path>,
+) -> Exit {
+    use crate::diagnostics::{Span, code};
+    let mut laps = Laps::start();
+    let (model, config) = match load_with_config(path, config) {
+        Ok(both) => both,
+        Err(code) => return code,
+    };
+    laps.lap("parse and resolve");
+    let files = match bundle {
+        Some(dir) => bundle_files(&model, dir),
+        None if device.is_empty() => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
+            .help("give a bundle directory, or --device NAME FILE (repeatable)")),
+        // clap hands over NAME FILE pairs.
+        None => device
+            .chunks(2)
+            .map(|pair| match pair {
+                [name, file] => read_text(Path::new(file)).map(|t| (name.clone(), file.clone(), t)),
+                _ => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "--device takes a name and a file")
+                    .help("--device fw-kjerne fw-kjerne.json")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|files| (files, Vec::new())),
+    };
+    let (files, mut notes) = match files {
+        Ok(f) => f,
+        Err(d) => {
+            print_diags(&[d], &model.sources);
+            return Exit::Input;
+        }
+    };
+    laps.lap("read files");
+    let lowered = crate::lower::lower(&model);
+    laps.lap("lower");
+    let by_name: std::collections::BTreeMap<&str, &crate::lower::DeviceRules> =
+        lowered.iter().map(|d| (d.name.as_str(), d)).collect();
+    // Every file must name a device and fit its target before any is checked.
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for (name, file, text) in files {
+        let Some(rules) = by_name.get(name.as_str()) else {
+            errors.push(
+                Diag::error(
+                    code::CHECK_INPUT,
+                    Span::NONE,
+                    format!("`{name}` is no firewall, switch or host of the policy"),
+                )
+                .help(crate::diagnostics::did_you_mean(&name, by_name.keys().copied())),
+            );
+            continue;
+        };
+        if let Some(other) = crate::check::origin::named_device(&text).filter(|o| *o != name && by_name.contains_key(o))
+        {
+            errors.push(
+                Diag::error(
+                    code::CHECK_INPUT,
+                    Span::NONE,
+                    format!("{file} was generated for `{other}`, not for `{name}`: its header names `{other}`"),
+                )
+                .help(format!("check it as `--device {other} {file}`, or give the file of `{name}`")),
+            );
+            continue;
+        }
+        let Some(fmt) = input_format
+            .or_else(|| crate::check::Format::detect(rules.target, &file, &text))
+            .filter(|f| f.fits(rules.target))
+        else {
+            errors.push(
+                Diag::error(code::CHECK_INPUT, Span::NONE, format!("{file} cannot hold the rules of `{name}`"))
+                    .help("give --as with a format that fits the device's target"),
+            );
+            continue;
+        };
+        jobs.push((*rules, fmt, file, text));
+    }
+    if !errors.is_empty() {
+        print_diags(&errors, &model.sources);
+        return Exit::Input;
+    }
+    if bundle.is_some() {
+        // A bundle may have been compiled for some targets or devices only: say what it
+        // leaves unchecked rather than pass over it.
+        let present: std::collections::BTreeSet<&str> = jobs.iter().map(|(r, ..)| r.name.as_str()).collect();
+        let missing: Vec<&str> = lowered.iter().map(|d| d.name.as_str()).filter(|n| !present.contains(n)).collect();
+        if !missing.is_empty() {
+            notes.push(format!("not in the bundle, so not checked: {}", missing.join(", ")));
+        }
+    }
+    let acl = config.acl_options();
+    let mut checked =
+        crate::report::check::Checked { sources: model.sources.clone(), files: Vec::new(), devices: Vec::new(), notes };
+    // Devices are checked in parallel (one shared, read-only model and lowering); the
+    // report lists them in the order given, as a serial run would.
+    let results: Vec<crate::check::DeviceCheck> = {
+        use rayon::prelude::*;
+        jobs.par_iter()
+            .map(|(rules, fmt, file, text)| crate::check::check_device(&model, rules, *fmt, file, text, &acl))
+            .collect()
+    };
+    laps.lap("check devices");
+    for ((_, _, file, text), result) in jobs.into_iter().zip(results) {
+        checked.files.push(checked.sources.add(file, text));
+        checked.devices.push(result);
+    }
+    let text = match format {
+        Format::Human => crate::report::check::human(&model, &checked, color_for(std::io::stdout().is_terminal())),
+        Format::Json => crate::report::check::json(&checked),
+        Format::Sarif => repository_relative(&crate::report::check::sarif(&model, &checked)),
+        Format::Junit => crate::report::check::junit(&checked),
+    };
+    out(&text);
+    laps.lap("report");
+    match checked.verdict() {
+        "equal" => Exit::Success,
+        // A construct the reader does not model, or a file cut off: neither equal nor
+        // proven different (DESIGN.md §6).
+        "cannot-decide" => Exit::Input,
+        _ => Exit::Violated,
+    }
+}
