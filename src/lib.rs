@@ -8,6 +8,64 @@
 //! - [`report`]: rendering for people and machines.
 //! - [`diagnostics`]: spans, the code registry and miette rendering, shared by all stages.
 //! - [`cli`]: the command line; the only stage besides loading that touches the disk.
+//!
+//! # The library
+//!
+//! The `zonecheck` binary is a thin layer over these calls, and a tool built on the crate
+//! makes the same ones: [`load_str`] (or [`load_policy`]) parses and resolves,
+//! [`verify::prove`] proves — and only its [`verify::Proved`] can be compiled —,
+//! [`compile::compile`] renders every device in memory and reads each file back before
+//! returning it, [`check::check_device`] compares any configuration with the policy,
+//! [`report::diff::diff`] says what a change to the policy means, and [`report`] renders.
+//!
+//! ```
+//! use zonecheck::{check, compile, report, targets, verify};
+//! use zonecheck::syntax::date::Date;
+//!
+//! let policy = r#"
+//! class helse "Helseopplysninger" { special; confined }
+//! zone sikker "Sikker sone" { trust closed; net 10.0.10.0/24 }
+//! zone adm "Administrativt nett" { trust internal; net 10.0.32.0/20 }
+//! system epj "EPJ" { zone sikker; address 10.0.10.10; platform linux; holds helse; owner "Helse" }
+//! system vda "Citrix VDA" { zone sikker; address 10.0.10.20; platform linux; role vdi; owner "IT" }
+//! flow vda -> epj : https "Helsepersonell bruker EPJ fra det publiserte skrivebordet"
+//! flow adm -> vda : ica "Ansatte åpner skrivebordet i sikker sone" {
+//!   carries none because "Citrix-policy CTX-01: bare skjermbilde"
+//! }
+//! "#;
+//! // Parse and resolve; every diagnostic of the policy at once when it does not.
+//! let model = zonecheck::load_str("eksempel.zc", policy).expect("resolves");
+//! // Prove that `helse` stays in the closed zone.
+//! let today = Date::today_utc();
+//! let proved = verify::prove(&model, &Default::default(), today).expect("PROVED");
+//! assert!(proved.verdict().proved());
+//!
+//! // Compile: one nftables ruleset per Linux host, each read back and checked.
+//! let templates = targets::Templates::load(None).expect("built-in templates");
+//! let bundle = compile::compile(&proved, &Default::default(), &templates).expect("compiles");
+//! let epj = bundle.files.iter().find(|f| f.path == "host/epj.nft").expect("a file for epj");
+//!
+//! // Check a configuration as a device would print it: here the EPJ's ruleset with its
+//! // HTTPS permit moved to another port, which check finds in both directions.
+//! let lowered = zonecheck::lower::lower(&model);
+//! let rules = lowered.iter().find(|d| d.name == "epj").expect("epj is enforced");
+//! let text = String::from_utf8(epj.bytes.clone()).expect("UTF-8");
+//! let edited = text.replace("tcp . 443", "tcp . 8443");
+//! let acl = Default::default();
+//! let same = check::check_device(&model, rules, check::Format::NftText, "epj.nft", &text, &acl);
+//! let changed = check::check_device(&model, rules, check::Format::NftText, "epj.nft", &edited, &acl);
+//! assert!(same.equal());
+//! assert!(!changed.equal() && changed.differences.len() == 2);
+//!
+//! // What a change to the policy means: a flow out of the closed zone breaks the proof.
+//! let leaky = format!("{policy}\nflow epj -> adm : https \"Eksport\"\n");
+//! let model2 = zonecheck::load_str("eksempel.zc", &leaky).expect("resolves");
+//! let verdict2 = verify::verify(&model2, &Default::default());
+//! assert!(!verdict2.proved());
+//! let side = |m, v| report::diff::Side { model: m, verdict: v };
+//! let diff = report::diff::diff(&side(&model, proved.verdict()), &side(&model2, &verdict2), &acl);
+//! assert!(report::diff::text(&diff).contains("helse"));
+//! ```
 
 pub mod check;
 pub mod cli;
