@@ -310,7 +310,7 @@ fn color_arg(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
 static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(ColorWhen::Auto as u8);
 
 /// Colour for a stream, by `--color` and the environment.
-pub fn color_for(terminal: bool) -> bool {
+pub(crate) fn color_for(terminal: bool) -> bool {
     let when = match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
         x if x == ColorWhen::Always as u8 => ColorWhen::Always,
         x if x == ColorWhen::Never as u8 => ColorWhen::Never,
@@ -335,7 +335,7 @@ pub(crate) fn use_color() -> bool {
 }
 
 /// Print diagnostics to stderr, as the terminal allows.
-pub fn print_diags(diags: &[Diag], sources: &Sources) {
+pub(crate) fn print_diags(diags: &[Diag], sources: &Sources) {
     let text = render(diags, sources, use_color(), 100);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
@@ -442,7 +442,7 @@ fn fmt_stdin(check: bool) -> Exit {
 }
 
 /// Write a file by writing a temporary file beside it and renaming it into place.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.zonecheck-tmp-{}", std::process::id()));

@@ -67,7 +67,7 @@ pub enum LintLevel {
 
 impl Config {
     /// The ACL options `[acl]` sets, over the defaults.
-    pub fn acl_options(&self) -> crate::targets::acl::AclOptions {
+    pub(crate) fn acl_options(&self) -> crate::targets::acl::AclOptions {
         let mut acl = crate::targets::acl::AclOptions::default();
         if let Some(range) = self.acl.ephemeral {
             acl.ephemeral = range;
@@ -76,7 +76,7 @@ impl Config {
     }
 
     /// Lint severities as the verifier takes them (`None` = off).
-    pub fn severities(&self) -> Vec<(String, Option<Severity>)> {
+    pub(crate) fn severities(&self) -> Vec<(String, Option<Severity>)> {
         self.lints
             .iter()
             .map(|(k, v)| {
@@ -92,7 +92,7 @@ impl Config {
 }
 
 /// Where `zonecheck.toml` would be for a policy path.
-pub fn default_path(policy: &Path) -> PathBuf {
+pub(crate) fn default_path(policy: &Path) -> PathBuf {
     let dir = if policy.is_dir() { policy } else { policy.parent().unwrap_or(Path::new(".")) };
     dir.join("zonecheck.toml")
 }

@@ -99,7 +99,7 @@ impl Sources {
     }
 
     /// The span of a 1-based line without its line break; [`Span::NONE`] when out of range.
-    pub fn line_span(&self, file: FileId, line: usize) -> Span {
+    pub(crate) fn line_span(&self, file: FileId, line: usize) -> Span {
         let Some(f) = self.get(file) else { return Span::NONE };
         let starts = f.line_starts();
         let Some(&start) = line.checked_sub(1).and_then(|i| starts.get(i)) else { return Span::NONE };
@@ -344,12 +344,12 @@ impl Diag {
     }
 
     /// Sort key: file, offset, code — so output order never depends on hash order.
-    pub fn sort_key(&self) -> (FileId, u32, u32, &'static str) {
+    pub(crate) fn sort_key(&self) -> (FileId, u32, u32, &'static str) {
         (self.span.file, self.span.start, self.span.end, self.code.id)
     }
 
     /// A miette report for rendering; related spans in other files become related reports.
-    pub fn to_report(&self, sources: &Sources) -> Report {
+    pub(crate) fn to_report(&self, sources: &Sources) -> Report {
         let file = sources.get(self.span.file);
         let (name, text) = file.map_or(("<unknown>".to_string(), Arc::from("")), |f| (f.name.clone(), f.text.clone()));
         let mut spans: Vec<Span> = vec![self.span];
@@ -518,7 +518,7 @@ pub fn render(diags: &[Diag], sources: &Sources, color: bool, width: usize) -> S
 
 /// Edit distance counting a swap of two adjacent letters as one edit (optimal string
 /// alignment), for "did you mean" suggestions: `amd` is one edit from `adm`.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let w = b.len() + 1;
@@ -544,7 +544,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 /// The closest candidate within a distance that scales with the word's length; a word
 /// must keep more than half of itself, so one-letter names suggest nothing.
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let len = word.chars().count();
     let limit = (len / 3).max(1);
     candidates
@@ -556,7 +556,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// "; did you mean `x`?" or nothing.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     match suggest(word, candidates) {
         Some(s) => format!("did you mean `{s}`?"),
         None => String::new(),

@@ -83,7 +83,7 @@ firewall fw "Kjernebrannmur" {
 "#;
 
 /// Project settings that are not policy, `zonecheck.toml`.
-pub const CONFIG: &str = r#"# zonecheck.toml: project settings that are not policy (see README.md).
+pub(crate) const CONFIG: &str = r#"# zonecheck.toml: project settings that are not policy (see README.md).
 
 [output]
 dir = "bundle"            # where `zonecheck compile` writes without -o (from where you run it)

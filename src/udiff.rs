@@ -5,7 +5,7 @@ use similar::{ChangeTag, TextDiff};
 /// A unified diff (`--- NAME` / `+++ NAME (formatted)`, hunks with three lines of
 /// context) of `old` against `new`; empty when they are equal. With `color`, removed lines
 /// are red and added lines green.
-pub fn unified(name: &str, old: &str, new: &str, color: bool) -> String {
+pub(crate) fn unified(name: &str, old: &str, new: &str, color: bool) -> String {
     if old == new {
         return String::new();
     }

@@ -99,7 +99,7 @@ impl Format {
 
 impl Format {
     /// The format of a generated file of a target.
-    pub fn of_target(target: Target) -> Format {
+    pub(crate) fn of_target(target: Target) -> Format {
         match target {
             Target::Nftables => Format::NftText,
             Target::Windows => Format::WindowsScript,
@@ -131,7 +131,7 @@ pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec
 }
 
 /// [`check_bundle`] with the model's lowering at hand (compile's own, not made again).
-pub fn check_bundle_lowered(
+pub(crate) fn check_bundle_lowered(
     model: &Model,
     files: &[Generated],
     acl: &AclOptions,
@@ -266,7 +266,7 @@ impl DeviceCheck {
     /// Is the verdict "cannot decide": a construct the reader does not model, or a file cut
     /// off? Then even the differences found are not proven (an unmodelled NAT or
     /// inspection may explain them).
-    pub fn undecided(&self) -> bool {
+    pub(crate) fn undecided(&self) -> bool {
         !self.problems.is_empty() || self.incomplete.is_some()
     }
 
@@ -285,7 +285,7 @@ impl DeviceCheck {
 }
 
 /// At most this many findings per device and direction; the rest are counted in the last.
-pub const MAX_FINDINGS: usize = 200;
+pub(crate) const MAX_FINDINGS: usize = 200;
 
 /// Check one device's file against the policy.
 pub fn check_device(

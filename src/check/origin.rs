@@ -12,7 +12,7 @@
 const HEAD: usize = 4096;
 
 /// The device named by the first zonecheck header or table comment in the file, if any.
-pub fn named_device(text: &str) -> Option<&str> {
+pub(crate) fn named_device(text: &str) -> Option<&str> {
     let mut end = HEAD.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;

@@ -48,7 +48,7 @@ fn bundle_file(
 }
 
 /// A bundle's device files by its manifest, each checked against the policy.
-pub fn bundle_info(
+pub(crate) fn bundle_info(
     model: &crate::Model,
     dir: &Path,
     acl: &crate::targets::acl::AclOptions,

@@ -24,11 +24,11 @@ use serde::{Deserialize, Serialize};
 use super::{Bundle, PreviousFile, sha256_hex};
 use crate::targets::acl::{AclRecord, base_of, is_acl_name};
 
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 pub const SUMMARY: &str = "SUMMARY.md";
 
 /// The manifest's version: 2 added `flows` and the switch files' `acls`.
-pub const MANIFEST_VERSION: u32 = 2;
+pub(crate) const MANIFEST_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
@@ -52,7 +52,7 @@ pub struct FlowEntry {
 }
 
 /// The flows' line map for the manifest, in declaration order.
-pub fn flow_map(model: &crate::model::Model) -> Vec<FlowEntry> {
+pub(crate) fn flow_map(model: &crate::model::Model) -> Vec<FlowEntry> {
     (0..model.flows.len())
         .map(|i| {
             let f = crate::model::FlowId::from_index(i);
@@ -126,7 +126,7 @@ pub struct Previous {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
-pub fn read_previous(dir: &Path) -> Option<Previous> {
+pub(crate) fn read_previous(dir: &Path) -> Option<Previous> {
     let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
     let manifest: Manifest = serde_json::from_str(&text).ok()?;
     let files = manifest
@@ -147,7 +147,7 @@ pub fn read_previous(dir: &Path) -> Option<Previous> {
 /// (the switch files' rollback steps). The manifest is a file on disk, not zonecheck's own
 /// memory: a file whose ACL names are not names zonecheck writes ([`is_acl_name`]) is taken
 /// to have recorded none, so nothing from it reaches a switch file but such names.
-pub fn previous_files(prev: &Previous) -> BTreeMap<String, PreviousFile> {
+pub(crate) fn previous_files(prev: &Previous) -> BTreeMap<String, PreviousFile> {
     prev.manifest
         .files
         .iter()
@@ -379,7 +379,7 @@ fn md(s: &str) -> String {
 
 /// All files of the bundle, by path inside it (device files, manifest, summary); the device
 /// files borrowed from the bundle, not copied.
-pub fn contents<'a>(
+pub(crate) fn contents<'a>(
     bundle: &'a Bundle,
     previous: Option<&Previous>,
     verdict_line: &str,

@@ -346,7 +346,7 @@ fn render_switch(
 /// filters between them: a warning, since the flow restricts nothing there.
 ///
 /// (See also [`self_guard`].)
-pub fn unenforced_flows(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
+pub(crate) fn unenforced_flows(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
     use crate::model::{FlowId, Match};
     let mut carried = vec![false; model.flows.len()];
     for d in devices {
@@ -452,7 +452,7 @@ pub fn unenforced_flows(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Di
 /// is loaded (`device-lockout`); a switch without an address, whose terminal access the
 /// bundle leaves as it is, and flows to a switch's services other than terminal access,
 /// which its management ACL does not cover (`unguarded-device`).
-pub fn self_guard(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
+pub(crate) fn self_guard(model: &Model, devices: &[lower::DeviceRules]) -> Vec<Diag> {
     use lower::{ChainKind, Enforcer, carries_terminal};
     let mut out = Vec::new();
     for rules in devices {

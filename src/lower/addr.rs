@@ -12,7 +12,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use crate::model::{EndpointRef, Model, ZoneId};
 
 /// `a` minus `b`, as prefixes (empty if `b` covers `a`; `a` if they are disjoint).
-pub fn subtract(a: IpNet, b: IpNet) -> Vec<IpNet> {
+pub(crate) fn subtract(a: IpNet, b: IpNet) -> Vec<IpNet> {
     if !a.contains(&b) {
         return if b.contains(&a) { Vec::new() } else { vec![a] };
     }
@@ -39,7 +39,7 @@ fn halves(n: IpNet) -> Option<(IpNet, IpNet)> {
 }
 
 /// Subtract every prefix in `holes` from `base`.
-pub fn subtract_all(base: IpNet, holes: &[IpNet]) -> Vec<IpNet> {
+pub(crate) fn subtract_all(base: IpNet, holes: &[IpNet]) -> Vec<IpNet> {
     let mut pieces = vec![base];
     for h in holes {
         let mut next = Vec::with_capacity(pieces.len() + 8);
@@ -56,7 +56,7 @@ pub fn subtract_all(base: IpNet, holes: &[IpNet]) -> Vec<IpNet> {
 }
 
 /// Merge sibling prefixes and drop covered ones; sorted, IPv4 before IPv6.
-pub fn aggregate(nets: impl IntoIterator<Item = IpNet>) -> Vec<IpNet> {
+pub(crate) fn aggregate(nets: impl IntoIterator<Item = IpNet>) -> Vec<IpNet> {
     let (v4, v6): (Vec<IpNet>, Vec<IpNet>) = nets.into_iter().partition(|n| matches!(n, IpNet::V4(_)));
     let v4: Vec<Ipv4Net> = v4.into_iter().filter_map(|n| if let IpNet::V4(x) = n { Some(x) } else { None }).collect();
     let v6: Vec<Ipv6Net> = v6.into_iter().filter_map(|n| if let IpNet::V6(x) = n { Some(x) } else { None }).collect();
@@ -67,11 +67,12 @@ pub fn aggregate(nets: impl IntoIterator<Item = IpNet>) -> Vec<IpNet> {
 
 /// IPv6 link-local addresses: never routed, so no zone covers them by a broad prefix.
 /// A rule meant for the Internet (`::/0`) must not admit a neighbour on the same link.
-pub const LINK_LOCAL: IpNet = IpNet::V6(Ipv6Net::new_assert(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10));
+pub(crate) const LINK_LOCAL: IpNet =
+    IpNet::V6(Ipv6Net::new_assert(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10));
 
 /// Each zone's exact address space by longest-prefix match. fe80::/10 belongs to no zone
 /// unless one declares a prefix inside it (DESIGN.md §4a).
-pub fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
+pub(crate) fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
     let all: Vec<(IpNet, ZoneId)> = model
         .zones
         .iter()
@@ -99,7 +100,7 @@ pub fn zone_spaces(model: &Model) -> Vec<Vec<IpNet>> {
 /// The addresses an endpoint reference stands for in compiled rules: a system's
 /// addresses, a zone's whole space (SaaS addresses included: the rules permit them), a
 /// group's members.
-pub fn ref_space(model: &Model, spaces: &[Vec<IpNet>], r: EndpointRef, out: &mut BTreeSet<(ZoneId, IpNet)>) {
+pub(crate) fn ref_space(model: &Model, spaces: &[Vec<IpNet>], r: EndpointRef, out: &mut BTreeSet<(ZoneId, IpNet)>) {
     let mut stack = vec![r];
     let mut seen_groups = BTreeSet::new();
     while let Some(r) = stack.pop() {

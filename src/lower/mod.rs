@@ -36,10 +36,10 @@ impl Default for AclOptions {
 
 /// The terminal ports (SSH, telnet): the part of a switch's own management plane that its
 /// management ACL guards (DESIGN.md §4a), since every vendor can bind an ACL to it.
-pub const TERMINAL_PORTS: (u16, u16) = (22, 23);
+pub(crate) const TERMINAL_PORTS: (u16, u16) = (22, 23);
 
 /// Whether a permit's service can carry terminal access ([`TERMINAL_PORTS`]).
-pub fn carries_terminal(svc: Svc) -> bool {
+pub(crate) fn carries_terminal(svc: Svc) -> bool {
     let (lo, hi) = TERMINAL_PORTS;
     match svc {
         Svc::Ports { proto: 6, lo: a, hi: b } => a <= hi && b >= lo,

@@ -3,7 +3,7 @@
 use super::Match::{self, *};
 
 /// ICMP type names (the spelling nft uses).
-pub const ICMP_TYPES: &[(&str, u8)] = &[
+pub(crate) const ICMP_TYPES: &[(&str, u8)] = &[
     ("echo-reply", 0),
     ("destination-unreachable", 3),
     ("source-quench", 4),
@@ -18,7 +18,7 @@ pub const ICMP_TYPES: &[(&str, u8)] = &[
 ];
 
 /// ICMPv6 type names (the spelling nft uses).
-pub const ICMPV6_TYPES: &[(&str, u8)] = &[
+pub(crate) const ICMPV6_TYPES: &[(&str, u8)] = &[
     ("destination-unreachable", 1),
     ("packet-too-big", 2),
     ("time-exceeded", 3),
@@ -51,7 +51,7 @@ pub struct Builtin {
 
 macro_rules! builtins {
     ($($name:literal, $label:literal, [$($m:expr),*], $enc:literal;)*) => {
-        pub const BUILTINS: &[Builtin] = &[$(Builtin { name: $name, label: $label, matches: &[$($m),*], encrypted: $enc }),*];
+        pub(crate) const BUILTINS: &[Builtin] = &[$(Builtin { name: $name, label: $label, matches: &[$($m),*], encrypted: $enc }),*];
     };
 }
 

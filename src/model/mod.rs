@@ -181,7 +181,7 @@ impl System {
     }
 
     /// SaaS with vendor, data processing agreement, EEA storage and authentication.
-    pub fn saas_safeguarded(&self) -> bool {
+    pub(crate) fn saas_safeguarded(&self) -> bool {
         self.is_saas()
             && self.vendor.is_some()
             && self.dpa.is_some()
@@ -240,7 +240,7 @@ impl Flow {
     }
 
     /// The nodes that receive `class` over an export of this flow.
-    pub fn export_recipients(&self, class: ClassId) -> impl Iterator<Item = &Node> + '_ {
+    pub(crate) fn export_recipients(&self, class: ClassId) -> impl Iterator<Item = &Node> + '_ {
         let to = self.exports_class(class, true).then_some(self.to.nodes.iter());
         let from = self.exports_class(class, false).then_some(self.from.nodes.iter());
         to.into_iter().flatten().chain(from.into_iter().flatten())
@@ -264,12 +264,6 @@ pub struct Flow {
     pub header_span: Span,
 }
 
-impl Flow {
-    pub fn allows_lint(&self, lint: &str) -> Option<&Allow> {
-        self.allows.iter().find(|a| a.lint == lint)
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeviceKind {
     Firewall,
@@ -277,7 +271,7 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             DeviceKind::Firewall => "firewall",
             DeviceKind::Switch => "switch",
@@ -340,7 +334,7 @@ impl Model {
     /// Linux or Windows host filters what reaches it, and in a closed zone what it sends; a
     /// firewall filters both to and from its own addresses (DESIGN.md §4a); a switch's
     /// management plane, an appliance or a SaaS nothing.
-    pub fn own_filters(&self, s: SystemId) -> (bool, bool) {
+    pub(crate) fn own_filters(&self, s: SystemId) -> (bool, bool) {
         let sys = self.system(s);
         if let Some(d) = sys.device {
             let fw = self.device(d).kind == DeviceKind::Firewall;
@@ -356,7 +350,7 @@ impl Model {
     /// elsewhere, so a device file changes only when its own rules do (DESIGN.md §7);
     /// `manifest.json` maps every id back to its file and line. Two flows with the same
     /// ends, services and description in one file share an id (the manifest lists both).
-    pub fn flow_id(&self, f: FlowId) -> &str {
+    pub(crate) fn flow_id(&self, f: FlowId) -> &str {
         let ids = self.flow_ids.get_or_init(|| {
             use sha2::{Digest, Sha256};
             (0..self.flows.len())
@@ -379,7 +373,7 @@ impl Model {
     }
 
     /// `file.zc:17`: where a flow is declared, for diagnostics.
-    pub fn flow_location(&self, f: FlowId) -> String {
+    pub(crate) fn flow_location(&self, f: FlowId) -> String {
         let flow = self.flow(f);
         let (line, _) = self.sources.line_col(flow.header_span);
         let name = self.sources.name(flow.header_span.file);
@@ -423,10 +417,10 @@ impl Model {
     pub fn system_by_name(&self, name: &str) -> Option<SystemId> {
         self.systems.iter().position(|c| c.name == name).map(SystemId::from_index)
     }
-    pub fn zone_by_name(&self, name: &str) -> Option<ZoneId> {
+    pub(crate) fn zone_by_name(&self, name: &str) -> Option<ZoneId> {
         self.zones.iter().position(|c| c.name == name).map(ZoneId::from_index)
     }
-    pub fn group_by_name(&self, name: &str) -> Option<GroupId> {
+    pub(crate) fn group_by_name(&self, name: &str) -> Option<GroupId> {
         self.groups.iter().position(|c| c.name == name).map(GroupId::from_index)
     }
 
@@ -438,7 +432,7 @@ impl Model {
     }
 
     /// The names of an endpoint as written (`a`, or `[a, b]`).
-    pub fn endpoint_text(&self, e: &Endpoint) -> String {
+    pub(crate) fn endpoint_text(&self, e: &Endpoint) -> String {
         let names: Vec<String> = e.refs.iter().map(|r| self.ref_name(*r)).collect();
         if names.len() == 1 { names.concat() } else { format!("[{}]", names.join(", ")) }
     }

@@ -225,7 +225,7 @@ pub fn human(model: &Model, c: &Checked, color: bool) -> String {
 // JSON (docs/json.md, "check")
 // ---------------------------------------------------------------------------------------
 
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -24,10 +24,10 @@ use crate::verify::taint::{Bfs, dense, masks};
 use crate::verify::{AssumptionKind, Verdict};
 
 /// Bump when a field changes meaning or disappears.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// At most this many findings per device and direction; the rest are counted.
-pub const MAX_DEVICE_FINDINGS: usize = 50;
+pub(crate) const MAX_DEVICE_FINDINGS: usize = 50;
 
 /// One policy to compare: the model and its verdict.
 pub struct Side<'a> {

@@ -35,7 +35,7 @@ pub enum Block {
 }
 
 /// Escape text for HTML element content and attribute values.
-pub fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -54,7 +54,7 @@ pub fn html_escape(s: &str) -> String {
 /// inline markup are backslash-escaped everywhere, those that start a block only at the
 /// start; line breaks become spaces. No policy string can make a link, an image, HTML or
 /// a table cell boundary.
-pub fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     if digits > 0 && matches!(s.as_bytes().get(digits), Some(b'.' | b')')) {

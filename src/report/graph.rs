@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use crate::model::{ClassId, DeviceKind, Model, Node, Trust};
 use crate::syntax::ast::Keyword as _;
 
-pub fn trust_colour(trust: Trust) -> &'static str {
+pub(crate) fn trust_colour(trust: Trust) -> &'static str {
     match trust {
         Trust::Closed => "#f4cccc",
         Trust::Internal => "#d9ead3",
@@ -638,7 +638,7 @@ pub fn svg(model: &Model, view: View) -> Result<Vec<u8>, SvgError> {
 }
 
 /// Run `program` (Graphviz's `dot`) on a DOT text.
-pub fn svg_from_dot(text: &str, program: &str) -> Result<Vec<u8>, SvgError> {
+pub(crate) fn svg_from_dot(text: &str, program: &str) -> Result<Vec<u8>, SvgError> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let mut child = match Command::new(program)

@@ -31,7 +31,7 @@ fn system_at(model: &Model, s: crate::model::SystemId) -> String {
     format!("`{}` ({}:{line})", sys.name, model.sources.name(sys.name_span.file))
 }
 
-pub fn node_kind(model: &Model, node: Node) -> String {
+pub(crate) fn node_kind(model: &Model, node: Node) -> String {
     match node {
         Node::System(s) => format!("system in `{}`", model.zone(model.system(s).zone).name),
         Node::ZoneRest(_) => "the rest of the zone".to_string(),
@@ -39,14 +39,14 @@ pub fn node_kind(model: &Model, node: Node) -> String {
 }
 
 /// The path as `holder → a → b`.
-pub fn path_text(model: &Model, v: &Violation) -> String {
+pub(crate) fn path_text(model: &Model, v: &Violation) -> String {
     let mut names = vec![model.node_name(v.source())];
     names.extend(v.path.iter().map(|h| model.node_name(h.to)));
     names.join(" → ")
 }
 
 /// A violation as a diagnostic: the delivering flow is the primary span, earlier hops related.
-pub fn violation_diag(model: &Model, v: &Violation) -> Diag {
+pub(crate) fn violation_diag(model: &Model, v: &Violation) -> Diag {
     let class = &model.class(v.class).name;
     let node = model.node_name(v.node);
     let zone = &model.zone(model.node_zone(v.node)).name;
@@ -85,7 +85,7 @@ pub fn violation_diag(model: &Model, v: &Violation) -> Diag {
 }
 
 /// Up to `max` node names, then a count of the rest.
-pub fn node_list(model: &Model, nodes: &[Node], max: usize) -> String {
+pub(crate) fn node_list(model: &Model, nodes: &[Node], max: usize) -> String {
     let mut names: Vec<String> = nodes.iter().take(max).map(|n| format!("`{}`", model.node_name(*n))).collect();
     if nodes.len() > max {
         names.push(format!("{} more", nodes.len() - max));
@@ -94,7 +94,7 @@ pub fn node_list(model: &Model, nodes: &[Node], max: usize) -> String {
 }
 
 /// An enforcement gap as a diagnostic at the inside zone, the outside zone related.
-pub fn gap_diag(model: &Model, g: &Gap) -> Diag {
+pub(crate) fn gap_diag(model: &Model, g: &Gap) -> Diag {
     let classes: Vec<&str> = g.classes.iter().map(|c| model.class(*c).name.as_str()).collect();
     let (inside, outside) = (model.zone(g.inside), model.zone(g.outside));
     Diag::error(

@@ -10,7 +10,7 @@ use crate::model::{Model, Node};
 use crate::verify::{AssumptionKind, Verdict};
 
 /// Bump when a field changes meaning or disappears (adding fields does not bump it).
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 #[derive(Serialize)]
 pub struct Report {
@@ -161,7 +161,7 @@ fn loc(model: &Model, span: Span) -> (String, usize, usize) {
     (model.sources.name(span.file).to_string(), line, col)
 }
 
-pub fn lint_name(d: &Diag) -> String {
+pub(crate) fn lint_name(d: &Diag) -> String {
     d.code.id.rsplit("::").next().unwrap_or(d.code.id).to_string()
 }
 

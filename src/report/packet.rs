@@ -36,7 +36,7 @@ const ICMP_NAMES: &[(&str, u8, u8)] =
 
 /// `tcp/443`, `udp/53`, `icmp/echo-request`, `icmpv6/128`, `proto/47`, or the name of a
 /// service of the policy (its first item that fits the address family).
-pub fn parse_service(model: &Model, spec: &str, v6: bool) -> Result<Proto, String> {
+pub(crate) fn parse_service(model: &Model, spec: &str, v6: bool) -> Result<Proto, String> {
     let help = "write the service as tcp/PORT, udp/PORT, icmp/TYPE, icmpv6/TYPE, proto/N or a service name";
     if let Some((kind, value)) = spec.split_once('/') {
         let port = || {
@@ -120,7 +120,7 @@ fn match_covers(m: Match, p: Proto) -> bool {
 
 /// The node an address belongs to: the longest prefix over system addresses and zone nets
 /// (a system wins a tie), or `None` when no zone claims it.
-pub fn node_of(model: &Model, a: IpAddr) -> Option<Node> {
+pub(crate) fn node_of(model: &Model, a: IpAddr) -> Option<Node> {
     let mut best: Option<(u8, bool, Node)> = None;
     for (i, s) in model.systems.iter().enumerate() {
         for net in s.addresses.iter().filter(|n| n.contains(&a)) {

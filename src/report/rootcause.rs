@@ -32,7 +32,7 @@ pub struct RootCause {
 }
 
 /// The hop that opens a violation (see the module doc).
-pub fn cause_of(model: &Model, v: &Violation) -> Cause {
+pub(crate) fn cause_of(model: &Model, v: &Violation) -> Cause {
     for h in &v.path {
         let exported = h.forward && model.flow(h.flow).exports.iter().any(|e| e.class == v.class);
         if !exported && !allowed(model, v.class, h.to) {
@@ -74,7 +74,7 @@ pub fn group(model: &Model, verdict: &Verdict) -> Vec<RootCause> {
 }
 
 /// `flow a -> b : https (file:line), answer direction` or `system x (file:line)`.
-pub fn cause_text(model: &Model, cause: Cause) -> String {
+pub(crate) fn cause_text(model: &Model, cause: Cause) -> String {
     match cause {
         Cause::Flow { flow, forward } => {
             let f = model.flow(flow);

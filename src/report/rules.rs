@@ -6,7 +6,7 @@ use crate::diagnostics::Code;
 /// Where the documentation of a code lives: docs/diagnostics.md in the sources of this
 /// version, as published (docs.rs serves every published crate's files), at the code's
 /// [`anchor`].
-pub fn help_uri(code: Code) -> String {
+pub(crate) fn help_uri(code: Code) -> String {
     let anchor = anchor(code);
     let repo = env!("CARGO_PKG_REPOSITORY");
     if repo.is_empty() {

@@ -94,7 +94,7 @@ pub fn document(sources: &Sources, diags: &[Diag], rules: &[(Code, Severity)]) -
 }
 
 /// [`document`], plus findings an `allow` silenced, with its reason.
-pub fn document_with(
+pub(crate) fn document_with(
     sources: &Sources,
     diags: &[Diag],
     suppressed: &[(Diag, String)],
@@ -144,7 +144,7 @@ pub fn document_with(
 /// Make every artifact URI of a SARIF document relative to the repository root `root`,
 /// for names given relative to `cwd` (or absolute). Names outside the root stay as they
 /// are. GitHub code scanning matches results to files by these paths.
-pub fn rebase(sarif: &str, cwd: &std::path::Path, root: &std::path::Path) -> String {
+pub(crate) fn rebase(sarif: &str, cwd: &std::path::Path, root: &std::path::Path) -> String {
     let Ok(mut doc) = serde_json::from_str::<Value>(sarif) else { return sarif.to_string() };
     fn walk(v: &mut Value, cwd: &std::path::Path, root: &std::path::Path) {
         match v {

@@ -82,12 +82,12 @@ impl DeclKind {
         }
     }
 
-    pub fn from_keyword(word: &str) -> Option<DeclKind> {
+    pub(crate) fn from_keyword(word: &str) -> Option<DeclKind> {
         DeclKind::ALL.into_iter().find(|k| k.keyword() == word)
     }
 
     /// The noun used in messages ("data class", not "class").
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             DeclKind::Class => "data class",
             DeclKind::Firewall | DeclKind::Switch => "device",
@@ -256,11 +256,6 @@ impl Target {
     pub fn parse(s: &str) -> Option<Target> {
         Target::ALL.into_iter().find(|t| t.name() == s)
     }
-
-    /// Whether the target is a stateless switch ACL dialect.
-    pub fn is_switch(self) -> bool {
-        matches!(self, Target::CiscoIos | Target::ArubaAoscx | Target::Junos | Target::AristaEos)
-    }
 }
 
 /// Keyword values: each enum maps to and from its spelling in one table.
@@ -427,7 +422,7 @@ impl PropKind {
 }
 
 /// Property keywords each declaration accepts (for parsing and "did you mean").
-pub fn property_keywords(kind: DeclKind) -> &'static [&'static str] {
+pub(crate) fn property_keywords(kind: DeclKind) -> &'static [&'static str] {
     match kind {
         DeclKind::Policy => &["owner", "contact", "description"],
         DeclKind::Class => &["special", "confined"],

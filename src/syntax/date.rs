@@ -50,7 +50,7 @@ impl Date {
     }
 
     /// The date `days` days after 1970-01-01 (Howard Hinnant's civil-from-days).
-    pub fn from_unix_days(days: i64) -> Date {
+    pub(crate) fn from_unix_days(days: i64) -> Date {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);

@@ -203,7 +203,7 @@ fn addrs(list: &[AddrLit]) -> String {
     list.iter().map(addr_text).collect::<Vec<_>>().join(", ")
 }
 
-pub fn addr_text(a: &AddrLit) -> String {
+pub(crate) fn addr_text(a: &AddrLit) -> String {
     if a.has_len { a.net.to_string() } else { a.net.addr().to_string() }
 }
 
@@ -293,6 +293,6 @@ fn prop_text(p: &Prop) -> String {
 }
 
 /// True if an interface name can be written without quotes.
-pub fn bare_interface_name(name: &str) -> bool {
+pub(crate) fn bare_interface_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || "\";#{},[]".contains(c))
 }

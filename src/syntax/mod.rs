@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Diag, FileId, Sources, Span, code};
 
-pub use parser::parse_file;
+pub(crate) use parser::parse_file;
 
 /// A policy as parsed: its files and their trees.
 #[derive(Clone, Debug, Default)]
@@ -27,11 +27,11 @@ fn strip_bom(text: &str) -> &str {
 /// Syntax errors reported per file. A file that is no policy at all (a log, a binary renamed
 /// `.zc`) gives one error per line, which buries the useful first ones and costs the
 /// renderer time proportional to errors × file size.
-pub const MAX_SYNTAX_ERRORS_PER_FILE: usize = 100;
+pub(crate) const MAX_SYNTAX_ERRORS_PER_FILE: usize = 100;
 
 /// Keep the first `max` diagnostics in source order; replace the rest by one that counts
 /// them and points at the first one left out.
-pub fn cap_diags(diags: &mut Vec<Diag>, max: usize) {
+pub(crate) fn cap_diags(diags: &mut Vec<Diag>, max: usize) {
     if diags.len() <= max {
         return;
     }
@@ -60,7 +60,7 @@ pub fn cap_diags(diags: &mut Vec<Diag>, max: usize) {
 }
 
 /// Parse already-loaded sources.
-pub fn parse_sources(sources: Sources) -> Parsed {
+pub(crate) fn parse_sources(sources: Sources) -> Parsed {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     for (id, file) in sources.iter() {
@@ -82,7 +82,7 @@ pub fn parse_str(name: &str, text: &str) -> Parsed {
 }
 
 /// The `.zc` files a path stands for: the file itself, or a directory's `.zc` files, sorted.
-pub fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
+pub(crate) fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
     let unreadable = |e: std::io::Error| {
         Diag::error(code::IO_UNREADABLE, Span::NONE, format!("cannot read `{}`: {e}", path.display()))
             .help("give a `.zc` file or a directory of `.zc` files")

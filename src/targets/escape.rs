@@ -8,11 +8,11 @@
 //! rejected with a diagnostic instead of being changed.
 
 /// nft's limit on a comment, in bytes.
-pub const NFT_COMMENT_MAX: usize = 128;
+pub(crate) const NFT_COMMENT_MAX: usize = 128;
 /// nft's limit on a log prefix, in bytes.
-pub const NFT_LOG_PREFIX_MAX: usize = 127;
+pub(crate) const NFT_LOG_PREFIX_MAX: usize = 127;
 /// Linux interface names hold at most 15 bytes.
-pub const IFNAME_MAX: usize = 15;
+pub(crate) const IFNAME_MAX: usize = 15;
 
 /// Text safe inside an nft double-quoted string, at most `max` bytes.
 pub fn nft_text(s: &str, max: usize) -> String {
@@ -37,7 +37,7 @@ pub fn nft_text(s: &str, max: usize) -> String {
 }
 
 /// Why an interface name cannot be used in an nftables ruleset, if it cannot.
-pub fn nft_ifname_problem(name: &str) -> Option<String> {
+pub(crate) fn nft_ifname_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("it is empty".into());
     }

@@ -35,7 +35,7 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// The flow's stable name in generated files (see [`Model::flow_id`]).
-pub fn flow_id(model: &Model, f: FlowId) -> String {
+pub(crate) fn flow_id(model: &Model, f: FlowId) -> String {
     model.flow_id(f).to_string()
 }
 

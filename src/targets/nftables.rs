@@ -103,14 +103,14 @@ struct File {
 
 /// `file.zc:17`: where a flow is declared, for diagnostics. Generated files name flows by
 /// [`super::flow_id`] instead, which an edit elsewhere in the policy does not move.
-pub fn flow_ref(model: &Model, f: FlowId) -> String {
+pub(crate) fn flow_ref(model: &Model, f: FlowId) -> String {
     model.flow_location(f)
 }
 
 /// The header line that points to the provenance. The file itself holds nothing that an
 /// edit elsewhere in the policy changes (no policy digest, no line numbers), so it stays
 /// byte-identical until its own rules change.
-pub const PROVENANCE: &str =
+pub(crate) const PROVENANCE: &str =
     "Flows are named by id (f-...); manifest.json maps each to its file and line and holds the policy sha256.";
 
 /// A comment naming the flows of an element or rule, within nft's limit.

@@ -21,11 +21,11 @@
 use std::fmt;
 
 /// The five characters PowerShell reads as a single quote.
-pub const SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
+pub(crate) const SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
 /// Why a string cannot be quoted for PowerShell.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The offending character.
     pub ch: char,
     /// Its position in the string, in characters (0-based).
@@ -63,7 +63,7 @@ pub fn unsafe_char(c: char) -> Option<&'static str> {
 }
 
 /// `s` as a PowerShell single-quoted literal, quotes included; or why it cannot be one.
-pub fn ps_quote(s: &str) -> Result<String, Problem> {
+pub(crate) fn ps_quote(s: &str) -> Result<String, Problem> {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
     for (at, c) in s.chars().enumerate() {
@@ -81,14 +81,14 @@ pub fn ps_quote(s: &str) -> Result<String, Problem> {
 
 /// A literal for text zonecheck generated itself (addresses, ports, names built from
 /// identifiers): characters that cannot be quoted are replaced by `?`, so this never fails.
-pub fn ps_quote_generated(s: &str) -> String {
+pub(crate) fn ps_quote_generated(s: &str) -> String {
     let clean: String = s.chars().map(|c| if unsafe_char(c).is_some() { '?' } else { c }).collect();
     ps_quote(&clean).unwrap_or_else(|_| "''".to_string())
 }
 
 /// Text for a firewall rule's name, display name or description: Windows Firewall stores
 /// rules as `|`-separated fields and forbids `|` in them, so it becomes `¦` (U+00A6).
-pub fn firewall_text(s: &str) -> String {
+pub(crate) fn firewall_text(s: &str) -> String {
     s.replace('|', "\u{A6}")
 }
 

@@ -36,7 +36,7 @@ use crate::model::{FlowId, Model};
 pub const MAX_ADDRESSES: usize = 1000;
 
 /// The built-in template's name.
-pub const TEMPLATE: &str = "windows/host.ps1.j2";
+pub(crate) const TEMPLATE: &str = "windows/host.ps1.j2";
 
 /// ICMPv6 types of neighbour discovery: router solicitation and advertisement, neighbour
 /// solicitation and advertisement.
@@ -58,7 +58,7 @@ impl Default for WindowsOptions {
 /// Why a group name cannot be used, if it cannot. `Get-NetFirewallRule -Group` reads
 /// `*`, `?`, `[`, `]` and `` ` `` as wildcards, and a leading `@` names a resource string,
 /// so the name is kept to a plain alphabet.
-pub fn group_problem(group: &str) -> Option<String> {
+pub(crate) fn group_problem(group: &str) -> Option<String> {
     if group.is_empty() {
         return Some("it is empty".into());
     }
@@ -506,7 +506,7 @@ pub fn render_with_limit(
 }
 
 /// UTF-8 with BOM and CRLF line endings, whatever the template's line endings.
-pub fn script_bytes(text: &str) -> Vec<u8> {
+pub(crate) fn script_bytes(text: &str) -> Vec<u8> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text).replace("\r\n", "\n");
     let mut out = Vec::with_capacity(text.len() + text.len() / 20 + 3);
     out.extend_from_slice("\u{FEFF}".as_bytes());

@@ -87,14 +87,14 @@ impl Topology {
     }
 
     /// A firewall with the two zones on different interfaces (filters both directions).
-    pub fn firewall_between(&self, a: ZoneId, b: ZoneId) -> Option<DeviceId> {
+    pub(crate) fn firewall_between(&self, a: ZoneId, b: ZoneId) -> Option<DeviceId> {
         let fb = self.firewalls.get(b.index())?;
         self.firewalls.get(a.index())?.iter().find(|(d, i)| fb.iter().any(|(e, j)| e == d && i != j)).map(|(d, _)| *d)
     }
 
     /// A switch that routes `from` out of one of its SVIs, with `to` not on that SVI:
     /// its inbound ACL filters every packet from `from` to `to`.
-    pub fn switch_from(&self, from: ZoneId, to: ZoneId) -> Option<DeviceId> {
+    pub(crate) fn switch_from(&self, from: ZoneId, to: ZoneId) -> Option<DeviceId> {
         let tb = self.switches.get(to.index());
         self.switches
             .get(from.index())?
@@ -105,7 +105,7 @@ impl Topology {
 
     /// Are two zones one segment: the same zone, or behind one interface of a firewall or
     /// one SVI of a switch, so that no device checks addresses between them?
-    pub fn one_segment(&self, a: ZoneId, b: ZoneId) -> bool {
+    pub(crate) fn one_segment(&self, a: ZoneId, b: ZoneId) -> bool {
         let shared = |l: &[Vec<(DeviceId, usize)>]| {
             let (Some(x), Some(y)) = (l.get(a.index()), l.get(b.index())) else { return false };
             x.iter().any(|p| y.contains(p))
@@ -162,7 +162,7 @@ fn outside_every_device(model: &Model, node: Node) -> bool {
 }
 
 /// Find every gap (DESIGN.md §4a). `taint` is the data proof's fixpoint.
-pub fn analyse(model: &Model, taint: &Bits) -> Enforcement {
+pub(crate) fn analyse(model: &Model, taint: &Bits) -> Enforcement {
     let topo = Topology::of(model);
     // (inside, outside) → (classes, from nodes, to nodes)
     type Pair = (BTreeSet<ClassId>, BTreeSet<Node>, BTreeSet<Node>);

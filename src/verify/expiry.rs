@@ -19,7 +19,7 @@ pub fn allows(model: &Model) -> Vec<(String, &Allow)> {
 }
 
 /// Is the exception past its last day?
-pub fn is_expired(allow: &Allow, today: Date) -> bool {
+pub(crate) fn is_expired(allow: &Allow, today: Date) -> bool {
     allow.until.is_some_and(|u| u < today)
 }
 

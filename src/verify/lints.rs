@@ -479,7 +479,11 @@ impl Finding {
 
 /// Apply `allow` overrides, configured severities and `--deny warnings`. Returns the
 /// findings that remain and those an `allow` silenced (with its reason).
-pub fn apply_overrides(model: &Model, findings: Vec<Finding>, options: &Options) -> (Vec<Diag>, Vec<(Diag, String)>) {
+pub(crate) fn apply_overrides(
+    model: &Model,
+    findings: Vec<Finding>,
+    options: &Options,
+) -> (Vec<Diag>, Vec<(Diag, String)>) {
     let mut kept = Vec::new();
     let mut silenced = Vec::new();
     let mut used_allows: BTreeSet<(bool, usize, usize)> = BTreeSet::new();

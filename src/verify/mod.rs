@@ -147,7 +147,7 @@ impl Verdict {
 }
 
 /// Does the class's confinement permit the zone? (Unconfined classes are allowed anywhere.)
-pub fn zone_permits(model: &Model, class: ClassId, zone: ZoneId) -> bool {
+pub(crate) fn zone_permits(model: &Model, class: ClassId, zone: ZoneId) -> bool {
     match &model.class(class).confinement {
         Confinement::None => true,
         Confinement::Closed => model.zone(zone).trust == Trust::Closed,
@@ -713,7 +713,7 @@ fn crosses_to_leak(
 
 /// For each zone, the flows that name it as an endpoint, directly or through a group
 /// (sorted). Each group's zones are collected once.
-pub fn flows_naming_zones(model: &Model) -> std::collections::BTreeMap<ZoneId, Vec<FlowId>> {
+pub(crate) fn flows_naming_zones(model: &Model) -> std::collections::BTreeMap<ZoneId, Vec<FlowId>> {
     use crate::model::EndpointRef;
     let group_zones: Vec<BTreeSet<ZoneId>> = (0..model.groups.len())
         .map(|g| {

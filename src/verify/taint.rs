@@ -63,7 +63,7 @@ impl Bits {
 }
 
 /// What each flow lets through: every class, or those of its `carries`.
-pub fn masks(model: &Model) -> Bits {
+pub(crate) fn masks(model: &Model) -> Bits {
     let classes = model.classes.len();
     let mut m = Bits::new(model.flows.len(), classes);
     for (f, flow) in model.flows.iter().enumerate() {
@@ -85,14 +85,14 @@ pub fn masks(model: &Model) -> Bits {
 
 /// Dense index of a data node, which is also its petgraph index.
 // INVARIANT: `model::resolve` adds data nodes first, systems then zones, in id order.
-pub fn dense(model: &Model, node: Node) -> usize {
+pub(crate) fn dense(model: &Model, node: Node) -> usize {
     match node {
         Node::System(s) => s.index(),
         Node::ZoneRest(z) => model.systems.len() + z.index(),
     }
 }
 
-pub fn node_at(model: &Model, ix: usize) -> Option<Node> {
+pub(crate) fn node_at(model: &Model, ix: usize) -> Option<Node> {
     match model.graph.node_weight(NodeIndex::new(ix))? {
         GraphNode::Data(n) => Some(*n),
         GraphNode::Flow(_) => None,
@@ -107,7 +107,7 @@ fn flow_of(model: &Model, hub: NodeIndex) -> Option<FlowId> {
 }
 
 /// The fixpoint: which classes every data node holds or receives.
-pub fn propagate(model: &Model, masks: &Bits) -> Bits {
+pub(crate) fn propagate(model: &Model, masks: &Bits) -> Bits {
     let nodes = model.systems.len() + model.zones.len();
     let classes = model.classes.len();
     let mut taint = Bits::new(nodes, classes);
@@ -184,7 +184,7 @@ pub struct Hop {
 }
 
 /// Breadth-first search from a set of start nodes over channels that carry `class`.
-pub struct Bfs {
+pub(crate) struct Bfs {
     /// Hops from the nearest start node, `u32::MAX` if unreachable.
     pub dist: Vec<u32>,
     /// How each reached node was first reached.
@@ -234,7 +234,7 @@ impl Bfs {
     }
 
     /// The path of hops from a start node to `target` (empty if `target` is a start).
-    pub fn path_to(&self, model: &Model, target: usize) -> Vec<Hop> {
+    pub(crate) fn path_to(&self, model: &Model, target: usize) -> Vec<Hop> {
         let mut hops = Vec::new();
         let mut cur = target;
         while let Some(Some((prev, flow, forward))) = self.parent.get(cur) {

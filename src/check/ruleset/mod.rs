@@ -150,7 +150,7 @@ pub struct Ruleset {
 /// interface the forward packets left by (leaving by any: the route decides, not the
 /// inspection), TCP with ACK or RST (every answer but a SYN, which opens no answer). Only
 /// TCP and UDP: ICMP answers are other types, which the readers do not inspect.
-pub fn answers_of(c: &Cube) -> Vec<Cube> {
+pub(crate) fn answers_of(c: &Cube) -> Vec<Cube> {
     let mut out = Vec::new();
     for proto in [6u128, 17] {
         let Some(f) = c.clone().with_value(Dim::Proto, proto) else { continue };
@@ -655,7 +655,12 @@ impl Ruleset {
     /// The rule that decides a packet's fate in one base chain, and the fate; `None` for the
     /// rule when the chain's policy decides. Concrete, rule by rule: the reference
     /// semantics the symbolic evaluation must agree with.
-    pub fn trace_chain(&self, chain: usize, p: &Packet, depth: usize) -> Option<(Option<RuleRef>, Option<bool>)> {
+    pub(crate) fn trace_chain(
+        &self,
+        chain: usize,
+        p: &Packet,
+        depth: usize,
+    ) -> Option<(Option<RuleRef>, Option<bool>)> {
         self.trace_from(chain, 0, p, depth)
     }
 
@@ -710,7 +715,7 @@ impl Ruleset {
     }
 
     /// The rules of stateful inspection ([`Action::Inspect`]).
-    pub fn stateful(&self) -> Vec<RuleRef> {
+    pub(crate) fn stateful(&self) -> Vec<RuleRef> {
         let mut out = Vec::new();
         for (c, chain) in self.chains.iter().enumerate() {
             for (k, r) in chain.rules.iter().enumerate() {
@@ -745,6 +750,6 @@ fn is_catch_all(rule: &Rule) -> bool {
 
 /// A field of ports or types for a protocol match: tcp/udp ports only exist for protocols
 /// with ports.
-pub fn port_protocols() -> Field {
+pub(crate) fn port_protocols() -> Field {
     Field::from_ranges([(6, 6), (17, 17), (33, 33), (132, 132), (136, 136)])
 }

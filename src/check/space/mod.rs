@@ -108,7 +108,7 @@ impl Ct {
         }
     }
 
-    pub fn from_name(s: &str) -> Option<Ct> {
+    pub(crate) fn from_name(s: &str) -> Option<Ct> {
         Ct::ALL.into_iter().find(|c| c.name() == s)
     }
 
@@ -165,7 +165,7 @@ pub fn addr_max(v6: bool) -> u128 {
 }
 
 /// More pieces than this in one difference and the engine gives up (inconclusive).
-pub const MAX_PIECES: usize = 4_000_000;
+pub(crate) const MAX_PIECES: usize = 4_000_000;
 
 /// A difference fragmented beyond [`MAX_PIECES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,7 +243,7 @@ impl Field {
         self.0.get(i).is_some_and(|r| r.0 <= v)
     }
 
-    pub fn intersects(&self, o: &Field) -> bool {
+    pub(crate) fn intersects(&self, o: &Field) -> bool {
         let (mut i, mut j) = (0, 0);
         while i < self.0.len() && j < o.0.len() {
             let (a, b) = (self.0[i], o.0[j]);
@@ -276,7 +276,7 @@ impl Field {
         Field(out)
     }
 
-    pub fn subtract(&self, o: &Field) -> Field {
+    pub(crate) fn subtract(&self, o: &Field) -> Field {
         let mut out = SmallVec::new();
         let mut j = 0;
         for &(mut lo, hi) in &self.0 {
@@ -319,7 +319,7 @@ impl Field {
 }
 
 /// The first and last address of a prefix, IPv4 in the low 32 bits.
-pub fn net_bounds(net: &IpNet) -> (u128, u128) {
+pub(crate) fn net_bounds(net: &IpNet) -> (u128, u128) {
     match net {
         IpNet::V4(n) => (u128::from(u32::from(n.network())), u128::from(u32::from(n.broadcast()))),
         IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
@@ -333,7 +333,7 @@ pub fn addr_value(a: IpAddr) -> u128 {
     }
 }
 
-pub fn addr_of(v6: bool, v: u128) -> IpAddr {
+pub(crate) fn addr_of(v6: bool, v: u128) -> IpAddr {
     if v6 { IpAddr::V6(Ipv6Addr::from(v)) } else { IpAddr::V4(Ipv4Addr::from(v as u32)) }
 }
 
@@ -387,7 +387,7 @@ impl Cube {
     }
 
     /// Every packet of both families: two cubes.
-    pub fn universe() -> [Cube; 2] {
+    pub(crate) fn universe() -> [Cube; 2] {
         [Cube::any(false), Cube::any(true)]
     }
 
@@ -454,7 +454,7 @@ impl Cube {
     }
 
     /// `self \ o` as at most [`DIMS`] disjoint cubes.
-    pub fn subtract(&self, o: &Cube) -> SmallVec<[Cube; 4]> {
+    pub(crate) fn subtract(&self, o: &Cube) -> SmallVec<[Cube; 4]> {
         if !self.overlaps(o) {
             return smallvec![self.clone()];
         }
@@ -643,7 +643,7 @@ impl Packet {
 }
 
 /// The name nft gives an ICMP (`v6`: ICMPv6) type, if it has one.
-pub fn icmp_type_name(v6: bool, ty: u16) -> Option<&'static str> {
+pub(crate) fn icmp_type_name(v6: bool, ty: u16) -> Option<&'static str> {
     Some(match (v6, ty) {
         (false, 0) => "echo-reply",
         (false, 3) => "destination-unreachable",
@@ -679,7 +679,7 @@ pub fn icmp_type_name(v6: bool, ty: u16) -> Option<&'static str> {
     })
 }
 
-pub fn proto_name(p: u8) -> String {
+pub(crate) fn proto_name(p: u8) -> String {
     match p {
         1 => "icmp".into(),
         6 => "tcp".into(),
@@ -733,7 +733,7 @@ impl Ifaces {
     /// Every interface of the device is named now (`check` names the policy's before
     /// reading the file): a reader that meets another one knows the policy does not
     /// describe it.
-    pub fn seal(&mut self) {
+    pub(crate) fn seal(&mut self) {
         self.sealed = Some(self.names.len() as u32);
     }
 

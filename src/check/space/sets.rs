@@ -71,7 +71,7 @@ impl Index {
     /// The index of the non-empty cubes of `cubes`, by their positions in `cubes`: the
     /// index `Index::of` makes of those cubes alone (the same groups, in the same order, the
     /// same candidates in the same order), without copying them out of a rule.
-    pub fn of_nonempty(cubes: &[Cube]) -> Index {
+    pub(crate) fn of_nonempty(cubes: &[Cube]) -> Index {
         let mut index = Index::new();
         let keyed: Vec<(u32, Classes, Hulls)> = cubes
             .iter()
@@ -210,7 +210,7 @@ impl Space {
     }
 
     /// The positions (in push order, empty cubes not counted) of the cubes that overlap `c`.
-    pub fn overlapping_ids<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = usize> + 'a {
+    pub(crate) fn overlapping_ids<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = usize> + 'a {
         self.index.candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
     }
 
@@ -220,7 +220,7 @@ impl Space {
     }
 
     /// `c ∩ self` as cubes (overlapping where the set's cubes overlap).
-    pub fn intersect_cube(&self, c: &Cube) -> Vec<Cube> {
+    pub(crate) fn intersect_cube(&self, c: &Cube) -> Vec<Cube> {
         self.overlapping(c).filter_map(|x| x.intersect(c)).collect()
     }
 

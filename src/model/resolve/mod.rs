@@ -28,7 +28,7 @@ pub struct Errors {
 }
 
 /// Diagnostics reported by one resolution (syntax errors included), first in source order.
-pub const MAX_REPORTED_DIAGS: usize = 200;
+pub(crate) const MAX_REPORTED_DIAGS: usize = 200;
 
 /// Resolve a parsed policy into a [`Model`], or report every error found.
 pub fn resolve(parsed: Parsed) -> Result<Model, Errors> {

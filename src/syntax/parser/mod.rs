@@ -20,7 +20,7 @@ use crate::diagnostics::{Code, Diag, FileId, Span, code, did_you_mean, suggest};
 
 /// The parser's error: where, and what was expected there.
 #[derive(Debug)]
-pub struct PErr<'a> {
+pub(crate) struct PErr<'a> {
     at: &'a str,
     code: Code,
     message: Cow<'static, str>,
@@ -53,7 +53,7 @@ impl<'a> ParseError<&'a str> for PErr<'a> {
 type R<'a, T> = IResult<&'a str, T, PErr<'a>>;
 
 mod tokens;
-pub use tokens::scan_comments;
+pub(crate) use tokens::scan_comments;
 
 fn fail<'a, T>(err: PErr<'a>) -> R<'a, T> {
     Err(nom::Err::Failure(err))
@@ -228,7 +228,7 @@ struct Parser<'a> {
 }
 
 /// Parse one file. Returns the tree (possibly with damaged items) and every syntax error.
-pub fn parse_file(src: &str, file: FileId) -> (File, Vec<Diag>) {
+pub(crate) fn parse_file(src: &str, file: FileId) -> (File, Vec<Diag>) {
     let mut p = Parser { src, file, diags: Vec::new() };
     let items = p.items();
     let comments = scan_comments(src, file);

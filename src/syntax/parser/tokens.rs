@@ -233,7 +233,7 @@ impl<'a> Parser<'a> {
 }
 
 /// Find every comment, outside strings. Strings never span lines, so this needs no parser.
-pub fn scan_comments(src: &str, file: FileId) -> Vec<Comment> {
+pub(crate) fn scan_comments(src: &str, file: FileId) -> Vec<Comment> {
     let mut out = Vec::new();
     let mut line_start = 0;
     for line in src.split_inclusive('\n') {

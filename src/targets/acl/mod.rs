@@ -28,7 +28,8 @@ mod cli;
 mod text;
 
 pub(in crate::targets) use cli::*;
-pub use text::{cli_text, header, remark, same_as_previous, zones_text};
+pub(crate) use text::{cli_text, same_as_previous, zones_text};
+pub use text::{header, remark};
 
 use std::collections::BTreeMap;
 
@@ -103,7 +104,7 @@ impl Ace {
 /// How a vendor spells the parts of an entry. IOS-XE, EOS and AOS-CX share one entry
 /// shape, `permit|deny PROTO SRC[ SPORT] DST[ DPORT][ ICMP][ established][ log]`, and
 /// differ only in these words.
-pub struct Spelling {
+pub(crate) struct Spelling {
     /// The protocol word for "any IP" in an IPv4 and an IPv6 ACL.
     pub any: [&'static str; 2],
     /// The protocol word for ICMPv6 in an IPv6 ACL.
@@ -128,7 +129,7 @@ impl Spelling {
 }
 
 /// One entry in the shared shape (see [`Spelling`]).
-pub fn ace_line(a: &Ace, v6: bool, spelling: &Spelling) -> String {
+pub(crate) fn ace_line(a: &Ace, v6: bool, spelling: &Spelling) -> String {
     let mut s = format!(
         "{} {} {}{} {}{}",
         if a.permit { "permit" } else { "deny" },
@@ -165,7 +166,7 @@ pub struct Acl {
 
 /// What a vendor's management ACL is bound to, which decides how it ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MgmtBinding {
+pub(crate) enum MgmtBinding {
     /// Terminal sessions only (IOS-XE `line vty … access-class`, EOS `management ssh`):
     /// the ACL ends in an explicit deny.
     Terminal,
@@ -176,7 +177,7 @@ pub enum MgmtBinding {
 }
 
 /// The policy name of the management ACLs' "interface" in `manifest.json`.
-pub const MANAGEMENT: &str = "(management)";
+pub(crate) const MANAGEMENT: &str = "(management)";
 
 /// The two inbound ACLs of one interface.
 #[derive(Clone, Debug)]
@@ -192,11 +193,11 @@ pub struct SviAcls {
 /// The IPv6 neighbour discovery types every IPv6 ACL permits first: NS, NA, RS.
 pub const ND_TYPES: [u8; 3] = [135, 136, 133];
 /// Remarks and comments hold at most this many characters (Cisco's limit, targets.md §3).
-pub const REMARK_MAX: usize = 100;
+pub(crate) const REMARK_MAX: usize = 100;
 /// ACL and filter names hold at most this many characters (Junos' limit is 64).
-pub const NAME_MAX: usize = 63;
+pub(crate) const NAME_MAX: usize = 63;
 /// Hex digits of the content hash at the end of every ACL name.
-pub const VERSION_LEN: usize = 8;
+pub(crate) const VERSION_LEN: usize = 8;
 
 /// One ACL of a switch file, as `manifest.json` records it: the interface (as the policy
 /// names it), the family, the ACL's name, and the ACL it replaces (to roll back to), if the
@@ -219,7 +220,7 @@ pub type PreviousAcls = BTreeMap<String, (String, Option<String>)>;
 /// [`NAME_MAX`] characters. Names read back from a previous bundle's manifest go into the
 /// rollback comments only if they are, so an edited manifest cannot put a line break (a
 /// command) or a `*/` into a switch file.
-pub fn is_acl_name(name: &str) -> bool {
+pub(crate) fn is_acl_name(name: &str) -> bool {
     let Some((base, version)) = name.rsplit_once('-') else { return false };
     name.len() <= NAME_MAX
         && version.len() == VERSION_LEN
@@ -230,7 +231,7 @@ pub fn is_acl_name(name: &str) -> bool {
 }
 
 /// An ACL name without its `-<version>`.
-pub fn base_of(name: &str) -> &str {
+pub(crate) fn base_of(name: &str) -> &str {
     name.rsplit_once('-').map_or(name, |(b, _)| b)
 }
 
@@ -246,7 +247,7 @@ pub fn unchanged(previous: &PreviousAcls, records: &[AclRecord]) -> bool {
 /// ACL that changed, the previous bundle's ACL of the same interface and family, and
 /// nothing for those this version leaves as they are (re-applying them changes nothing,
 /// and removing them on rollback would leave the interface without its ACL).
-pub fn fill_rollbacks(previous: &PreviousAcls, records: &mut [AclRecord]) {
+pub(crate) fn fill_rollbacks(previous: &PreviousAcls, records: &mut [AclRecord]) {
     let same = unchanged(previous, records);
     for r in records.iter_mut() {
         let prev = previous.get(base_of(&r.name));
@@ -322,7 +323,7 @@ pub fn forward(p: &Permit) -> Ace {
 }
 
 /// The ICMP answer to an ICMP request type, if the type has one.
-pub fn icmp_reply(v6: bool, ty: u8) -> Option<u8> {
+pub(crate) fn icmp_reply(v6: bool, ty: u8) -> Option<u8> {
     match (v6, ty) {
         (false, 8) => Some(0),   // echo-request → echo-reply
         (false, 13) => Some(14), // timestamp-request → timestamp-reply
@@ -408,7 +409,7 @@ fn short_hash(s: &str) -> String {
 /// rendered (entries and remarks, in order). It changes exactly when what the switch would
 /// hold changes — also when a newer zonecheck spells an entry differently, so a changed ACL
 /// never reuses the name of one already on the switch.
-pub fn content_version<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn content_version<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for l in lines {
@@ -426,7 +427,7 @@ pub fn versioned(base: &str, version: &str) -> String {
 /// The base name `ZC-<DEVICE>-<IFACE>-IN-V4`, short enough that `-<version>` keeps it
 /// within [`NAME_MAX`] characters; `unique` tells apart interfaces whose names differ only
 /// in case or punctuation.
-pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> String {
+pub(crate) fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> String {
     let mut stem = format!("{}-{}", name_part(device), name_part(iface));
     if let Some(k) = unique {
         stem.push_str(&format!("-{k}"));
@@ -446,7 +447,12 @@ pub fn acl_name(device: &str, iface: &str, unique: Option<usize>, v6: bool) -> S
 /// management plane stays as it is. `dst_any`: the vendor may not match the destination
 /// of terminal sessions (IOS-XE before CSCuw89081 matches the source only), so the entries
 /// name any destination — every packet a terminal line sees is to the switch anyway.
-pub fn build_management(model: &Model, rules: &DeviceRules, binding: MgmtBinding, dst_any: bool) -> Option<[Acl; 2]> {
+pub(crate) fn build_management(
+    model: &Model,
+    rules: &DeviceRules,
+    binding: MgmtBinding,
+    dst_any: bool,
+) -> Option<[Acl; 2]> {
     let Enforcer::Device(id) = rules.enforcer else { return None };
     let device = &model.devices[id.index()];
     device.node?;

@@ -12,7 +12,7 @@ use super::*;
 /// transliterated (æ → ae, ø → oe, å → aa), typographic quotes and dashes become ASCII,
 /// control characters and other whitespace become spaces, `?`, `"` and `\` are dropped —
 /// and `*` too when `junos` — and anything else outside ASCII is dropped.
-pub fn cli_text(s: &str, max: usize, junos: bool) -> String {
+pub(crate) fn cli_text(s: &str, max: usize, junos: bool) -> String {
     fn push(t: &str, out: &mut String) {
         for c in t.chars() {
             if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
@@ -67,7 +67,7 @@ pub fn cli_text(s: &str, max: usize, junos: bool) -> String {
 
 /// Whether entry `i` serves the same flows in the same way as the one before it: a remark
 /// then covers both (a remark describes the entries that follow it).
-pub fn same_as_previous(entries: &[Ace], i: usize) -> bool {
+pub(crate) fn same_as_previous(entries: &[Ace], i: usize) -> bool {
     i > 0 && entries[i - 1].kind == entries[i].kind && entries[i - 1].flows == entries[i].flows
 }
 
@@ -108,7 +108,7 @@ pub fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
 }
 
 /// The zones behind an interface, for comments: `adm-klient (Administrativt nett)`.
-pub fn zones_text(model: &Model, id: DeviceId, iface: usize) -> String {
+pub(crate) fn zones_text(model: &Model, id: DeviceId, iface: usize) -> String {
     let i = &model.devices[id.index()].interfaces[iface];
     let zones: Vec<String> = i
         .zones

@@ -185,7 +185,7 @@ impl Spec {
 }
 
 /// The three profiles, in the order of their bits in a rule's Profile (1, 2, 4).
-pub const PROFILES: [&str; 3] = ["Domain", "Private", "Public"];
+pub(crate) const PROFILES: [&str; 3] = ["Domain", "Private", "Public"];
 
 /// Every profile's bit.
 const ALL_PROFILES: u8 = 7;
