@@ -142,6 +142,29 @@ fn recompiling_links_unchanged_files_and_rewrites_the_rest() {
 }
 
 #[test]
+fn timings_are_printed_only_when_asked() {
+    let d = temp("timings");
+    let run = |timings: bool, args: &[&str]| {
+        let mut c = zonecheck();
+        if timings {
+            c.env("ZONECHECK_TIMINGS", "1");
+        }
+        let out = c.args(args).arg(&d.join("out")).assert().code(0).get_output().stderr.clone();
+        String::from_utf8(out).expect("UTF-8")
+    };
+    let quiet = run(false, &["compile", "policies/bodo.zc", "-o"]);
+    assert!(!quiet.contains("timing:"), "{quiet}");
+    let compile = run(true, &["compile", "policies/bodo.zc", "-o"]);
+    for stage in ["parse and resolve", "verify", "lower, render, self-check", "write"] {
+        assert!(compile.contains(&format!("timing: {stage}")), "no `{stage}` in {compile}");
+    }
+    let check = run(true, &["check", "policies/bodo.zc"]);
+    for stage in ["read files", "check devices", "report"] {
+        assert!(check.contains(&format!("timing: {stage}")), "no `{stage}` in {check}");
+    }
+}
+
+#[test]
 fn compile_never_replaces_a_directory_that_is_not_a_bundle() {
     let d = temp("notbundle");
     std::fs::write(d.join("precious.txt"), "keep me").expect("write");
