@@ -149,7 +149,7 @@ fn timings_are_printed_only_when_asked() {
         if timings {
             c.env("ZONECHECK_TIMINGS", "1");
         }
-        let out = c.args(args).arg(&d.join("out")).assert().code(0).get_output().stderr.clone();
+        let out = c.args(args).arg(d.join("out")).assert().code(0).get_output().stderr.clone();
         String::from_utf8(out).expect("UTF-8")
     };
     let quiet = run(false, &["compile", "policies/bodo.zc", "-o"]);
