@@ -149,7 +149,7 @@ pub struct Lint {
     pub code: Code,
     pub severity: Severity,
     /// A policy under `tests/fixtures/lint/` whose verdict holds this lint
-    /// (tests/diagnostics.rs walks the registry and runs each).
+    /// (tests/it/diagnostics.rs walks the registry and runs each).
     pub fixture: &'static str,
 }
 

@@ -3,7 +3,7 @@
 //! The policy has one closed zone with a holder of health data, a client zone reaching it
 //! only through a VDI, a log flow out of the closed zone justified with `allow`, and a
 //! firewall between the zones. It verifies PROVED without warnings and compiles as written
-//! (tests/cli.rs runs both on the written files).
+//! (tests/it/cli.rs runs both on the written files).
 
 use std::path::Path;
 

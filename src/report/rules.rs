@@ -1,5 +1,5 @@
 //! What each rule of `verify` means and how to fix it: the `help` of SARIF rules and
-//! the text of docs/diagnostics.md, which `tests/schema.rs` keeps in step.
+//! the text of docs/diagnostics.md, which `tests/it/schema.rs` keeps in step.
 
 use crate::diagnostics::Code;
 

@@ -205,7 +205,7 @@ impl<'m> Proved<'m> {
 
 /// A [`Proved`] for a policy that was not verified: for tests that render a policy that
 /// fails verify on purpose (the kernel tests of enforcement gaps). Nothing in `src/` calls
-/// it but this module (tests/architecture.rs checks).
+/// it but this module (tests/it/architecture.rs checks).
 #[doc(hidden)]
 pub fn unverified(model: &Model) -> Proved<'_> {
     Proved { model, verdict: verify(model, &Options::default()) }

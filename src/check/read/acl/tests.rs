@@ -4,7 +4,7 @@ use super::{Dialect, read};
 use crate::check::read::{Action, Ruleset};
 use crate::check::space::{Dim, Ifaces, Packet, Path, addr_value};
 
-/// A generated file from the golden snapshots of tests/acl.rs (without insta's header).
+/// A generated file from the golden snapshots of tests/it/acl.rs (without insta's header).
 fn snapshot(name: &str) -> String {
     let path = format!("{}/tests/snapshots/acl__{name}.snap", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -17,10 +17,10 @@
 //! The mutation score is killed / (mutants − equivalent); it is printed per artifact and
 //! must be 100 %.
 
-#[path = "common/mutate.rs"]
+#[path = "../common/mutate.rs"]
 mod mutate;
 #[allow(dead_code)]
-#[path = "kernel/policy_gen.rs"]
+#[path = "../kernel/policy_gen.rs"]
 mod policy_gen;
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@
 //! deleting a `carries` the verdict relies on produces a violation of a relied-on class,
 //! and deleting one the reference says is harmless produces none.
 
-#[path = "common/verify_gen.rs"]
+#[path = "../common/verify_gen.rs"]
 mod verify_gen;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -18,7 +18,7 @@ fn load(path: &Path) -> zonecheck::Model {
 
 #[test]
 fn every_violation_example_is_caught_with_its_path() {
-    insta::glob!("../examples/violations", "*.zc", |path| {
+    insta::glob!("../../examples/violations", "*.zc", |path| {
         // Relative, so file names in the snapshot do not depend on where the clone lives.
         let path = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path);
         let model = load(path);

@@ -3,7 +3,7 @@
 //! Every `tests/fixtures/syntax/*.zc` and `tests/fixtures/resolve/*.zc` is a small policy
 //! whose header comment states its intent. [`check`] parses and resolves it as the
 //! library does and snapshots the exit-code class and the diagnostics as rendered for a
-//! terminal without colour, 80 columns wide (`tests/snapshots/diagnostics/`). Adding a
+//! terminal without colour, 80 columns wide (`tests/it/snapshots/diagnostics/`). Adding a
 //! test means adding a fixture and reviewing its snapshot (`cargo insta review`).
 //!
 //! Besides the snapshots:
@@ -114,12 +114,12 @@ fn check(stage: &str, path: &Path) {
 
 #[test]
 fn syntax() {
-    insta::glob!("fixtures/syntax/*.zc", |path| check("syntax", path));
+    insta::glob!("../fixtures/syntax", "*.zc", |path| check("syntax", path));
 }
 
 #[test]
 fn resolve() {
-    insta::glob!("fixtures/resolve/*.zc", |path| check("resolve", path));
+    insta::glob!("../fixtures/resolve", "*.zc", |path| check("resolve", path));
 }
 
 #[test]
