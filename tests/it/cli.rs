@@ -1,18 +1,9 @@
 //! The command line as users meet it: exit codes (DESIGN.md §7), formats, config errors.
 
-use assert_cmd::Command;
-
-fn zonecheck() -> Command {
-    let mut c = Command::cargo_bin("zonecheck").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
+use crate::util::zonecheck;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("zonecheck-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    crate::util::temp_dir("cli", name)
 }
 
 #[test]

@@ -4,20 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use proptest::prelude::*;
 
-fn zonecheck() -> Command {
-    let mut c = Command::cargo_bin("zonecheck").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
+use crate::util::zonecheck;
 
 fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zonecheck-compile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    crate::util::temp_dir("compile", name)
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {

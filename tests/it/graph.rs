@@ -9,16 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command as Proc, Stdio};
 
-use assert_cmd::Command;
 use proptest::prelude::*;
 use zonecheck::model::ClassId;
 use zonecheck::report::graph::{View, dot, mermaid};
 
-fn zonecheck() -> Command {
-    let mut c = Command::cargo_bin("zonecheck").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
+use crate::util::zonecheck;
 
 /// Whether `dot` can be run; panics when it cannot and the run did not opt out.
 fn have_dot() -> bool {

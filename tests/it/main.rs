@@ -22,6 +22,7 @@ mod graph;
 mod polish;
 mod report;
 mod schema;
+mod util;
 mod verify_differential;
 mod verify_examples;
 mod windows;

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use scraper::{Html, Selector};
 use zonecheck::report::audit::{self, Lang, Options};
 use zonecheck::syntax::date::Date;
@@ -16,17 +15,10 @@ const FIXTURE: &str = "tests/fixtures/report/kommune.zc";
 const BEFORE: Date = Date { year: 2026, month: 11, day: 1 };
 const AFTER: Date = Date { year: 2026, month: 12, day: 6 };
 
-fn zonecheck() -> Command {
-    let mut c = Command::cargo_bin("zonecheck").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
+use crate::util::zonecheck;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("zonecheck-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    crate::util::temp_dir("report", name)
 }
 
 fn render(path: &str, lang: Lang, today: Date, html: bool) -> String {

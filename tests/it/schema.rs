@@ -7,20 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn zonecheck() -> Command {
-    let mut c = Command::cargo_bin("zonecheck").expect("binary");
-    c.env("NO_COLOR", "1");
-    c
-}
+use crate::util::zonecheck;
 
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zonecheck-schema-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    crate::util::temp_dir("schema", name)
 }
 
 fn schema(name: &str) -> jsonschema::Validator {
