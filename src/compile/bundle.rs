@@ -448,12 +448,14 @@ pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> 
         // files that changed (on ext4, allocating thousands of inodes just freed by the
         // previous swap costs seconds).
         let previous = dir.join(MANIFEST).is_file().then_some(dir);
+        // Only files of the user compiling (the owner of the new bundle) are linked.
+        let owner = owner_of(&tmp);
         let written: Vec<Result<(), WriteError>> = files
             .par_iter()
             .map(|(path, bytes)| {
                 let p = tmp.join(path);
                 if let Some(old) = previous.map(|d| d.join(path))
-                    && same_file_content(&old, bytes.as_ref())
+                    && same_file_content(&old, bytes.as_ref(), owner)
                     && std::fs::hard_link(&old, &p).is_ok()
                 {
                     return Ok(());
@@ -474,18 +476,33 @@ pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> 
     result
 }
 
-/// Does the regular file at `path` (not a symbolic link) hold exactly `bytes`, writable by
-/// its owner only? (A file someone made writable to others is written afresh.)
-fn same_file_content(path: &Path, bytes: &[u8]) -> bool {
+/// Does the regular file at `path` (not a symbolic link) hold exactly `bytes`, owned by
+/// `owner` and writable by its owner only? (Anyone else could change a linked file after
+/// compile read it; a file someone made writable to others is written afresh.)
+fn same_file_content(path: &Path, bytes: &[u8], owner: Option<u32>) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(path) else { return false };
     #[cfg(unix)]
     let private = {
-        use std::os::unix::fs::PermissionsExt;
-        meta.permissions().mode() & 0o022 == 0
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        meta.permissions().mode() & 0o022 == 0 && Some(meta.uid()) == owner
     };
     #[cfg(not(unix))]
-    let private = true;
+    let private = owner.is_some();
     meta.is_file() && private && meta.len() == bytes.len() as u64 && std::fs::read(path).is_ok_and(|old| old == bytes)
+}
+
+/// The owner of `path` (None where files have no numeric owner: nothing is linked there).
+fn owner_of(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| m.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Remove a bundle directory (the previous bundle after the swap, or a failed new one): the

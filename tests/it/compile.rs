@@ -115,6 +115,10 @@ fn recompiling_links_unchanged_files_and_rewrites_the_rest() {
     std::fs::write(out.join(edited), text).expect("edit");
     let (edited_inode, opened_inode) = (inode(edited), inode(opened));
     std::fs::set_permissions(out.join(opened), std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    // And, where the test may (as root), gives a third to another user.
+    let given = "host/smtp-relay.nft";
+    let given_inode = inode(given);
+    let gave = std::os::unix::fs::chown(out.join(given), Some(65534), None).is_ok();
     zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&out).assert().code(0);
     for _ in 0..2 {
         zonecheck().args(["compile", "policies/fjordvik", "-o"]).arg(&fresh).assert().code(0);
@@ -131,6 +135,10 @@ fn recompiling_links_unchanged_files_and_rewrites_the_rest() {
     assert_ne!(inode(edited), edited_inode);
     assert_ne!(inode(opened), opened_inode);
     assert_eq!(std::fs::metadata(out.join(opened)).expect("meta").permissions().mode() & 0o022, 0);
+    if gave {
+        assert_ne!(inode(given), given_inode, "a file of another user must not be linked");
+        assert_ne!(std::fs::metadata(out.join(given)).expect("meta").uid(), 65534);
+    }
 }
 
 #[test]
