@@ -45,8 +45,10 @@ fn main() {
         let file = bundle.files.iter().find(|f| f.device == "fw-core").expect("fw-core");
         let nft = String::from_utf8_lossy(&file.bytes).into_owned();
         let lowered = zonecheck::lower::lower(&model);
-        let rules = lowered.iter().find(|d| d.name == "fw-core").expect("lowered fw-core");
-        let permits: usize = rules.chains.iter().map(|c| c.permits.len()).sum();
+        let lowered_core = lowered.iter().find(|d| d.name == "fw-core").expect("lowered fw-core");
+        let permits: usize = lowered_core.chains.iter().map(|c| c.permits.len()).sum();
+        let point = model.enforcement_point("fw-core").expect("fw-core");
+        let rules = &point;
         let acl = Default::default();
 
         // The stages, as check_device runs them.

@@ -14,8 +14,8 @@ fn main() {
     };
     let model = zonecheck::load_policy(std::path::Path::new(policy)).unwrap_or_else(|_| std::process::exit(2));
     let text = std::fs::read_to_string(file).expect("readable");
-    let lowered = zonecheck::lower::lower(&model);
-    let rules = lowered.iter().find(|d| d.name == *device).expect("device");
+    let point = model.enforcement_point(device).expect("device");
+    let rules = &point;
     let t = Instant::now();
     let mut ifaces = Ifaces::new();
     let want = zonecheck::check::intended::intended(&model, rules, &mut ifaces, &Default::default());

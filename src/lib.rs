@@ -47,13 +47,12 @@
 //!
 //! // Check a configuration as a device would print it: here the EPJ's ruleset with its
 //! // HTTPS permit moved to another port, which check finds in both directions.
-//! let lowered = zonecheck::lower::lower(&model);
-//! let rules = lowered.iter().find(|d| d.name == "epj").expect("epj is enforced");
+//! let epj_host = model.enforcement_point("epj").expect("epj is enforced");
 //! let text = String::from_utf8(epj.bytes.clone()).expect("UTF-8");
 //! let edited = text.replace("tcp . 443", "tcp . 8443");
 //! let acl = Default::default();
-//! let same = check::check_device(&model, rules, check::Format::NftText, "epj.nft", &text, &acl);
-//! let changed = check::check_device(&model, rules, check::Format::NftText, "epj.nft", &edited, &acl);
+//! let same = check::check_device(&model, &epj_host, check::Format::NftText, "epj.nft", &text, &acl);
+//! let changed = check::check_device(&model, &epj_host, check::Format::NftText, "epj.nft", &edited, &acl);
 //! assert!(same.equal());
 //! assert!(!changed.equal() && changed.differences.len() == 2);
 //!

@@ -64,7 +64,6 @@ use wire::Shot;
 use zonecheck::Model;
 use zonecheck::check::space::{Ct, Packet, Path as Hook};
 use zonecheck::check::{Difference, Direction, Format, check_device};
-use zonecheck::lower::lower;
 use zonecheck::targets::acl::AclOptions;
 
 fn repo() -> PathBuf {
@@ -738,16 +737,15 @@ fn oracle_intends(m: &Model, device: &str, p: &Packet, d: &Difference) -> Option
 fn run_subject(s: &Subject) -> Tally {
     let started = Instant::now();
     let mut t = Tally::default();
-    let lowered = lower(&s.model);
-    let rules = lowered.iter().find(|d| d.name == s.device).unwrap_or_else(|| panic!("no device {}", s.device));
+    let point = s.model.enforcement_point(&s.device).unwrap_or_else(|| panic!("no device {}", s.device));
     let acl = AclOptions::default();
-    let original = check_device(&s.model, rules, Format::NftText, &s.device, &s.text, &acl);
+    let original = check_device(&s.model, &point, Format::NftText, &s.device, &s.text, &acl);
     assert!(original.equal(), "{}: the compiled firewall must check equal: {original:#?}", s.label);
 
     let mut killed: Vec<(Mutant, Vec<Difference>)> = Vec::new();
     for m in mutants(Kind::Nft, &s.text, s.per_op) {
         t.mutants += 1;
-        let r = check_device(&s.model, rules, Format::NftText, "mutant", &m.text, &acl);
+        let r = check_device(&s.model, &point, Format::NftText, "mutant", &m.text, &acl);
         if !r.problems.is_empty() {
             t.fail_closed += 1;
         } else if r.inconclusive.is_some() {

@@ -15,10 +15,8 @@ pub mod space;
 
 use std::collections::BTreeMap;
 
-use crate::lower::AclOptions;
-use crate::lower::{DeviceRules, HostOrDevice};
-use crate::model::{Model, Target};
-use intended::{Intended, Why};
+use crate::model::{AclOptions, EnforcementPoint, HostOrDevice, Model, Target};
+use intended::{Expectations, Intended, Why};
 use ruleset::{Dead, EvalError, Origin, Problem, RuleRef, Ruleset};
 use space::{Cube, Ifaces, Packet, Space};
 
@@ -127,24 +125,16 @@ pub struct Generated<'a> {
 /// Check generated files against the policy (compile's self-check): the devices that are
 /// not equal.
 pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec<DeviceCheck> {
-    check_bundle_lowered(model, files, acl, &crate::lower::lower(model))
-}
-
-/// [`check_bundle`] with the model's lowering at hand (compile's own, not made again).
-pub(crate) fn check_bundle_lowered(
-    model: &Model,
-    files: &[Generated],
-    acl: &AclOptions,
-    lowered: &[DeviceRules],
-) -> Vec<DeviceCheck> {
+    let expected = Expectations::of(model);
     // Looked up by role and name: a file under `host/` is a system's, the rest devices'.
-    let by_name: BTreeMap<(bool, &str), &DeviceRules> =
-        lowered.iter().map(|d| ((matches!(d.enforcer, crate::lower::Enforcer::Host(_)), d.name.as_str()), d)).collect();
+    let points = model.enforcement_points();
+    let by_name: BTreeMap<(bool, &str), &EnforcementPoint> =
+        points.iter().map(|p| ((p.is_host(), p.name.as_str()), p)).collect();
     let check = |f: &Generated| {
         let text = String::from_utf8_lossy(f.bytes);
         let format = Format::of_target(f.target);
-        let rules = by_name.get(&(f.host, f.device))?;
-        let result = check_one(model, rules, format, f.path, &text, acl, false);
+        let point = by_name.get(&(f.host, f.device))?;
+        let result = check_one(&expected, point, format, f.path, &text, acl, false);
         (!result.equal()).then_some(result)
     };
     // Files are independent: rayon's pool, one thread per core, balances a large firewall
@@ -290,20 +280,32 @@ pub(crate) const MAX_FINDINGS: usize = 200;
 /// Check one device's file against the policy.
 pub fn check_device(
     model: &Model,
-    rules: &DeviceRules,
+    point: &EnforcementPoint,
     format: Format,
     file: &str,
     text: &str,
     acl: &AclOptions,
 ) -> DeviceCheck {
-    check_one(model, rules, format, file, text, acl, true)
+    check_expected(&Expectations::of(model), point, format, file, text, acl)
+}
+
+/// [`check_device`] with the policy's expectations read once, for checking many devices.
+pub fn check_expected(
+    expected: &Expectations,
+    point: &EnforcementPoint,
+    format: Format,
+    file: &str,
+    text: &str,
+    acl: &AclOptions,
+) -> DeviceCheck {
+    check_one(expected, point, format, file, text, acl, true)
 }
 
 /// [`check_device`], with or without the search for dead rules (compile's self-check only
 /// needs equality).
 fn check_one(
-    model: &Model,
-    rules: &DeviceRules,
+    expected: &Expectations,
+    point: &EnforcementPoint,
     format: Format,
     file: &str,
     text: &str,
@@ -311,11 +313,12 @@ fn check_one(
     dead_rules: bool,
 ) -> DeviceCheck {
     let mut ifaces = Ifaces::new();
-    let intended = intended::intended(model, rules, &mut ifaces, acl);
+    let model = expected.model();
+    let intended = expected.intended(point, &mut ifaces, acl);
     ifaces.seal();
     let ruleset = read(format, text, &mut ifaces);
     let mut out = DeviceCheck {
-        device: rules.name.clone(),
+        device: point.name.clone(),
         file: file.to_string(),
         format,
         differences: Vec::new(),

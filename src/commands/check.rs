@@ -74,10 +74,11 @@ pub(crate) fn run(
         }
     };
     laps.lap("read files");
-    let lowered = crate::lower::lower(&model);
-    laps.lap("lower");
-    let by_name: std::collections::BTreeMap<&str, &crate::lower::DeviceRules> =
-        lowered.iter().map(|d| (d.name.as_str(), d)).collect();
+    let points = model.enforcement_points();
+    let expected = crate::check::intended::Expectations::of(&model);
+    laps.lap("expectations");
+    let by_name: std::collections::BTreeMap<&str, &crate::model::EnforcementPoint> =
+        points.iter().map(|d| (d.name.as_str(), d)).collect();
     // Every file must name a device and fit its target before any is checked.
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
@@ -125,7 +126,7 @@ pub(crate) fn run(
         // A bundle may have been compiled for some targets or devices only: say what it
         // leaves unchecked rather than pass over it.
         let present: std::collections::BTreeSet<&str> = jobs.iter().map(|(r, ..)| r.name.as_str()).collect();
-        let missing: Vec<&str> = lowered.iter().map(|d| d.name.as_str()).filter(|n| !present.contains(n)).collect();
+        let missing: Vec<&str> = points.iter().map(|d| d.name.as_str()).filter(|n| !present.contains(n)).collect();
         if !missing.is_empty() {
             notes.push(format!("not in the bundle, so not checked: {}", missing.join(", ")));
         }
@@ -138,7 +139,7 @@ pub(crate) fn run(
     let results: Vec<crate::check::DeviceCheck> = {
         use rayon::prelude::*;
         jobs.par_iter()
-            .map(|(rules, fmt, file, text)| crate::check::check_device(&model, rules, *fmt, file, text, &acl))
+            .map(|(point, fmt, file, text)| crate::check::check_expected(&expected, point, *fmt, file, text, &acl))
             .collect()
     };
     laps.lap("check devices");

@@ -33,15 +33,15 @@ fn bundle_file(
     dir: &Path,
     rel: &str,
     device: &str,
-    lowered: &[crate::lower::DeviceRules],
+    points: &[crate::model::EnforcementPoint],
 ) -> Result<(String, crate::check::Format), Diag> {
     let input = |msg: String| Diag::error(code::CHECK_INPUT, Span::NONE, msg);
     let text = read_text(&dir.join(rel))?;
-    let Some(rules) = lowered.iter().find(|d| d.name == device) else {
+    let Some(point) = points.iter().find(|d| d.name == device) else {
         return Err(input(format!("{rel} is for `{device}`, which is no firewall, switch or host of the policy"))
             .help("give the bundle compiled from this policy"));
     };
-    let Some(format) = crate::check::Format::detect(rules.target, rel, &text).filter(|f| f.fits(rules.target)) else {
+    let Some(format) = crate::check::Format::detect(point.target, rel, &text).filter(|f| f.fits(point.target)) else {
         return Err(input(format!("{rel} cannot hold the rules of `{device}`")).help("recompile the bundle"));
     };
     Ok((text, format))
@@ -54,12 +54,13 @@ pub(crate) fn bundle_info(
     acl: &crate::targets::acl::AclOptions,
 ) -> Result<BundleInfo, Diag> {
     let (policy_sha256, listed) = read_manifest(dir, "give a directory written by `zonecheck compile`")?;
-    let lowered = crate::lower::lower(model);
+    let points = model.enforcement_points();
+    let expected = crate::check::intended::Expectations::of(model);
     let mut files = Vec::new();
     for (rel, device, recorded) in listed {
-        let (text, format) = bundle_file(dir, &rel, &device, &lowered)?;
-        let Some(rules) = lowered.iter().find(|d| d.name == device) else { continue };
-        let checked = crate::check::check_device(model, rules, format, &rel, &text, acl);
+        let (text, format) = bundle_file(dir, &rel, &device, &points)?;
+        let Some(point) = points.iter().find(|d| d.name == device) else { continue };
+        let checked = crate::check::check_expected(&expected, point, format, &rel, &text, acl);
         files.push(BundleFile {
             path: rel,
             device,
@@ -71,7 +72,7 @@ pub(crate) fn bundle_info(
         });
     }
     let present: std::collections::BTreeSet<&str> = files.iter().map(|f| f.device.as_str()).collect();
-    let missing = lowered.iter().map(|d| d.name.clone()).filter(|n| !present.contains(n.as_str())).collect();
+    let missing = points.iter().map(|d| d.name.clone()).filter(|n| !present.contains(n.as_str())).collect();
     Ok(BundleInfo { dir: dir.display().to_string(), policy_sha256, files, missing })
 }
 
@@ -110,11 +111,11 @@ pub fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: 
     let mut e = crate::report::packet::explain(&model, &verdict, a, b, proto);
     if let Some(dir) = bundle {
         let traced = read_manifest(dir, "give a directory written by `zonecheck compile`").and_then(|(_, files)| {
-            let lowered = crate::lower::lower(&model);
+            let points = model.enforcement_points();
             let mut traced = Vec::new();
             for c in &e.carriers {
                 for (rel, _, _) in files.iter().filter(|(_, d, _)| *d == c.device) {
-                    let (text, format) = bundle_file(dir, rel, &c.device, &lowered)?;
+                    let (text, format) = bundle_file(dir, rel, &c.device, &points)?;
                     traced.push(crate::report::packet::trace(c, format, rel, &text));
                 }
             }

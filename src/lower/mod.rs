@@ -13,26 +13,14 @@ use ipnet::IpNet;
 
 pub mod addr;
 
-use crate::model::{DeviceId, DeviceKind, FlowId, Match, Model, Node, Platform, SystemId, Target, Trust, ZoneId};
+use crate::model::{
+    DeviceId, DeviceKind, Enforcer, FlowId, HostOrDevice, Match, Model, Node, Platform, SystemId, Trust, ZoneId,
+};
 use addr::{aggregate, ref_space, zone_spaces};
 
 /// The interface name of a switch's routed uplink: everything not behind one of its SVIs.
 /// It is not a valid interface name, so no target mistakes it for a declared one.
 pub const UPLINK: &str = "(uplink)";
-
-/// Settings of the stateless (switch ACL) enforcement points: what their exact answers
-/// permit is decided here, so the renderers and the checker share the setting, not code.
-#[derive(Clone, Debug)]
-pub struct AclOptions {
-    /// The clients' ephemeral port range: UDP answers may go to these ports only.
-    pub ephemeral: (u16, u16),
-}
-
-impl Default for AclOptions {
-    fn default() -> Self {
-        AclOptions { ephemeral: (1024, 65535) }
-    }
-}
 
 /// The terminal ports (SSH, telnet): the part of a switch's own management plane that its
 /// management ACL guards (DESIGN.md §4a), since every vendor can bind an ACL to it.
@@ -99,12 +87,6 @@ pub struct Chain {
     pub permits: Vec<Permit>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Enforcer {
-    Device(DeviceId),
-    Host(SystemId),
-}
-
 /// The rules one enforcement point must implement.
 #[derive(Clone, Debug)]
 pub struct DeviceRules {
@@ -121,13 +103,6 @@ pub struct DeviceRules {
     /// zone; a switch accepts neighbour discovery on an SVI only towards link-local
     /// addresses and this space, so that ND never leaves the segment.
     pub sources: Vec<(String, Vec<IpNet>)>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostOrDevice {
-    LinuxHost,
-    WindowsHost,
-    Device(Target),
 }
 
 fn svcs(m: Match, v6: bool) -> Option<Svc> {

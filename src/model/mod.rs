@@ -8,6 +8,7 @@
 //! graph stays linear in the size of the policy even when flows name whole zones.
 
 mod builtin;
+mod points;
 pub mod resolve;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diagnostics::{Sources, Span};
 pub use crate::syntax::ast::{Auth, Platform, Region, Role, Target, Trust};
+pub use points::{AclOptions, EnforcementPoint, Enforcer, HostOrDevice};
 pub use resolve::resolve;
 
 macro_rules! id_type {

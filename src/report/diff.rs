@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::check::intended::{Intended, Why, intended};
+use crate::check::intended::{Expectations, Intended, Why};
 use crate::check::space::{Cube, Ifaces, Packet, Space};
-use crate::lower::{DeviceRules, HostOrDevice, lower};
+use crate::model::{EnforcementPoint, HostOrDevice};
 use crate::model::{Auth, ClassId, Confinement, Model, Node, Region, SystemId};
 use crate::targets::acl::AclOptions;
 use crate::verify::taint::{Bfs, dense, masks};
@@ -428,14 +428,14 @@ fn allows_of(model: &Model) -> BTreeSet<AllowOut> {
         .collect()
 }
 
-fn device_kind(model: &Model, r: &DeviceRules) -> &'static str {
+fn device_kind(model: &Model, r: &EnforcementPoint) -> &'static str {
     match (r.enforcer, r.target) {
-        (crate::lower::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
+        (crate::model::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
             Some(crate::model::DeviceKind::Firewall) => "firewall",
             _ => "switch",
         },
-        (crate::lower::Enforcer::Host(_), HostOrDevice::WindowsHost) => "windows-host",
-        (crate::lower::Enforcer::Host(_), _) => "linux-host",
+        (crate::model::Enforcer::Host(_), HostOrDevice::WindowsHost) => "windows-host",
+        (crate::model::Enforcer::Host(_), _) => "linux-host",
     }
 }
 
@@ -496,9 +496,10 @@ fn group(model: &Model, regions: Vec<Cube>, intended: &Intended, ifaces: &Ifaces
 }
 
 fn device_diffs(old: &Side, new: &Side, acl: &AclOptions) -> Vec<DeviceDiff> {
-    let lo = lower(old.model);
-    let ln = lower(new.model);
-    let by_name = |l: &[DeviceRules]| -> BTreeMap<String, usize> {
+    let lo = old.model.enforcement_points();
+    let ln = new.model.enforcement_points();
+    let (eo, en) = (Expectations::of(old.model), Expectations::of(new.model));
+    let by_name = |l: &[EnforcementPoint]| -> BTreeMap<String, usize> {
         l.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect()
     };
     let (io, inew) = (by_name(&lo), by_name(&ln));
@@ -507,8 +508,8 @@ fn device_diffs(old: &Side, new: &Side, acl: &AclOptions) -> Vec<DeviceDiff> {
     for name in names {
         // One interface numbering for both sides, so equal names compare equal.
         let mut ifaces = Ifaces::new();
-        let a = io.get(name).map(|i| intended(old.model, &lo[*i], &mut ifaces, acl));
-        let b = inew.get(name).map(|i| intended(new.model, &ln[*i], &mut ifaces, acl));
+        let a = io.get(name).map(|i| eo.intended(&lo[*i], &mut ifaces, acl));
+        let b = inew.get(name).map(|i| en.intended(&ln[*i], &mut ifaces, acl));
         let kind = match (inew.get(name), io.get(name)) {
             (Some(i), _) => device_kind(new.model, &ln[*i]),
             (None, Some(i)) => device_kind(old.model, &lo[*i]),

@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::check::space::{Ifaces, Packet, Path, addr_value};
-use crate::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, UPLINK};
+use crate::lower::{ChainKind, DeviceRules, Svc, UPLINK};
+use crate::model::HostOrDevice;
 use crate::model::{ClassId, FlowId, Match, Model, Node};
 use crate::verify::Verdict;
 use crate::verify::taint::masks;
@@ -192,7 +193,7 @@ impl PacketExplanation {
 
 fn kind_of(model: &Model, r: &DeviceRules) -> &'static str {
     match (r.enforcer, r.target) {
-        (crate::lower::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
+        (crate::model::Enforcer::Device(d), _) => match model.devices.get(d.index()).map(|d| d.kind) {
             Some(crate::model::DeviceKind::Firewall) => "firewall",
             _ => "switch",
         },

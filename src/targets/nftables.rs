@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use super::{Stats, Templates, flow_id};
 use crate::diagnostics::Diag;
-use crate::lower::{ChainKind, DeviceRules, HostOrDevice, Permit, Svc};
+use crate::lower::{ChainKind, DeviceRules, Permit, Svc};
+use crate::model::HostOrDevice;
 use crate::model::{FlowId, Model};
 use crate::targets::escape::{NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, nft_text};
 

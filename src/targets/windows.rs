@@ -28,7 +28,8 @@ use super::nftables::flow_ref;
 use super::powershell::{Problem, firewall_text, ps_quote, ps_quote_generated, unsafe_char};
 use super::{Stats, Templates};
 use crate::diagnostics::{Diag, Span, code};
-use crate::lower::{ChainKind, DeviceRules, Enforcer, Svc};
+use crate::lower::{ChainKind, DeviceRules, Svc};
+use crate::model::Enforcer;
 use crate::model::{FlowId, Model};
 
 /// The most addresses (RemoteAddress and LocalAddress together) in one rule. Users report

@@ -16,9 +16,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("verify/", &["diagnostics", "syntax", "model", "verify"]),
     // Lowering decides what each enforcement point permits, from the model alone.
     ("lower/", &["diagnostics", "model", "lower"]),
-    // The checker depends on the model and the lowering's statement of what each device
-    // must permit, never on the renderers it validates or on compile, which calls it.
-    ("check/", &["diagnostics", "syntax", "model", "lower", "check"]),
+    // The checker states from the model alone what each device must permit: never the
+    // lowering or the renderers it validates, nor compile, which calls it.
+    ("check/", &["diagnostics", "syntax", "model", "check"]),
     // Renderers never check, verify or report.
     ("targets/", &["diagnostics", "syntax", "model", "lower", "targets"]),
     // Compile takes a proof, renders, and reads its own files back; it reports nothing.

@@ -15,7 +15,6 @@
 use std::path::PathBuf;
 
 use zonecheck::check::{DeviceCheck, Direction, Format, check_device};
-use zonecheck::lower::lower;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/corpus")
@@ -27,9 +26,8 @@ fn model() -> zonecheck::Model {
 }
 
 fn check_text(model: &zonecheck::Model, device: &str, format: Format, file: &str, text: &str) -> DeviceCheck {
-    let lowered = lower(model);
-    let rules = lowered.iter().find(|d| d.name == device).expect("device");
-    check_device(model, rules, format, file, text, &Default::default())
+    let point = model.enforcement_point(device).expect("device");
+    check_device(model, &point, format, file, text, &Default::default())
 }
 
 fn check(model: &zonecheck::Model, device: &str, format: Format, file: &str) -> (DeviceCheck, String) {

@@ -30,7 +30,7 @@ use zonecheck::check::intended::intended;
 use zonecheck::check::ruleset::Ruleset;
 use zonecheck::check::space::{Ifaces, Packet, Space};
 use zonecheck::check::{Format, check_device, read};
-use zonecheck::lower::{DeviceRules, lower};
+use zonecheck::model::EnforcementPoint;
 use zonecheck::model::Model;
 use zonecheck::targets::acl::AclOptions;
 
@@ -69,7 +69,7 @@ impl Score {
 }
 
 /// Interface numbers exactly as `check_device` assigns them: the intended space first.
-fn read_like_check(model: &Model, rules: &DeviceRules, format: Format, text: &str) -> (Ruleset, Space, Space) {
+fn read_like_check(model: &Model, rules: &EnforcementPoint, format: Format, text: &str) -> (Ruleset, Space, Space) {
     let mut ifaces = Ifaces::new();
     let want = intended(model, rules, &mut ifaces, &AclOptions::default());
     let rs = read(format, text, &mut ifaces);
@@ -83,8 +83,8 @@ fn samples(rs: &Ruleset) -> Vec<Packet> {
 }
 
 fn run(model: &Model, device: &str, format: Format, kind: Kind, text: &str, per_op: usize) -> Score {
-    let lowered = lower(model);
-    let rules = lowered.iter().find(|d| d.name == device).unwrap_or_else(|| panic!("no device {device}"));
+    let point = model.enforcement_point(device).unwrap_or_else(|| panic!("no device {device}"));
+    let rules = &point;
     let acl = AclOptions::default();
     let original = check_device(model, rules, format, device, text, &acl);
     assert!(original.equal(), "{device}: the generated artifact must check equal: {original:#?}");

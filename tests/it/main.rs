@@ -10,6 +10,7 @@ mod architecture;
 mod check;
 mod check_cli;
 mod check_corpus;
+mod check_independent;
 mod check_mutation;
 mod check_nft;
 mod cli;

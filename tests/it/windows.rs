@@ -38,7 +38,8 @@ use zonecheck::check::read::windows::{profile_interface, read_export, read_scrip
 use zonecheck::check::read::{Ifaces, Ruleset};
 use zonecheck::check::space::{Cube, Dim, Field, Packet, Path as ZPath, Space, addr_value};
 use zonecheck::diagnostics::code;
-use zonecheck::lower::{ChainKind, DeviceRules, HostOrDevice, Svc, lower};
+use zonecheck::lower::{ChainKind, DeviceRules, Svc, lower};
+use zonecheck::model::HostOrDevice;
 use zonecheck::model::Model;
 use zonecheck::targets::Templates;
 use zonecheck::targets::windows::{self, WindowsOptions};
@@ -1587,7 +1588,7 @@ fn check_ddc(json: &serde_json::Value) -> zonecheck::check::DeviceCheck {
     let d = windows_hosts(&model).into_iter().find(|d| d.name == "ddc").expect("ddc");
     zonecheck::check::check_device(
         &model,
-        &d,
+        &model.enforcement_point(&d.name).expect("ddc is enforced"),
         zonecheck::check::Format::WindowsExport,
         "ddc.json",
         &json.to_string(),

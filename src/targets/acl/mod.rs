@@ -37,11 +37,12 @@ use ipnet::IpNet;
 
 use super::{Stats, Templates};
 use crate::diagnostics::{Diag, Span, code};
-use crate::lower::{ChainKind, DeviceRules, Enforcer, HostOrDevice, Permit, Svc, TERMINAL_PORTS, carries_terminal};
+use crate::lower::{ChainKind, DeviceRules, Permit, Svc, TERMINAL_PORTS, carries_terminal};
+use crate::model::{Enforcer, HostOrDevice};
 use crate::model::{DeviceId, FlowId, Model, Target};
 use crate::syntax::ast::Keyword;
 
-pub use crate::lower::AclOptions;
+pub use crate::model::AclOptions;
 
 /// Why an entry is there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
