@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::check::intended::{Expectations, Intended, Why};
 use crate::check::space::{Cube, Ifaces, Packet, Space};
-use crate::model::{EnforcementPoint, HostOrDevice};
 use crate::model::{Auth, ClassId, Confinement, Model, Node, Region, SystemId};
+use crate::model::{EnforcementPoint, HostOrDevice};
 use crate::targets::acl::AclOptions;
 use crate::verify::taint::{Bfs, dense, masks};
 use crate::verify::{AssumptionKind, Verdict};

@@ -36,10 +36,12 @@ enum Ref {
     Switch,
 }
 
+/// A zone: (v4 pool index, v6 pool index, trust, firewall interface, switch SVI).
+type ZoneSpec = (usize, Option<usize>, &'static str, Option<usize>, Option<usize>);
+
 #[derive(Clone, Debug)]
 struct Spec {
-    /// Per zone: (v4 pool index, v6 pool index, trust, firewall interface, switch SVI).
-    zones: Vec<(usize, Option<usize>, &'static str, Option<usize>, Option<usize>)>,
+    zones: Vec<ZoneSpec>,
     /// (zone, platform, with IPv6)
     systems: Vec<(usize, &'static str, bool)>,
     groups: Vec<Vec<Ref>>,
@@ -79,7 +81,10 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop::collection::vec(zone, 3..=6),
         Just((0..7).collect::<Vec<usize>>()).prop_shuffle(),
         Just((0..7).collect::<Vec<usize>>()).prop_shuffle(),
-        prop::collection::vec((0usize..6, prop::sample::select(vec!["", "linux", "windows", "appliance"]), any::<bool>()), 0..=6),
+        prop::collection::vec(
+            (0usize..6, prop::sample::select(vec!["", "linux", "windows", "appliance"]), any::<bool>()),
+            0..=6,
+        ),
         0usize..=2,
         // Each service has a TCP or UDP item, so no flow is refused for carrying nothing.
         prop::collection::vec(
@@ -90,7 +95,10 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop::option::of(0usize..6),
         prop::option::weighted(
             0.6,
-            (prop::sample::select(vec!["cisco-ios", "arista-eos", "aruba-aoscx", "junos"]), prop::option::of(0usize..6)),
+            (
+                prop::sample::select(vec!["cisco-ios", "arista-eos", "aruba-aoscx", "junos"]),
+                prop::option::of(0usize..6),
+            ),
         ),
     )
         .prop_flat_map(|(zones, p4, p6, systems, groups, services, fw_addr, switch)| {
@@ -177,7 +185,10 @@ impl Spec {
         for (i, (z, platform, v6)) in self.systems.iter().enumerate() {
             count[*z] += 1;
             let platform = if platform.is_empty() { String::new() } else { format!("; platform {platform}") };
-            s += &format!("system s{i} {{ zone z{z}; address {}{platform} }}\n", self.host(*z, count[*z], *v6).join(", "));
+            s += &format!(
+                "system s{i} {{ zone z{z}; address {}{platform} }}\n",
+                self.host(*z, count[*z], *v6).join(", ")
+            );
         }
         for (i, items) in self.services.iter().enumerate() {
             s += &format!("service v{i} {{ {} }}\n", items.join(", "));
@@ -256,9 +267,9 @@ fn load(text: &str) -> Result<Model, TestCaseError> {
 fn bundle(model: &Model) -> Result<zonecheck::compile::Bundle, TestCaseError> {
     let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
     let proved = zonecheck::verify::unverified(model);
-    zonecheck::compile::build(&proved, &Default::default(), &templates).map(|(b, _)| b).map_err(|d| {
-        TestCaseError::fail(zonecheck::diagnostics::render(&d, &model.sources, false, 100))
-    })
+    zonecheck::compile::build(&proved, &Default::default(), &templates)
+        .map(|(b, _)| b)
+        .map_err(|d| TestCaseError::fail(zonecheck::diagnostics::render(&d, &model.sources, false, 100)))
 }
 
 proptest! {
@@ -289,12 +300,8 @@ proptest! {
 /// of each kind, spread over the chains.
 fn lowering_mutants(rules: &DeviceRules, per_op: usize) -> Vec<(String, DeviceRules)> {
     let mut out = Vec::new();
-    let positions: Vec<(usize, usize)> = rules
-        .chains
-        .iter()
-        .enumerate()
-        .flat_map(|(c, chain)| (0..chain.permits.len()).map(move |p| (c, p)))
-        .collect();
+    let positions: Vec<(usize, usize)> =
+        rules.chains.iter().enumerate().flat_map(|(c, chain)| (0..chain.permits.len()).map(move |p| (c, p))).collect();
     let step = (positions.len() / per_op).max(1);
     let sample: Vec<(usize, usize)> = positions.iter().copied().step_by(step).take(per_op).collect();
     let mut push = |what: String, f: &dyn Fn(&mut DeviceRules)| {
@@ -371,9 +378,12 @@ fn a_mistake_in_the_lowering_is_a_difference() {
     let expected = Expectations::of(&model);
     let lowered = lower(&model);
     let mut report = Vec::new();
-    for (device, format) in
-        [("fw-kjerne", Format::NftText), ("sw-core", Format::CiscoIos), ("sw-skole", Format::ArubaAoscx), ("backup-repo", Format::NftText)]
-    {
+    for (device, format) in [
+        ("fw-kjerne", Format::NftText),
+        ("sw-core", Format::CiscoIos),
+        ("sw-skole", Format::ArubaAoscx),
+        ("backup-repo", Format::NftText),
+    ] {
         let rules = lowered.iter().find(|d| d.name == device).unwrap_or_else(|| panic!("{device}"));
         let point = model.enforcement_point(device).expect("point");
         let original = render(&model, rules).expect("renders");

@@ -94,7 +94,9 @@ pub(crate) fn zone_spaces(model: &Model) -> Vec<Addrs> {
         .zones
         .iter()
         .enumerate()
-        .flat_map(|(i, z)| z.nets.iter().map(move |n| (n.addr().is_ipv6(), n.prefix_len(), Some(ZoneId::from_index(i)), *n)))
+        .flat_map(|(i, z)| {
+            z.nets.iter().map(move |n| (n.addr().is_ipv6(), n.prefix_len(), Some(ZoneId::from_index(i)), *n))
+        })
         .collect();
     let ll = link_local();
     prefixes.push((true, ll.prefix_len(), None, ll));

@@ -88,9 +88,11 @@ fn answer(c: Cube, m: Match, v6: bool, options: &AclOptions) -> Option<Cube> {
             .with_value(Dim::Flags, 1),
         Match::Udp { lo, hi } => {
             let (elo, ehi) = options.ephemeral;
-            c.with_value(Dim::Proto, 17)?
-                .with_range(Dim::Sport, u128::from(lo), u128::from(hi))?
-                .with_range(Dim::Dport, u128::from(elo.min(ehi)), u128::from(elo.max(ehi)))
+            c.with_value(Dim::Proto, 17)?.with_range(Dim::Sport, u128::from(lo), u128::from(hi))?.with_range(
+                Dim::Dport,
+                u128::from(elo.min(ehi)),
+                u128::from(elo.max(ehi)),
+            )
         }
         Match::Icmp(Some(ty)) if !v6 => icmp_of(c, false, Some(icmp_reply(false, ty)?)),
         Match::Icmpv6(Some(ty)) if v6 => icmp_of(c, true, Some(icmp_reply(true, ty)?)),
@@ -169,8 +171,11 @@ pub fn intended(model: &Model, point: &EnforcementPoint, ifaces: &mut Ifaces, ac
 impl<'m> Expectations<'m> {
     pub fn of(model: &'m Model) -> Expectations<'m> {
         let spaces = zone_spaces(model);
-        let sides =
-            model.flows.iter().map(|f| (side(model, &spaces, &f.from.refs), side(model, &spaces, &f.to.refs))).collect();
+        let sides = model
+            .flows
+            .iter()
+            .map(|f| (side(model, &spaces, &f.from.refs), side(model, &spaces, &f.to.refs)))
+            .collect();
         let matches = model
             .flows
             .iter()
@@ -214,7 +219,12 @@ impl<'m> Expectations<'m> {
                         // The firewall itself (DESIGN.md §4a): what reaches it and what it
                         // sends, the flows that name it only; nftables like a Linux host.
                         let lo = ifaces.id("lo");
-                        self.own_traffic(&mut out, device.node, (true, true), OwnRuleset::Nftables { lo, related: false });
+                        self.own_traffic(
+                            &mut out,
+                            device.node,
+                            (true, true),
+                            OwnRuleset::Nftables { lo, related: false },
+                        );
                     }
                     DeviceKind::Switch => {
                         self.switch(&mut out, id, &ids, target, acl);
@@ -268,9 +278,12 @@ impl<'m> Expectations<'m> {
                     for v6 in [false, true] {
                         let (src, dst) = (a.family(v6), b.family(v6));
                         let on_pair = |ct: Ct, i: u32, o: u32| {
-                            on_path(v6, Path::Forward, ct).with_value(Dim::Iif, u128::from(i))?.with_value(Dim::Oif, u128::from(o))
+                            on_path(v6, Path::Forward, ct)
+                                .with_value(Dim::Iif, u128::from(i))?
+                                .with_value(Dim::Oif, u128::from(o))
                         };
-                        let Some(base) = on_pair(Ct::New, ia, ib).and_then(|c| c.with(Dim::Src, src)?.with(Dim::Dst, dst))
+                        let Some(base) =
+                            on_pair(Ct::New, ia, ib).and_then(|c| c.with(Dim::Src, src)?.with(Dim::Dst, dst))
                         else {
                             continue;
                         };
@@ -384,8 +397,9 @@ impl<'m> Expectations<'m> {
     /// packet a vty line sees is to the switch, so there a flow's destination is any address.
     fn terminal_access(&self, out: &mut Intended, node: SystemId, target: Target) {
         let (lo, hi) = TERMINAL_PORTS;
-        let terminal =
-            |c: Cube| c.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi)));
+        let terminal = |c: Cube| {
+            c.with_value(Dim::Proto, 6).and_then(|c| c.with_range(Dim::Dport, u128::from(lo), u128::from(hi)))
+        };
         out.scope.extend([false, true].into_iter().filter_map(|v6| terminal(on_path(v6, Path::Input, Ct::New))));
         let mut own = self.addresses_of(node);
         if target == Target::CiscoIos {
@@ -399,7 +413,7 @@ impl<'m> Expectations<'m> {
         }
         for &f in self.to_node.get(&node).into_iter().flatten() {
             let peers = whole(&self.sides[f.index()].0);
-            self.own_permits(out, Path::Input, f, &peers, &own, |c| terminal(c));
+            self.own_permits(out, Path::Input, f, &peers, &own, terminal);
         }
     }
 
@@ -497,7 +511,9 @@ impl<'m> Expectations<'m> {
             // the ruleset says so); Windows rules cannot say it, and its stack drops other ND
             // itself (RFC 4861). A Windows host without IPv6 has none.
             let nd = match ruleset {
-                OwnRuleset::Nftables { .. } => icmpv6_types(path, &HOST_ND_TYPES, None).and_then(|c| c.with_value(Dim::Hops, 255)),
+                OwnRuleset::Nftables { .. } => {
+                    icmpv6_types(path, &HOST_ND_TYPES, None).and_then(|c| c.with_value(Dim::Hops, 255))
+                }
                 OwnRuleset::Windows { v6: true } => icmpv6_types(path, &HOST_ND_TYPES, None),
                 OwnRuleset::Windows { v6: false } => None,
             };

@@ -38,8 +38,8 @@ use ipnet::IpNet;
 use super::{Stats, Templates};
 use crate::diagnostics::{Diag, Span, code};
 use crate::lower::{ChainKind, DeviceRules, Permit, Svc, TERMINAL_PORTS, carries_terminal};
-use crate::model::{Enforcer, HostOrDevice};
 use crate::model::{DeviceId, FlowId, Model, Target};
+use crate::model::{Enforcer, HostOrDevice};
 use crate::syntax::ast::Keyword;
 
 pub use crate::model::AclOptions;
