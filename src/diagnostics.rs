@@ -3,7 +3,7 @@
 //! Every user-facing problem is a [`Diag`]: a stable code from the registry below, a
 //! primary span with a label, optional related spans and a help line. Stages collect
 //! `Diag`s instead of stopping at the first one, so one run reports every independent
-//! error. [`Diag::to_report`] turns one into a `miette::Diagnostic` for rendering.
+//! error. `Diag::to_report` turns one into a `miette::Diagnostic` for rendering.
 
 use std::fmt;
 use std::sync::Arc;

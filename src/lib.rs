@@ -4,10 +4,18 @@
 //! The pipeline, one module per stage (see ARCHITECTURE.md):
 //!
 //! - [`syntax`]: `.zc` text to a syntax tree with spans; `fmt`.
-//! - [`model`]: names to ids, addresses to zones, endpoints to data nodes; the graph.
-//! - [`report`]: rendering for people and machines.
+//! - [`model`]: names to ids, addresses to zones, endpoints to data nodes; the graph; the
+//!   enforcement points.
+//! - [`verify`]: the proof (DESIGN.md §4), lints, explain; [`verify::Proved`].
+//! - [`lower`]: the model to per-device permits, which [`targets`] render (minijinja).
+//! - [`compile`]: a proof in, a self-checked bundle out.
+//! - [`check`]: translation validation — any configuration against the policy, with its
+//!   own statement of what each enforcement point must permit.
+//! - [`report`]: rendering for people and machines; the policy diff.
 //! - [`diagnostics`]: spans, the code registry and miette rendering, shared by all stages.
-//! - [`cli`]: the command line; the only stage besides loading that touches the disk.
+//! - [`config`]: reads `zonecheck.toml`.
+//! - [`cli`]: the command line; the only stage besides loading that touches the disk (its
+//!   commands, `init` and the unified diff of `fmt --check` are private to the crate).
 //!
 //! # The library
 //!
@@ -68,18 +76,20 @@
 
 pub mod check;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod compile;
 pub mod config;
 pub mod diagnostics;
-pub mod init;
+pub(crate) mod init;
 pub mod lower;
 pub mod model;
 pub mod report;
 pub mod syntax;
+/// Deterministic synthetic policies for the benchmarks and `examples/synth.rs`; not API.
+#[doc(hidden)]
 pub mod synth;
 pub mod targets;
-pub mod udiff;
+pub(crate) mod udiff;
 pub mod verify;
 
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! Stage 5: check that a ruleset permits exactly what the policy permits (DESIGN.md §6).
 //!
-//! A reader ([`read`]) turns a generated file or a live dump into a [`ruleset::Ruleset`];
+//! A reader ([`read`](mod@read)) turns a generated file or a live dump into a [`ruleset::Ruleset`];
 //! evaluating it gives its permitted packets ([`space`]); [`intended`] gives what the
 //! lowering says the device must permit. The two are compared within the device's scope
 //! (forwarded packets for a firewall or switch, packets to and from a host), and every

@@ -5,7 +5,7 @@
 //! lacks it), so a failed or interrupted run leaves the previous bundle untouched.
 //!
 //! A device file changes only when its own rules change (DESIGN.md §7): it names flows by
-//! their stable id ([`crate::targets::flow_id`]) and holds neither the policy digest nor
+//! their stable id (`crate::targets::flow_id`) and holds neither the policy digest nor
 //! line numbers; switch ACL names end with a hash of their entries. The provenance is here,
 //! in `manifest.json`: the policy digest, every flow id with its file and line, and per
 //! switch file its ACLs with what each rolls back to. `SUMMARY.md` reports what changed

@@ -1,6 +1,6 @@
 //! Stage 2: the resolved model (DESIGN.md §3).
 //!
-//! Only [`resolve`] builds a [`Model`]: every name is an id, every address belongs to
+//! Only [`resolve()`] builds a [`Model`]: every name is an id, every address belongs to
 //! exactly one zone, every endpoint is expanded. The data-flow graph is a petgraph
 //! incidence graph: data nodes (systems and each zone's remaining address space) and one
 //! hub node per flow, with an edge from every node the flow's FROM side expands to into
@@ -319,7 +319,7 @@ pub struct Model {
     pub node_index: BTreeMap<Node, NodeIndex>,
     /// Graph index of every flow's hub.
     pub flow_index: Vec<NodeIndex>,
-    /// Every flow's stable id ([`Model::flow_id`]), computed once on first use: generated
+    /// Every flow's stable id (`Model::flow_id`), computed once on first use: generated
     /// files name flows in every rule and element, and each id is a sha256.
     pub flow_ids: std::sync::OnceLock<Vec<String>>,
 }

@@ -12,9 +12,9 @@
 //!   it reaches, over the flows that carry it) and where it leaks (nodes it may not reach, in
 //!   red, with the path from a holder in red).
 //!
-//! A view is first built as a [`Drawing`] and then written out, so DOT and Mermaid show the
+//! A view is first built as a `Drawing` and then written out, so DOT and Mermaid show the
 //! same thing. Everything is emitted in id order: the same policy always gives the same bytes.
-//! Every policy string is quoted for the format ([`dot_str`], [`mermaid_str`]); node ids are
+//! Every policy string is quoted for the format (`dot_str`, `mermaid_str`); node ids are
 //! generated (`z3`, `s12`), never taken from the policy.
 //!
 //! DOT clusters with `rankdir=LR` and edges between clusters make Graphviz's classic ranking

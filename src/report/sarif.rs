@@ -4,7 +4,7 @@
 //! it; a violation's earlier hops are related locations. A finding silenced by `allow …
 //! because "…"` is a result too, with an in-source suppression carrying the reason (GitHub
 //! shows it as dismissed). Rules carry help text and a `helpUri` into docs/diagnostics.md.
-//! URIs are the policy paths as given; [`rebase`] makes them relative to the repository
+//! URIs are the policy paths as given; `rebase` makes them relative to the repository
 //! root (the CLI does, from the working directory). Built with serde_json directly:
 //! the subset GitHub reads is small and stable, and this keeps the dependency tree lean.
 

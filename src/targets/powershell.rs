@@ -16,7 +16,7 @@
 //! controls (U+202A–U+202E, U+2066–U+2069, "Trojan Source").
 //!
 //! Windows Firewall itself forbids `|` in a rule's name and description (INetFwRule), so
-//! [`firewall_text`] replaces it with `¦` before quoting.
+//! `firewall_text` replaces it with `¦` before quoting.
 
 use std::fmt;
 

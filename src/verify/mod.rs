@@ -1,6 +1,6 @@
 //! Stage 3: the proof of DESIGN.md §4 — confined classes stay where they are allowed.
 //!
-//! 1. [`taint::propagate`] computes, to a fixpoint, which classes every data node holds or
+//! 1. `taint::propagate` computes, to a fixpoint, which classes every data node holds or
 //!    receives over the two-way channels of the flows, limited by `carries`.
 //! 2. For every confined class and node where it is not allowed, a violation exists when
 //!    the node holds the class or receives it over a channel that is not an export of it.

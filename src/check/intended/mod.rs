@@ -1,7 +1,7 @@
 //! The intended space of an enforcement point: the packets the policy says it must permit.
 //!
 //! Stated here from the model alone (DESIGN.md §4a, §5), on check's own terms: zone spaces
-//! by longest-prefix match ([`addresses`]), each flow as cubes per interface pair, and the
+//! by longest-prefix match (`addresses.rs`), each flow as cubes per interface pair, and the
 //! protocol facts below. Neither the lowering nor any renderer is consulted, so a mistake
 //! in either (a zone space cut wrongly, a flow given to the wrong interface pair, an answer
 //! too wide) shows up as a difference in compile's self-check and in `check`.

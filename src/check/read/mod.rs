@@ -4,7 +4,7 @@
 //! Conventions every reader keeps:
 //!
 //! - A rule's matches are a union of [`Cube`]s; a cube holds one address family, so a
-//!   rule without an address match becomes one cube per family ([`Cube::universe`]).
+//!   rule without an address match becomes one cube per family (`Cube::universe`).
 //! - Interfaces are numbered by the shared [`Ifaces`], by the name the *policy* uses for
 //!   them (a reader maps a vendor's spelling back). `iifname != X` is the complement over
 //!   every number, so interfaces nobody named are covered.

@@ -27,7 +27,7 @@
 //!   `host -> any port` entries of a long ACL are not met by every query). For rulesets compiled from a policy, and for ACLs written
 //!   by hand, cubes overlap few others and this is near-linear. In general the number of
 //!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
-//!   at [`MAX_PIECES`] and says so instead of running away ([`TooFragmented`]).
+//!   at `MAX_PIECES` and says so instead of running away ([`TooFragmented`]).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -167,7 +167,7 @@ pub fn addr_max(v6: bool) -> u128 {
 /// More pieces than this in one difference and the engine gives up (inconclusive).
 pub(crate) const MAX_PIECES: usize = 4_000_000;
 
-/// A difference fragmented beyond [`MAX_PIECES`].
+/// A difference fragmented beyond `MAX_PIECES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooFragmented;
 
@@ -737,7 +737,7 @@ impl Ifaces {
         self.sealed = Some(self.names.len() as u32);
     }
 
-    /// Was this name known when [`Ifaces::seal`] was called? Always, when it never was.
+    /// Was this name known when `Ifaces::seal` was called? Always, when it never was.
     pub fn known(&self, name: &str) -> bool {
         match (self.sealed, self.ids.get(name)) {
             (None, _) => true,

@@ -17,7 +17,7 @@
 //! Entries that match the same packets are merged (their flows are listed together). The
 //! vendor-neutral [`Ace`] list is what the TCAM budget counts; each vendor module turns it
 //! into that vendor's text and a minijinja view with every policy string already made safe
-//! by [`cli_text`]. ACL names end with a short hash of the ACL's rendered entries and
+//! by `cli_text`. ACL names end with a short hash of the ACL's rendered entries and
 //! remarks (`ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d`), so a changed ACL gets a new name, is
 //! defined beside the one in use and swapped in with one command per interface and family,
 //! which is hitless, while an unchanged ACL keeps its name and its file stays byte-identical.
@@ -495,7 +495,7 @@ pub(crate) fn build_management(
 /// Build the per-interface, per-family ACL entry lists of a switch (vendor-neutral). Their
 /// names are base names; the vendor's rendering appends the version ([`versioned`]).
 ///
-/// `hop_limit`: the vendor's ACLs can match the hop limit (see [`Spelling::hop_limit`]).
+/// `hop_limit`: the vendor's ACLs can match the hop limit (see `Spelling::hop_limit`).
 pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, hop_limit: bool) -> Vec<SviAcls> {
     let Enforcer::Device(id) = rules.enforcer else { return Vec::new() };
     let device = &model.devices[id.index()];
