@@ -17,8 +17,11 @@ fn main() {
     let point = model.enforcement_point(device).expect("device");
     let rules = &point;
     let t = Instant::now();
+    let expected = zonecheck::check::intended::Expectations::of(&model);
+    eprintln!("expect    {:>8.1} ms (once per policy)", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
     let mut ifaces = Ifaces::new();
-    let want = zonecheck::check::intended::intended(&model, rules, &mut ifaces, &Default::default());
+    let want = expected.intended(rules, &mut ifaces, &Default::default());
     eprintln!("intended  {:>8.1} ms ({} cubes)", t.elapsed().as_secs_f64() * 1e3, want.permits.len());
     let t = Instant::now();
     let format = zonecheck::check::Format::detect(rules.target, file, &text).expect("format");
@@ -49,6 +52,19 @@ fn main() {
     let wanted = Space::from_cubes(want.permits.iter().map(|(c, _)| c.clone()));
     let scope = Space::from_cubes(want.scope.iter().cloned());
     let actual = ev.permitted.intersection(&scope);
+    // The comparison is fastest when the device holds the very cubes intended.
+    let held: std::collections::HashSet<_> = actual.cubes().iter().collect();
+    let identical = wanted.cubes().iter().filter(|c| held.contains(c)).count();
+    eprintln!("identical {identical} of {} intended cubes, {} actual", wanted.len(), actual.len());
+    if std::env::var_os("ZC_PROFILE_CUBES").is_some() {
+        let wanted_set: std::collections::HashSet<_> = wanted.cubes().iter().collect();
+        for c in actual.cubes().iter().filter(|c| !wanted_set.contains(c)).take(5) {
+            eprintln!("  actual only:   {c:?}");
+        }
+        for c in wanted.cubes().iter().filter(|c| !held.contains(c)).take(5) {
+            eprintln!("  intended only: {c:?}");
+        }
+    }
     let more = actual.difference(&wanted).expect("more");
     let less = wanted.difference(&actual).expect("less");
     eprintln!("compare   {:>8.1} ms ({} + {} regions)", t.elapsed().as_secs_f64() * 1e3, more.len(), less.len());

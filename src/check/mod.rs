@@ -125,7 +125,13 @@ pub struct Generated<'a> {
 /// Check generated files against the policy (compile's self-check): the devices that are
 /// not equal.
 pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec<DeviceCheck> {
-    let expected = Expectations::of(model);
+    check_bundle_expected(&Expectations::of(model), files, acl)
+}
+
+/// [`check_bundle`] with the policy's [`Expectations`] already made (compile makes them
+/// while it renders).
+pub fn check_bundle_expected(expected: &Expectations, files: &[Generated], acl: &AclOptions) -> Vec<DeviceCheck> {
+    let model = expected.model();
     // Looked up by role and name: a file under `host/` is a system's, the rest devices'.
     let points = model.enforcement_points();
     let by_name: BTreeMap<(bool, &str), &EnforcementPoint> =
@@ -134,7 +140,7 @@ pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec
         let text = String::from_utf8_lossy(f.bytes);
         let format = Format::of_target(f.target);
         let point = by_name.get(&(f.host, f.device))?;
-        let result = check_one(&expected, point, format, f.path, &text, acl, false);
+        let result = check_one(expected, point, format, f.path, &text, acl, false);
         (!result.equal()).then_some(result)
     };
     // Files are independent: rayon's pool, one thread per core, balances a large firewall
@@ -312,11 +318,14 @@ fn check_one(
     acl: &AclOptions,
     dead_rules: bool,
 ) -> DeviceCheck {
+    let mut laps = DeviceLaps::start();
     let mut ifaces = Ifaces::new();
     let model = expected.model();
     let intended = expected.intended(point, &mut ifaces, acl);
+    laps.lap("intended");
     ifaces.seal();
     let ruleset = read(format, text, &mut ifaces);
+    laps.lap("read");
     let mut out = DeviceCheck {
         device: point.name.clone(),
         file: file.to_string(),
@@ -343,7 +352,7 @@ fn check_one(
             .map(|(c, why)| (ruleset.chains[c].name.clone(), why))
             .collect();
     }
-    match compare(model, intended, &ruleset, &ifaces, dead_rules) {
+    match compare(model, intended, &ruleset, &ifaces, dead_rules, &mut laps) {
         Ok((differences, dead)) => {
             out.differences = differences;
             out.dead = dead;
@@ -358,7 +367,45 @@ fn check_one(
             out.inconclusive = Some(format!("jumps nest deeper than the kernel allows, through chain {chain}"))
         }
     }
+    laps.report(file);
     out
+}
+
+/// With `ZONECHECK_TIMINGS=1`, the stages of each device check that takes long enough to
+/// matter (where a large bundle's time goes), on standard error.
+struct DeviceLaps {
+    on: bool,
+    start: std::time::Instant,
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl DeviceLaps {
+    /// Devices checked faster than this are not reported.
+    const REPORTED: std::time::Duration = std::time::Duration::from_millis(100);
+
+    fn start() -> DeviceLaps {
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let on = *ON.get_or_init(|| std::env::var_os("ZONECHECK_TIMINGS").is_some_and(|v| v == "1"));
+        let now = std::time::Instant::now();
+        DeviceLaps { on, start: now, last: now, laps: Vec::new() }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            self.laps.push((stage, now - self.last));
+            self.last = now;
+        }
+    }
+
+    fn report(&self, file: &str) {
+        if self.on && self.start.elapsed() >= Self::REPORTED {
+            let laps: Vec<String> =
+                self.laps.iter().map(|(s, d)| format!("{s} {:.1} ms", d.as_secs_f64() * 1e3)).collect();
+            eprintln!("timing:   {file}: {}", laps.join(", "));
+        }
+    }
 }
 
 /// Region cubes of one direction grouped into findings.
@@ -533,15 +580,19 @@ fn compare(
     ruleset: &Ruleset,
     ifaces: &Ifaces,
     dead_rules: bool,
+    laps: &mut DeviceLaps,
 ) -> Result<Compared, EvalError> {
     // What the device permits is needed within the scope only; the search for dead rules
     // reads statistics over every packet.
     let mut ev = ruleset.evaluate_within(&intended.paths(), Some(&intended.scope), ifaces.count(), dead_rules)?;
+    laps.lap("evaluate");
     let actual = std::mem::take(&mut ev.permitted);
     let wanted = Wanted::of(intended.permits);
+    laps.lap("index intended");
     let (more, less) = rayon::join(|| actual.difference(&wanted.space), || wanted.space.difference(&actual));
     let (more, less) = (more?, less?);
     drop(actual);
+    laps.lap("difference");
     let mut differences = findings(model, Direction::More, more, &wanted, ruleset, ifaces);
     differences.extend(findings(model, Direction::Less, less, &wanted, ruleset, ifaces));
     if !dead_rules {

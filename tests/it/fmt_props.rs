@@ -7,7 +7,7 @@
 //! 4. `fmt` keeps every comment: the comments of `fmt(x)` are those of `x`, as many times.
 //!
 //! 1,000 cases per property by default; set `PROPTEST_CASES` for more or fewer. Failures
-//! proptest finds are kept in `tests/it/fmt_props.proptest-regressions` and replayed first.
+//! proptest finds are kept in `tests/proptest-regressions/fmt_props.txt` (when it finds any) and replayed first.
 
 #[path = "../common/gen.rs"]
 mod generator;

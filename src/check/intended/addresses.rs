@@ -119,8 +119,9 @@ pub(crate) fn zone_spaces(model: &Model) -> Vec<Addrs> {
 }
 
 /// The addresses a flow's side (its endpoint references) stands for, per zone: a system
-/// its own addresses (in its zone), a zone its whole space, a group its members.
-pub(crate) fn side(model: &Model, spaces: &[Addrs], refs: &[EndpointRef]) -> BTreeMap<ZoneId, Addrs> {
+/// its own addresses (in its zone), a zone its whole space, a group its members. Sorted by
+/// zone; a vector, not a map, as a policy holds two per flow (a map node is a kilobyte).
+pub(crate) fn side(model: &Model, spaces: &[Addrs], refs: &[EndpointRef]) -> Vec<(ZoneId, Addrs)> {
     let mut parts: BTreeMap<ZoneId, AddrsBuilder> = BTreeMap::new();
     let mut stack: Vec<EndpointRef> = refs.to_vec();
     let mut seen = std::collections::BTreeSet::new();

@@ -15,6 +15,9 @@
 pub(crate) mod addresses;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
 
 use crate::model::{
     AclOptions, DeviceId, DeviceKind, EnforcementPoint, Enforcer, FlowId, HostOrDevice, Match, Model, Node, SystemId,
@@ -144,7 +147,7 @@ impl Intended {
 }
 
 /// One side of a flow: the addresses it stands for, per zone.
-type Side = BTreeMap<ZoneId, Addrs>;
+type Side = Vec<(ZoneId, Addrs)>;
 
 /// What check reads from the policy once for all the enforcement points it checks: each
 /// flow's sides and service items, and which flows reach or leave each system. Read-only,
@@ -155,8 +158,13 @@ pub struct Expectations<'m> {
     spaces: Vec<Addrs>,
     /// Per flow: (from, to).
     sides: Vec<(Side, Side)>,
+    /// Per flow: the addresses of each side over all its zones, made when a host or device
+    /// first needs them (a flow from a zone reaches many hosts).
+    wholes: Vec<OnceLock<[Addrs; 2]>>,
     /// Per flow: its service items, sorted and without repeats.
     matches: Vec<Vec<Match>>,
+    /// Per flow: does a service item of it open connections in IPv4, in IPv6?
+    connects: Vec<[bool; 2]>,
     /// The flows whose `to` (`from`) side holds a system or device node.
     to_node: HashMap<SystemId, Vec<FlowId>>,
     from_node: HashMap<SystemId, Vec<FlowId>>,
@@ -171,12 +179,13 @@ pub fn intended(model: &Model, point: &EnforcementPoint, ifaces: &mut Ifaces, ac
 impl<'m> Expectations<'m> {
     pub fn of(model: &'m Model) -> Expectations<'m> {
         let spaces = zone_spaces(model);
-        let sides = model
+        let sides: Vec<(Side, Side)> = model
             .flows
-            .iter()
+            .par_iter()
             .map(|f| (side(model, &spaces, &f.from.refs), side(model, &spaces, &f.to.refs)))
             .collect();
-        let matches = model
+        let wholes = sides.iter().map(|_| OnceLock::new()).collect();
+        let matches: Vec<Vec<Match>> = model
             .flows
             .iter()
             .map(|f| {
@@ -186,6 +195,10 @@ impl<'m> Expectations<'m> {
                 m.dedup();
                 m
             })
+            .collect();
+        let connects = matches
+            .iter()
+            .map(|m| [false, true].map(|v6| m.iter().any(|m| request(Cube::any(v6), *m, v6).is_some())))
             .collect();
         let mut to_node: HashMap<SystemId, Vec<FlowId>> = HashMap::new();
         let mut from_node: HashMap<SystemId, Vec<FlowId>> = HashMap::new();
@@ -198,7 +211,7 @@ impl<'m> Expectations<'m> {
                 }
             }
         }
-        Expectations { model, spaces, sides, matches, to_node, from_node }
+        Expectations { model, spaces, sides, wholes, matches, connects, to_node, from_node }
     }
 
     pub fn model(&self) -> &'m Model {
@@ -270,36 +283,58 @@ impl<'m> Expectations<'m> {
             }
             by.into_iter().map(|(k, b)| (k, b.build())).collect()
         };
-        for (fi, (from, to)) in self.sides.iter().enumerate() {
-            let f = FlowId::from_index(fi);
-            let (from, to) = (behind(from), behind(to));
-            for (&ia, a) in &from {
-                for (&ib, b) in to.iter().filter(|(ib, _)| **ib != ia) {
-                    for v6 in [false, true] {
-                        let (src, dst) = (a.family(v6), b.family(v6));
-                        let on_pair = |ct: Ct, i: u32, o: u32| {
-                            on_path(v6, Path::Forward, ct)
-                                .with_value(Dim::Iif, u128::from(i))?
-                                .with_value(Dim::Oif, u128::from(o))
-                        };
-                        let Some(base) =
-                            on_pair(Ct::New, ia, ib).and_then(|c| c.with(Dim::Src, src)?.with(Dim::Dst, dst))
-                        else {
-                            continue;
-                        };
-                        let before = out.permits.len();
-                        for m in &self.matches[fi] {
-                            out.permits.extend(request(base.clone(), *m, v6).map(|c| (c, Why::Flows(vec![f]))));
-                        }
-                        if out.permits.len() == before {
-                            continue;
-                        }
-                        let icmp = |c: Cube| c.with_value(Dim::Proto, icmp_proto(v6));
-                        for (i, o, s, d) in [(ia, ib, src, dst), (ib, ia, dst, src)] {
-                            let related =
-                                on_pair(Ct::Related, i, o).and_then(|c| icmp(c.with(Dim::Src, s)?.with(Dim::Dst, d)?));
-                            out.permits.extend(related.map(|c| (c, Why::Related(vec![f]))));
-                        }
+        // Flows are independent: in parallel, in chunks, collected in flow order.
+        let chunks: Vec<Vec<(Cube, Why)>> = self
+            .sides
+            .par_chunks(FLOW_CHUNK)
+            .enumerate()
+            .map(|(chunk, sides)| {
+                let mut permits = Vec::new();
+                for (k, (from, to)) in sides.iter().enumerate() {
+                    let fi = chunk * FLOW_CHUNK + k;
+                    self.firewall_flow(&mut permits, fi, behind(from), behind(to));
+                }
+                permits
+            })
+            .collect();
+        out.permits.extend(chunks.into_iter().flatten());
+    }
+
+    /// One flow through a firewall: its requests per interface pair and the ICMP errors
+    /// related to them both ways.
+    fn firewall_flow(
+        &self,
+        permits: &mut Vec<(Cube, Why)>,
+        fi: usize,
+        from: BTreeMap<u32, Addrs>,
+        to: BTreeMap<u32, Addrs>,
+    ) {
+        let f = FlowId::from_index(fi);
+        for (&ia, a) in &from {
+            for (&ib, b) in to.iter().filter(|(ib, _)| **ib != ia) {
+                for v6 in [false, true] {
+                    let (src, dst) = (a.family(v6), b.family(v6));
+                    let on_pair = |ct: Ct, i: u32, o: u32| {
+                        on_path(v6, Path::Forward, ct)
+                            .with_value(Dim::Iif, u128::from(i))?
+                            .with_value(Dim::Oif, u128::from(o))
+                    };
+                    let Some(base) = on_pair(Ct::New, ia, ib).and_then(|c| c.with(Dim::Src, src)?.with(Dim::Dst, dst))
+                    else {
+                        continue;
+                    };
+                    let before = permits.len();
+                    for m in &self.matches[fi] {
+                        permits.extend(request(base.clone(), *m, v6).map(|c| (c, Why::Flows(vec![f]))));
+                    }
+                    if permits.len() == before {
+                        continue;
+                    }
+                    let icmp = |c: Cube| c.with_value(Dim::Proto, icmp_proto(v6));
+                    for (i, o, s, d) in [(ia, ib, src, dst), (ib, ia, dst, src)] {
+                        let related =
+                            on_pair(Ct::Related, i, o).and_then(|c| icmp(c.with(Dim::Src, s)?.with(Dim::Dst, d)?));
+                        permits.extend(related.map(|c| (c, Why::Related(vec![f]))));
                     }
                 }
             }
@@ -412,9 +447,15 @@ impl<'m> Expectations<'m> {
             }
         }
         for &f in self.to_node.get(&node).into_iter().flatten() {
-            let peers = whole(&self.sides[f.index()].0);
-            self.own_permits(out, Path::Input, f, &peers, &own, terminal);
+            let peers = self.whole(f, 0);
+            self.own_permits(out, Path::Input, f, peers, &own, terminal);
         }
+    }
+
+    /// Flow `f`'s side `side` (0 from, 1 to) over all its zones.
+    fn whole(&self, f: FlowId, side: usize) -> &Addrs {
+        let sides = &self.sides[f.index()];
+        &self.wholes[f.index()].get_or_init(|| [whole(&sides.0), whole(&sides.1)])[side]
     }
 
     fn addresses_of(&self, s: SystemId) -> Addrs {
@@ -473,11 +514,10 @@ impl<'m> Expectations<'m> {
             }
             for (flows, peer_side) in [(&from, 1), (&to, 0)] {
                 for &f in flows {
-                    let sides = &self.sides[f.index()];
-                    let peers = whole(if peer_side == 1 { &sides.1 } else { &sides.0 });
+                    let peers = self.whole(f, peer_side);
                     for v6 in [false, true] {
                         // Only between addresses a service of the flow can connect.
-                        if !self.matches[f.index()].iter().any(|m| request(Cube::any(v6), *m, v6).is_some()) {
+                        if !self.connects[f.index()][v6 as usize] {
                             continue;
                         }
                         let c = on_path(v6, Path::Output, Ct::Related)
@@ -495,9 +535,8 @@ impl<'m> Expectations<'m> {
         for (path, flows, peer_side) in paths {
             out.scope.extend(both(path, None));
             for &f in flows {
-                let sides = &self.sides[f.index()];
-                let peers = whole(if peer_side == 1 { &sides.1 } else { &sides.0 });
-                self.own_permits(out, path, f, &peers, &own, Some);
+                let peers = self.whole(f, peer_side);
+                self.own_permits(out, path, f, peers, &own, Some);
             }
             if let OwnRuleset::Nftables { lo, .. } = ruleset {
                 let (dim, label) = match path {
@@ -522,6 +561,9 @@ impl<'m> Expectations<'m> {
     }
 }
 
+/// Flows per parallel job when a firewall's flows are stated.
+const FLOW_CHUNK: usize = 512;
+
 /// The ruleset that guards a host or a firewall itself.
 #[derive(Clone, Copy)]
 enum OwnRuleset {
@@ -535,7 +577,7 @@ enum OwnRuleset {
 /// Every address of a side, whatever its zone.
 fn whole(side: &Side) -> Addrs {
     let mut b = AddrsBuilder::default();
-    side.values().for_each(|a| b.addrs(a));
+    side.iter().for_each(|(_, a)| b.addrs(a));
     b.build()
 }
 

@@ -5,6 +5,38 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::{Cube, Dim, MAX_PIECES, Packet, TooFragmented};
 
+/// The most atoms [`atoms`] cuts a cube into.
+const MAX_ATOMS: usize = 64;
+
+/// `c` cut into one cube per combination of its fields' intervals, when some field has more
+/// than one and there are at most [`MAX_ATOMS`] of them; the atoms partition `c`.
+fn atoms(c: &Cube) -> Option<Vec<Cube>> {
+    let mut count = 1usize;
+    for f in &c.0 {
+        count = count.saturating_mul(f.intervals().len());
+    }
+    if count <= 1 || count > MAX_ATOMS {
+        return None;
+    }
+    let mut out = vec![c.clone()];
+    for (d, f) in c.0.iter().enumerate() {
+        if f.intervals().len() < 2 {
+            continue;
+        }
+        out = out
+            .into_iter()
+            .flat_map(|a| {
+                f.intervals().iter().map(move |&(lo, hi)| {
+                    let mut piece = a.clone();
+                    piece.0[d] = super::Field::range(lo, hi);
+                    piece
+                })
+            })
+            .collect();
+    }
+    Some(out)
+}
+
 /// An interval index on the source and destination addresses, the destination port and
 /// the interfaces of a growing list of cubes: which cubes may overlap a query cube.
 ///
@@ -269,9 +301,13 @@ impl Space {
     /// overlapping cubes of `self` may overlap each other).
     pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {
         // A device that does what was intended holds the very cubes intended, most often:
-        // those leave nothing, without meeting every cube they overlap.
+        // those leave nothing, without meeting every cube they overlap. The two sides may
+        // cut the same packets differently (one rule per host where the policy names a group
+        // of them, ports merged into one rule), so a cube of a few intervals is also looked
+        // up as its atoms, one interval per dimension, on both sides.
         use rayon::prelude::*;
-        let same: std::collections::HashSet<&Cube> = other.cubes.iter().collect();
+        let other_atoms: Vec<Cube> = other.cubes.par_iter().flat_map_iter(|c| atoms(c).unwrap_or_default()).collect();
+        let same: std::collections::HashSet<&Cube> = other.cubes.iter().chain(&other_atoms).collect();
         // In chunks on every core, gathered in order: the pieces of a serial run.
         let chunks: Vec<Result<Vec<Cube>, TooFragmented>> = self
             .cubes
@@ -279,7 +315,15 @@ impl Space {
             .map(|chunk| {
                 let mut out = Vec::new();
                 for c in chunk.iter().filter(|c| !same.contains(c)) {
-                    out.extend(other.subtract_from(c)?);
+                    match atoms(c) {
+                        // The atoms partition `c`: those held in `other` leave nothing.
+                        Some(atoms) => {
+                            for a in atoms.iter().filter(|a| !same.contains(a)) {
+                                out.extend(other.subtract_from(a)?);
+                            }
+                        }
+                        None => out.extend(other.subtract_from(c)?),
+                    }
                     if out.len() > MAX_PIECES {
                         return Err(TooFragmented);
                     }
