@@ -563,7 +563,13 @@ impl Wanted {
     /// The cubes of the intended permits move into the space (not copied); empty ones,
     /// which a space leaves out, contain no packet and so give no reason either.
     fn of(permits: Vec<(Cube, Why)>) -> Wanted {
-        let (cubes, whys): (Vec<Cube>, Vec<Why>) = permits.into_iter().filter(|(c, _)| !c.is_empty()).unzip();
+        // Sized once: a large firewall's cubes are a few hundred megabytes, not to be moved
+        // again by a growing vector.
+        let (mut cubes, mut whys) = (Vec::with_capacity(permits.len()), Vec::with_capacity(permits.len()));
+        for (c, why) in permits.into_iter().filter(|(c, _)| !c.is_empty()) {
+            cubes.push(c);
+            whys.push(why);
+        }
         Wanted { space: Space::from_cubes(cubes), whys }
     }
 

@@ -2,6 +2,7 @@
 //! the overlap queries that set difference, intersection and coverage make.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use super::{Cube, Dim, MAX_PIECES, Packet, TooFragmented};
 
@@ -90,25 +91,23 @@ impl Index {
     /// The index of `cubes` (ids their positions), built in bulk: the same index as
     /// inserting them one by one, without the cost of growing each tree a key at a time.
     pub fn of(cubes: &[Cube]) -> Index {
-        let mut index = Index::new();
-        let keyed: Vec<(u32, Classes, Hulls)> = cubes
-            .iter()
-            .enumerate()
-            .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
-            .collect();
-        index.fill(keyed);
-        index
+        Index::of_those(cubes, |_| true)
     }
 
     /// The index of the non-empty cubes of `cubes`, by their positions in `cubes`: the
     /// index `Index::of` makes of those cubes alone (the same groups, in the same order, the
     /// same candidates in the same order), without copying them out of a rule.
     pub(crate) fn of_nonempty(cubes: &[Cube]) -> Index {
+        Index::of_those(cubes, |c| !c.is_empty())
+    }
+
+    /// The index of the cubes of `cubes` that `keep` keeps, by their positions in `cubes`.
+    fn of_those(cubes: &[Cube], keep: impl Fn(&Cube) -> bool) -> Index {
         let mut index = Index::new();
         let keyed: Vec<(u32, Classes, Hulls)> = cubes
             .iter()
             .enumerate()
-            .filter(|(_, c)| !c.is_empty())
+            .filter(|(_, c)| keep(c))
             .filter_map(|(id, c)| Index::key(c).map(|(class, hulls)| (id as u32, class, hulls)))
             .collect();
         index.fill(keyed);
@@ -185,11 +184,12 @@ impl Index {
     }
 }
 
-/// A union of cubes, with an index for overlap queries.
+/// A union of cubes, with an index for overlap queries, built when the first query comes:
+/// two spaces that hold the same cubes are compared without one (`difference`).
 #[derive(Clone, Debug)]
 pub struct Space {
     cubes: Vec<Cube>,
-    index: Index,
+    index: OnceLock<Index>,
 }
 
 impl Default for Space {
@@ -200,21 +200,24 @@ impl Default for Space {
 
 impl Space {
     pub fn new() -> Space {
-        Space { cubes: Vec::new(), index: Index::new() }
+        Space { cubes: Vec::new(), index: OnceLock::new() }
     }
 
     pub fn from_cubes(cubes: impl IntoIterator<Item = Cube>) -> Space {
         let mut cubes: Vec<Cube> = cubes.into_iter().filter(|c| !c.is_empty()).collect();
         // Collected in place from a grown vector, it keeps the slack: a space can be large.
         cubes.shrink_to_fit();
-        Space { index: Index::of(&cubes), cubes }
+        Space { index: OnceLock::new(), cubes }
     }
 
     pub fn push(&mut self, c: Cube) {
         if c.is_empty() {
             return;
         }
-        self.index.insert(&c, self.cubes.len() as u32);
+        // An index already built grows with the space; one not yet built is built whole.
+        if let Some(index) = self.index.get_mut() {
+            index.insert(&c, self.cubes.len() as u32);
+        }
         self.cubes.push(c);
     }
 
@@ -228,6 +231,12 @@ impl Space {
         &self.cubes
     }
 
+    fn index(&self) -> &Index {
+        // Threads of rayon's pool may wait here while one builds it: `Index::of` must stay
+        // serial, or the builder could steal a job that waits for the index it is building.
+        self.index.get_or_init(|| Index::of(&self.cubes))
+    }
+
     pub fn len(&self) -> usize {
         self.cubes.len()
     }
@@ -238,17 +247,17 @@ impl Space {
 
     /// The cubes of this set that overlap `c`.
     pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
-        self.index.candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
+        self.index().candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
     }
 
     /// The positions (in push order, empty cubes not counted) of the cubes that overlap `c`.
     pub(crate) fn overlapping_ids<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = usize> + 'a {
-        self.index.candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
+        self.index().candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
     }
 
     pub fn contains(&self, p: &Packet) -> bool {
         let probe = Cube::any(p.v6).with_value(Dim::Dst, p.dst).expect("address of its family");
-        self.index.candidates(&probe).any(|i| self.cubes[i as usize].contains(p))
+        self.index().candidates(&probe).any(|i| self.cubes[i as usize].contains(p))
     }
 
     /// `c ∩ self` as cubes (overlapping where the set's cubes overlap).
@@ -258,8 +267,15 @@ impl Space {
 
     /// `c \ self` as disjoint cubes.
     pub fn subtract_from(&self, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
+        self.subtract_with(self.index(), c)
+    }
+
+    /// [`Space::subtract_from`] through `index`, which holds every cube of this set that
+    /// overlaps `c` (the whole index, or one of a part of the set).
+    fn subtract_with(&self, index: &Index, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
         let mut pieces = vec![c.clone()];
-        for x in self.overlapping(c) {
+        let overlapping = index.candidates(c).map(|i| &self.cubes[i as usize]).filter(|x| x.overlaps(c));
+        for x in overlapping {
             let mut next = Vec::with_capacity(pieces.len());
             // `x` overlaps `c`, most often not each piece of it: those move on uncopied.
             for p in pieces.drain(..) {
@@ -306,24 +322,32 @@ impl Space {
         // of them, ports merged into one rule), so a cube of a few intervals is also looked
         // up as its atoms, one interval per dimension, on both sides.
         use rayon::prelude::*;
+        use std::borrow::Cow;
         let other_atoms: Vec<Cube> = other.cubes.par_iter().flat_map_iter(|c| atoms(c).unwrap_or_default()).collect();
         let same: std::collections::HashSet<&Cube> = other.cubes.iter().chain(&other_atoms).collect();
-        // In chunks on every core, gathered in order: the pieces of a serial run.
-        let chunks: Vec<Result<Vec<Cube>, TooFragmented>> = self
+        // What is left to subtract, in order: cubes not held as such, or their atoms not held.
+        let left: Vec<Cow<Cube>> = self
             .cubes
-            .par_chunks(4096)
+            .par_iter()
+            .filter(|c| !same.contains(c))
+            .flat_map_iter(|c| match atoms(c) {
+                // The atoms partition `c`: those held in `other` leave nothing.
+                Some(atoms) => atoms.into_iter().filter(|a| !same.contains(a)).map(Cow::Owned).collect(),
+                None => vec![Cow::Borrowed(c)],
+            })
+            .collect();
+        drop(same);
+        if left.is_empty() {
+            return Ok(Vec::new());
+        }
+        let index = other.index_near(&left);
+        // In chunks on every core, gathered in order: the pieces of a serial run.
+        let chunks: Vec<Result<Vec<Cube>, TooFragmented>> = left
+            .par_chunks(256)
             .map(|chunk| {
                 let mut out = Vec::new();
-                for c in chunk.iter().filter(|c| !same.contains(c)) {
-                    match atoms(c) {
-                        // The atoms partition `c`: those held in `other` leave nothing.
-                        Some(atoms) => {
-                            for a in atoms.iter().filter(|a| !same.contains(a)) {
-                                out.extend(other.subtract_from(a)?);
-                            }
-                        }
-                        None => out.extend(other.subtract_from(c)?),
-                    }
+                for c in chunk {
+                    out.extend(other.subtract_with(&index, c)?);
                     if out.len() > MAX_PIECES {
                         return Err(TooFragmented);
                     }
@@ -339,6 +363,28 @@ impl Space {
             }
         }
         Ok(out)
+    }
+
+    /// An index of the cubes of this set that may overlap any of `near`: the whole index
+    /// when it is built, else one over the cubes that meet the hull of `near` — a few
+    /// unmatched ICMP errors need not index a firewall's every permit.
+    fn index_near(&self, near: &[impl AsRef<Cube>]) -> std::borrow::Cow<'_, Index> {
+        if let Some(index) = self.index.get() {
+            return std::borrow::Cow::Borrowed(index);
+        }
+        let mut hull = near[0].as_ref().clone();
+        for c in &near[1..] {
+            for (h, f) in hull.0.iter_mut().zip(&c.as_ref().0) {
+                let (Some((a, b)), Some((x, y))) = (h.hull(), f.hull()) else { continue };
+                *h = super::Field::range(a.min(x), b.max(y));
+            }
+        }
+        for h in hull.0.iter_mut() {
+            if let Some((a, b)) = h.hull() {
+                *h = super::Field::range(a, b);
+            }
+        }
+        std::borrow::Cow::Owned(Index::of_those(&self.cubes, |c| c.overlaps(&hull)))
     }
 
     /// `self ∩ other` as cubes.
