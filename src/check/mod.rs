@@ -280,6 +280,10 @@ impl DeviceCheck {
     }
 }
 
+/// Below this many cubes on both sides, the two directions of a comparison run on one
+/// thread (a host's; many of them are checked side by side already).
+const SMALL_COMPARE: usize = 4096;
+
 /// At most this many findings per device and direction; the rest are counted in the last.
 pub(crate) const MAX_FINDINGS: usize = 200;
 
@@ -595,7 +599,11 @@ fn compare(
     let actual = std::mem::take(&mut ev.permitted);
     let wanted = Wanted::of(intended.permits);
     laps.lap("index intended");
-    let (more, less) = rayon::join(|| actual.difference(&wanted.space), || wanted.space.difference(&actual));
+    let (more, less) = if actual.len() + wanted.space.len() < SMALL_COMPARE {
+        (actual.difference(&wanted.space), wanted.space.difference(&actual))
+    } else {
+        rayon::join(|| actual.difference(&wanted.space), || wanted.space.difference(&actual))
+    };
     let (more, less) = (more?, less?);
     drop(actual);
     laps.lap("difference");

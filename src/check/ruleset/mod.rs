@@ -414,8 +414,10 @@ impl Ruleset {
                 }
             }
         }
+        // A small ruleset's few pieces run on this thread: handing them to others costs more.
         let passed: Vec<Result<Piece, EvalError>> = pieces
             .into_par_iter()
+            .with_min_len(if interfaces > 0 { 1 } else { usize::MAX })
             .map(|(path, v6, cubes, keep)| {
                 let mut st = if stats { self.no_stats() } else { Vec::new() };
                 let mut passed = self.pass(path, v6, cubes, &ev.indexes, stats.then_some(st.as_mut_slice()))?;

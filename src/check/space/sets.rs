@@ -6,6 +6,9 @@ use std::sync::OnceLock;
 
 use super::{Cube, Dim, MAX_PIECES, Packet, TooFragmented};
 
+/// Cubes per parallel job of a difference, at least.
+const PAR_MIN: usize = 1024;
+
 /// The most atoms [`atoms`] cuts a cube into.
 const MAX_ATOMS: usize = 64;
 
@@ -323,12 +326,15 @@ impl Space {
         // up as its atoms, one interval per dimension, on both sides.
         use rayon::prelude::*;
         use std::borrow::Cow;
-        let other_atoms: Vec<Cube> = other.cubes.par_iter().flat_map_iter(|c| atoms(c).unwrap_or_default()).collect();
+        // Small sets (a host's) stay on this thread: handing out pieces costs more.
+        let other_atoms: Vec<Cube> =
+            other.cubes.par_iter().with_min_len(PAR_MIN).flat_map_iter(|c| atoms(c).unwrap_or_default()).collect();
         let same: std::collections::HashSet<&Cube> = other.cubes.iter().chain(&other_atoms).collect();
         // What is left to subtract, in order: cubes not held as such, or their atoms not held.
         let left: Vec<Cow<Cube>> = self
             .cubes
             .par_iter()
+            .with_min_len(PAR_MIN)
             .filter(|c| !same.contains(c))
             .flat_map_iter(|c| match atoms(c) {
                 // The atoms partition `c`: those held in `other` leave nothing.
