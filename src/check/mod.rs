@@ -125,13 +125,7 @@ pub struct Generated<'a> {
 /// Check generated files against the policy (compile's self-check): the devices that are
 /// not equal.
 pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec<DeviceCheck> {
-    check_bundle_expected(&Expectations::of(model), files, acl)
-}
-
-/// [`check_bundle`] with the policy's [`Expectations`] already made (compile makes them
-/// while it renders).
-pub fn check_bundle_expected(expected: &Expectations, files: &[Generated], acl: &AclOptions) -> Vec<DeviceCheck> {
-    let model = expected.model();
+    let expected = Expectations::of(model);
     // Looked up by role and name: a file under `host/` is a system's, the rest devices'.
     let points = model.enforcement_points();
     let by_name: BTreeMap<(bool, &str), &EnforcementPoint> =
@@ -140,7 +134,7 @@ pub fn check_bundle_expected(expected: &Expectations, files: &[Generated], acl: 
         let text = String::from_utf8_lossy(f.bytes);
         let format = Format::of_target(f.target);
         let point = by_name.get(&(f.host, f.device))?;
-        let result = check_one(expected, point, format, f.path, &text, acl, false);
+        let result = check_one(&expected, point, format, f.path, &text, acl, false);
         (!result.equal()).then_some(result)
     };
     // Files are independent: rayon's pool, one thread per core, balances a large firewall
@@ -375,8 +369,8 @@ fn check_one(
     out
 }
 
-/// With `ZONECHECK_TIMINGS=1`, the stages of each device check that takes long enough to
-/// matter (where a large bundle's time goes), on standard error.
+/// With `ZONECHECK_TIMINGS` set (as for `cli::Laps`, the command's stages), the stages of
+/// each device check that takes long enough to matter, on standard error.
 struct DeviceLaps {
     on: bool,
     start: std::time::Instant,
@@ -390,7 +384,7 @@ impl DeviceLaps {
 
     fn start() -> DeviceLaps {
         static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        let on = *ON.get_or_init(|| std::env::var_os("ZONECHECK_TIMINGS").is_some_and(|v| v == "1"));
+        let on = *ON.get_or_init(|| std::env::var_os("ZONECHECK_TIMINGS").is_some());
         let now = std::time::Instant::now();
         DeviceLaps { on, start: now, last: now, laps: Vec::new() }
     }

@@ -180,13 +180,10 @@ pub fn compile_model(
 pub fn compile(proved: &Proved, options: &Options, templates: &Templates) -> Result<Bundle, Refusal> {
     // The checker states on its own what each device must permit: the lowering is not
     // consulted (so a mistake in it shows here too), and its memory is given back first.
-    // What the checker expects is read from the model while the devices render.
-    let (built, expected) =
-        rayon::join(|| build(proved, options, templates), || crate::check::intended::Expectations::of(proved.model()));
-    let (bundle, lowered) = built.map_err(Refusal::Diags)?;
+    let (bundle, lowered) = build(proved, options, templates).map_err(Refusal::Diags)?;
     drop(lowered);
     let files = bundle.generated();
-    let mismatched = crate::check::check_bundle_expected(&expected, &files, &options.acl);
+    let mismatched = crate::check::check_bundle(proved.model(), &files, &options.acl);
     drop(files);
     if mismatched.is_empty() { Ok(bundle) } else { Err(Refusal::SelfCheck { bundle, mismatched }) }
 }

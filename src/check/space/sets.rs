@@ -250,7 +250,13 @@ impl Space {
 
     /// The cubes of this set that overlap `c`.
     pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
-        self.index().candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
+        self.overlapping_in(self.index(), c)
+    }
+
+    /// The cubes of this set that overlap `c`, found through `index` (which holds at least
+    /// every such cube: the whole index, or one of a part of the set).
+    fn overlapping_in<'a>(&'a self, index: &'a Index, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
+        index.candidates(c).map(|i| &self.cubes[i as usize]).filter(move |x| x.overlaps(c))
     }
 
     /// The positions (in push order, empty cubes not counted) of the cubes that overlap `c`.
@@ -273,12 +279,10 @@ impl Space {
         self.subtract_with(self.index(), c)
     }
 
-    /// [`Space::subtract_from`] through `index`, which holds every cube of this set that
-    /// overlaps `c` (the whole index, or one of a part of the set).
+    /// [`Space::subtract_from`] through `index` (see [`Space::overlapping_in`]).
     fn subtract_with(&self, index: &Index, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
         let mut pieces = vec![c.clone()];
-        let overlapping = index.candidates(c).map(|i| &self.cubes[i as usize]).filter(|x| x.overlaps(c));
-        for x in overlapping {
+        for x in self.overlapping_in(index, c) {
             let mut next = Vec::with_capacity(pieces.len());
             // `x` overlaps `c`, most often not each piece of it: those move on uncopied.
             for p in pieces.drain(..) {
@@ -378,17 +382,12 @@ impl Space {
         if let Some(index) = self.index.get() {
             return std::borrow::Cow::Borrowed(index);
         }
+        // Per dimension, from the lowest start to the highest end among `near`.
         let mut hull = near[0].as_ref().clone();
-        for c in &near[1..] {
-            for (h, f) in hull.0.iter_mut().zip(&c.as_ref().0) {
-                let (Some((a, b)), Some((x, y))) = (h.hull(), f.hull()) else { continue };
-                *h = super::Field::range(a.min(x), b.max(y));
-            }
-        }
-        for h in hull.0.iter_mut() {
-            if let Some((a, b)) = h.hull() {
-                *h = super::Field::range(a, b);
-            }
+        for (d, h) in hull.0.iter_mut().enumerate() {
+            let hulls = near.iter().filter_map(|c| c.as_ref().0[d].hull());
+            let (lo, hi) = hulls.fold((u128::MAX, 0), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
+            *h = super::Field::range(lo, hi);
         }
         std::borrow::Cow::Owned(Index::of_those(&self.cubes, |c| c.overlaps(&hull)))
     }
