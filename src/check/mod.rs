@@ -421,7 +421,8 @@ fn findings(
         let witness = region.witness();
         let (_, deciders) = ruleset.trace(&witness);
         let rule = deciders.last().and_then(|(_, r)| *r);
-        let reason = wanted.why(&witness).cloned();
+        // A region the device permits beyond the policy lies outside every intended cube.
+        let reason = if direction == Direction::Less { wanted.why(&witness).cloned() } else { None };
         let why = reason.as_ref().map(|w| why_text(model, w));
         let key = (rule, why.clone());
         if let Some(d) = groups.get_mut(&key) {
@@ -573,7 +574,7 @@ impl Wanted {
 
     /// Why a packet is intended: the first reason found ([`Intended::why`]).
     fn why(&self, p: &Packet) -> Option<&Why> {
-        self.space.cubes().iter().position(|c| c.contains(p)).map(|i| &self.whys[i])
+        self.space.first_containing(p).map(|i| &self.whys[i])
     }
 }
 

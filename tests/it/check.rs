@@ -155,6 +155,50 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// A few wide cubes less many narrow ones: past a few dozen cubes cutting one, the
+    /// difference splits the cube at the cutters' boundaries instead of cutting it by each
+    /// in turn — the same packets, as disjoint pieces.
+    #[test]
+    fn difference_by_splitting_matches_brute_force((active, a, b) in active_dims(false).prop_flat_map(|act| (
+        Just(act.clone()),
+        proptest::collection::vec(cube_strategy(act.clone()), 0..3),
+        proptest::collection::vec(cube_strategy(act), 70..160),
+    ))) {
+        // Every packet less them all: what a device that permits anything is compared by.
+        let a: Vec<Cube> = a.into_iter().chain([Cube::any(false), Cube::any(true)]).collect();
+        let (sa, sb) = (Space::from_cubes(a.clone()), Space::from_cubes(b.clone()));
+        let diff = sa.difference(&sb).unwrap();
+        for p in grid(&active) {
+            prop_assert_eq!(in_any(&diff, &p), in_any(&a, &p) && !in_any(&b, &p), "difference at {:?}", p);
+        }
+        for c in &a {
+            let pieces = sb.subtract_from(c).unwrap();
+            for (i, x) in pieces.iter().enumerate() {
+                prop_assert!(x.is_subset(c), "piece outside its cube: {:?}", x);
+                for y in &pieces[i + 1..] {
+                    prop_assert!(!x.overlaps(y), "overlapping pieces {:?} {:?}", x, y);
+                }
+            }
+        }
+    }
+
+    /// A field is a subset of another exactly when nothing is left of it less the other.
+    #[test]
+    fn field_subset_is_empty_difference(
+        a in proptest::collection::vec((0u128..12, 0u128..4), 0..4),
+        b in proptest::collection::vec((0u128..12, 0u128..4), 0..4),
+    ) {
+        let (fa, fb) = (
+            Field::from_ranges(a.iter().map(|&(lo, len)| (lo, lo + len))),
+            Field::from_ranges(b.iter().map(|&(lo, len)| (lo, lo + len))),
+        );
+        prop_assert_eq!(fa.is_subset(&fb), (0..16).all(|v| !fa.contains(v) || fb.contains(v)));
+    }
+}
+
 /// `c` cut along every dimension with more than one interval: the atoms `difference` looks
 /// up by equality, as a device holding one rule per host of a group would cut them.
 fn cut(c: &Cube) -> Vec<Cube> {

@@ -309,7 +309,15 @@ impl Field {
     }
 
     pub fn is_subset(&self, o: &Field) -> bool {
-        self.subtract(o).is_empty()
+        // Each interval lies within one of `o`'s (they are disjoint and not adjacent), found
+        // walking both in order; no field is built.
+        let mut j = 0;
+        self.0.iter().all(|&(lo, hi)| {
+            while j < o.0.len() && o.0[j].1 < lo {
+                j += 1;
+            }
+            o.0.get(j).is_some_and(|&(a, b)| a <= lo && hi <= b)
+        })
     }
 
     /// Every value of `0..=max` not in the field.
@@ -470,6 +478,11 @@ impl Cube {
             }
         }
         out
+    }
+
+    /// The cube of one packet.
+    pub(crate) fn of_packet(p: &Packet) -> Cube {
+        Cube(p.values().map(Field::point))
     }
 
     pub fn contains(&self, p: &Packet) -> bool {
