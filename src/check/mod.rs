@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{AclOptions, EnforcementPoint, HostOrDevice, Model, Target};
 use intended::{Expectations, Intended, Why};
-use ruleset::{Dead, EvalError, Origin, Problem, RuleRef, Ruleset};
+use ruleset::{Dead, EvalError, Evaluation, Origin, Problem, RuleRef, Ruleset};
 use space::{Cube, Ifaces, Packet, Space};
 
 /// The formats `check` reads.
@@ -413,16 +413,28 @@ fn findings(
     regions: Vec<Cube>,
     wanted: &Wanted,
     ruleset: &Ruleset,
+    ev: &Evaluation,
     ifaces: &Ifaces,
 ) -> Vec<Difference> {
     let mut groups: BTreeMap<(Option<RuleRef>, Option<String>), Difference> = BTreeMap::new();
     let mut overflow = 0;
-    for region in regions {
-        let witness = region.witness();
-        let (_, deciders) = ruleset.trace(&witness);
-        let rule = deciders.last().and_then(|(_, r)| *r);
-        // A region the device permits beyond the policy lies outside every intended cube.
-        let reason = if direction == Direction::Less { wanted.why(&witness).cloned() } else { None };
+    // Each region's witness, the rule that decides it and why it is intended, side by side
+    // (a device far from its policy has hundreds of thousands); then grouped in order.
+    use rayon::prelude::*;
+    let traced: Vec<(Cube, Packet, Option<RuleRef>, Option<&Why>)> = regions
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|region| {
+            let witness = region.witness();
+            let (_, deciders) = ruleset.trace_in(&witness, ev);
+            let rule = deciders.last().and_then(|(_, r)| *r);
+            // A region the device permits beyond the policy lies outside every intended cube.
+            let reason = if direction == Direction::Less { wanted.why(&witness) } else { None };
+            (region, witness, rule, reason)
+        })
+        .collect();
+    for (region, witness, rule, reason) in traced {
+        let reason = reason.cloned();
         let why = reason.as_ref().map(|w| why_text(model, w));
         let key = (rule, why.clone());
         if let Some(d) = groups.get_mut(&key) {
@@ -602,8 +614,8 @@ fn compare(
     let (more, less) = (more?, less?);
     drop(actual);
     laps.lap("difference");
-    let mut differences = findings(model, Direction::More, more, &wanted, ruleset, ifaces);
-    differences.extend(findings(model, Direction::Less, less, &wanted, ruleset, ifaces));
+    let mut differences = findings(model, Direction::More, more, &wanted, ruleset, &ev, ifaces);
+    differences.extend(findings(model, Direction::Less, less, &wanted, ruleset, &ev, ifaces));
     if !dead_rules {
         return Ok((differences, Vec::new()));
     }

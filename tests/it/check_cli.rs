@@ -256,6 +256,29 @@ fn a_host_that_lets_every_related_packet_out_is_different() {
     assert!(diffs.iter().any(|d| d.to_string().contains("ct state related accept")), "{out}");
 }
 
+/// The core firewall's forward chain with its policy turned to accept and its final drop
+/// gone, as a hand edit on the device would leave it: everything no rule drops passes, in
+/// hundreds of thousands of pieces that meet the intended cubes everywhere.
+#[test]
+fn a_forward_chain_without_its_default_deny_is_found_at_scale() {
+    use zonecheck::synth::{Size, policy};
+    let d = temp_dir("no-default-deny");
+    let path = d.join("synth.zc");
+    std::fs::write(&path, policy(Size { systems: 1_000, flows: 10_000, classes: 5 })).expect("policy written");
+    let bundle = d.join("bundle");
+    zonecheck().arg("compile").arg(&path).arg("-o").arg(&bundle).assert().code(0);
+    let text = std::fs::read_to_string(bundle.join("firewall/fw-core.nft")).expect("firewall file");
+    let forward = text.find("chain zc_forward {").expect("forward chain");
+    let (head, chain) = text.split_at(forward);
+    let chain = chain.replacen("policy drop;", "policy accept;", 1);
+    let chain = chain.replacen("counter drop comment \"default deny\"", "counter", 1);
+    assert_ne!(chain, text[forward..], "the edit changed nothing");
+    let device = d.join("fw-core.nft");
+    std::fs::write(&device, format!("{head}{chain}")).expect("device written");
+    let out = stdout(zonecheck().args(["check"]).arg(&path).args(["--device", "fw-core"]).arg(&device), 1);
+    assert!(out.contains("DIFFERENT: permits more"), "{out}");
+}
+
 /// A core firewall that permits everything (its table empty, so no chain drops) against
 /// tens of thousands of intended cubes: the difference is every packet less all of them.
 /// Cut by each cube in turn this took minutes; it must come back with the finding.

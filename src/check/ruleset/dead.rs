@@ -268,7 +268,7 @@ impl Ruleset {
                         break;
                     }
                     let p = y.witness();
-                    if p.is_possible() && matches!(self.trace_from(c, k + 1, &p, 0), Some((_, Some(true)))) {
+                    if p.is_possible() && matches!(self.trace_from(c, k + 1, &p, 0, None), Some((_, Some(true)))) {
                         return true;
                     }
                     tries += 1;

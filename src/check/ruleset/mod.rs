@@ -662,8 +662,19 @@ impl Ruleset {
         chain: usize,
         p: &Packet,
         depth: usize,
+        indexes: Option<&Indexes>,
     ) -> Option<(Option<RuleRef>, Option<bool>)> {
-        self.trace_from(chain, 0, p, depth)
+        self.trace_from(chain, 0, p, depth, indexes)
+    }
+
+    /// Does rule `k` of `chain` match `p`? Through the rule's index when there is one: a
+    /// rule of a set's 300,000 elements is not read element by element for every packet.
+    fn rule_matches(&self, chain: usize, k: usize, p: &Packet, indexes: Option<&Indexes>) -> bool {
+        let matches = &self.chains[chain].rules[k].matches;
+        match indexes.and_then(|ix| ix.get(chain)?.get(k)?.as_ref()) {
+            Some(index) => index.candidates(&Cube::of_packet(p)).any(|i| matches[i as usize].contains(p)),
+            None => matches.iter().any(|c| c.contains(p)),
+        }
     }
 
     /// [`Ruleset::trace_chain`] from rule `start` on.
@@ -673,12 +684,13 @@ impl Ruleset {
         start: usize,
         p: &Packet,
         depth: usize,
+        indexes: Option<&Indexes>,
     ) -> Option<(Option<RuleRef>, Option<bool>)> {
         if depth > MAX_DEPTH {
             return None;
         }
         for (k, rule) in self.chains[chain].rules.iter().enumerate().skip(start) {
-            if !rule.matches.iter().any(|c| c.contains(p)) {
+            if !self.rule_matches(chain, k, p, indexes) {
                 continue;
             }
             let here = RuleRef { chain, rule: k };
@@ -687,11 +699,11 @@ impl Ruleset {
                 Action::Drop => return Some((Some(here), Some(false))),
                 Action::Return => return Some((Some(here), None)),
                 Action::Jump(c) => {
-                    if let (r, Some(v)) = self.trace_chain(c, p, depth + 1)? {
+                    if let (r, Some(v)) = self.trace_chain(c, p, depth + 1, indexes)? {
                         return Some((r, Some(v)));
                     }
                 }
-                Action::Goto(c) => return self.trace_chain(c, p, depth + 1),
+                Action::Goto(c) => return self.trace_chain(c, p, depth + 1, indexes),
                 Action::Continue | Action::Inspect => {}
             }
         }
@@ -702,12 +714,22 @@ impl Ruleset {
     /// one that dropped it last)? `None` where a base chain's policy decided. For packets
     /// that can exist ([`Packet::is_possible`]); [`Ruleset::permitted`] holds only those.
     pub fn trace(&self, p: &Packet) -> (bool, Vec<(usize, Option<RuleRef>)>) {
+        self.trace_with(p, None)
+    }
+
+    /// [`Ruleset::trace`] through the rules' indexes that evaluating the ruleset built: for
+    /// the many packets of a comparison's findings.
+    pub(crate) fn trace_in(&self, p: &Packet, ev: &Evaluation) -> (bool, Vec<(usize, Option<RuleRef>)>) {
+        self.trace_with(p, Some(&ev.indexes))
+    }
+
+    fn trace_with(&self, p: &Packet, indexes: Option<&Indexes>) -> (bool, Vec<(usize, Option<RuleRef>)>) {
         let mut deciders = Vec::new();
         for b in self.bases_on(p.path, p.v6) {
-            let (rule, verdict) = self.trace_chain(b.chain, p, 0).unwrap_or((None, Some(false)));
+            let (rule, verdict) = self.trace_chain(b.chain, p, 0, indexes).unwrap_or((None, Some(false)));
             deciders.push((b.chain, rule));
             if !verdict.unwrap_or(b.policy_accept) {
-                if let Some(r) = self.stateful_answer(p) {
+                if let Some(r) = self.stateful_answer(p, indexes) {
                     return (true, vec![(r.chain, Some(r))]);
                 }
                 return (false, deciders);
@@ -731,15 +753,22 @@ impl Ruleset {
 
     /// The stateful inspection that lets `p` pass as the answer to a forward packet the
     /// rulesets permit, if any.
-    fn stateful_answer(&self, p: &Packet) -> Option<RuleRef> {
+    fn stateful_answer(&self, p: &Packet, indexes: Option<&Indexes>) -> Option<RuleRef> {
         if p.path != Path::Forward || self.stateful().is_empty() {
             return None;
         }
         let asked = answered_by(p)?;
-        let indexes = self.indexes();
+        let built;
+        let indexes = match indexes {
+            Some(indexes) => indexes,
+            None => {
+                built = self.indexes();
+                &built
+            }
+        };
         self.stateful().into_iter().find(|r| {
             let input: Vec<Cube> = self.rule(*r).matches.iter().filter_map(|m| m.intersect(&asked)).collect();
-            !input.is_empty() && self.pass(Path::Forward, p.v6, input, &indexes, None).is_ok_and(|a| !a.is_empty())
+            !input.is_empty() && self.pass(Path::Forward, p.v6, input, indexes, None).is_ok_and(|a| !a.is_empty())
         })
     }
 }

@@ -244,13 +244,16 @@ impl Field {
     }
 
     pub(crate) fn intersects(&self, o: &Field) -> bool {
+        // Each side skips ahead by binary search: a field of thousands of intervals (every
+        // source but those of a zone, after an anti-spoofing rule) meets one interval in
+        // O(log n), not O(n).
         let (mut i, mut j) = (0, 0);
         while i < self.0.len() && j < o.0.len() {
             let (a, b) = (self.0[i], o.0[j]);
             if a.1 < b.0 {
-                i += 1;
+                i += self.0[i..].partition_point(|r| r.1 < b.0);
             } else if b.1 < a.0 {
-                j += 1;
+                j += o.0[j..].partition_point(|r| r.1 < a.0);
             } else {
                 return true;
             }
