@@ -140,7 +140,7 @@ pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec
     // Files are independent: rayon's pool, one thread per core, balances a large firewall
     // against thousands of small hosts; results come back in file order.
     use rayon::prelude::*;
-    files
+    let unequal = files
         .par_iter()
         .filter_map(|f| {
             // A check that panicked proves nothing: fail closed.
@@ -159,7 +159,9 @@ pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec
                 })
             })
         })
-        .collect()
+        .collect();
+    report_small_device_timings();
+    unequal
 }
 
 /// Read a file of a format into a ruleset.
@@ -356,16 +358,14 @@ fn check_one(
             out.dead = dead;
         }
         Err(EvalError::TooFragmented) => {
-            out.inconclusive = Some(format!(
-                "the packet space fragmented beyond {} pieces; the ruleset is too irregular to compare exactly",
-                space::MAX_PIECES
-            ))
+            out.inconclusive =
+                Some(format!("{}; the ruleset is too irregular to compare exactly", space::TooFragmented))
         }
         Err(EvalError::TooDeep(chain)) => {
             out.inconclusive = Some(format!("jumps nest deeper than the kernel allows, through chain {chain}"))
         }
     }
-    laps.report(file);
+    laps.report(file, format);
     out
 }
 
@@ -397,12 +397,43 @@ impl DeviceLaps {
         }
     }
 
-    fn report(&self, file: &str) {
-        if self.on && self.start.elapsed() >= Self::REPORTED {
-            let laps: Vec<String> =
-                self.laps.iter().map(|(s, d)| format!("{s} {:.1} ms", d.as_secs_f64() * 1e3)).collect();
-            eprintln!("timing:   {file}: {}", laps.join(", "));
+    fn report(&self, file: &str, format: Format) {
+        if !self.on {
+            return;
         }
+        if self.start.elapsed() >= Self::REPORTED {
+            eprintln!("timing:   {file}: {}", laps_text(&self.laps));
+            return;
+        }
+        // The quick ones are summed per format: ten thousand hosts of a millisecond each
+        // are most of a bundle's work.
+        let mut small = SMALL_DEVICES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (count, sums) = small.entry(format.name()).or_default();
+        *count += 1;
+        for (stage, d) in &self.laps {
+            match sums.iter_mut().find(|(s, _)| s == stage) {
+                Some((_, sum)) => *sum += *d,
+                None => sums.push((stage, *d)),
+            }
+        }
+    }
+}
+
+/// Per format, the devices checked faster than [`DeviceLaps::REPORTED`] and their stages'
+/// summed time (CPU time on all threads, not wall time).
+type SmallDevices = BTreeMap<&'static str, (usize, Vec<(&'static str, std::time::Duration)>)>;
+static SMALL_DEVICES: std::sync::Mutex<SmallDevices> = std::sync::Mutex::new(BTreeMap::new());
+
+fn laps_text(laps: &[(&'static str, std::time::Duration)]) -> String {
+    laps.iter().map(|(s, d)| format!("{s} {:.1} ms", d.as_secs_f64() * 1e3)).collect::<Vec<_>>().join(", ")
+}
+
+/// With `ZONECHECK_TIMINGS` set, print and reset the summed stages of the devices too quick
+/// to be reported one by one.
+pub fn report_small_device_timings() {
+    let mut small = SMALL_DEVICES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (format, (count, sums)) in std::mem::take(&mut *small) {
+        eprintln!("timing:   {count} quick {format} devices, summed: {}", laps_text(&sums));
     }
 }
 

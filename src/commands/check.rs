@@ -142,6 +142,7 @@ pub(crate) fn run(
             .map(|(point, fmt, file, text)| crate::check::check_expected(&expected, point, *fmt, file, text, &acl))
             .collect()
     };
+    crate::check::report_small_device_timings();
     laps.lap("check devices");
     for ((_, _, file, text), result) in jobs.into_iter().zip(results) {
         checked.files.push(checked.sources.add(file, text));

@@ -539,10 +539,8 @@ fn device_diffs(old: &Side, new: &Side, acl: &AclOptions) -> Vec<DeviceDiff> {
                 d.removed = group(old.model, minus, &a, &ifaces, host);
             }
             _ => {
-                d.inconclusive = Some(format!(
-                    "the packet spaces fragmented beyond {} pieces; they could not be compared exactly",
-                    crate::check::space::MAX_PIECES
-                ))
+                d.inconclusive =
+                    Some(format!("{}; they could not be compared exactly", crate::check::space::TooFragmented))
             }
         }
         if d.change != "changed" || !d.added.is_empty() || !d.removed.is_empty() || d.inconclusive.is_some() {

@@ -162,6 +162,11 @@ fn timings_are_printed_only_when_asked() {
     for stage in ["read files", "check devices", "report"] {
         assert!(check.contains(&format!("timing: {stage}")), "no `{stage}` in {check}");
     }
+    // Devices too quick to list one by one are summed per format, in both commands.
+    for out in [&compile, &check] {
+        let summed = out.lines().find(|l| l.contains("quick nft devices, summed:"));
+        assert!(summed.is_some_and(|l| l.contains("read ") && l.contains("difference ")), "{out}");
+    }
 }
 
 #[test]

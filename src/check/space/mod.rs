@@ -167,9 +167,16 @@ pub fn addr_max(v6: bool) -> u128 {
 /// More pieces than this in one difference and the engine gives up (inconclusive).
 pub(crate) const MAX_PIECES: usize = 4_000_000;
 
-/// A difference fragmented beyond `MAX_PIECES`.
+/// A difference fragmented beyond `MAX_PIECES`, or that would take more steps than a
+/// split difference may (`sets::MAX_SPLIT_WORK`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooFragmented;
+
+impl fmt::Display for TooFragmented {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the packet space fragmented beyond {MAX_PIECES} pieces or {} steps", sets::MAX_SPLIT_WORK)
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // Fields

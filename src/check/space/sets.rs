@@ -25,7 +25,7 @@ const SPLIT_SAMPLE: usize = 256;
 
 /// The most cutter visits one split difference makes before it gives up: a region cut by
 /// millions of cubes in every dimension is not worth minutes (verification.md: say so).
-const MAX_SPLIT_WORK: usize = 400_000_000;
+pub(super) const MAX_SPLIT_WORK: usize = 400_000_000;
 
 /// The most atoms [`atoms`] cuts a cube into.
 const MAX_ATOMS: usize = 64;
