@@ -504,7 +504,7 @@ fn subtract_by_splitting(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, Too
 fn split_point(part: &Cube, cutters: &[&Cube]) -> Option<(usize, u128)> {
     // Judged on an even sample of the cutters: a split need not be the best, only good,
     // and looking at all of them at every level costs more than the split saves.
-    let sample: Vec<&Cube> = cutters.iter().copied().step_by(cutters.len().div_ceil(SPLIT_SAMPLE)).collect();
+    let sample: Vec<&Cube> = cutters.iter().copied().step_by(cutters.len().div_ceil(SPLIT_SAMPLE).max(1)).collect();
     let cutters = if sample.iter().any(|x| has_boundary_in(part, x)) { &sample[..] } else { cutters };
     let mut best: Option<(usize, (usize, u128))> = None;
     let mut bounds = Vec::new();
