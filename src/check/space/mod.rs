@@ -25,9 +25,12 @@
 //!   port (cubes grouped by the length classes of the three, each group searched along
 //!   one of them, so a query is O(groups · log n + hits); `any -> host`, `net -> any` and
 //!   `host -> any port` entries of a long ACL are not met by every query). For rulesets compiled from a policy, and for ACLs written
-//!   by hand, cubes overlap few others and this is near-linear. In general the number of
-//!   pieces can grow as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops
-//!   at `MAX_PIECES` and says so instead of running away ([`TooFragmented`]).
+//!   by hand, cubes overlap few others and this is near-linear. A cube met by many (a
+//!   device that permits far more than intended) is split at their boundaries instead, k-d
+//!   fashion, until each part is covered by one or cut by few; when the two sets meet each
+//!   other everywhere, both are split together. In general the number of pieces can grow
+//!   as O(n^DIMS) (firewall equivalence is coNP-complete); the engine stops at `MAX_PIECES`
+//!   pieces or `MAX_SPLIT_WORK` steps and says so instead of running away ([`TooFragmented`]).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
