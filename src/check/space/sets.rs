@@ -50,7 +50,7 @@ fn atoms(c: &Cube) -> Option<Vec<Cube>> {
             .flat_map(|a| {
                 f.intervals().iter().map(move |&(lo, hi)| {
                     let mut piece = a.clone();
-                    piece.0[d] = super::Field::range(lo, hi);
+                    piece.0[d] = Field::range(lo, hi);
                     piece
                 })
             })
@@ -181,7 +181,7 @@ impl Index {
 
     /// The ids of indexed cubes whose hulls in the indexed dimensions overlap `cube`'s
     /// (and perhaps a few more).
-    pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + 'a {
+    pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + use<'a> {
         let q = INDEXED.map(|d| cube.field(d).hull());
         let empty = q.iter().any(Option::is_none);
         // The bits of each dimension's range: a window's width is weighed against it.
@@ -283,8 +283,13 @@ impl Space {
     }
 
     pub fn contains(&self, p: &Packet) -> bool {
-        let probe = Cube::any(p.v6).with_value(Dim::Dst, p.dst).expect("address of its family");
-        self.index().candidates(&probe).any(|i| self.cubes[i as usize].contains(p))
+        self.containing(p).next().is_some()
+    }
+
+    /// The positions of the cubes holding `p`, in no particular order.
+    fn containing<'a>(&'a self, p: &'a Packet) -> impl Iterator<Item = usize> + 'a {
+        let point = Cube::of_packet(p);
+        self.index().candidates(&point).map(|i| i as usize).filter(move |&i| self.cubes[i].contains(p))
     }
 
     /// `c ∩ self` as cubes (overlapping where the set's cubes overlap).
@@ -299,18 +304,13 @@ impl Space {
 
     /// [`Space::subtract_from`] through `index` (see [`Space::overlapping_in`]).
     fn subtract_with(&self, index: &Index, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
-        let cutters: Vec<&Cube> = self.overlapping_in(index, c).collect();
-        if cutters.len() > SPLIT_ABOVE {
-            return subtract_by_splitting(c, cutters);
-        }
-        subtract_each(c, cutters)
+        subtract_all(c, self.overlapping_in(index, c).collect())
     }
 
     /// The packets of this set in the order the set was built: the position of the first
     /// cube holding `p`.
     pub(crate) fn first_containing(&self, p: &Packet) -> Option<usize> {
-        let point = Cube::of_packet(p);
-        self.index().candidates(&point).filter(|&i| self.cubes[i as usize].contains(p)).min().map(|i| i as usize)
+        self.containing(p).min()
     }
 
     /// Is every packet of `c` in this set? Depth first, stopping at the first packet that is
@@ -401,7 +401,7 @@ impl Space {
         for (d, h) in hull.0.iter_mut().enumerate() {
             let hulls = near.iter().filter_map(|c| c.as_ref().0[d].hull());
             let (lo, hi) = hulls.fold((u128::MAX, 0), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
-            *h = super::Field::range(lo, hi);
+            *h = Field::range(lo, hi);
         }
         std::borrow::Cow::Owned(Index::of_those(&self.cubes, |c| c.overlaps(&hull)))
     }
@@ -423,6 +423,12 @@ impl Space {
         }
         Ok(true)
     }
+}
+
+/// `c \ (x₁ ∪ x₂ ∪ …)` as disjoint cubes, for cutters that each overlap `c`: by each in
+/// turn for a few, by splitting `c` for many.
+fn subtract_all(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, TooFragmented> {
+    if cutters.len() > SPLIT_ABOVE { subtract_by_splitting(c, cutters) } else { subtract_each(c, cutters) }
 }
 
 /// `c \ (x₁ ∪ x₂ ∪ …)` as disjoint cubes, cutting `c` by each `x` in turn: every piece left
@@ -479,11 +485,7 @@ fn subtract_by_splitting(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, Too
             out.extend(subtract_each(&part, cutters)?);
             continue;
         };
-        let (lo, hi) = part.0[d].hull().unwrap_or((0, 0));
-        let halves = [Field::range(lo, at - 1), Field::range(at, hi)];
-        for half in halves.into_iter().rev() {
-            let mut piece = part.clone();
-            piece.0[d] = piece.0[d].intersect(&half);
+        for (piece, half) in halves(&part, d, at) {
             if piece.is_empty() {
                 continue;
             }
@@ -585,19 +587,11 @@ fn difference_by_splitting(a: &[&Cube], b: &[&Cube]) -> Result<Vec<Cube>, TooFra
         let Some((d, at)) = split else {
             for x in &a {
                 let Some(piece) = x.intersect(&part) else { continue };
-                let cutters: Vec<&Cube> = b.iter().copied().filter(|y| y.overlaps(&piece)).collect();
-                out.extend(if cutters.len() > SPLIT_ABOVE {
-                    subtract_by_splitting(&piece, cutters)?
-                } else {
-                    subtract_each(&piece, cutters)?
-                });
+                out.extend(subtract_all(&piece, b.iter().copied().filter(|y| y.overlaps(&piece)).collect())?);
             }
             continue;
         };
-        let (lo, hi) = part.0[d].hull().unwrap_or((0, 0));
-        for half in [Field::range(lo, at - 1), Field::range(at, hi)].into_iter().rev() {
-            let mut piece = part.clone();
-            piece.0[d] = piece.0[d].intersect(&half);
+        for (piece, half) in halves(&part, d, at) {
             let (a, b) = (meeting(&a, d, &half), meeting(&b, d, &half));
             if !piece.is_empty() && !a.is_empty() {
                 stack.push((piece, a, b));
@@ -605,6 +599,17 @@ fn difference_by_splitting(a: &[&Cube], b: &[&Cube]) -> Result<Vec<Cube>, TooFra
         }
     }
     Ok(out)
+}
+
+/// `part` cut in dimension `d` below and from `at` (inside its hull), each with the range
+/// of `d` it keeps; the upper first, so that a stack takes the lower first.
+fn halves(part: &Cube, d: usize, at: u128) -> [(Cube, Field); 2] {
+    let (lo, hi) = part.0[d].hull().unwrap_or((0, 0));
+    [Field::range(at, hi), Field::range(lo, at - 1)].map(|half| {
+        let mut piece = part.clone();
+        piece.0[d] = piece.0[d].intersect(&half);
+        (piece, half)
+    })
 }
 
 /// The cubes of `cubes` that meet `half` in dimension `d`.
@@ -615,6 +620,7 @@ fn meeting<'a>(cubes: &[&'a Cube], d: usize, half: &Field) -> Vec<&'a Cube> {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use proptest::test_runner::FileFailurePersistence;
 
     use super::*;
 
@@ -649,7 +655,11 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: 300,
+            failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/space_sets.txt"))),
+            ..ProptestConfig::default()
+        })]
 
         /// Splitting both sets gives `a \ b` packet for packet, each piece inside a cube of
         /// `a` — whatever the cubes, though `Space::difference` takes this way only when
