@@ -524,7 +524,7 @@ pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
     let full = |d: Dim| Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) });
     let mut parts = vec![if v6 { "ipv6".to_string() } else { "ipv4".to_string() }];
     // ICMP keeps its type in the destination port and its code in the source port.
-    let icmp = match c.field(Dim::Proto).intervals() {
+    let icmp = match &*c.field(Dim::Proto).intervals() {
         [(1, 1)] => Some(false),
         [(58, 58)] => Some(true),
         _ => None,

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
 pub mod addr;
 
@@ -229,7 +230,7 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
     // Each flow's sides as (zone, prefix), computed once.
     let sides: Vec<(Side, Side)> = model
         .flows
-        .iter()
+        .par_iter()
         .map(|f| {
             let mut from = BTreeSet::new();
             let mut to = BTreeSet::new();
@@ -242,7 +243,8 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             (from, to)
         })
         .collect();
-    let matches: Vec<Vec<Match>> = (0..model.flows.len()).map(|i| flow_matches(model, FlowId::from_index(i))).collect();
+    let matches: Vec<Vec<Match>> =
+        (0..model.flows.len()).into_par_iter().map(|i| flow_matches(model, FlowId::from_index(i))).collect();
     // Which flows reach each system (and device node), and which leave it.
     let mut to_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
     let mut from_host: BTreeMap<SystemId, Vec<FlowId>> = BTreeMap::new();
@@ -283,8 +285,8 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
         }
         (input, output)
     };
-    let mut out = Vec::new();
-    for (di, device) in model.devices.iter().enumerate() {
+    // Devices and hosts are lowered independently (in parallel, gathered in model order).
+    let devices = model.devices.par_iter().enumerate().map(|(di, device)| {
         let mut iface_of: BTreeMap<ZoneId, usize> = BTreeMap::new();
         for (k, i) in device.interfaces.iter().enumerate() {
             for z in &i.zones {
@@ -383,20 +385,20 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
         } else if let Some(s) = device.node {
             chains.push(Chain { kind: ChainKind::Input, permits: own(s, false).0.finish() });
         }
-        out.push(DeviceRules {
+        DeviceRules {
             enforcer: Enforcer::Device(DeviceId::from_index(di)),
             name: device.name.clone(),
             target: HostOrDevice::Device(device.target),
             chains,
             filter_output: guards_itself,
             sources,
-        });
-    }
-    for (si, sys) in model.systems.iter().enumerate() {
+        }
+    });
+    let hosts = model.systems.par_iter().enumerate().filter_map(|(si, sys)| {
         let kind = match sys.platform {
             Some(Platform::Linux) => HostOrDevice::LinuxHost,
             Some(Platform::Windows) => HostOrDevice::WindowsHost,
-            _ => continue,
+            _ => return None,
         };
         let s = SystemId::from_index(si);
         let closed = model.zone(sys.zone).trust == Trust::Closed;
@@ -413,14 +415,17 @@ pub fn lower(model: &Model) -> Vec<DeviceRules> {
             }
             chains.push(Chain { kind: ChainKind::Output, permits: output.finish() });
         }
-        out.push(DeviceRules {
+        Some(DeviceRules {
             enforcer: Enforcer::Host(s),
             name: sys.name.clone(),
             target: kind,
             chains,
             filter_output: closed,
             sources: Vec::new(),
-        });
-    }
+        })
+    });
+    // A core firewall is one job as large as all hosts together: both at once.
+    let (mut out, hosts): (Vec<DeviceRules>, Vec<DeviceRules>) = rayon::join(|| devices.collect(), || hosts.collect());
+    out.extend(hosts);
     out
 }

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Stats, Templates, flow_id};
@@ -373,8 +374,10 @@ pub fn render(
             sets.push(Set {
                 name: set_name,
                 typeof_,
+                // A core firewall's set holds hundreds of thousands: in parallel, in order.
                 elements: permits
-                    .iter()
+                    .par_iter()
+                    .with_min_len(4096)
                     .map(|p| Element { key: element_key(p), comment: flows_comment(model, &p.flows, true) })
                     .collect(),
             });

@@ -932,7 +932,7 @@ fn port_samples(r: Option<(u16, u16)>, extra: &[u16]) -> Vec<u16> {
 
 /// The value of a one-value field.
 fn single(f: &Field) -> Option<u128> {
-    match f.intervals() {
+    match &*f.intervals() {
         [(a, b)] if a == b => Some(*a),
         _ => None,
     }
@@ -945,7 +945,7 @@ fn nets(f: &Field, v6: bool) -> Vec<IpNet> {
     }
     let bits: u32 = if v6 { 128 } else { 32 };
     let mut out = Vec::new();
-    for &(lo, hi) in f.intervals() {
+    for &(lo, hi) in f.intervals().iter() {
         let mut lo = lo;
         loop {
             // The largest aligned block from `lo` that stays within `hi`.

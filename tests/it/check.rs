@@ -197,7 +197,69 @@ proptest! {
         );
         prop_assert_eq!(fa.is_subset(&fb), (0..16).all(|v| !fa.contains(v) || fb.contains(v)));
     }
+
+    /// Fields hold one interval below 2^64 inline and the rest on the heap: across that
+    /// boundary every operation agrees with the values it holds, and two fields holding
+    /// the same values are equal, hash alike and order as their interval lists, however
+    /// they were built.
+    #[test]
+    fn field_across_the_inline_boundary(
+        a in proptest::collection::vec((0usize..WIDE.len(), 0usize..WIDE.len()), 0..4),
+        b in proptest::collection::vec((0usize..WIDE.len(), 0usize..WIDE.len()), 0..4),
+    ) {
+        let field = |v: &[(usize, usize)]| Field::from_ranges(v.iter().map(|&(x, y)| (WIDE[x.min(y)], WIDE[x.max(y)])));
+        let (fa, fb) = (field(&a), field(&b));
+        let rebuilt = |f: &Field| match *f.intervals() {
+            [(lo, hi)] => Field::range(lo, hi),
+            ref ivs => Field::from_ranges(ivs.iter().copied()),
+        };
+        let hash = |f: &Field| {
+            use std::hash::{BuildHasher, RandomState};
+            thread_local!(static STATE: RandomState = RandomState::new());
+            STATE.with(|s| s.hash_one(f))
+        };
+        for (f, holds) in [
+            (fa.intersect(&fb), &(|v| fa.contains(v) && fb.contains(v)) as &dyn Fn(u128) -> bool),
+            (fa.intersect(&fb.complement(u128::MAX)), &|v| fa.contains(v) && !fb.contains(v)),
+            (fa.union(&fb), &|v| fa.contains(v) || fb.contains(v)),
+        ] {
+            for &v in PROBES {
+                prop_assert_eq!(f.contains(v), holds(v), "{:?} at {}", f, v);
+            }
+            let same = rebuilt(&f);
+            prop_assert!(f == same && hash(&f) == hash(&same), "{:?} built two ways", f);
+        }
+        // Fields meet (`overlaps` asks each dimension) exactly when they share a value.
+        let cube = |f: &Field| Cube::any(true).with(Dim::Src, f);
+        if let (Some(ca), Some(cb)) = (cube(&fa), cube(&fb)) {
+            prop_assert_eq!(ca.overlaps(&cb), !fa.intersect(&fb).is_empty());
+        }
+        prop_assert_eq!(fa.is_subset(&fb), fa.intersect(&fb) == fa);
+        prop_assert_eq!(fa.cmp(&fb), fa.intervals()[..].cmp(&fb.intervals()[..]));
+        prop_assert_eq!(fa == fb, *fa.intervals() == *fb.intervals());
+    }
 }
+
+/// Interval bounds on both sides of 2^64, where a field moves from inline to the heap.
+const WIDE: &[u128] = &[0, 7, (1 << 64) - 2, (1 << 64) - 1, 1 << 64, (1 << 64) + 1, u128::MAX - 1, u128::MAX];
+
+/// Every bound, and the values next to each.
+const PROBES: &[u128] = &[
+    0,
+    1,
+    6,
+    7,
+    8,
+    (1 << 64) - 3,
+    (1 << 64) - 2,
+    (1 << 64) - 1,
+    1 << 64,
+    (1 << 64) + 1,
+    (1 << 64) + 2,
+    u128::MAX - 2,
+    u128::MAX - 1,
+    u128::MAX,
+];
 
 /// `c` cut along every dimension with more than one interval: the atoms `difference` looks
 /// up by equality, as a device holding one rule per host of a group would cut them.

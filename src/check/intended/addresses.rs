@@ -42,8 +42,8 @@ impl AddrsBuilder {
     }
 
     pub fn addrs(&mut self, a: &Addrs) {
-        self.v4.extend_from_slice(a.v4.intervals());
-        self.v6.extend_from_slice(a.v6.intervals());
+        self.v4.extend_from_slice(&a.v4.intervals());
+        self.v6.extend_from_slice(&a.v6.intervals());
     }
 
     pub fn build(self) -> Addrs {

@@ -186,42 +186,106 @@ impl fmt::Display for TooFragmented {
 // ---------------------------------------------------------------------------------------
 
 /// A set of values: sorted, disjoint, non-adjacent inclusive intervals.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Field(SmallVec<[(u128, u128); 1]>);
+///
+/// Most fields are one interval of values below 2^64 (every dimension but an IPv6
+/// address): those are held inline in 16 bytes, the rest on the heap, so a [`Cube`] is 288
+/// bytes rather than 576 — cubes are copied, hashed and compared by the million. The
+/// representation is canonical (one interval below 2^64 is always `One`), so the derived
+/// equality and hash are those of the intervals.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Field(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+enum Repr {
+    #[default]
+    Empty,
+    One(u64, u64),
+    Wide(Box<[(u128, u128)]>),
+}
+
+/// A field's intervals, borrowed as a slice (the inline interval widened beside it).
+pub struct Intervals<'a> {
+    one: [(u128, u128); 1],
+    wide: Option<&'a [(u128, u128)]>,
+    empty: bool,
+}
+
+impl std::ops::Deref for Intervals<'_> {
+    type Target = [(u128, u128)];
+    fn deref(&self) -> &[(u128, u128)] {
+        match self.wide {
+            Some(w) => w,
+            None if self.empty => &[],
+            None => &self.one,
+        }
+    }
+}
+
+impl<const N: usize> PartialEq<[(u128, u128); N]> for Intervals<'_> {
+    fn eq(&self, o: &[(u128, u128); N]) -> bool {
+        **self == o[..]
+    }
+}
+
+impl Ord for Field {
+    /// Lexicographic over the intervals (the order of the sorted lists themselves).
+    fn cmp(&self, o: &Field) -> std::cmp::Ordering {
+        self.intervals()[..].cmp(&o.intervals()[..])
+    }
+}
+
+impl PartialOrd for Field {
+    fn partial_cmp(&self, o: &Field) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
 
 impl fmt::Debug for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.0.iter().map(|(a, b)| if a == b { format!("{a}") } else { format!("{a}-{b}") }))
+            .entries(self.intervals().iter().map(|(a, b)| if a == b { format!("{a}") } else { format!("{a}-{b}") }))
             .finish()
     }
 }
 
 impl Field {
     pub fn empty() -> Field {
-        Field(SmallVec::new())
+        Field(Repr::Empty)
     }
 
     pub fn range(lo: u128, hi: u128) -> Field {
-        if lo > hi { Field::empty() } else { Field(smallvec![(lo, hi)]) }
+        match (u64::try_from(lo), u64::try_from(hi)) {
+            _ if lo > hi => Field::empty(),
+            (Ok(lo), Ok(hi)) => Field(Repr::One(lo, hi)),
+            _ => Field(Repr::Wide(Box::new([(lo, hi)]))),
+        }
     }
 
     pub fn point(v: u128) -> Field {
         Field::range(v, v)
     }
 
+    /// Sorted, disjoint, non-adjacent intervals, in the canonical representation.
+    fn of_sorted(v: SmallVec<[(u128, u128); 2]>) -> Field {
+        match v.as_slice() {
+            [] => Field::empty(),
+            &[(lo, hi)] => Field::range(lo, hi),
+            _ => Field(Repr::Wide(v.into_vec().into_boxed_slice())),
+        }
+    }
+
     /// Any list of intervals, in any order, overlapping or not.
     pub fn from_ranges(ranges: impl IntoIterator<Item = (u128, u128)>) -> Field {
         let mut v: Vec<(u128, u128)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
         v.sort_unstable();
-        let mut out: SmallVec<[(u128, u128); 1]> = SmallVec::new();
+        let mut out: SmallVec<[(u128, u128); 2]> = SmallVec::new();
         for (a, b) in v {
             match out.last_mut() {
                 Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
                 _ => out.push((a, b)),
             }
         }
-        Field(out)
+        Field::of_sorted(out)
     }
 
     /// The addresses of a prefix (IPv4 in the low 32 bits).
@@ -230,40 +294,51 @@ impl Field {
         Field::range(lo, hi)
     }
 
-    pub fn intervals(&self) -> &[(u128, u128)] {
-        &self.0
+    /// The intervals, in order (a slice through `Deref`).
+    pub fn intervals(&self) -> Intervals<'_> {
+        match &self.0 {
+            Repr::Empty => Intervals { one: [(0, 0)], wide: None, empty: true },
+            &Repr::One(lo, hi) => Intervals { one: [(u128::from(lo), u128::from(hi))], wide: None, empty: false },
+            Repr::Wide(w) => Intervals { one: [(0, 0)], wide: Some(w), empty: false },
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        matches!(self.0, Repr::Empty)
     }
 
     pub fn first(&self) -> Option<u128> {
-        self.0.first().map(|r| r.0)
+        self.intervals().first().map(|r| r.0)
     }
 
     /// The smallest interval holding the whole field.
     pub fn hull(&self) -> Option<(u128, u128)> {
-        Some((self.0.first()?.0, self.0.last()?.1))
+        let iv = self.intervals();
+        Some((iv.first()?.0, iv.last()?.1))
     }
 
     pub fn contains(&self, v: u128) -> bool {
         // Few intervals in practice; a binary search keeps large unions cheap too.
-        let i = self.0.partition_point(|r| r.1 < v);
-        self.0.get(i).is_some_and(|r| r.0 <= v)
+        let iv = self.intervals();
+        let i = iv.partition_point(|r| r.1 < v);
+        iv.get(i).is_some_and(|r| r.0 <= v)
     }
 
     pub(crate) fn intersects(&self, o: &Field) -> bool {
+        if let (&Repr::One(a, b), &Repr::One(c, d)) = (&self.0, &o.0) {
+            return a <= d && c <= b;
+        }
         // Each side skips ahead by binary search: a field of thousands of intervals (every
         // source but those of a zone, after an anti-spoofing rule) meets one interval in
         // O(log n), not O(n).
+        let (x, y) = (self.intervals(), o.intervals());
         let (mut i, mut j) = (0, 0);
-        while i < self.0.len() && j < o.0.len() {
-            let (a, b) = (self.0[i], o.0[j]);
+        while i < x.len() && j < y.len() {
+            let (a, b) = (x[i], y[j]);
             if a.1 < b.0 {
-                i += self.0[i..].partition_point(|r| r.1 < b.0);
+                i += x[i..].partition_point(|r| r.1 < b.0);
             } else if b.1 < a.0 {
-                j += o.0[j..].partition_point(|r| r.1 < a.0);
+                j += y[j..].partition_point(|r| r.1 < a.0);
             } else {
                 return true;
             }
@@ -272,34 +347,39 @@ impl Field {
     }
 
     pub fn intersect(&self, o: &Field) -> Field {
-        if self.0.len() == 1 && o.0.len() == 1 {
-            let (a, b) = (self.0[0], o.0[0]);
+        if let (&Repr::One(a, b), &Repr::One(c, d)) = (&self.0, &o.0) {
+            return if a.max(c) <= b.min(d) { Field(Repr::One(a.max(c), b.min(d))) } else { Field::empty() };
+        }
+        let (x, y) = (self.intervals(), o.intervals());
+        if x.len() == 1 && y.len() == 1 {
+            let (a, b) = (x[0], y[0]);
             return Field::range(a.0.max(b.0), a.1.min(b.1));
         }
         let mut out = SmallVec::new();
         let (mut i, mut j) = (0, 0);
-        while i < self.0.len() && j < o.0.len() {
-            let (a, b) = (self.0[i], o.0[j]);
+        while i < x.len() && j < y.len() {
+            let (a, b) = (x[i], y[j]);
             let (lo, hi) = (a.0.max(b.0), a.1.min(b.1));
             if lo <= hi {
                 out.push((lo, hi));
             }
             if a.1 < b.1 { i += 1 } else { j += 1 }
         }
-        Field(out)
+        Field::of_sorted(out)
     }
 
     pub(crate) fn subtract(&self, o: &Field) -> Field {
+        let (x, y) = (self.intervals(), o.intervals());
         let mut out = SmallVec::new();
         let mut j = 0;
-        for &(mut lo, hi) in &self.0 {
-            while j < o.0.len() && o.0[j].1 < lo {
+        for &(mut lo, hi) in x.iter() {
+            while j < y.len() && y[j].1 < lo {
                 j += 1;
             }
             let mut k = j;
             let mut done = false;
-            while k < o.0.len() && o.0[k].0 <= hi {
-                let (blo, bhi) = o.0[k];
+            while k < y.len() && y[k].0 <= hi {
+                let (blo, bhi) = y[k];
                 if blo > lo {
                     out.push((lo, blo - 1));
                 }
@@ -314,22 +394,26 @@ impl Field {
                 out.push((lo, hi));
             }
         }
-        Field(out)
+        Field::of_sorted(out)
     }
 
     pub fn union(&self, o: &Field) -> Field {
-        Field::from_ranges(self.0.iter().chain(o.0.iter()).copied())
+        Field::from_ranges(self.intervals().iter().chain(o.intervals().iter()).copied())
     }
 
     pub fn is_subset(&self, o: &Field) -> bool {
+        if let (&Repr::One(a, b), &Repr::One(c, d)) = (&self.0, &o.0) {
+            return c <= a && b <= d;
+        }
         // Each interval lies within one of `o`'s (they are disjoint and not adjacent), found
         // walking both in order; no field is built.
+        let (x, y) = (self.intervals(), o.intervals());
         let mut j = 0;
-        self.0.iter().all(|&(lo, hi)| {
-            while j < o.0.len() && o.0[j].1 < lo {
+        x.iter().all(|&(lo, hi)| {
+            while j < y.len() && y[j].1 < lo {
                 j += 1;
             }
-            o.0.get(j).is_some_and(|&(a, b)| a <= lo && hi <= b)
+            y.get(j).is_some_and(|&(a, b)| a <= lo && hi <= b)
         })
     }
 
@@ -816,3 +900,6 @@ impl Ifaces {
         Field::range(1, dim_max(Dim::Iif))
     }
 }
+
+// Cubes are copied by the million: keep them small (see `Field`).
+const _: () = assert!(std::mem::size_of::<Cube>() == 288);

@@ -42,13 +42,14 @@ fn atoms(c: &Cube) -> Option<Vec<Cube>> {
     }
     let mut out = vec![c.clone()];
     for (d, f) in c.0.iter().enumerate() {
-        if f.intervals().len() < 2 {
+        let intervals = f.intervals();
+        if intervals.len() < 2 {
             continue;
         }
         out = out
             .into_iter()
             .flat_map(|a| {
-                f.intervals().iter().map(move |&(lo, hi)| {
+                intervals.iter().map(move |&(lo, hi)| {
                     let mut piece = a.clone();
                     piece.0[d] = Field::range(lo, hi);
                     piece
@@ -514,7 +515,7 @@ fn split_point(part: &Cube, cutters: &[&Cube]) -> Option<(usize, u128)> {
         let Some((lo, hi)) = part.0[d].hull() else { continue };
         bounds.clear();
         for x in cutters {
-            for &(a, b) in x.0[d].intervals() {
+            for &(a, b) in x.0[d].intervals().iter() {
                 if a > lo && a <= hi {
                     bounds.push(a);
                 }

@@ -644,7 +644,7 @@ impl<'a> Reader<'a> {
         if let Some(name) = right.as_str().and_then(|s| s.strip_prefix('@')) {
             let mut ranges = Vec::new();
             for el in self.set_elems(key, name)? {
-                ranges.extend_from_slice(self.value_field(k, el)?.intervals());
+                ranges.extend_from_slice(&self.value_field(k, el)?.intervals());
             }
             return Ok(Field::from_ranges(ranges));
         }
@@ -653,7 +653,7 @@ impl<'a> Reader<'a> {
 
     fn scalar(&mut self, k: &Key, v: &Value) -> Result<u128, String> {
         let f = self.value_field(k, v)?;
-        match f.intervals() {
+        match &*f.intervals() {
             [(a, b)] if a == b => Ok(*a),
             _ => Err(format!("{} is not one value", render(v))),
         }
@@ -681,7 +681,7 @@ impl<'a> Reader<'a> {
             Value::Array(items) => {
                 let mut ranges = Vec::new();
                 for i in items {
-                    ranges.extend_from_slice(self.value_field(k, i)?.intervals());
+                    ranges.extend_from_slice(&self.value_field(k, i)?.intervals());
                 }
                 Field::from_ranges(ranges)
             }
@@ -701,7 +701,7 @@ impl<'a> Reader<'a> {
                 } else if let Some(Value::Array(items)) = m.get("set") {
                     let mut ranges = Vec::new();
                     for i in items {
-                        ranges.extend_from_slice(self.value_field(k, i)?.intervals());
+                        ranges.extend_from_slice(&self.value_field(k, i)?.intervals());
                     }
                     Field::from_ranges(ranges)
                 } else {
