@@ -344,7 +344,7 @@ impl Space {
         // Small sets (a host's) stay on this thread: handing out pieces costs more.
         let other_atoms: Vec<Cube> =
             other.cubes.par_iter().with_min_len(PAR_MIN).flat_map_iter(|c| atoms(c).unwrap_or_default()).collect();
-        let same: std::collections::HashSet<&Cube> = other.cubes.iter().chain(&other_atoms).collect();
+        let same: foldhash::HashSet<&Cube> = other.cubes.iter().chain(&other_atoms).collect();
         // What is left to subtract, in order: cubes not held as such, or their atoms not held.
         let left: Vec<Cow<Cube>> = self
             .cubes

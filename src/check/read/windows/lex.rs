@@ -27,7 +27,7 @@ pub(super) enum Tok {
 }
 
 pub(super) fn word_end(c: char) -> bool {
-    c.is_whitespace() || "(){};,|".contains(c) || SQ.contains(&c) || DQ.contains(&c)
+    matches!(c, '(' | ')' | '{' | '}' | ';' | ',' | '|') || SQ.contains(&c) || DQ.contains(&c) || c.is_whitespace()
 }
 
 /// Tokens with their 1-based lines, or where and why the script does not parse.
@@ -125,7 +125,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
             }
         }
         if SQ.contains(&c) {
-            let mut value = String::new();
+            let mut value = String::with_capacity(32);
             i += 1;
             loop {
                 match at(i) {
@@ -150,7 +150,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
             continue;
         }
         if DQ.contains(&c) {
-            let mut value = String::new();
+            let mut value = String::with_capacity(32);
             let mut expands = false;
             i += 1;
             loop {
@@ -221,7 +221,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
                     out.push((Tok::Var(name.to_lowercase()), start));
                 }
                 _ => {
-                    let mut name = String::new();
+                    let mut name = String::with_capacity(16);
                     i += 1;
                     if at(i).is_some_and(|c| "?^$".contains(c)) {
                         name.push(cs[i]);
@@ -326,7 +326,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, (usize, String)> {
             _ => {}
         }
         // A bareword.
-        let mut word = String::new();
+        let mut word = String::with_capacity(32);
         let mut opaque = false;
         while let Some(ch) = at(i) {
             if word_end(ch) {
