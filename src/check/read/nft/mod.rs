@@ -518,7 +518,7 @@ impl<'a> Reader<'a> {
                     Matched::All | Matched::AllApproximately => Cube::universe().to_vec(),
                     Matched::Cubes(c) => c,
                 },
-                None => self.element(&keys, &pair[0])?,
+                None => self.element(&keys, &base_cubes(&keys), &pair[0])?,
             };
             let action = self.verdict(key, &pair[1])?;
             let text = format!("{key_text} vmap {{ {} : {} }}", render(&pair[0]), render(&pair[1]));
@@ -614,15 +614,18 @@ impl<'a> Reader<'a> {
             }
             other => std::slice::from_ref(other),
         };
+        // The cubes every element narrows, made once for the set (a firewall's holds
+        // hundreds of thousands of elements).
+        let base = base_cubes(keys);
         let mut out = Vec::new();
         for el in elems {
-            out.extend(self.element(keys, el)?);
+            out.extend(self.element(keys, &base, el)?);
         }
         Ok(out)
     }
 
     /// One element of a concatenated set (or a map key): one cube per family it allows.
-    fn element(&mut self, keys: &[Key], el: &Value) -> Result<Vec<Cube>, String> {
+    fn element(&mut self, keys: &[Key], base: &[Cube], el: &Value) -> Result<Vec<Cube>, String> {
         let el = unwrap_elem(el);
         let parts: &[Value] = match el.get("concat").and_then(Value::as_array) {
             Some(p) => p,
@@ -631,7 +634,7 @@ impl<'a> Reader<'a> {
         if parts.len() != keys.len() {
             return Err(format!("an element of {} parts for a key of {}", parts.len(), keys.len()));
         }
-        let mut cubes = base_cubes(keys);
+        let mut cubes = base.to_vec();
         for (k, p) in keys.iter().zip(parts) {
             let f = self.value_field(k, p)?;
             cubes = cubes.into_iter().filter_map(|c| c.with(k.dim, &f)).collect();
