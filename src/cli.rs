@@ -10,7 +10,7 @@ use crate::syntax;
 
 /// Exit codes of DESIGN.md §7.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Success = 0,
     Violated = 1,
     Input = 2,
@@ -23,7 +23,7 @@ pub enum Exit {
     version,
     about = "Prove, compile and check network zone policies for sensitive municipal data"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Colour in output: auto (a terminal, and NO_COLOR unset), always or never
     #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
@@ -40,7 +40,7 @@ pub enum ColorWhen {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Rewrite policy files in canonical layout (comments are kept)
     ///
     /// `zonecheck fmt -` reads one policy file from stdin and writes it formatted to stdout.
@@ -189,7 +189,7 @@ pub enum Command {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Human,
     Json,
     Sarif,
@@ -197,12 +197,12 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Deny {
+pub(crate) enum Deny {
     Warnings,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     Dot,
     Mermaid,
     /// SVG, drawn by Graphviz's `dot` (which must be installed)
@@ -210,7 +210,7 @@ pub enum GraphFormat {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum GraphView {
+pub(crate) enum GraphView {
     /// Zones, coloured by trust, and the firewalls and switches between them
     Zones,
     /// Every zone with its systems, and every flow
@@ -232,7 +232,7 @@ pub fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(code as u8)
 }
 
-pub fn run(cli: Cli) -> Exit {
+pub(crate) fn run(cli: Cli) -> Exit {
     COLOR.store(cli.color as u8, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Fmt { check, path } => fmt(&path, check),
@@ -536,7 +536,7 @@ pub(crate) fn load_config(path: &Path, config: Option<&Path>) -> Result<crate::c
 
 /// Today, for `allow … until`: `ZONECHECK_TODAY=YYYY-MM-DD` when set (reproducible runs
 /// and tests), else the UTC date of the system clock.
-pub fn today() -> Result<crate::syntax::date::Date, Exit> {
+pub(crate) fn today() -> Result<crate::syntax::date::Date, Exit> {
     use crate::syntax::date::Date;
     match std::env::var("ZONECHECK_TODAY") {
         Ok(text) => Date::parse(text.trim()).ok_or_else(|| {

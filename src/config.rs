@@ -11,7 +11,7 @@ use crate::diagnostics::{Diag, Severity, Sources, Span, code};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// Lint name → "allow" | "warn" | "error".
     #[serde(default)]
     pub lints: std::collections::BTreeMap<String, LintLevel>,
@@ -28,7 +28,7 @@ pub struct Config {
 /// `[acl]`: stateless switch ACLs.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Acl {
+pub(crate) struct Acl {
     /// The clients' ephemeral port range that UDP answers may go to, e.g. `[49152, 65535]`.
     pub ephemeral: Option<(u16, u16)>,
 }
@@ -36,7 +36,7 @@ pub struct Acl {
 /// `[windows]`: Windows Defender Firewall scripts.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Windows {
+pub(crate) struct Windows {
     /// The firewall rule group the scripts own.
     pub group: Option<String>,
 }
@@ -44,7 +44,7 @@ pub struct Windows {
 /// `[output]`: where `compile` writes and which templates it uses, unless the command line says.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Output {
+pub(crate) struct Output {
     pub dir: Option<PathBuf>,
     pub templates: Option<PathBuf>,
 }
@@ -52,14 +52,14 @@ pub struct Output {
 /// `[nftables]`: the table zonecheck owns and how fast it logs drops.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Nftables {
+pub(crate) struct Nftables {
     pub table: Option<String>,
     pub log_rate: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum LintLevel {
+pub(crate) enum LintLevel {
     Allow,
     Warn,
     Error,
@@ -224,7 +224,7 @@ fn structure<'i>(
 type KeySpans = std::collections::HashMap<(String, String), (Span, Span)>;
 
 /// Parse a config text. Every problem is reported, each with a span into `sources`.
-pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Vec<Diag>> {
+pub(crate) fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Vec<Diag>> {
     let file = sources.add(name, text);
     let mut diags = Vec::new();
     let (kept, spans) = structure(text, file, &mut diags);
@@ -308,7 +308,7 @@ pub fn parse(name: &str, text: &str, sources: &mut Sources) -> Result<Config, Ve
 }
 
 /// Load the config for a policy: an explicit path must exist; the default may be absent.
-pub fn load(policy: &Path, explicit: Option<&Path>, sources: &mut Sources) -> Result<Config, Vec<Diag>> {
+pub(crate) fn load(policy: &Path, explicit: Option<&Path>, sources: &mut Sources) -> Result<Config, Vec<Diag>> {
     let path = explicit.map_or_else(|| default_path(policy), Path::to_path_buf);
     match std::fs::read_to_string(&path) {
         Ok(text) => parse(&path.display().to_string(), &text, sources),

@@ -25,26 +25,22 @@ pub struct Span {
 impl Span {
     /// A span for problems that have no place in a source file (unreadable paths, CLI
     /// arguments); rendered without a snippet.
-    pub const NONE: Span = Span { file: FileId(u32::MAX), start: 0, end: 0 };
+    pub(crate) const NONE: Span = Span { file: FileId(u32::MAX), start: 0, end: 0 };
 
-    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+    pub(crate) fn new(file: FileId, start: usize, end: usize) -> Span {
         Span { file, start: saturate(start), end: saturate(end.max(start)) }
     }
 
     /// The smallest span covering both (same file assumed; otherwise `self`).
-    pub fn to(self, other: Span) -> Span {
+    pub(crate) fn to(self, other: Span) -> Span {
         if self.file != other.file {
             return self;
         }
         Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         (self.end - self.start) as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.end == self.start
     }
 }
 
@@ -75,7 +71,7 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+    pub(crate) fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(saturate(self.files.len()));
         self.files.push(SourceFile { name: name.into(), text: text.into(), line_starts: Default::default() });
         id
@@ -85,7 +81,7 @@ impl Sources {
         self.files.get(id.0 as usize)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(saturate(i)), f))
     }
 
@@ -312,7 +308,7 @@ pub struct Diag {
 }
 
 impl Diag {
-    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Diag {
+    pub(crate) fn error(code: Code, span: Span, message: impl Into<String>) -> Diag {
         Diag {
             code,
             severity: Severity::Error,
@@ -324,21 +320,21 @@ impl Diag {
         }
     }
 
-    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diag {
+    pub(crate) fn warning(code: Code, span: Span, message: impl Into<String>) -> Diag {
         Diag { severity: Severity::Warning, ..Diag::error(code, span, message) }
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Diag {
+    pub(crate) fn label(mut self, label: impl Into<String>) -> Diag {
         self.label = label.into();
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Diag {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Diag {
         self.help = help.into();
         self
     }
 
-    pub fn related(mut self, span: Span, label: impl Into<String>) -> Diag {
+    pub(crate) fn related(mut self, span: Span, label: impl Into<String>) -> Diag {
         self.related.push((span, label.into()));
         self
     }
@@ -453,7 +449,7 @@ fn clamp(span: Span, text: &str) -> miette::SourceSpan {
 
 /// A rendered-ready diagnostic implementing [`miette::Diagnostic`].
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     code: Option<&'static str>,
     severity: miette::Severity,
     message: String,

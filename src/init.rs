@@ -11,7 +11,7 @@ use crate::cli::Exit;
 use crate::diagnostics::{Diag, Sources, Span, code};
 
 /// The starter policy, `policy.zc`.
-pub const POLICY: &str = r#"# A starter policy written by `zonecheck init`. Read it top to bottom, change the names
+pub(crate) const POLICY: &str = r#"# A starter policy written by `zonecheck init`. Read it top to bottom, change the names
 # and addresses to your own, and run:
 #   zonecheck verify .            prove that health data stays in the closed zone
 #   zonecheck compile . -o bundle write the firewall configurations
@@ -94,7 +94,7 @@ dir = "bundle"            # where `zonecheck compile` writes without -o (from wh
 
 /// Write the starter files into `dir` (created if missing); never overwrite a file, and
 /// never add a policy file to a directory that already holds one.
-pub fn run(dir: &Path) -> Exit {
+pub(crate) fn run(dir: &Path) -> Exit {
     let files = [("policy.zc", POLICY), ("zonecheck.toml", CONFIG)];
     // Every `.zc` file of a directory is one policy: a starter beside another policy's
     // files would merge with them.

@@ -13,9 +13,10 @@
 //!   own statement of what each enforcement point must permit.
 //! - [`report`]: rendering for people and machines; the policy diff.
 //! - [`diagnostics`]: spans, the code registry and miette rendering, shared by all stages.
-//! - [`config`]: reads `zonecheck.toml`.
+//! - `config`: reads `zonecheck.toml`.
 //! - [`cli`]: the command line; the only stage besides loading that touches the disk (its
-//!   commands, `init` and the unified diff of `fmt --check` are private to the crate).
+//!   commands, `config`, `init` and the unified diff of `fmt --check` are private to the
+//!   crate).
 //!
 //! # The library
 //!
@@ -78,7 +79,7 @@ pub mod check;
 pub mod cli;
 pub(crate) mod commands;
 pub mod compile;
-pub mod config;
+pub(crate) mod config;
 pub mod diagnostics;
 pub(crate) mod init;
 pub mod lower;

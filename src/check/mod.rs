@@ -8,7 +8,7 @@
 //! decides the witness on the device and the flows that ask for it.
 
 pub mod intended;
-pub mod origin;
+pub(crate) mod origin;
 pub mod read;
 pub mod ruleset;
 pub mod space;
@@ -53,7 +53,7 @@ impl Format {
         Format::ALL.iter().find(|(f, _)| *f == self).map_or("?", |(_, n)| n)
     }
 
-    pub fn parse(s: &str) -> Option<Format> {
+    pub(crate) fn parse(s: &str) -> Option<Format> {
         Format::ALL.iter().find(|(_, n)| *n == s).map(|(f, _)| *f)
     }
 
@@ -79,7 +79,7 @@ impl Format {
     }
 
     /// Can a device of this kind be checked from this format?
-    pub fn fits(self, kind: HostOrDevice) -> bool {
+    pub(crate) fn fits(self, kind: HostOrDevice) -> bool {
         match kind {
             HostOrDevice::LinuxHost | HostOrDevice::Device(Target::Nftables) => {
                 matches!(self, Format::NftJson | Format::NftText)
@@ -430,7 +430,7 @@ fn laps_text(laps: &[(&'static str, std::time::Duration)]) -> String {
 
 /// With `ZONECHECK_TIMINGS` set, print and reset the summed stages of the devices too quick
 /// to be reported one by one.
-pub fn report_small_device_timings() {
+pub(crate) fn report_small_device_timings() {
     let mut small = SMALL_DEVICES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for (format, (count, sums)) in std::mem::take(&mut *small) {
         eprintln!("timing:   {count} quick {format} devices, summed: {}", laps_text(&sums));

@@ -3,8 +3,8 @@
 //! renderers in `report::audit` and `report::diff`). Printing goes through the helpers of
 //! [`crate::cli`].
 
-pub mod check;
-pub mod compile;
+pub(crate) mod check;
+pub(crate) mod compile;
 
 use std::path::Path;
 
@@ -15,7 +15,7 @@ use crate::diagnostics::{Diag, Sources, Span, code};
 use crate::report::audit::{BundleFile, BundleInfo, Lang};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum ReportLang {
+pub(crate) enum ReportLang {
     /// Norwegian bokmål
     Nb,
     /// English
@@ -23,7 +23,7 @@ pub enum ReportLang {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     Html,
     Markdown,
 }
@@ -77,7 +77,7 @@ pub(crate) fn bundle_info(
 }
 
 /// `explain PATH SRC DST SERVICE [--bundle DIR]`: one packet.
-pub fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: Option<&Path>) -> Exit {
+pub(crate) fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: Option<&Path>) -> Exit {
     let model = match crate::cli::load(path) {
         Ok(m) => m,
         Err(code) => return code,
@@ -133,7 +133,7 @@ pub fn explain_packet(path: &Path, src: &str, dst: &str, service: &str, bundle: 
     if e.permitted() { Exit::Success } else { Exit::Violated }
 }
 
-pub fn report(
+pub(crate) fn report(
     path: &Path,
     lang: ReportLang,
     format: ReportFormat,
@@ -189,7 +189,7 @@ pub fn report(
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum DiffFormat {
+pub(crate) enum DiffFormat {
     Text,
     Json,
     Markdown,
@@ -204,7 +204,7 @@ fn verified(path: &Path, day: crate::syntax::date::Date) -> Result<(crate::Model
     Ok((model, verdict))
 }
 
-pub fn diff(old: &Path, new: &Path, format: DiffFormat, config: Option<&Path>) -> Exit {
+pub(crate) fn diff(old: &Path, new: &Path, format: DiffFormat, config: Option<&Path>) -> Exit {
     let day = match today() {
         Ok(d) => d,
         Err(code) => return code,

@@ -25,13 +25,13 @@ use super::{Bundle, PreviousFile, sha256_hex};
 use crate::targets::acl::{AclRecord, base_of, is_acl_name};
 
 pub(crate) const MANIFEST: &str = "manifest.json";
-pub const SUMMARY: &str = "SUMMARY.md";
+pub(crate) const SUMMARY: &str = "SUMMARY.md";
 
 /// The manifest's version: 2 added `flows` and the switch files' `acls`.
 pub(crate) const MANIFEST_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub manifest_version: u32,
     pub zonecheck: String,
     pub policy: PolicyEntry,
@@ -69,20 +69,20 @@ pub(crate) fn flow_map(model: &crate::model::Model) -> Vec<FlowEntry> {
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct PolicyEntry {
+pub(crate) struct PolicyEntry {
     pub name: Option<String>,
     pub sha256: String,
     pub sources: Vec<SourceEntry>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct SourceEntry {
+pub(crate) struct SourceEntry {
     pub file: String,
     pub sha256: String,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct FileEntry {
+pub(crate) struct FileEntry {
     pub path: String,
     pub device: String,
     pub kind: String,
@@ -94,7 +94,7 @@ pub struct FileEntry {
     pub acls: Vec<AclRecord>,
 }
 
-pub fn manifest(bundle: &Bundle) -> Manifest {
+pub(crate) fn manifest(bundle: &Bundle) -> Manifest {
     Manifest {
         manifest_version: MANIFEST_VERSION,
         zonecheck: env!("CARGO_PKG_VERSION").to_string(),
@@ -122,7 +122,7 @@ pub fn manifest(bundle: &Bundle) -> Manifest {
 }
 
 /// The bundle that is in `dir` now, if any: its manifest and device files.
-pub struct Previous {
+pub(crate) struct Previous {
     pub manifest: Manifest,
     pub files: BTreeMap<String, Vec<u8>>,
 }
@@ -178,7 +178,7 @@ fn line_delta(old: &[u8], new: &[u8]) -> (usize, usize) {
     (added, removed)
 }
 
-pub fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str) -> String {
+pub(crate) fn summary(bundle: &Bundle, previous: Option<&Previous>, verdict_line: &str) -> String {
     let mut s = String::new();
     let name = bundle.policy_name.as_deref().unwrap_or("policy");
     let _ = writeln!(s, "# zonecheck bundle — {name}\n");
@@ -398,7 +398,7 @@ pub(crate) fn contents<'a>(
 }
 
 #[derive(Debug)]
-pub enum WriteError {
+pub(crate) enum WriteError {
     /// `dir` exists and does not look like a zonecheck bundle: refuse to replace it.
     NotABundle(PathBuf),
     Io(PathBuf, std::io::Error),
@@ -422,7 +422,7 @@ fn io(p: &Path) -> impl Fn(std::io::Error) -> WriteError + '_ {
 }
 
 /// Write the bundle into `dir`, replacing what is there atomically.
-pub fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> Result<(), WriteError> {
+pub(crate) fn write<B: AsRef<[u8]> + Sync>(dir: &Path, files: &BTreeMap<String, B>) -> Result<(), WriteError> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir).map_err(io(dir))?.next().is_none();
         if !empty && !dir.join(MANIFEST).is_file() {

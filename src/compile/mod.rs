@@ -2,7 +2,7 @@
 //!
 //! [`compile`] lowers the model per enforcement point ([`lower`]), renders each through
 //! the target's templates ([`crate::targets`]) and returns an in-memory [`Bundle`];
-//! [`bundle::write`] puts it on disk atomically. Nothing here runs unless verify passes.
+//! `bundle::write` puts it on disk atomically. Nothing here runs unless verify passes.
 
 pub mod bundle;
 

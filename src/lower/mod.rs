@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-pub mod addr;
+pub(crate) mod addr;
 
 use crate::model::{
     DeviceId, DeviceKind, Enforcer, FlowId, HostOrDevice, Match, Model, Node, Platform, SystemId, Trust, ZoneId,
@@ -21,7 +21,7 @@ use addr::{aggregate, ref_space, zone_spaces};
 
 /// The interface name of a switch's routed uplink: everything not behind one of its SVIs.
 /// It is not a valid interface name, so no target mistakes it for a declared one.
-pub const UPLINK: &str = "(uplink)";
+pub(crate) const UPLINK: &str = "(uplink)";
 
 /// The terminal ports (SSH, telnet): the part of a switch's own management plane that its
 /// management ACL guards (DESIGN.md §4a), since every vendor can bind an ACL to it.

@@ -42,7 +42,7 @@ const fn udp(p: u16) -> Match {
     Udp { lo: p, hi: p }
 }
 
-pub struct Builtin {
+pub(crate) struct Builtin {
     pub name: &'static str,
     pub label: &'static str,
     pub matches: &'static [Match],

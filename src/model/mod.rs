@@ -9,7 +9,7 @@
 
 mod builtin;
 mod points;
-pub mod resolve;
+pub(crate) mod resolve;
 
 use std::collections::BTreeMap;
 
@@ -157,7 +157,7 @@ pub struct System {
 
 impl System {
     /// A system with a name and a zone and nothing else yet: resolution fills the rest.
-    pub fn bare(name: String, label: Option<String>, zone: ZoneId, span: Span, name_span: Span) -> System {
+    pub(crate) fn bare(name: String, label: Option<String>, zone: ZoneId, span: Span, name_span: Span) -> System {
         System {
             name,
             label,
@@ -391,7 +391,7 @@ impl Model {
         }
     }
 
-    pub fn class(&self, id: ClassId) -> &Class {
+    pub(crate) fn class(&self, id: ClassId) -> &Class {
         &self.classes[id.index()]
     }
     pub fn zone(&self, id: ZoneId) -> &Zone {
@@ -403,7 +403,7 @@ impl Model {
     pub fn system(&self, id: SystemId) -> &System {
         &self.systems[id.index()]
     }
-    pub fn device(&self, id: DeviceId) -> &Device {
+    pub(crate) fn device(&self, id: DeviceId) -> &Device {
         &self.devices[id.index()]
     }
     pub fn group(&self, id: GroupId) -> &Group {
@@ -439,7 +439,7 @@ impl Model {
         if names.len() == 1 { names.concat() } else { format!("[{}]", names.join(", ")) }
     }
 
-    pub fn ref_name(&self, r: EndpointRef) -> String {
+    pub(crate) fn ref_name(&self, r: EndpointRef) -> String {
         match r {
             EndpointRef::System(s) => self.system(s).name.clone(),
             EndpointRef::Zone(z) => self.zone(z).name.clone(),

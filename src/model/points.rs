@@ -28,7 +28,7 @@ pub struct EnforcementPoint {
 }
 
 impl EnforcementPoint {
-    pub fn is_host(&self) -> bool {
+    pub(crate) fn is_host(&self) -> bool {
         matches!(self.enforcer, Enforcer::Host(_))
     }
 }

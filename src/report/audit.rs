@@ -4,8 +4,8 @@
 //!
 //! Everything comes from the model and the verdict (and, given a bundle, from its files and
 //! their check results, which the CLI computes with the library's check). The document is
-//! built once as a [`Doc`] and rendered either way, so the two formats say the same. Every
-//! sentence is written in both languages side by side ([`Lang::t`]), so neither can lack one.
+//! built once as a `Doc` and rendered either way, so the two formats say the same. Every
+//! sentence is written in both languages side by side (`Lang::t`), so neither can lack one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,7 +26,7 @@ pub enum Lang {
 
 impl Lang {
     /// The text in this language; both are always given.
-    pub fn t(self, nb: &str, en: &str) -> String {
+    pub(crate) fn t(self, nb: &str, en: &str) -> String {
         match self {
             Lang::Nb => nb.to_string(),
             Lang::En => en.to_string(),
@@ -130,7 +130,7 @@ fn or_dash(s: Option<&str>) -> String {
 }
 
 /// Build the report document.
-pub fn document(model: &Model, verdict: &Verdict, options: &Options) -> Doc {
+pub(crate) fn document(model: &Model, verdict: &Verdict, options: &Options) -> Doc {
     let l = options.lang;
     let name = model.meta.name.clone().unwrap_or_else(|| l.t("(uten navn)", "(unnamed)"));
     let mut doc = Doc {

@@ -12,7 +12,7 @@ use crate::diagnostics::{Code, Diag, FileId, Severity, Sources, Span, code};
 use crate::model::Model;
 
 /// Everything one `check` run found, with the texts read (for source spans).
-pub struct Checked {
+pub(crate) struct Checked {
     /// The policy's files followed by the checked files.
     pub sources: Sources,
     /// Per device, the file it was read from in `sources`.
@@ -23,14 +23,10 @@ pub struct Checked {
 }
 
 impl Checked {
-    pub fn equal(&self) -> bool {
-        self.devices.iter().all(DeviceCheck::equal)
-    }
-
     /// The run's verdict: `different` when some device is proven different (or could not
     /// be compared), else `cannot-decide` when some device holds a construct its reader
     /// does not model or was cut off, else `equal`. Exit 1, 2 and 0.
-    pub fn verdict(&self) -> &'static str {
+    pub(crate) fn verdict(&self) -> &'static str {
         if self.devices.iter().any(|d| matches!(d.verdict(), "different" | "inconclusive")) {
             "different"
         } else if self.devices.iter().any(DeviceCheck::undecided) {
@@ -54,7 +50,7 @@ fn rule_words(o: &Origin) -> String {
 }
 
 /// The findings as diagnostics, in device order.
-pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
+pub(crate) fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
     let mut out = Vec::new();
     for (d, &file) in c.devices.iter().zip(&c.files) {
         if let Some(p) = &d.incomplete {
@@ -161,7 +157,7 @@ pub fn diags(model: &Model, c: &Checked) -> Vec<Diag> {
 }
 
 /// Human output: the diagnostics, then one line per device.
-pub fn human(model: &Model, c: &Checked, color: bool) -> String {
+pub(crate) fn human(model: &Model, c: &Checked, color: bool) -> String {
     let mut s = crate::diagnostics::render(&diags(model, c), &c.sources, color, 100);
     for n in &c.notes {
         let _ = writeln!(s, "note: {n}");
@@ -297,7 +293,7 @@ struct DeadOut<'a> {
     covered_by: &'a [Origin],
 }
 
-pub fn json(c: &Checked) -> String {
+pub(crate) fn json(c: &Checked) -> String {
     let devices = c
         .devices
         .iter()
@@ -357,7 +353,7 @@ pub fn json(c: &Checked) -> String {
     s
 }
 
-pub fn sarif(model: &Model, c: &Checked) -> String {
+pub(crate) fn sarif(model: &Model, c: &Checked) -> String {
     let rules: Vec<(Code, Severity)> = [
         (code::CHECK_MORE, Severity::Error),
         (code::CHECK_LESS, Severity::Error),
@@ -373,7 +369,7 @@ pub fn sarif(model: &Model, c: &Checked) -> String {
 }
 
 /// One test case per device: passes when equal.
-pub fn junit(c: &Checked) -> String {
+pub(crate) fn junit(c: &Checked) -> String {
     use crate::report::junit::xml;
     let failures = c.devices.iter().filter(|d| !d.equal()).count();
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

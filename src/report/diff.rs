@@ -86,7 +86,7 @@ impl<T> Default for Added<T> {
 }
 
 impl<T> Added<T> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.added.len() + self.removed.len()
     }
     pub fn is_empty(&self) -> bool {

@@ -4,14 +4,14 @@
 
 /// A document: a title, a language tag and sections in order.
 #[derive(Clone, Debug, Default)]
-pub struct Doc {
+pub(crate) struct Doc {
     pub lang: &'static str,
     pub title: String,
     pub sections: Vec<Section>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Section {
+pub(crate) struct Section {
     /// 2 for a chapter, 3 for a part of one.
     pub level: u8,
     /// Anchor, `[a-z0-9-]`.
@@ -21,7 +21,7 @@ pub struct Section {
 }
 
 #[derive(Clone, Debug)]
-pub enum Block {
+pub(crate) enum Block {
     Para(String),
     /// A verdict line: passed or failed, and its text.
     Verdict(bool, String),
@@ -98,7 +98,7 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 ";
 
 /// The document as one self-contained HTML5 page.
-pub fn html(doc: &Doc) -> String {
+pub(crate) fn html(doc: &Doc) -> String {
     let mut o = String::new();
     o.push_str("<!DOCTYPE html>\n");
     o.push_str(&format!("<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n", doc.lang));
@@ -155,7 +155,7 @@ pub fn html(doc: &Doc) -> String {
 }
 
 /// The document as Markdown.
-pub fn markdown(doc: &Doc) -> String {
+pub(crate) fn markdown(doc: &Doc) -> String {
     let mut o = format!("# {}\n", md_escape(&doc.title));
     for s in &doc.sections {
         o.push('\n');

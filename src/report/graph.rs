@@ -625,7 +625,7 @@ pub fn mermaid(model: &Model, view: View) -> String {
 
 /// Why an SVG could not be made.
 #[derive(Debug)]
-pub enum SvgError {
+pub(crate) enum SvgError {
     /// Graphviz's `dot` is not installed (not on PATH).
     NoGraphviz,
     /// `dot` ran and failed (its exit status and standard error).
@@ -633,7 +633,7 @@ pub enum SvgError {
 }
 
 /// The view as SVG, by running Graphviz's `dot -Tsvg` on its DOT text.
-pub fn svg(model: &Model, view: View) -> Result<Vec<u8>, SvgError> {
+pub(crate) fn svg(model: &Model, view: View) -> Result<Vec<u8>, SvgError> {
     svg_from_dot(&dot(model, view), "dot")
 }
 

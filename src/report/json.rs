@@ -13,7 +13,7 @@ use crate::verify::{AssumptionKind, Verdict};
 pub(crate) const VERSION: u32 = 1;
 
 #[derive(Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub version: u32,
     pub zonecheck: &'static str,
     pub policy: Option<String>,
@@ -31,7 +31,7 @@ pub struct Report {
 }
 
 #[derive(Serialize)]
-pub struct ClassOut {
+pub(crate) struct ClassOut {
     pub name: String,
     pub label: Option<String>,
     pub special: bool,
@@ -46,7 +46,7 @@ pub struct ClassOut {
 }
 
 #[derive(Serialize)]
-pub struct ExportOut {
+pub(crate) struct ExportOut {
     pub flow: String,
     /// `sent` (FROM → TO, with the requests) or `fetched` (TO → FROM, with the answers).
     pub direction: &'static str,
@@ -56,7 +56,7 @@ pub struct ExportOut {
 }
 
 #[derive(Serialize)]
-pub struct ViolationOut {
+pub(crate) struct ViolationOut {
     pub class: String,
     /// The system (or zone, for a zone's remaining space) reached.
     pub system: String,
@@ -69,7 +69,7 @@ pub struct ViolationOut {
 }
 
 #[derive(Serialize)]
-pub struct EnforcementOut {
+pub(crate) struct EnforcementOut {
     /// `enforced` or `gaps`.
     pub verdict: &'static str,
     pub gaps: Vec<GapOut>,
@@ -77,7 +77,7 @@ pub struct EnforcementOut {
 
 /// A zone pair between which a confined class can leave unfiltered.
 #[derive(Serialize)]
-pub struct GapOut {
+pub(crate) struct GapOut {
     /// The zone where the classes may be.
     pub from_zone: String,
     /// The zone where they may not.
@@ -94,7 +94,7 @@ pub struct GapOut {
 }
 
 #[derive(Serialize)]
-pub struct HopOut {
+pub(crate) struct HopOut {
     pub from: String,
     pub to: String,
     pub flow: String,
@@ -104,7 +104,7 @@ pub struct HopOut {
 }
 
 #[derive(Serialize)]
-pub struct AssumptionOut {
+pub(crate) struct AssumptionOut {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
@@ -127,7 +127,7 @@ pub struct AssumptionOut {
 }
 
 #[derive(Serialize)]
-pub struct LintOut {
+pub(crate) struct LintOut {
     pub code: &'static str,
     pub lint: String,
     pub severity: &'static str,
@@ -139,7 +139,7 @@ pub struct LintOut {
 }
 
 #[derive(Serialize)]
-pub struct AllowedOut {
+pub(crate) struct AllowedOut {
     pub code: &'static str,
     pub lint: String,
     pub message: String,
@@ -149,7 +149,7 @@ pub struct AllowedOut {
 }
 
 #[derive(Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub violations: usize,
     pub gaps: usize,
     pub errors: usize,
@@ -165,14 +165,14 @@ pub(crate) fn lint_name(d: &Diag) -> String {
     d.code.id.rsplit("::").next().unwrap_or(d.code.id).to_string()
 }
 
-pub fn severity(s: Severity) -> &'static str {
+pub(crate) fn severity(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
     }
 }
 
-pub fn report(model: &Model, v: &Verdict) -> Report {
+pub(crate) fn report(model: &Model, v: &Verdict) -> Report {
     let names = |nodes: &[Node]| nodes.iter().map(|n| model.node_name(*n)).collect::<Vec<_>>();
     let classes = v
         .classes

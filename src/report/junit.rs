@@ -8,7 +8,7 @@ use crate::model::Model;
 use crate::verify::Verdict;
 
 /// Escape text for XML content and attribute values.
-pub fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

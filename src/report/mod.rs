@@ -2,16 +2,16 @@
 //! verdict to text; the CLI decides where the text goes.
 
 pub mod audit;
-pub mod check;
+pub(crate) mod check;
 pub mod diff;
-pub mod doc;
+pub(crate) mod doc;
 pub mod explain;
 pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
-pub mod packet;
-pub mod rootcause;
+pub(crate) mod packet;
+pub(crate) mod rootcause;
 pub mod rules;
 pub mod sarif;
 

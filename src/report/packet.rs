@@ -21,7 +21,7 @@ use crate::verify::taint::masks;
 
 /// What the packet is above IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Proto {
+pub(crate) enum Proto {
     Tcp(u16),
     Udp(u16),
     /// ICMP (v4 or v6) type.
@@ -144,7 +144,7 @@ pub(crate) fn node_of(model: &Model, a: IpAddr) -> Option<Node> {
 
 /// One enforcement point that permits the packet by the lowering.
 #[derive(Clone, Debug)]
-pub struct Carrier {
+pub(crate) struct Carrier {
     pub device: String,
     pub kind: &'static str,
     /// `forward eth1 -> eth2`, `input`, `output`.
@@ -159,7 +159,7 @@ pub struct Carrier {
 
 /// A device file the packet was traced through.
 #[derive(Clone, Debug)]
-pub struct Traced {
+pub(crate) struct Traced {
     pub device: String,
     pub file: String,
     pub accepted: bool,
@@ -169,7 +169,7 @@ pub struct Traced {
 }
 
 #[derive(Clone, Debug)]
-pub struct PacketExplanation {
+pub(crate) struct PacketExplanation {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub proto: Proto,
@@ -186,7 +186,7 @@ pub struct PacketExplanation {
 }
 
 impl PacketExplanation {
-    pub fn permitted(&self) -> bool {
+    pub(crate) fn permitted(&self) -> bool {
         !self.flows.is_empty()
     }
 }
@@ -203,7 +203,7 @@ fn kind_of(model: &Model, r: &DeviceRules) -> &'static str {
 }
 
 /// The packet through the policy and the lowered rules of every enforcement point.
-pub fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto: Proto) -> PacketExplanation {
+pub(crate) fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto: Proto) -> PacketExplanation {
     let from = node_of(model, src);
     let to = node_of(model, dst);
     let mut flows: BTreeSet<FlowId> = BTreeSet::new();
@@ -294,7 +294,7 @@ pub fn explain(model: &Model, verdict: &Verdict, src: IpAddr, dst: IpAddr, proto
 }
 
 /// Trace the packet through one device's file (the carrier's view of it).
-pub fn trace(carrier: &Carrier, format: crate::check::Format, file: &str, text: &str) -> Traced {
+pub(crate) fn trace(carrier: &Carrier, format: crate::check::Format, file: &str, text: &str) -> Traced {
     let mut ifaces = Ifaces::new();
     let ruleset = crate::check::read(format, text, &mut ifaces);
     let mut p = carrier.packet;
@@ -370,7 +370,7 @@ fn class_list(model: &Model, cs: &[ClassId]) -> String {
 }
 
 /// The explanation as text.
-pub fn render(model: &Model, e: &PacketExplanation) -> String {
+pub(crate) fn render(model: &Model, e: &PacketExplanation) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "explain {} {} -> {}", proto_text(e.proto), e.src, e.dst);
     let _ = writeln!(o, "  from {}", node_text(model, e.from));

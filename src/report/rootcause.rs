@@ -13,7 +13,7 @@ use crate::verify::{Verdict, Violation, allowed};
 
 /// What opens a group of violations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// A flow, in one direction (`forward`: from its FROM side to its TO side).
     Flow { flow: FlowId, forward: bool },
     /// A node that holds a class where it is not allowed.
@@ -21,7 +21,7 @@ pub enum Cause {
 }
 
 #[derive(Clone, Debug)]
-pub struct RootCause {
+pub(crate) struct RootCause {
     pub cause: Cause,
     /// The classes it lets out, in declaration order.
     pub classes: Vec<ClassId>,
@@ -46,7 +46,7 @@ pub(crate) fn cause_of(model: &Model, v: &Violation) -> Cause {
 }
 
 /// Root causes, the one opening the most violations first (ties in flow order).
-pub fn group(model: &Model, verdict: &Verdict) -> Vec<RootCause> {
+pub(crate) fn group(model: &Model, verdict: &Verdict) -> Vec<RootCause> {
     let mut groups: Vec<RootCause> = Vec::new();
     let mut index: std::collections::BTreeMap<Cause, usize> = std::collections::BTreeMap::new();
     for (i, v) in verdict.violations.iter().enumerate() {
@@ -99,7 +99,7 @@ pub(crate) fn cause_text(model: &Model, cause: Cause) -> String {
 
 /// For people: the root causes that open more than one violation, before the violations
 /// themselves; empty when every violation is its own root cause.
-pub fn lead(model: &Model, verdict: &Verdict) -> String {
+pub(crate) fn lead(model: &Model, verdict: &Verdict) -> String {
     use std::fmt::Write as _;
     let groups: Vec<RootCause> = group(model, verdict).into_iter().filter(|g| g.violations.len() > 1).collect();
     if groups.is_empty() {
@@ -127,7 +127,7 @@ pub fn lead(model: &Model, verdict: &Verdict) -> String {
 
 /// A root cause in `verify --format json` (`root_causes[]`, docs/json.md).
 #[derive(serde::Serialize)]
-pub struct RootCauseOut {
+pub(crate) struct RootCauseOut {
     /// `flow` or `holder`.
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,7 +147,7 @@ pub struct RootCauseOut {
 }
 
 /// Every root cause, for JSON (also those that open one violation).
-pub fn json(model: &Model, verdict: &Verdict) -> Vec<RootCauseOut> {
+pub(crate) fn json(model: &Model, verdict: &Verdict) -> Vec<RootCauseOut> {
     group(model, verdict)
         .into_iter()
         .map(|g| {

@@ -22,7 +22,7 @@ pub fn anchor(code: Code) -> String {
 }
 
 /// How to act on a finding of this code, beyond its one-line summary.
-pub fn help(code: Code) -> &'static str {
+pub(crate) fn help(code: Code) -> &'static str {
     use crate::diagnostics::code::*;
     match code {
         c if c == VERIFY_LEAK => {

@@ -89,7 +89,7 @@ fn verify_parts(model: &Model, v: &Verdict) -> (Vec<Diag>, Vec<(Code, Severity)>
 }
 
 /// A SARIF document of diagnostics, with the rules (codes and default levels) they use.
-pub fn document(sources: &Sources, diags: &[Diag], rules: &[(Code, Severity)]) -> String {
+pub(crate) fn document(sources: &Sources, diags: &[Diag], rules: &[(Code, Severity)]) -> String {
     document_with(sources, diags, &[], rules)
 }
 

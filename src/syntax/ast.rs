@@ -56,7 +56,7 @@ pub enum DeclKind {
 }
 
 impl DeclKind {
-    pub const ALL: [DeclKind; 9] = [
+    pub(crate) const ALL: [DeclKind; 9] = [
         DeclKind::Policy,
         DeclKind::Class,
         DeclKind::Zone,
@@ -68,7 +68,7 @@ impl DeclKind {
         DeclKind::Switch,
     ];
 
-    pub fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             DeclKind::Policy => "policy",
             DeclKind::Class => "class",
@@ -137,15 +137,6 @@ pub struct Endpoints {
 pub enum ServiceRef {
     Named(Ident),
     Inline(Spanned<ServiceItem>),
-}
-
-impl ServiceRef {
-    pub fn span(&self) -> Span {
-        match self {
-            ServiceRef::Named(i) => i.span,
-            ServiceRef::Inline(s) => s.span,
-        }
-    }
 }
 
 /// A port or port range as written; checked during resolution.
@@ -238,7 +229,7 @@ pub enum Target {
 
 impl Target {
     /// Every target, in the order `compile --target` lists them.
-    pub const ALL: [Target; 6] =
+    pub(crate) const ALL: [Target; 6] =
         [Target::Nftables, Target::Windows, Target::CiscoIos, Target::ArubaAoscx, Target::Junos, Target::AristaEos];
 
     /// The name in policies, `--target`, `manifest.json` and reports.
@@ -253,7 +244,7 @@ impl Target {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Target> {
+    pub(crate) fn parse(s: &str) -> Option<Target> {
         Target::ALL.into_iter().find(|t| t.name() == s)
     }
 }
@@ -387,7 +378,7 @@ pub enum PropKind {
 
 impl PropKind {
     /// The keyword that starts the property, used in messages.
-    pub fn keyword(&self) -> &'static str {
+    pub(crate) fn keyword(&self) -> &'static str {
         match self {
             PropKind::Owner(_) => "owner",
             PropKind::Contact(_) => "contact",
@@ -438,21 +429,21 @@ pub(crate) fn property_keywords(kind: DeclKind) -> &'static [&'static str] {
 }
 
 impl Item {
-    pub fn name(&self) -> Option<&Ident> {
+    pub(crate) fn name(&self) -> Option<&Ident> {
         match &self.header {
             Header::Named { name, .. } => Some(name),
             _ => None,
         }
     }
 
-    pub fn label(&self) -> Option<&Str> {
+    pub(crate) fn label(&self) -> Option<&Str> {
         match &self.header {
             Header::Named { label, .. } | Header::Policy { label } => label.as_ref(),
             Header::Flow { .. } => None,
         }
     }
 
-    pub fn props(&self) -> &[Prop] {
+    pub(crate) fn props(&self) -> &[Prop] {
         self.body.as_ref().map_or(&[], |b| b.props.as_slice())
     }
 }

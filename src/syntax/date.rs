@@ -25,7 +25,7 @@ fn days_in_month(y: u16, m: u8) -> u8 {
 
 impl Date {
     /// A valid date, or `None` (month 13, 31 April, 29 February of a common year).
-    pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
+    pub(crate) fn new(year: u16, month: u8, day: u8) -> Option<Date> {
         ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month) && year >= 1).then_some(Date {
             year,
             month,

@@ -208,7 +208,7 @@ pub(crate) fn addr_text(a: &AddrLit) -> String {
 }
 
 /// A string literal with `"` and `\` escaped.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -221,7 +221,7 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-pub fn item_text(item: &ServiceItem) -> String {
+pub(crate) fn item_text(item: &ServiceItem) -> String {
     let ports = |p: &PortRange| if p.lo == p.hi { p.lo.to_string() } else { format!("{}-{}", p.lo, p.hi) };
     let icmp = |t: &Option<IcmpType>| match t {
         None => String::new(),

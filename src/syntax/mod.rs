@@ -3,7 +3,7 @@
 pub mod ast;
 pub mod date;
 pub mod fmt;
-pub mod parser;
+pub(crate) mod parser;
 
 use std::path::{Path, PathBuf};
 
@@ -107,7 +107,7 @@ pub(crate) fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diag> {
 }
 
 /// Read the files of a policy path into [`Sources`].
-pub fn load(path: &Path) -> Result<Sources, Vec<Diag>> {
+pub(crate) fn load(path: &Path) -> Result<Sources, Vec<Diag>> {
     let files = policy_files(path).map_err(|d| vec![d])?;
     let mut sources = Sources::default();
     let mut diags = Vec::new();

@@ -15,7 +15,7 @@ pub(crate) const NFT_LOG_PREFIX_MAX: usize = 127;
 pub(crate) const IFNAME_MAX: usize = 15;
 
 /// Text safe inside an nft double-quoted string, at most `max` bytes.
-pub fn nft_text(s: &str, max: usize) -> String {
+pub(crate) fn nft_text(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max));
     let mut last_space = false;
     for c in s.chars() {

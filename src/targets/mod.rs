@@ -4,11 +4,11 @@
 //! the lowered model with every policy string already escaped for the target.
 
 pub mod acl;
-pub mod aoscx;
-pub mod eos;
-pub mod escape;
-pub mod ios;
-pub mod junos;
+pub(crate) mod aoscx;
+pub(crate) mod eos;
+pub(crate) mod escape;
+pub(crate) mod ios;
+pub(crate) mod junos;
 pub mod nftables;
 pub mod powershell;
 pub mod windows;
@@ -99,7 +99,7 @@ impl Templates {
         })
     }
 
-    pub fn render(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, Diag> {
+    pub(crate) fn render(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, Diag> {
         let t = self.env.get_template(name).map_err(|e| template_error(name, &e))?;
         t.render(ctx).map_err(|e| template_error(name, &e))
     }

@@ -59,7 +59,7 @@ impl Enforcement {
 }
 
 /// Which device interface each zone sits behind.
-pub struct Topology {
+pub(crate) struct Topology {
     /// Per zone: (firewall, interface index).
     firewalls: Vec<Vec<(DeviceId, usize)>>,
     /// Per zone: (switch, SVI index).
@@ -67,7 +67,7 @@ pub struct Topology {
 }
 
 impl Topology {
-    pub fn of(model: &Model) -> Topology {
+    pub(crate) fn of(model: &Model) -> Topology {
         let mut firewalls = vec![Vec::new(); model.zones.len()];
         let mut switches = vec![Vec::new(); model.zones.len()];
         for (d, device) in model.devices.iter().enumerate() {
@@ -121,14 +121,14 @@ impl Topology {
 
 /// What shields one node: its host firewall's input and output filters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Host {
+pub(crate) struct Host {
     /// Connections to the node are filtered (a Linux or Windows host).
     pub filters_in: bool,
     /// Connections from the node are filtered (such a host in a closed zone).
     pub filters_out: bool,
 }
 
-pub fn host(model: &Model, node: Node) -> Host {
+pub(crate) fn host(model: &Model, node: Node) -> Host {
     match node {
         Node::System(s) => {
             let (filters_in, filters_out) = model.own_filters(s);
@@ -139,7 +139,7 @@ pub fn host(model: &Model, node: Node) -> Host {
 }
 
 /// Can data leave `a` (in zone `za`) for `b` (in zone `zb`) outside the declared flows?
-pub fn leaks(topo: &Topology, za: ZoneId, a: Host, zb: ZoneId, b: Host) -> bool {
+pub(crate) fn leaks(topo: &Topology, za: ZoneId, a: Host, zb: ZoneId, b: Host) -> bool {
     if za == zb {
         // One segment: only the hosts' own filters stand between them.
         let open_ab = !(a.filters_out || b.filters_in);

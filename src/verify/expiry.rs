@@ -9,7 +9,7 @@ use crate::syntax::date::Date;
 
 /// Every `allow` of the policy with what it is on (`system epj`, `flow a -> b : https`),
 /// systems first, then flows, in declaration order.
-pub fn allows(model: &Model) -> Vec<(String, &Allow)> {
+pub(crate) fn allows(model: &Model) -> Vec<(String, &Allow)> {
     let systems = model.systems.iter().flat_map(|s| s.allows.iter().map(move |a| (format!("system {}", s.name), a)));
     let flows = (0..model.flows.len()).flat_map(|i| {
         let id = crate::model::FlowId::from_index(i);
@@ -24,7 +24,7 @@ pub(crate) fn is_expired(allow: &Allow, today: Date) -> bool {
 }
 
 /// One error per `allow` whose `until` date lies before `today`.
-pub fn expired(model: &Model, today: Date) -> Vec<Diag> {
+pub(crate) fn expired(model: &Model, today: Date) -> Vec<Diag> {
     let mut out: Vec<Diag> = allows(model)
         .into_iter()
         .filter(|(_, a)| is_expired(a, today))

@@ -17,7 +17,7 @@ use super::{Assumption, AssumptionKind, allowed};
 use crate::model::{ClassId, FlowId, Model, Node, SystemId, ZoneId};
 
 /// One `no-forging` assumption per system whose address others on its segment could use.
-pub fn assumptions(model: &Model, taint: &Bits) -> Vec<Assumption> {
+pub(crate) fn assumptions(model: &Model, taint: &Bits) -> Vec<Assumption> {
     let topo = Topology::of(model);
     let confined: Vec<ClassId> =
         (0..model.classes.len()).map(ClassId::from_index).filter(|c| model.class(*c).confined()).collect();

@@ -19,14 +19,14 @@ const SHADOW_CANDIDATES: usize = 4096;
 
 /// What an `allow` would be attached to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Subject {
+pub(crate) enum Subject {
     Flow(FlowId),
     System(SystemId),
     Policy,
 }
 
 #[derive(Clone, Debug)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub lint: &'static str,
     pub subject: Subject,
     pub diag: Diag,
@@ -59,7 +59,7 @@ fn names(model: &Model, classes: &[ClassId]) -> String {
     classes.iter().map(|c| format!("`{}`", model.class(*c).name)).collect::<Vec<_>>().join(", ")
 }
 
-pub fn run(model: &Model, taint: &Bits, masks: &Bits, assumptions: &[Assumption]) -> Vec<Finding> {
+pub(crate) fn run(model: &Model, taint: &Bits, masks: &Bits, assumptions: &[Assumption]) -> Vec<Finding> {
     let mut out = Vec::new();
     saas_safeguards(model, taint, &mut out);
     for (fi, _) in model.flows.iter().enumerate() {

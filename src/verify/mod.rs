@@ -13,8 +13,8 @@
 pub mod enforce;
 pub mod expiry;
 pub mod explain;
-pub mod forging;
-pub mod lints;
+pub(crate) mod forging;
+pub(crate) mod lints;
 pub mod taint;
 
 use std::collections::BTreeSet;
@@ -24,7 +24,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::diagnostics::{Diag, Severity, Span};
 use crate::model::{ClassId, Confinement, FlowId, GraphNode, Model, Node, SystemId, Trust, ZoneId};
-pub use taint::Hop;
+pub(crate) use taint::Hop;
 use taint::{Bfs, Bits, dense};
 
 /// Settings that change what counts as failure.
@@ -48,7 +48,7 @@ pub struct Violation {
 
 impl Violation {
     /// The holder the path starts at.
-    pub fn source(&self) -> Node {
+    pub(crate) fn source(&self) -> Node {
         self.path.first().map_or(self.node, |h| h.from)
     }
 }
@@ -157,7 +157,7 @@ pub(crate) fn zone_permits(model: &Model, class: ClassId, zone: ZoneId) -> bool 
 
 /// Is `class` allowed at `node`? (DESIGN.md §4: permitted zones, or a safeguarded SaaS
 /// that holds it.)
-pub fn allowed(model: &Model, class: ClassId, node: Node) -> bool {
+pub(crate) fn allowed(model: &Model, class: ClassId, node: Node) -> bool {
     zone_permits(model, class, model.node_zone(node)) || saas_admits(model, class, node)
 }
 
@@ -194,7 +194,7 @@ pub struct Proved<'m> {
 }
 
 impl<'m> Proved<'m> {
-    pub fn model(&self) -> &'m Model {
+    pub(crate) fn model(&self) -> &'m Model {
         self.model
     }
 

@@ -24,12 +24,12 @@ pub struct Bits {
 }
 
 impl Bits {
-    pub fn new(rows: usize, classes: usize) -> Bits {
+    pub(crate) fn new(rows: usize, classes: usize) -> Bits {
         let words = classes.div_ceil(64).max(1);
         Bits { words, data: vec![0; rows * words] }
     }
 
-    pub fn row(&self, r: usize) -> &[u64] {
+    pub(crate) fn row(&self, r: usize) -> &[u64] {
         self.data.get(r * self.words..(r + 1) * self.words).unwrap_or(&[])
     }
 
@@ -38,12 +38,12 @@ impl Bits {
         self.data.get_mut(r * w..(r + 1) * w).unwrap_or(&mut [])
     }
 
-    pub fn get(&self, r: usize, c: ClassId) -> bool {
+    pub(crate) fn get(&self, r: usize, c: ClassId) -> bool {
         let (w, b) = (c.index() / 64, c.index() % 64);
         self.row(r).get(w).is_some_and(|x| x & (1 << b) != 0)
     }
 
-    pub fn set(&mut self, r: usize, c: ClassId) {
+    pub(crate) fn set(&mut self, r: usize, c: ClassId) {
         let (w, b) = (c.index() / 64, c.index() % 64);
         if let Some(x) = self.row_mut(r).get_mut(w) {
             *x |= 1 << b;
@@ -192,7 +192,12 @@ pub(crate) struct Bfs {
 }
 
 impl Bfs {
-    pub fn run(model: &Model, masks: &Bits, class: Option<ClassId>, starts: impl IntoIterator<Item = usize>) -> Bfs {
+    pub(crate) fn run(
+        model: &Model,
+        masks: &Bits,
+        class: Option<ClassId>,
+        starts: impl IntoIterator<Item = usize>,
+    ) -> Bfs {
         let nodes = model.systems.len() + model.zones.len();
         let mut dist = vec![u32::MAX; nodes];
         let mut parent = vec![None; nodes];

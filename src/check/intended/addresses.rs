@@ -18,11 +18,11 @@ pub(crate) struct Addrs {
 }
 
 impl Addrs {
-    pub fn family(&self, v6: bool) -> &Field {
+    pub(crate) fn family(&self, v6: bool) -> &Field {
         if v6 { &self.v6 } else { &self.v4 }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
 }
@@ -36,17 +36,17 @@ pub(crate) struct AddrsBuilder {
 }
 
 impl AddrsBuilder {
-    pub fn net(&mut self, n: &IpNet) {
+    pub(crate) fn net(&mut self, n: &IpNet) {
         let part = if matches!(n, IpNet::V6(_)) { &mut self.v6 } else { &mut self.v4 };
         part.push(net_bounds(n));
     }
 
-    pub fn addrs(&mut self, a: &Addrs) {
+    pub(crate) fn addrs(&mut self, a: &Addrs) {
         self.v4.extend_from_slice(&a.v4.intervals());
         self.v6.extend_from_slice(&a.v6.intervals());
     }
 
-    pub fn build(self) -> Addrs {
+    pub(crate) fn build(self) -> Addrs {
         Addrs { v4: Field::from_ranges(self.v4), v6: Field::from_ranges(self.v6) }
     }
 }

@@ -141,7 +141,7 @@ impl Intended {
     }
 
     /// Why a packet is intended (the first reason found).
-    pub fn why(&self, p: &super::space::Packet) -> Option<&Why> {
+    pub(crate) fn why(&self, p: &super::space::Packet) -> Option<&Why> {
         self.permits.iter().find(|(c, _)| c.contains(p)).map(|(_, w)| w)
     }
 }
@@ -214,7 +214,7 @@ impl<'m> Expectations<'m> {
         Expectations { model, spaces, sides, wholes, matches, connects, to_node, from_node }
     }
 
-    pub fn model(&self) -> &'m Model {
+    pub(crate) fn model(&self) -> &'m Model {
         self.model
     }
 

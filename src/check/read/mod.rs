@@ -27,6 +27,6 @@ pub use super::ruleset::{Action, Base, Chain, Hook, Origin, Problem, Rule, Rules
 pub use super::space::Ifaces;
 
 /// Narrow every cube to `f` in `d`, dropping those left empty.
-pub fn narrow(cubes: Vec<Cube>, d: Dim, f: &Field) -> Vec<Cube> {
+pub(crate) fn narrow(cubes: Vec<Cube>, d: Dim, f: &Field) -> Vec<Cube> {
     cubes.into_iter().filter_map(|c| c.with(d, f)).collect()
 }

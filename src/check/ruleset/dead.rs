@@ -171,7 +171,7 @@ impl Ruleset {
     /// chains they jump to, and chains no evaluated chain jumps to (reached from a chain the
     /// reader does not model, or from none). `check` lists them as "not checked", never as
     /// "never reached".
-    pub fn unchecked(&self, paths: &[Path]) -> Vec<(usize, String)> {
+    pub(crate) fn unchecked(&self, paths: &[Path]) -> Vec<(usize, String)> {
         let judged = self.judged(paths);
         let evaluated: Vec<&str> = paths.iter().map(|p| p.name()).collect();
         let not_full: Vec<(&Base, Vec<bool>)> =

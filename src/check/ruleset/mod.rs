@@ -52,20 +52,6 @@ pub enum Action {
     Inspect,
 }
 
-impl Action {
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Drop => "drop",
-            Action::Jump(_) => "jump",
-            Action::Goto(_) => "goto",
-            Action::Return => "return",
-            Action::Continue => "continue",
-            Action::Inspect => "inspect",
-        }
-    }
-}
-
 /// One rule: the packets it matches (a union of cubes) and what it does with them.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -91,7 +77,7 @@ pub enum Hook {
 }
 
 impl Hook {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Hook::Prerouting => "prerouting",
             Hook::Input => "input",
@@ -102,7 +88,7 @@ impl Hook {
     }
 
     /// The paths whose packets pass this hook.
-    pub fn paths(self) -> &'static [Path] {
+    pub(crate) fn paths(self) -> &'static [Path] {
         match self {
             Hook::Prerouting => &[Path::Input, Path::Forward],
             Hook::Input => &[Path::Input],
@@ -339,7 +325,7 @@ impl Ruleset {
 
     /// [`Ruleset::permitted`]; with `stats` false, without the per-rule statistics that only
     /// [`Ruleset::dead_rules`] needs (the permitted space is the same, for less memory).
-    pub fn evaluate(&self, paths: &[Path], stats: bool) -> Result<Evaluation, EvalError> {
+    pub(crate) fn evaluate(&self, paths: &[Path], stats: bool) -> Result<Evaluation, EvalError> {
         self.evaluate_within(paths, None, 0, stats)
     }
 
@@ -348,7 +334,7 @@ impl Ruleset {
         self.chains.iter().map(|c| vec![RuleStats::default(); c.rules.len()]).collect()
     }
 
-    /// [`Ruleset::evaluate`] with the permitted space cut to `within` (all packets when
+    /// `Ruleset::evaluate` with the permitted space cut to `within` (all packets when
     /// `None`). Without statistics, what lies outside `within` is not evaluated at all (a
     /// firewall's established traffic and answer lookups, when only new connections are
     /// compared); with them it is, for the statistics only, and no permitted space is built

@@ -21,7 +21,7 @@
 //! - Cube intersection: O(DIMS) field operations; cube difference `a \ b` yields at most
 //!   DIMS disjoint cubes (one per dimension where `a` leaves `b`).
 //! - Set difference `A \ B`: every cube of `A` is cut by the cubes of `B` that overlap it,
-//!   found through an [`Index`] on the source and destination address and destination
+//!   found through an `Index` on the source and destination address and destination
 //!   port (cubes grouped by the length classes of the three, each group searched along
 //!   one of them, so a query is O(groups · log n + hits); `any -> host`, `net -> any` and
 //!   `host -> any port` entries of a long ACL are not met by every query). For rulesets compiled from a policy, and for ACLs written
@@ -39,7 +39,8 @@ use ipnet::IpNet;
 use smallvec::{SmallVec, smallvec};
 
 mod sets;
-pub use sets::{Index, Space};
+pub(crate) use sets::Index;
+pub use sets::Space;
 
 /// The dimensions of a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -249,7 +250,7 @@ impl fmt::Debug for Field {
 }
 
 impl Field {
-    pub fn empty() -> Field {
+    pub(crate) fn empty() -> Field {
         Field(Repr::Empty)
     }
 
@@ -523,7 +524,7 @@ impl Cube {
         self.with(d, &Field::range(lo, hi))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.iter().any(Field::is_empty)
     }
 
@@ -687,7 +688,7 @@ impl Packet {
         }
     }
 
-    pub fn values(&self) -> [u128; DIMS] {
+    pub(crate) fn values(&self) -> [u128; DIMS] {
         [
             self.path as u128,
             u128::from(self.iif),
@@ -848,7 +849,7 @@ impl Ifaces {
     }
 
     /// Was this name known when `Ifaces::seal` was called? Always, when it never was.
-    pub fn known(&self, name: &str) -> bool {
+    pub(crate) fn known(&self, name: &str) -> bool {
         match (self.sealed, self.ids.get(name)) {
             (None, _) => true,
             (Some(n), Some(&i)) => i < n,
@@ -864,7 +865,7 @@ impl Ifaces {
 
     /// A set of interface numbers in words: names, `(none)`, and for the numbers nobody
     /// named "interfaces not named in the policy"; a set holding most of them as "any but …".
-    pub fn describe(&self, f: &Field) -> String {
+    pub(crate) fn describe(&self, f: &Field) -> String {
         let n = self.count();
         let unnamed = f.intervals().iter().any(|&(_, hi)| hi >= u128::from(n));
         let (inside, outside): (Vec<u32>, Vec<u32>) = (0..n).partition(|&i| f.contains(u128::from(i)));
@@ -891,12 +892,12 @@ impl Ifaces {
     }
 
     /// Every interface: named or not, and none.
-    pub fn all() -> Field {
+    pub(crate) fn all() -> Field {
         Field::range(0, dim_max(Dim::Iif))
     }
 
     /// Every interface but none (a packet that arrived, or leaves).
-    pub fn some() -> Field {
+    pub(crate) fn some() -> Field {
         Field::range(1, dim_max(Dim::Iif))
     }
 }

@@ -74,7 +74,7 @@ fn atoms(c: &Cube) -> Option<Vec<Cube>> {
 /// meet what every other pair decided: a long ACL or map is evaluated in time near-linear
 /// in its length.
 #[derive(Clone, Debug, Default)]
-pub struct Index {
+pub(crate) struct Index {
     /// Non-empty groups, widest first (see [`Index::insert`]).
     groups: Vec<Group>,
 }
@@ -98,11 +98,11 @@ fn length_class(lo: u128, hi: u128) -> u32 {
 }
 
 impl Index {
-    pub fn new() -> Index {
+    pub(crate) fn new() -> Index {
         Index::default()
     }
 
-    pub fn insert(&mut self, cube: &Cube, id: u32) {
+    pub(crate) fn insert(&mut self, cube: &Cube, id: u32) {
         let Some((class, hulls)) = Index::key(cube) else { return };
         let g = self.group(class);
         for (by, hull) in self.groups[g].by.iter_mut().zip(&hulls) {
@@ -112,7 +112,7 @@ impl Index {
 
     /// The index of `cubes` (ids their positions), built in bulk: the same index as
     /// inserting them one by one, without the cost of growing each tree a key at a time.
-    pub fn of(cubes: &[Cube]) -> Index {
+    pub(crate) fn of(cubes: &[Cube]) -> Index {
         Index::of_those(cubes, |_| true)
     }
 
@@ -182,7 +182,7 @@ impl Index {
 
     /// The ids of indexed cubes whose hulls in the indexed dimensions overlap `cube`'s
     /// (and perhaps a few more).
-    pub fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + use<'a> {
+    pub(crate) fn candidates<'a>(&'a self, cube: &Cube) -> impl Iterator<Item = u32> + use<'a> {
         let q = INDEXED.map(|d| cube.field(d).hull());
         let empty = q.iter().any(Option::is_none);
         // The bits of each dimension's range: a window's width is weighed against it.
@@ -232,7 +232,7 @@ impl Space {
         Space { index: OnceLock::new(), cubes }
     }
 
-    pub fn push(&mut self, c: Cube) {
+    pub(crate) fn push(&mut self, c: Cube) {
         if c.is_empty() {
             return;
         }
@@ -268,7 +268,7 @@ impl Space {
     }
 
     /// The cubes of this set that overlap `c`.
-    pub fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
+    pub(crate) fn overlapping<'a>(&'a self, c: &'a Cube) -> impl Iterator<Item = &'a Cube> + 'a {
         self.overlapping_in(self.index(), c)
     }
 
@@ -317,7 +317,7 @@ impl Space {
     /// Is every packet of `c` in this set? Depth first, stopping at the first packet that is
     /// not: no need to build `c \ self` when `c` is large and the set small and scattered
     /// (a catch-all rule after many others).
-    pub fn covers(&self, c: &Cube) -> Result<bool, TooFragmented> {
+    pub(crate) fn covers(&self, c: &Cube) -> Result<bool, TooFragmented> {
         let mut stack = vec![c.clone()];
         let mut steps = 0usize;
         while let Some(piece) = stack.pop() {

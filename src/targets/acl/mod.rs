@@ -15,7 +15,7 @@
 //! 4. an explicit final `deny … log`.
 //!
 //! Entries that match the same packets are merged (their flows are listed together). The
-//! vendor-neutral [`Ace`] list is what the TCAM budget counts; each vendor module turns it
+//! vendor-neutral `Ace` list is what the TCAM budget counts; each vendor module turns it
 //! into that vendor's text and a minijinja view with every policy string already made safe
 //! by `cli_text`. ACL names end with a short hash of the ACL's rendered entries and
 //! remarks (`ZC-SW-CORE-VLAN32-IN-V4-3f2a9c1d`), so a changed ACL gets a new name, is
@@ -29,7 +29,7 @@ mod text;
 
 pub(in crate::targets) use cli::*;
 pub(crate) use text::{cli_text, same_as_previous, zones_text};
-pub use text::{header, remark};
+pub(crate) use text::{header, remark};
 
 use std::collections::BTreeMap;
 
@@ -46,7 +46,7 @@ pub use crate::model::AclOptions;
 
 /// Why an entry is there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AceKind {
+pub(crate) enum AceKind {
     /// A permitted flow, in its direction.
     Forward,
     /// The answers to a permitted flow.
@@ -64,7 +64,7 @@ pub enum AceKind {
 
 /// One vendor-neutral ACL entry. `None` fields match everything.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ace {
+pub(crate) struct Ace {
     pub permit: bool,
     /// IP protocol (next header); `None` = any.
     pub proto: Option<u8>,
@@ -159,7 +159,7 @@ pub(crate) fn ace_line(a: &Ace, v6: bool, spelling: &Spelling) -> String {
 
 /// One ACL: an interface, a family, its entries in order (first match wins).
 #[derive(Clone, Debug)]
-pub struct Acl {
+pub(crate) struct Acl {
     pub name: String,
     pub v6: bool,
     pub entries: Vec<Ace>,
@@ -182,7 +182,7 @@ pub(crate) const MANAGEMENT: &str = "(management)";
 
 /// The two inbound ACLs of one interface.
 #[derive(Clone, Debug)]
-pub struct SviAcls {
+pub(crate) struct SviAcls {
     /// Index into `model.devices[id].interfaces`.
     pub iface: usize,
     /// The interface as the policy names it.
@@ -192,7 +192,7 @@ pub struct SviAcls {
 }
 
 /// The IPv6 neighbour discovery types every IPv6 ACL permits first: NS, NA, RS.
-pub const ND_TYPES: [u8; 3] = [135, 136, 133];
+pub(crate) const ND_TYPES: [u8; 3] = [135, 136, 133];
 /// Remarks and comments hold at most this many characters (Cisco's limit, targets.md §3).
 pub(crate) const REMARK_MAX: usize = 100;
 /// ACL and filter names hold at most this many characters (Junos' limit is 64).
@@ -237,7 +237,7 @@ pub(crate) fn base_of(name: &str) -> &str {
 }
 
 /// Whether a device's ACLs are exactly those of the previous bundle (same names).
-pub fn unchanged(previous: &PreviousAcls, records: &[AclRecord]) -> bool {
+pub(crate) fn unchanged(previous: &PreviousAcls, records: &[AclRecord]) -> bool {
     !previous.is_empty()
         && previous.len() == records.len()
         && records.iter().all(|r| previous.get(base_of(&r.name)).is_some_and(|(n, _)| *n == r.name))
@@ -306,7 +306,7 @@ fn ace(kind: AceKind, src: IpNet, dst: IpNet, flows: &[FlowId]) -> Ace {
 }
 
 /// The entry for a permit, in its own direction.
-pub fn forward(p: &Permit) -> Ace {
+pub(crate) fn forward(p: &Permit) -> Ace {
     let mut a = ace(AceKind::Forward, p.src, p.dst, &p.flows);
     match p.svc {
         Svc::Ports { proto, lo, hi } => {
@@ -334,7 +334,7 @@ pub(crate) fn icmp_reply(v6: bool, ty: u8) -> Option<u8> {
 }
 
 /// The exact stateless return entry for a permit, if its service has answers.
-pub fn reverse(p: &Permit, options: &AclOptions) -> Option<Ace> {
+pub(crate) fn reverse(p: &Permit, options: &AclOptions) -> Option<Ace> {
     let mut a = ace(AceKind::Return, p.dst, p.src, &p.flows);
     match p.svc {
         Svc::Ports { proto: 6, lo, hi } => {
@@ -421,7 +421,7 @@ pub(crate) fn content_version<'a>(lines: impl IntoIterator<Item = &'a str>) -> S
 }
 
 /// `base-version`: the name the switch gets.
-pub fn versioned(base: &str, version: &str) -> String {
+pub(crate) fn versioned(base: &str, version: &str) -> String {
     format!("{base}-{version}")
 }
 
@@ -496,7 +496,7 @@ pub(crate) fn build_management(
 /// names are base names; the vendor's rendering appends the version ([`versioned`]).
 ///
 /// `hop_limit`: the vendor's ACLs can match the hop limit (see `Spelling::hop_limit`).
-pub fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, hop_limit: bool) -> Vec<SviAcls> {
+pub(crate) fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, hop_limit: bool) -> Vec<SviAcls> {
     let Enforcer::Device(id) = rules.enforcer else { return Vec::new() };
     let device = &model.devices[id.index()];
     // `MGMT` is the management ACLs' name part: an SVI spelled so gets a number.

@@ -73,7 +73,7 @@ pub(crate) fn same_as_previous(entries: &[Ace], i: usize) -> bool {
 
 /// A remark naming an entry's flows by their stable ids: `zc f-3a9c1d0e a -> b : https:
 /// description` (`manifest.json` maps the id to its file and line).
-pub fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
+pub(crate) fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String {
     let prefix = match a.kind {
         AceKind::Forward => "zc",
         AceKind::Return => "zc return",
@@ -126,7 +126,7 @@ pub(crate) fn zones_text(model: &Model, id: DeviceId, iface: usize) -> String {
 
 /// Comment lines at the top of every switch file (already safe free text). Nothing in them
 /// changes when the policy is edited elsewhere: the provenance is in `manifest.json`.
-pub fn header(model: &Model, rules: &DeviceRules, how: &str, junos: bool) -> Vec<String> {
+pub(crate) fn header(model: &Model, rules: &DeviceRules, how: &str, junos: bool) -> Vec<String> {
     let (label, target) = match rules.enforcer {
         Enforcer::Device(id) => {
             let d = &model.devices[id.index()];

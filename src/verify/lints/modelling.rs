@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use super::{Finding, Subject, finding};
 use crate::model::{Confinement, DeviceKind, Model, Platform, SystemId, Trust, ZoneId};
 
-pub fn run(model: &Model, out: &mut Vec<Finding>) {
+pub(crate) fn run(model: &Model, out: &mut Vec<Finding>) {
     confined_outside_closed(model, out);
     overlapping_zones(model, out);
     duplicate_enforcement(model, out);
