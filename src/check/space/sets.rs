@@ -364,7 +364,7 @@ impl Space {
         let index = other.index_near(&left);
         if cutting_each_is_slow(&left, &index) {
             let left: Vec<&Cube> = left.iter().map(AsRef::as_ref).collect();
-            return difference_by_splitting(&left, &other.cubes.iter().collect::<Vec<_>>());
+            return difference_by_splitting(&left, &other.cubes.iter().collect::<Vec<_>>(), MAX_SPLIT_WORK);
         }
         // In chunks on every core, gathered in order: the pieces of a serial run.
         let chunks: Vec<Result<Vec<Cube>, TooFragmented>> = left
@@ -429,7 +429,11 @@ impl Space {
 /// `c \ (x₁ ∪ x₂ ∪ …)` as disjoint cubes, for cutters that each overlap `c`: by each in
 /// turn for a few, by splitting `c` for many.
 fn subtract_all(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, TooFragmented> {
-    if cutters.len() > SPLIT_ABOVE { subtract_by_splitting(c, cutters) } else { subtract_each(c, cutters) }
+    if cutters.len() > SPLIT_ABOVE {
+        subtract_by_splitting(c, cutters, MAX_SPLIT_WORK)
+    } else {
+        subtract_each(c, cutters)
+    }
 }
 
 /// `c \ (x₁ ∪ x₂ ∪ …)` as disjoint cubes, cutting `c` by each `x` in turn: every piece left
@@ -462,15 +466,15 @@ fn subtract_each(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, TooFragment
 /// cutter or met by a few (a k-d tree built on the way, as HSA and Veriflow cut header
 /// space). Cutting by each in turn would meet every piece made so far with every cutter:
 /// a device that permits everything, compared with a firewall's 300,000 intended cubes,
-/// took minutes that way.
-fn subtract_by_splitting(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, TooFragmented> {
+/// took minutes that way. At most `max_work` cutters are met, summed over the parts.
+fn subtract_by_splitting(c: &Cube, cutters: Vec<&Cube>, max_work: usize) -> Result<Vec<Cube>, TooFragmented> {
     let mut out = Vec::new();
     let mut work = 0usize;
     // Depth first, the lower half before the upper: the pieces come out in a fixed order.
     let mut stack = vec![(c.clone(), cutters)];
     while let Some((part, cutters)) = stack.pop() {
         work += cutters.len();
-        if work > MAX_SPLIT_WORK || out.len() > MAX_PIECES {
+        if work > max_work || out.len() > MAX_PIECES {
             return Err(TooFragmented);
         }
         if cutters.iter().any(|x| part.is_subset(x)) {
@@ -564,8 +568,9 @@ fn cutting_each_is_slow(left: &[impl AsRef<Cube>], index: &Index) -> bool {
 /// whole zone pairs where the policy asks for a few hundred thousand host pairs): the
 /// space is split in two at a boundary of the cubes, both sets with it, until one side is
 /// small; there each cube of `a` in the part is cut by the cubes of `b` there. Pieces of
-/// one cube of `a` are disjoint; pieces of overlapping cubes of `a` may overlap.
-fn difference_by_splitting(a: &[&Cube], b: &[&Cube]) -> Result<Vec<Cube>, TooFragmented> {
+/// one cube of `a` are disjoint; pieces of overlapping cubes of `a` may overlap. At most
+/// `max_work` cubes are met, summed over the parts.
+fn difference_by_splitting(a: &[&Cube], b: &[&Cube], max_work: usize) -> Result<Vec<Cube>, TooFragmented> {
     let mut everything = Cube::any(true);
     everything.0[Dim::Family as usize] = Field::range(0, 1);
     let mut out = Vec::new();
@@ -574,7 +579,7 @@ fn difference_by_splitting(a: &[&Cube], b: &[&Cube]) -> Result<Vec<Cube>, TooFra
     let mut stack = vec![(everything, a.to_vec(), b.to_vec())];
     while let Some((part, a, b)) = stack.pop() {
         work += a.len() + b.len();
-        if work > MAX_SPLIT_WORK || out.len() > MAX_PIECES {
+        if work > max_work || out.len() > MAX_PIECES {
             return Err(TooFragmented);
         }
         if a.is_empty() || b.iter().any(|x| part.is_subset(x)) {
@@ -655,6 +660,29 @@ mod tests {
         })
     }
 
+    /// Both splits stop with `TooFragmented` once their work passes the bound (the verdict
+    /// is then inconclusive), and finish under the real one.
+    #[test]
+    fn split_work_is_bounded() {
+        // 120 overlapping squares on each side, offset: neither side covers the other.
+        let square = |i: u128, shift: u128| {
+            Cube::any(false)
+                .with_range(Dim::Src, i * 3 + shift, i * 3 + shift + 40)
+                .and_then(|c| c.with_range(Dim::Dst, (i * 7) % 200 + shift, (i * 7) % 200 + shift + 30))
+                .expect("inside the IPv4 range")
+        };
+        let a: Vec<Cube> = (0..120).map(|i| square(i, 0)).collect();
+        let b: Vec<Cube> = (0..120).map(|i| square(i, 1)).collect();
+        let (ra, rb): (Vec<&Cube>, Vec<&Cube>) = (a.iter().collect(), b.iter().collect());
+        let work = |max| difference_by_splitting(&ra, &rb, max);
+        assert!(work(MAX_SPLIT_WORK).is_ok_and(|d| !d.is_empty()));
+        assert!(matches!(work(300), Err(TooFragmented)));
+        let everything = Cube::any(false);
+        let cut = |max| subtract_by_splitting(&everything, rb.clone(), max);
+        assert!(cut(MAX_SPLIT_WORK).is_ok_and(|d| !d.is_empty()));
+        assert!(matches!(cut(150), Err(TooFragmented)));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig {
             cases: 300,
@@ -671,7 +699,7 @@ mod tests {
             b in proptest::collection::vec(cube(), 100..250),
         ) {
             let (ra, rb): (Vec<&Cube>, Vec<&Cube>) = (a.iter().collect(), b.iter().collect());
-            let diff = difference_by_splitting(&ra, &rb).unwrap();
+            let diff = difference_by_splitting(&ra, &rb, MAX_SPLIT_WORK).unwrap();
             for p in packets() {
                 let wanted = a.iter().any(|c| c.contains(&p)) && !b.iter().any(|c| c.contains(&p));
                 prop_assert_eq!(diff.iter().any(|c| c.contains(&p)), wanted, "at {:?}", p);
