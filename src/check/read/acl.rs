@@ -255,6 +255,19 @@ impl Builder {
         self.input_binds.push(InputBind { point, v6, acl: acl.to_string(), origin });
     }
 
+    /// A problem when the ACL bound at `line` holds only its implicit rules: the device may
+    /// treat an empty ACL as absent and permit everything — on an interface, the control
+    /// plane or a terminal line alike.
+    fn flag_empty(&mut self, chain: &Chain, dialect: Dialect, v6: bool, acl: &str, to: &str, line: usize) {
+        let implicit = if dialect == Dialect::CiscoIos && v6 { 3 } else { 1 };
+        if chain.rules.len() == implicit {
+            self.problem(
+                line,
+                format!("ACL {acl} is bound to {to} but has no entries (some devices then permit everything)"),
+            );
+        }
+    }
+
     /// Packets to the switch itself: one base chain at the input hook per kind of point (a
     /// packet must pass the control-plane ACL and its terminal line's), each sending the
     /// packets of its bindings to their ACL's chain; what no binding takes passes.
@@ -264,6 +277,8 @@ impl Builder {
             let mut rules = Vec::new();
             for b in binds.iter().filter(|b| matches!(b.point, InputPoint::Terminal { .. }) == terminal) {
                 let Some(chain) = self.bound_chain(chain_of, b.v6, &b.acl, b.origin.line, "") else { continue };
+                let to = if terminal { "the terminal lines" } else { "the control plane" };
+                self.flag_empty(&rs.chains[chain], dialect, b.v6, &b.acl, to, b.origin.line);
                 let mut cube = Cube::on_path(b.v6, Path::Input);
                 if let InputPoint::Terminal { lo, hi, vty } = b.point {
                     cube = match cube
@@ -534,17 +549,7 @@ impl Builder {
         for b in std::mem::take(&mut self.binds) {
             let to = format!(" to {}", b.iface[0]);
             let Some(chain) = self.bound_chain(&chain_of, b.v6, &b.acl, b.origin.line, &to) else { continue };
-            // Only the implicit rules: the device may treat an empty ACL as absent.
-            let implicit = if dialect == Dialect::CiscoIos && b.v6 { 3 } else { 1 };
-            if rs.chains[chain].rules.len() == implicit {
-                self.problem(
-                    b.origin.line,
-                    format!(
-                        "ACL {} is bound to {} but has no entries (some devices then permit everything)",
-                        b.acl, b.iface[0]
-                    ),
-                );
-            }
+            self.flag_empty(&rs.chains[chain], dialect, b.v6, &b.acl, &b.iface[0], b.origin.line);
             // An ACL on an interface the policy does not name for this device (a port of a
             // VLAN, a management port): the packets it filters are outside what the policy
             // describes, and which of the policy's packets cross it is not modelled.

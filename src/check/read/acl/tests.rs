@@ -887,3 +887,19 @@ fn vty_lines_that_disagree_or_name_a_destination_cannot_be_decided() {
     // Bound but never defined.
     one_problem(Dialect::AristaEos, "management ssh\n   ip access-group NOPE in\n", 2, "never defined");
 }
+
+/// An ACL with no entries bound to the switch's own input: the device may treat it as
+/// absent and let every session in, so the verdict cannot rest on its implicit deny —
+/// as on an interface.
+#[test]
+fn an_empty_acl_on_the_terminal_lines_or_the_control_plane_cannot_be_decided() {
+    let ios = "ip access-list standard VTY\n!\nline vty 0 15\n access-class VTY in\n transport input ssh\n";
+    one_problem(Dialect::CiscoIos, ios, 4, "has no entries");
+    let cx = "access-list ip MGMT\n    exit\napply access-list ip MGMT control-plane vrf default\n";
+    one_problem(Dialect::ArubaAoscx, cx, 3, "has no entries");
+    let eos = "ip access-list SSH\n!\nmanagement ssh\n   ip access-group SSH in\n";
+    one_problem(Dialect::AristaEos, eos, 4, "has no entries");
+    // With one entry it is an ordinary ACL: no problem.
+    let one = "ip access-list standard VTY\n 10 permit 10.0.60.0 0.0.0.255\n!\nline vty 0 15\n access-class VTY in\n";
+    assert!(problems(&read(Dialect::CiscoIos, one, &mut Ifaces::new())).is_empty());
+}
