@@ -74,7 +74,7 @@ pub(crate) fn run(
     }
     // Fail closed on our own mistakes: compile reads every generated file back, and it must
     // permit exactly what the policy permits before anything is written.
-    laps.lap("templates");
+    laps.lap("templates, previous bundle");
     let bundle = match crate::compile::compile(&proved, &options, &templates) {
         Ok(b) => b,
         Err(crate::compile::Refusal::Diags(diags)) => {
