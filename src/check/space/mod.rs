@@ -204,21 +204,17 @@ enum Repr {
     Wide(Box<[(u128, u128)]>),
 }
 
-/// A field's intervals, borrowed as a slice (the inline interval widened beside it).
+/// A field's intervals, borrowed as a slice: the heap's (none for an empty field), or the
+/// inline interval widened beside it.
 pub struct Intervals<'a> {
     one: [(u128, u128); 1],
-    wide: Option<&'a [(u128, u128)]>,
-    empty: bool,
+    held: Option<&'a [(u128, u128)]>,
 }
 
 impl std::ops::Deref for Intervals<'_> {
     type Target = [(u128, u128)];
     fn deref(&self) -> &[(u128, u128)] {
-        match self.wide {
-            Some(w) => w,
-            None if self.empty => &[],
-            None => &self.one,
-        }
+        self.held.unwrap_or(&self.one)
     }
 }
 
@@ -298,9 +294,9 @@ impl Field {
     /// The intervals, in order (a slice through `Deref`).
     pub fn intervals(&self) -> Intervals<'_> {
         match &self.0 {
-            Repr::Empty => Intervals { one: [(0, 0)], wide: None, empty: true },
-            &Repr::One(lo, hi) => Intervals { one: [(u128::from(lo), u128::from(hi))], wide: None, empty: false },
-            Repr::Wide(w) => Intervals { one: [(0, 0)], wide: Some(w), empty: false },
+            Repr::Empty => Intervals { one: [(0, 0)], held: Some(&[]) },
+            &Repr::One(lo, hi) => Intervals { one: [(u128::from(lo), u128::from(hi))], held: None },
+            Repr::Wide(w) => Intervals { one: [(0, 0)], held: Some(w) },
         }
     }
 
