@@ -13,20 +13,13 @@ use crate::diagnostics::Diag;
 /// One file to check: device, path shown, text.
 type CheckFile = (String, String, String);
 
-/// The files of a bundle, by its manifest; and a note when it was compiled from another
-/// version of the policy.
-fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
+/// The files of a bundle, by its manifest, and the digest of the policy it was compiled
+/// from (when the manifest records one).
+fn bundle_files(dir: &Path) -> Result<(Vec<CheckFile>, Option<String>), Diag> {
     let (policy_sha256, listed) = read_manifest(
         dir,
         "give a directory written by `zonecheck compile`, or check one file with --device NAME FILE",
     )?;
-    let mut notes = Vec::new();
-    let digest = crate::compile::policy_digest(model).0;
-    if policy_sha256.is_some_and(|d| d != digest) {
-        notes.push(
-            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
-        );
-    }
     // Thousands of small files: read on every core, in manifest order (the first error in
     // that order is the one reported).
     use rayon::prelude::*;
@@ -39,18 +32,15 @@ fn bundle_files(model: &crate::Model, dir: &Path) -> Result<(Vec<CheckFile>, Vec
         .collect::<Vec<_>>()
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((files, notes))
+    Ok((files, policy_sha256))
 }
 
-/// The files to check: a bundle's, or the `--device NAME FILE` pairs; and notes on them.
-fn read_files(
-    model: &crate::Model,
-    bundle: Option<&Path>,
-    device: &[String],
-) -> Result<(Vec<CheckFile>, Vec<String>), Diag> {
+/// The files to check: a bundle's (with the digest of the policy it was compiled from), or
+/// the `--device NAME FILE` pairs. Needs no model, so it runs while the policy is parsed.
+fn read_files(bundle: Option<&Path>, device: &[String]) -> Result<(Vec<CheckFile>, Option<String>), Diag> {
     use crate::diagnostics::{Span, code};
     match bundle {
-        Some(dir) => bundle_files(model, dir),
+        Some(dir) => bundle_files(dir),
         None if device.is_empty() => Err(Diag::error(code::CHECK_INPUT, Span::NONE, "nothing to check")
             .help("give a bundle directory, or --device NAME FILE (repeatable)")),
         // clap hands over NAME FILE pairs.
@@ -62,7 +52,7 @@ fn read_files(
                     .help("--device fw-kjerne fw-kjerne.json")),
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(|files| (files, Vec::new())),
+            .map(|files| (files, None)),
     }
 }
 
@@ -76,22 +66,33 @@ pub(crate) fn run(
 ) -> Exit {
     use crate::diagnostics::{Span, code};
     let mut laps = Laps::start();
-    let (model, config) = match load_with_config(path, config) {
+    // The files are read while the policy is parsed and resolved; a policy that does not
+    // load is reported before any file.
+    let (loaded, files) = rayon::join(|| load_with_config(path, config), || read_files(bundle, &device));
+    let (model, config) = match loaded {
         Ok(both) => both,
         Err(code) => return code,
     };
-    laps.lap("parse and resolve");
-    // What each point must permit is stated while the files are read.
-    let (files, expected) =
-        rayon::join(|| read_files(&model, bundle, &device), || crate::check::intended::Expectations::of(&model));
-    let (files, mut notes) = match files {
+    laps.lap("parse and resolve, read files");
+    let (files, compiled_from) = match files {
         Ok(f) => f,
         Err(d) => {
             print_diags(&[d], &model.sources);
             return Exit::Input;
         }
     };
-    laps.lap("read files, expectations");
+    // The policy's digest (hashing megabytes of policy) beside the expectations.
+    let (expected, digest) = rayon::join(
+        || crate::check::intended::Expectations::of(&model),
+        || compiled_from.as_ref().map(|_| crate::compile::policy_digest(&model).0),
+    );
+    let mut notes = Vec::new();
+    if compiled_from.is_some() && compiled_from != digest {
+        notes.push(
+            "the bundle was compiled from another version of the policy; it is checked against this one".to_string(),
+        );
+    }
+    laps.lap("expectations");
     let points = model.enforcement_points();
     let by_name: std::collections::BTreeMap<&str, &crate::model::EnforcementPoint> =
         points.iter().map(|d| (d.name.as_str(), d)).collect();

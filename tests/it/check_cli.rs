@@ -294,3 +294,33 @@ fn a_firewall_that_permits_everything_is_found_at_scale() {
     let out = stdout(zonecheck().args(["check"]).arg(&path).args(["--device", "fw-core"]).arg(&device), 1);
     assert!(out.contains("fw-core") && out.contains("DIFFERENT: permits more"), "{out}");
 }
+
+#[test]
+fn a_bundle_compiled_from_another_version_of_the_policy_says_so() {
+    let dir = temp_dir("other-version");
+    let policy = dir.join("policy");
+    std::fs::create_dir_all(&policy).expect("mkdir");
+    for entry in std::fs::read_dir("policies/fjordvik").expect("policy dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), policy.join(entry.file_name())).expect("copy");
+    }
+    let bundle = dir.join("bundle");
+    zonecheck().arg("compile").arg(&policy).arg("-o").arg(&bundle).assert().code(0);
+    let note = "compiled from another version of the policy";
+    let same = stdout(zonecheck().arg("check").arg(&policy).arg(&bundle), 0);
+    assert!(!same.contains(note), "{same}");
+    // A comment changes the policy's text (and digest), not what it permits.
+    let zc = std::fs::read_dir(&policy)
+        .expect("policy dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "zc"))
+        .expect("a .zc file");
+    let text = std::fs::read_to_string(&zc).expect("read");
+    std::fs::write(&zc, format!("{text}\n# endret etter kompilering\n")).expect("write");
+    let other = stdout(zonecheck().arg("check").arg(&policy).arg(&bundle), 0);
+    assert!(other.contains(note), "{other}");
+    // A policy that does not load is what is reported, even when the bundle is readable.
+    std::fs::write(&zc, format!("{text}\nflow ukjent -> ukjent2 : https \"x\"\n")).expect("write");
+    let out = zonecheck().arg("check").arg(&policy).arg(&bundle).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("zonecheck::resolve::unknown"), "{}", String::from_utf8_lossy(&out));
+}
