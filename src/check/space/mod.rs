@@ -172,7 +172,7 @@ pub fn addr_max(v6: bool) -> u128 {
 pub(crate) const MAX_PIECES: usize = 4_000_000;
 
 /// A difference fragmented beyond `MAX_PIECES`, or that would take more steps than a
-/// split difference may (`sets::MAX_SPLIT_WORK`).
+/// difference or subtraction may, summed over all its parts (`sets::MAX_SPLIT_WORK`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooFragmented;
 

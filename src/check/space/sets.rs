@@ -23,9 +23,38 @@ const JOINT_LEAF: usize = 4096;
 /// How many cutters [`split_point`] looks at to choose a split.
 const SPLIT_SAMPLE: usize = 256;
 
-/// The most cutter visits one split difference makes before it gives up: a region cut by
-/// millions of cubes in every dimension is not worth minutes (verification.md: say so).
+/// The most cutter visits one difference or subtraction makes, summed over all its parts on
+/// every core, before it gives up: a region cut by millions of cubes in every dimension is
+/// not worth minutes (verification.md: say so).
 pub(super) const MAX_SPLIT_WORK: usize = 400_000_000;
+
+/// The split work one operation has spent, shared by every part of it (the leaves of a split
+/// difference, the chunks of a parallel one): the bound holds for the whole operation, not
+/// for each part. Whether it is passed does not depend on the order the parts run in — the
+/// sum is the same — so the verdict is deterministic.
+#[derive(Debug)]
+struct Work {
+    spent: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl Work {
+    fn new(limit: usize) -> Self {
+        Work { spent: std::sync::atomic::AtomicUsize::new(0), limit }
+    }
+
+    /// Counts `n` more cutter visits: `TooFragmented` once the sum passes the limit.
+    fn spend(&self, n: usize) -> Result<(), TooFragmented> {
+        let before = self.spent.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        if before.saturating_add(n) > self.limit { Err(TooFragmented) } else { Ok(()) }
+    }
+
+    /// The visits counted so far.
+    #[cfg(test)]
+    fn spent(&self) -> usize {
+        self.spent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// The most atoms [`atoms`] cuts a cube into.
 const MAX_ATOMS: usize = 64;
@@ -300,12 +329,13 @@ impl Space {
 
     /// `c \ self` as disjoint cubes.
     pub fn subtract_from(&self, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
-        self.subtract_with(self.index(), c)
+        self.subtract_with(self.index(), c, &Work::new(MAX_SPLIT_WORK))
     }
 
-    /// [`Space::subtract_from`] through `index` (see [`Space::overlapping_in`]).
-    fn subtract_with(&self, index: &Index, c: &Cube) -> Result<Vec<Cube>, TooFragmented> {
-        subtract_all(c, self.overlapping_in(index, c).collect())
+    /// [`Space::subtract_from`] through `index` (see [`Space::overlapping_in`]), spending
+    /// from `work`.
+    fn subtract_with(&self, index: &Index, c: &Cube, work: &Work) -> Result<Vec<Cube>, TooFragmented> {
+        subtract_all(c, self.overlapping_in(index, c).collect(), work)
     }
 
     /// The packets of this set in the order the set was built: the position of the first
@@ -334,6 +364,11 @@ impl Space {
     /// `self \ other` as cubes: the pieces cut from one cube are disjoint (pieces of
     /// overlapping cubes of `self` may overlap each other).
     pub fn difference(&self, other: &Space) -> Result<Vec<Cube>, TooFragmented> {
+        self.difference_within(other, &Work::new(MAX_SPLIT_WORK))
+    }
+
+    /// [`Space::difference`], all of its parts spending from one `work`.
+    fn difference_within(&self, other: &Space, work: &Work) -> Result<Vec<Cube>, TooFragmented> {
         // A device that does what was intended holds the very cubes intended, most often:
         // those leave nothing, without meeting every cube they overlap. The two sides may
         // cut the same packets differently (one rule per host where the policy names a group
@@ -364,7 +399,7 @@ impl Space {
         let index = other.index_near(&left);
         if cutting_each_is_slow(&left, &index) {
             let left: Vec<&Cube> = left.iter().map(AsRef::as_ref).collect();
-            return difference_by_splitting(&left, &other.cubes.iter().collect::<Vec<_>>(), MAX_SPLIT_WORK);
+            return difference_by_splitting(&left, &other.cubes.iter().collect::<Vec<_>>(), work);
         }
         // In chunks on every core, gathered in order: the pieces of a serial run.
         let chunks: Vec<Result<Vec<Cube>, TooFragmented>> = left
@@ -372,7 +407,7 @@ impl Space {
             .map(|chunk| {
                 let mut out = Vec::new();
                 for c in chunk {
-                    out.extend(other.subtract_with(&index, c)?);
+                    out.extend(other.subtract_with(&index, c, work)?);
                     if out.len() > MAX_PIECES {
                         return Err(TooFragmented);
                     }
@@ -428,12 +463,8 @@ impl Space {
 
 /// `c \ (x₁ ∪ x₂ ∪ …)` as disjoint cubes, for cutters that each overlap `c`: by each in
 /// turn for a few, by splitting `c` for many.
-fn subtract_all(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, TooFragmented> {
-    if cutters.len() > SPLIT_ABOVE {
-        subtract_by_splitting(c, cutters, MAX_SPLIT_WORK)
-    } else {
-        subtract_each(c, cutters)
-    }
+fn subtract_all(c: &Cube, cutters: Vec<&Cube>, work: &Work) -> Result<Vec<Cube>, TooFragmented> {
+    if cutters.len() > SPLIT_ABOVE { subtract_by_splitting(c, cutters, work) } else { subtract_each(c, cutters) }
 }
 
 /// `c \ (x₁ ∪ x₂ ∪ …)` as disjoint cubes, cutting `c` by each `x` in turn: every piece left
@@ -466,15 +497,14 @@ fn subtract_each(c: &Cube, cutters: Vec<&Cube>) -> Result<Vec<Cube>, TooFragment
 /// cutter or met by a few (a k-d tree built on the way, as HSA and Veriflow cut header
 /// space). Cutting by each in turn would meet every piece made so far with every cutter:
 /// a device that permits everything, compared with a firewall's 300,000 intended cubes,
-/// took minutes that way. At most `max_work` cutters are met, summed over the parts.
-fn subtract_by_splitting(c: &Cube, cutters: Vec<&Cube>, max_work: usize) -> Result<Vec<Cube>, TooFragmented> {
+/// took minutes that way. Every cutter met is counted in `work`.
+fn subtract_by_splitting(c: &Cube, cutters: Vec<&Cube>, work: &Work) -> Result<Vec<Cube>, TooFragmented> {
     let mut out = Vec::new();
-    let mut work = 0usize;
     // Depth first, the lower half before the upper: the pieces come out in a fixed order.
     let mut stack = vec![(c.clone(), cutters)];
     while let Some((part, cutters)) = stack.pop() {
-        work += cutters.len();
-        if work > max_work || out.len() > MAX_PIECES {
+        work.spend(cutters.len())?;
+        if out.len() > MAX_PIECES {
             return Err(TooFragmented);
         }
         if cutters.iter().any(|x| part.is_subset(x)) {
@@ -568,18 +598,17 @@ fn cutting_each_is_slow(left: &[impl AsRef<Cube>], index: &Index) -> bool {
 /// whole zone pairs where the policy asks for a few hundred thousand host pairs): the
 /// space is split in two at a boundary of the cubes, both sets with it, until one side is
 /// small; there each cube of `a` in the part is cut by the cubes of `b` there. Pieces of
-/// one cube of `a` are disjoint; pieces of overlapping cubes of `a` may overlap. At most
-/// `max_work` cubes are met, summed over the parts.
-fn difference_by_splitting(a: &[&Cube], b: &[&Cube], max_work: usize) -> Result<Vec<Cube>, TooFragmented> {
+/// one cube of `a` are disjoint; pieces of overlapping cubes of `a` may overlap. Every
+/// cube met is counted in `work`, with the leaves' own splitting.
+fn difference_by_splitting(a: &[&Cube], b: &[&Cube], work: &Work) -> Result<Vec<Cube>, TooFragmented> {
     let mut everything = Cube::any(true);
     everything.0[Dim::Family as usize] = Field::range(0, 1);
     let mut out = Vec::new();
-    let mut work = 0usize;
     // Depth first, the lower half before the upper: the pieces come out in a fixed order.
     let mut stack = vec![(everything, a.to_vec(), b.to_vec())];
     while let Some((part, a, b)) = stack.pop() {
-        work += a.len() + b.len();
-        if work > max_work || out.len() > MAX_PIECES {
+        work.spend(a.len() + b.len())?;
+        if out.len() > MAX_PIECES {
             return Err(TooFragmented);
         }
         if a.is_empty() || b.iter().any(|x| part.is_subset(x)) {
@@ -593,7 +622,7 @@ fn difference_by_splitting(a: &[&Cube], b: &[&Cube], max_work: usize) -> Result<
         let Some((d, at)) = split else {
             for x in &a {
                 let Some(piece) = x.intersect(&part) else { continue };
-                out.extend(subtract_all(&piece, b.iter().copied().filter(|y| y.overlaps(&piece)).collect())?);
+                out.extend(subtract_all(&piece, b.iter().copied().filter(|y| y.overlaps(&piece)).collect(), work)?);
             }
             continue;
         };
@@ -660,27 +689,53 @@ mod tests {
         })
     }
 
-    /// Both splits stop with `TooFragmented` once their work passes the bound (the verdict
-    /// is then inconclusive), and finish under the real one.
-    #[test]
-    fn split_work_is_bounded() {
-        // 120 overlapping squares on each side, offset: neither side covers the other.
-        let square = |i: u128, shift: u128| {
+    /// 120 overlapping squares in source and destination, moved by `shift`.
+    fn squares(shift: u128) -> Vec<Cube> {
+        let square = |i: u128| {
             Cube::any(false)
                 .with_range(Dim::Src, i * 3 + shift, i * 3 + shift + 40)
                 .and_then(|c| c.with_range(Dim::Dst, (i * 7) % 200 + shift, (i * 7) % 200 + shift + 30))
                 .expect("inside the IPv4 range")
         };
-        let a: Vec<Cube> = (0..120).map(|i| square(i, 0)).collect();
-        let b: Vec<Cube> = (0..120).map(|i| square(i, 1)).collect();
+        (0..120).map(square).collect()
+    }
+
+    /// Both splits stop with `TooFragmented` once their work passes the bound (the verdict
+    /// is then inconclusive), and finish under the real one.
+    #[test]
+    fn split_work_is_bounded() {
+        // Offset: neither side covers the other.
+        let (a, b) = (squares(0), squares(1));
         let (ra, rb): (Vec<&Cube>, Vec<&Cube>) = (a.iter().collect(), b.iter().collect());
-        let work = |max| difference_by_splitting(&ra, &rb, max);
+        let work = |max| difference_by_splitting(&ra, &rb, &Work::new(max));
         assert!(work(MAX_SPLIT_WORK).is_ok_and(|d| !d.is_empty()));
         assert!(matches!(work(300), Err(TooFragmented)));
         let everything = Cube::any(false);
-        let cut = |max| subtract_by_splitting(&everything, rb.clone(), max);
+        let cut = |max| subtract_by_splitting(&everything, rb.clone(), &Work::new(max));
         assert!(cut(MAX_SPLIT_WORK).is_ok_and(|d| !d.is_empty()));
         assert!(matches!(cut(150), Err(TooFragmented)));
+    }
+
+    /// One difference's parts (here: eight cubes, each split among 120 cutters, in parallel
+    /// chunks) spend from one bound: a bound that each part alone stays under, but not their
+    /// sum, stops the difference.
+    #[test]
+    fn split_work_is_shared_by_the_parts_of_one_difference() {
+        let port = |k: u128| Cube::any(false).with_range(Dim::Dport, k, k).expect("a port");
+        let a = Space::from_cubes((0..8).map(|k| port(2 * k)));
+        let b = Space::from_cubes(squares(1));
+        let spent = |a: &Space, limit| {
+            let work = Work::new(limit);
+            let diff = a.difference_within(&b, &work);
+            (diff, work.spent())
+        };
+        let (diff, total) = spent(&a, usize::MAX);
+        assert!(!diff.expect("under no bound").is_empty());
+        let (_, one) = spent(&Space::from_cubes([port(0)]), usize::MAX);
+        assert!(one > SPLIT_ABOVE && total >= 8 * one, "one part {one}, all {total}");
+        assert!(spent(&a, total).0.is_ok());
+        assert!(matches!(spent(&a, total - 1).0, Err(TooFragmented)));
+        assert!(matches!(spent(&a, 2 * one).0, Err(TooFragmented)));
     }
 
     proptest! {
@@ -699,7 +754,7 @@ mod tests {
             b in proptest::collection::vec(cube(), 100..250),
         ) {
             let (ra, rb): (Vec<&Cube>, Vec<&Cube>) = (a.iter().collect(), b.iter().collect());
-            let diff = difference_by_splitting(&ra, &rb, MAX_SPLIT_WORK).unwrap();
+            let diff = difference_by_splitting(&ra, &rb, &Work::new(MAX_SPLIT_WORK)).unwrap();
             for p in packets() {
                 let wanted = a.iter().any(|c| c.contains(&p)) && !b.iter().any(|c| c.contains(&p));
                 prop_assert_eq!(diff.iter().any(|c| c.contains(&p)), wanted, "at {:?}", p);
