@@ -197,7 +197,7 @@ pub(super) struct Created {
 }
 
 pub(super) struct Interp<'a> {
-    toks: &'a [(Tok, usize)],
+    toks: &'a [(Tok<'a>, usize)],
     vars: HashMap<String, VarVal>,
     rules: Vec<Created>,
     /// Domain, Private, Public.
@@ -209,8 +209,8 @@ pub(super) fn is_end(t: &Tok) -> bool {
     matches!(t, Tok::End | Tok::Pipe | Tok::Close(_))
 }
 
-impl Interp<'_> {
-    fn tok(&self, i: usize) -> Option<&Tok> {
+impl<'a> Interp<'a> {
+    fn tok(&self, i: usize) -> Option<&'a Tok<'a>> {
         self.toks.get(i).map(|t| &t.0)
     }
 
@@ -244,14 +244,14 @@ impl Interp<'_> {
                 Tok::Comma => statement_start = false,
                 Tok::End => statement_start = true,
                 Tok::Str(s) => {
-                    out.push(Val::Text(s.clone()));
+                    out.push(Val::Text(s.to_string()));
                     statement_start = false;
                 }
                 Tok::Var(v) => {
                     out.push(self.var(v));
                     statement_start = false;
                 }
-                Tok::Word(w) if !statement_start && w.parse::<i64>().is_ok() => out.push(Val::Text(w.clone())),
+                Tok::Word(w) if !statement_start && w.parse::<i64>().is_ok() => out.push(Val::Text(w.to_string())),
                 Tok::Open('a' | '(') => {
                     i = self.group(i + 1, out);
                     statement_start = false;
@@ -315,7 +315,7 @@ impl Interp<'_> {
                         vals.push(Val::Text(v.to_string()));
                     }
                 }
-                Tok::Word(w) | Tok::Str(w) => vals.push(Val::Text(w.clone())),
+                Tok::Word(w) | Tok::Str(w) => vals.push(Val::Text(w.to_string())),
                 Tok::Var(v) => vals.push(self.var(v)),
                 Tok::Comma => {}
                 Tok::Open('a' | '(') => {
@@ -417,10 +417,10 @@ impl Interp<'_> {
         let mut input: Option<Sel> = None;
         // The variable this statement assigns, and whether a command is its whole value.
         let mut assign: Option<(String, usize)> = None;
-        while let Some(t) = self.tok(i).cloned() {
+        while let Some(t) = self.tok(i) {
             let line = self.line(i);
             let mut produced = None;
-            match &t {
+            match t {
                 Tok::End => {
                     cmd_pos = stack.last() != Some(&'h');
                     input = None;
@@ -443,16 +443,16 @@ impl Interp<'_> {
                 }
                 Tok::Var(v) if cmd_pos => {
                     if self.tok(i + 1) == Some(&Tok::Assign) {
-                        self.vars.remove(v);
+                        self.vars.remove(v.as_ref());
                         match (self.tok(i + 2), self.tok(i + 3)) {
                             (Some(Tok::Str(s)), next) if next.is_none_or(is_end) => {
-                                self.vars.insert(v.clone(), VarVal::Text(s.clone()));
+                                self.vars.insert(v.to_string(), VarVal::Text(s.to_string()));
                                 i += 3;
                                 continue;
                             }
                             _ => {}
                         }
-                        assign = Some((v.clone(), i + 2));
+                        assign = Some((v.to_string(), i + 2));
                         i += 2;
                         while self.tok(i) == Some(&Tok::End) {
                             i += 1;
@@ -460,7 +460,7 @@ impl Interp<'_> {
                         cmd_pos = true;
                         continue;
                     }
-                    produced = Some(match self.vars.get(v) {
+                    produced = Some(match self.vars.get(v.as_ref()) {
                         Some(VarVal::Rules(set)) => Sel::Rules(set.clone()),
                         _ => Sel::Unknown(format!("from ${v}")),
                     });
