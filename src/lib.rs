@@ -90,6 +90,8 @@ pub mod syntax;
 #[doc(hidden)]
 pub mod synth;
 pub mod targets;
+#[cfg(test)]
+mod tests;
 pub(crate) mod udiff;
 pub mod verify;
 

@@ -191,15 +191,6 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 }
 
 #[test]
-fn the_documented_windows_export_is_the_one_the_reader_expects() {
-    let doc = std::fs::read_to_string("examples/drift/windows-export.ps1").expect("read");
-    assert!(
-        doc.contains(zonecheck::check::read::windows::EXPORT_COMMAND),
-        "examples/drift/windows-export.ps1 is stale"
-    );
-}
-
-#[test]
 fn several_devices_in_one_run() {
     let b = compiled("several");
     let out = stdout(
