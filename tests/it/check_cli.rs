@@ -252,7 +252,7 @@ fn a_host_that_lets_every_related_packet_out_is_different() {
 /// hundreds of thousands of pieces that meet the intended cubes everywhere.
 #[test]
 fn a_forward_chain_without_its_default_deny_is_found_at_scale() {
-    use zonecheck::synth::{Size, policy};
+    use zonecheck::internals::{Size, policy};
     let d = temp_dir("no-default-deny");
     let path = d.join("synth.zc");
     std::fs::write(&path, policy(Size { systems: 1_000, flows: 10_000, classes: 5 })).expect("policy written");
@@ -275,7 +275,7 @@ fn a_forward_chain_without_its_default_deny_is_found_at_scale() {
 /// Cut by each cube in turn this took minutes; it must come back with the finding.
 #[test]
 fn a_firewall_that_permits_everything_is_found_at_scale() {
-    use zonecheck::synth::{Size, policy};
+    use zonecheck::internals::{Size, policy};
     let d = temp_dir("permits-everything");
     let text = policy(Size { systems: 1_000, flows: 10_000, classes: 5 });
     let path = d.join("synth.zc");
