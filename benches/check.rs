@@ -14,9 +14,8 @@ use std::time::Duration;
 mod common;
 use common::best_of;
 
-use zonecheck::check::space::{Ifaces, Space};
-use zonecheck::check::{Format, check_bundle, check_device, read};
-use zonecheck::synth::{Size, policy};
+use zonecheck::check::{Format, check_bundle, check_device};
+use zonecheck::internals::{Ifaces, Size, Space, intended, policy, read};
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -44,7 +43,7 @@ fn main() {
         .expect("compiles");
         let file = bundle.files.iter().find(|f| f.device == "fw-core").expect("fw-core");
         let nft = String::from_utf8_lossy(&file.bytes).into_owned();
-        let lowered = zonecheck::lower::lower(&model);
+        let lowered = zonecheck::internals::lower(&model);
         let lowered_core = lowered.iter().find(|d| d.name == "fw-core").expect("lowered fw-core");
         let permits: usize = lowered_core.chains.iter().map(|c| c.permits.len()).sum();
         let point = model.enforcement_point("fw-core").expect("fw-core");
@@ -54,10 +53,10 @@ fn main() {
         // The stages, as check_device runs them.
         let (t_read, (rs, mut ifaces)) = best_of(runs, || {
             let mut ifaces = Ifaces::new();
-            let _ = zonecheck::check::intended::intended(&model, rules, &mut ifaces, &acl);
+            let _ = intended(&model, rules, &mut ifaces, &acl);
             (read(Format::NftText, &nft, &mut ifaces), ifaces)
         });
-        let want = zonecheck::check::intended::intended(&model, rules, &mut ifaces, &acl);
+        let want = intended(&model, rules, &mut ifaces, &acl);
         // As `check` evaluates and compares: within the device's scope (new and related
         // packets), one input interface at a time.
         let (t_eval, ev) = best_of(runs, || {

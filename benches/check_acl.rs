@@ -22,8 +22,8 @@ use std::time::Duration;
 mod common;
 use common::best_of;
 
-use zonecheck::check::space::{Ifaces, Path};
-use zonecheck::check::{Format, read};
+use zonecheck::check::Format;
+use zonecheck::internals::{Ifaces, Path, read};
 
 /// An IOS running-config: `interfaces` SVIs (`Vlan100`…) sharing one extended ACL of
 /// `entries` entries shaped like a municipality's core ACL: hosts and subnets, single

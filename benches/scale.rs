@@ -12,7 +12,7 @@ use std::time::Duration;
 mod common;
 use common::best_of;
 
-use zonecheck::synth::{Size, policy};
+use zonecheck::internals::{Size, policy};
 
 /// Peak resident memory (KiB) of the largest child waited for so far.
 fn children_max_rss_kib() -> i64 {
@@ -58,7 +58,7 @@ fn main() {
             let proved =
                 zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())
                     .expect("proves");
-            best_of(runs, || zonecheck::compile::build(&proved, &Default::default(), &templates).expect("compiles").0)
+            best_of(runs, || zonecheck::internals::build(&proved, &Default::default(), &templates).expect("compiles").0)
         };
         let (e2e, rss) = if have_exe {
             let (t, status) = best_of(runs, || {

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use zonecheck::check::space::{Ifaces, Path, Space};
+use zonecheck::internals::{Expectations, Ifaces, Path, Space, read};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -17,7 +17,7 @@ fn main() {
     let point = model.enforcement_point(device).expect("device");
     let rules = &point;
     let t = Instant::now();
-    let expected = zonecheck::check::intended::Expectations::of(&model);
+    let expected = Expectations::of(&model);
     eprintln!("expect    {:>8.1} ms (once per policy)", t.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();
     let mut ifaces = Ifaces::new();
@@ -25,7 +25,7 @@ fn main() {
     eprintln!("intended  {:>8.1} ms ({} cubes)", t.elapsed().as_secs_f64() * 1e3, want.permits.len());
     let t = Instant::now();
     let format = zonecheck::check::Format::detect(rules.target, file, &text).expect("format");
-    let rs = zonecheck::check::read(format, &text, &mut ifaces);
+    let rs = read(format, &text, &mut ifaces);
     let cubes: usize = rs.chains.iter().flat_map(|c| &c.rules).map(|r| r.matches.len()).sum();
     eprintln!(
         "read      {:>8.1} ms ({} rules, {cubes} cubes)",

@@ -32,7 +32,7 @@ pub(crate) struct Cli {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
-pub enum ColorWhen {
+pub(crate) enum ColorWhen {
     #[default]
     Auto,
     Always,
@@ -321,7 +321,7 @@ pub(crate) fn color_for(terminal: bool) -> bool {
 
 /// `--color always|never` decides; `auto` colours a terminal unless `NO_COLOR` is set to
 /// anything but the empty string (no-color.org: a flag overrides the variable).
-pub fn decide_color(when: ColorWhen, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+pub(crate) fn decide_color(when: ColorWhen, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     match when {
         ColorWhen::Always => true,
         ColorWhen::Never => false,

@@ -7,7 +7,7 @@
 //! - [`model`]: names to ids, addresses to zones, endpoints to data nodes; the graph; the
 //!   enforcement points.
 //! - [`verify`]: the proof (DESIGN.md §4), lints, explain; [`verify::Proved`].
-//! - [`lower`]: the model to per-device permits, which [`targets`] render (minijinja).
+//! - `lower` (internal): the model to per-device permits, which [`targets`] render (minijinja).
 //! - [`compile`]: a proof in, a self-checked bundle out.
 //! - [`check`]: translation validation — any configuration against the policy, with its
 //!   own statement of what each enforcement point must permit.
@@ -82,14 +82,16 @@ pub mod compile;
 pub(crate) mod config;
 pub mod diagnostics;
 pub(crate) mod init;
-pub mod lower;
+pub(crate) mod lower;
 pub mod model;
 pub mod report;
 pub mod syntax;
 /// Deterministic synthetic policies for the benchmarks and `examples/synth.rs`; not API.
-#[doc(hidden)]
-pub mod synth;
+#[cfg(feature = "internals")]
+pub(crate) mod synth;
 pub mod targets;
+#[cfg(test)]
+mod tests;
 pub(crate) mod udiff;
 pub mod verify;
 
@@ -123,4 +125,36 @@ pub fn load_policy(path: &Path) -> Result<Model, Errors> {
 /// Parse and resolve a policy held in memory (tests, fuzzing, benchmarks).
 pub fn load_str(name: &str, text: &str) -> Result<Model, Errors> {
     resolve(syntax::parse_str(name, text))
+}
+
+/// Not API: what the benchmarks, `examples/`, the fuzz targets and the kernel tests drive
+/// or time below the library's calls — `check`'s reader, evaluation and comparison one by
+/// one, rendering without the self-check, synthetic policies. Behind the non-default
+/// feature `internals`, which the crate's dev-dependency on itself turns on for its own
+/// tests, benchmarks and examples (and `fuzz/Cargo.toml` for the fuzz targets); no
+/// promise of stability.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::check::intended::{Expectations, Intended, intended};
+    pub use crate::check::ruleset::{Action, Dead, Evaluation, RuleRef, Ruleset};
+    pub use crate::check::space::{ALL_DIMS, Cube, Dim, Ifaces, Space, addr_max, dim_max};
+    pub use crate::check::{Packet, Path};
+    pub use crate::lower::{DeviceRules, lower};
+    pub use crate::synth::{Size, policy};
+
+    /// Read a file of a format into a ruleset ([`crate::check`]'s first stage).
+    pub fn read(format: crate::check::Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
+        crate::check::read(format, text, ifaces)
+    }
+
+    /// [`crate::compile::compile`] without the self-check, with the lowered rules of the
+    /// devices compiled (the benchmark of rendering alone).
+    pub fn build(
+        proved: &crate::verify::Proved,
+        options: &crate::compile::Options,
+        templates: &crate::targets::Templates,
+    ) -> Result<(crate::compile::Bundle, Vec<DeviceRules>), Vec<crate::diagnostics::Diag>> {
+        crate::compile::build(proved, options, templates)
+    }
 }

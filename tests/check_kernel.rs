@@ -62,9 +62,9 @@ use serde_json::Value;
 use topology::Topology;
 use wire::Shot;
 use zonecheck::Model;
-use zonecheck::check::space::{Ct, Packet, Path as Hook};
+use zonecheck::check::{Ct, Packet, Path as Hook};
 use zonecheck::check::{Difference, Direction, Format, check_device};
-use zonecheck::targets::acl::AclOptions;
+use zonecheck::model::AclOptions;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

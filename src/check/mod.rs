@@ -1,24 +1,32 @@
 //! Stage 5: check that a ruleset permits exactly what the policy permits (DESIGN.md §6).
 //!
-//! A reader ([`read`](mod@read)) turns a generated file or a live dump into a [`ruleset::Ruleset`];
-//! evaluating it gives its permitted packets ([`space`]); [`intended`] gives what the
-//! lowering says the device must permit. The two are compared within the device's scope
+//! A reader (`read`) turns a generated file or a live dump into a `ruleset::Ruleset`;
+//! evaluating it gives its permitted packets (`space`); `intended` gives what the
+//! lowering says the device must permit (the four are internal to the crate). The two are compared within the device's scope
 //! (forwarded packets for a firewall or switch, packets to and from a host), and every
 //! difference is reported as regions of packets, each with a concrete witness, the rule that
 //! decides the witness on the device and the flows that ask for it.
 
-pub mod intended;
+pub(crate) mod intended;
 pub(crate) mod origin;
-pub mod read;
-pub mod ruleset;
-pub mod space;
+pub(crate) mod read;
+pub(crate) mod ruleset;
+pub(crate) mod space;
+
+// What a check's result names: the witness packet, the rule that decides it, why the
+// policy asks for it, what the reader could not model.
+pub use intended::Why;
+pub use ruleset::{Origin, Problem};
+pub use space::{Ct, Packet, Path};
+// The command whose output `check` reads as a live Windows host ([`Format::WindowsExport`]).
+pub use read::windows::EXPORT_COMMAND;
 
 use std::collections::BTreeMap;
 
 use crate::model::{AclOptions, EnforcementPoint, HostOrDevice, Model, Target};
-use intended::{Expectations, Intended, Why};
-use ruleset::{Dead, EvalError, Evaluation, Origin, Problem, RuleRef, Ruleset};
-use space::{Cube, Ifaces, Packet, Space};
+use intended::{Expectations, Intended};
+use ruleset::{Dead, EvalError, Evaluation, RuleRef, Ruleset};
+use space::{Cube, Ifaces, Space};
 
 /// The formats `check` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,7 +173,7 @@ pub fn check_bundle(model: &Model, files: &[Generated], acl: &AclOptions) -> Vec
 }
 
 /// Read a file of a format into a ruleset.
-pub fn read(format: Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read(format: Format, text: &str, ifaces: &mut Ifaces) -> Ruleset {
     use read::acl::Dialect;
     // Editors and PowerShell write a UTF-8 byte-order mark; it is no part of line 1.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -296,7 +304,7 @@ pub fn check_device(
 }
 
 /// [`check_device`] with the policy's expectations read once, for checking many devices.
-pub fn check_expected(
+pub(crate) fn check_expected(
     expected: &Expectations,
     point: &EnforcementPoint,
     format: Format,
@@ -518,7 +526,7 @@ fn why_text(model: &Model, w: &Why) -> String {
 }
 
 /// Every dimension of a region that is not "anything", in the engineer's words.
-pub fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
+pub(crate) fn describe_region(c: &Cube, ifaces: &Ifaces) -> String {
     use space::{Dim, Field, addr_max, addr_of, dim_max};
     let v6 = c.v6();
     let full = |d: Dim| Field::range(0, if matches!(d, Dim::Src | Dim::Dst) { addr_max(v6) } else { dim_max(d) });

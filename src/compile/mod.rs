@@ -1,10 +1,10 @@
 //! Stage 4: compile a proved policy into a bundle of device configurations (DESIGN.md §5).
 //!
-//! [`compile`] lowers the model per enforcement point ([`lower`]), renders each through
+//! [`compile`] lowers the model per enforcement point (`lower`), renders each through
 //! the target's templates ([`crate::targets`]) and returns an in-memory [`Bundle`];
 //! `bundle::write` puts it on disk atomically. Nothing here runs unless verify passes.
 
-pub mod bundle;
+pub(crate) mod bundle;
 
 use std::collections::BTreeMap;
 
@@ -106,13 +106,13 @@ impl Bundle {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The policy digest: independent of the directory the policy was read from.
-pub fn policy_digest(model: &Model) -> (String, Vec<(String, String)>) {
+pub(crate) fn policy_digest(model: &Model) -> (String, Vec<(String, String)>) {
     let mut hasher = Sha256::new();
     let mut sources = Vec::new();
     for (_, f) in model.sources.iter() {
@@ -190,7 +190,7 @@ pub fn compile(proved: &Proved, options: &Options, templates: &Templates) -> Res
 
 /// [`compile`] without the self-check, with the lowered rules of the devices compiled
 /// (benchmarks of rendering alone, and callers that check the files themselves).
-pub fn build(
+pub(crate) fn build(
     proved: &Proved,
     options: &Options,
     templates: &Templates,

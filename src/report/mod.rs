@@ -16,6 +16,6 @@ pub mod rules;
 pub mod sarif;
 
 /// `1 rule`, `2 rules`: a count with its noun in the right number.
-pub fn count(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

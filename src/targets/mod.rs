@@ -3,15 +3,15 @@
 //! binary; `--templates DIR` overrides any of them by file name. Templates only ever see
 //! the lowered model with every policy string already escaped for the target.
 
-pub mod acl;
+pub(crate) mod acl;
 pub(crate) mod aoscx;
 pub(crate) mod eos;
 pub(crate) mod escape;
 pub(crate) mod ios;
 pub(crate) mod junos;
-pub mod nftables;
-pub mod powershell;
-pub mod windows;
+pub(crate) mod nftables;
+pub(crate) mod powershell;
+pub(crate) mod windows;
 
 use std::path::Path;
 
@@ -90,7 +90,7 @@ impl Templates {
     /// These templates with fuel for renders of devices of up to `permits` lowered permits
     /// (a fixed budget stopped the core firewall of a 1,000,000-flow policy), or `None`
     /// when the base budget covers them.
-    pub fn for_input(&self, permits: usize) -> Option<Templates> {
+    pub(crate) fn for_input(&self, permits: usize) -> Option<Templates> {
         let need = (permits as u64).saturating_mul(FUEL_PER_PERMIT);
         (need > BASE_FUEL).then(|| {
             let mut t = self.clone();

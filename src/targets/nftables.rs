@@ -281,7 +281,7 @@ const RELATED_OUTPUT: &str = "zc_output_related";
 const ANSWERS_IN: &str = "zc_input_answers";
 const ANSWERS_OUT: &str = "zc_output_answers";
 
-pub fn render(
+pub(crate) fn render(
     model: &Model,
     rules: &DeviceRules,
     templates: &Templates,

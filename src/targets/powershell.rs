@@ -47,7 +47,7 @@ impl fmt::Display for Problem {
 }
 
 /// Why a character cannot appear in a generated PowerShell script, if it cannot.
-pub fn unsafe_char(c: char) -> Option<&'static str> {
+pub(crate) fn unsafe_char(c: char) -> Option<&'static str> {
     match c {
         '\r' | '\n' => Some("a line break"),
         '\0' => Some("NUL"),

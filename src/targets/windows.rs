@@ -34,14 +34,14 @@ use crate::model::{FlowId, Model};
 
 /// The most addresses (RemoteAddress and LocalAddress together) in one rule. Users report
 /// about 1,000 entries per rule scope (targets.md §2.2).
-pub const MAX_ADDRESSES: usize = 1000;
+pub(crate) const MAX_ADDRESSES: usize = 1000;
 
 /// The built-in template's name.
 pub(crate) const TEMPLATE: &str = "windows/host.ps1.j2";
 
 /// ICMPv6 types of neighbour discovery: router solicitation and advertisement, neighbour
 /// solicitation and advertisement.
-pub const ND_TYPES: [u8; 4] = [133, 134, 135, 136];
+pub(crate) const ND_TYPES: [u8; 4] = [133, 134, 135, 136];
 
 /// Settings from zonecheck.toml's `[windows]`.
 #[derive(Clone, Debug)]
@@ -284,7 +284,7 @@ fn unsafe_diag(span: Span, what: String, host: &str, p: &Problem) -> Diag {
 
 /// Render one Windows host with the default address limit. Returns the script's bytes
 /// (UTF-8 with BOM, CRLF) and its counts (`rules` is the number of firewall rules).
-pub fn render(
+pub(crate) fn render(
     model: &Model,
     rules: &DeviceRules,
     templates: &Templates,
@@ -296,7 +296,7 @@ pub fn render(
 
 /// [`render`] with another address limit per rule (tests use small ones to exercise
 /// splitting).
-pub fn render_with_limit(
+pub(crate) fn render_with_limit(
     model: &Model,
     rules: &DeviceRules,
     templates: &Templates,

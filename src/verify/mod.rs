@@ -10,12 +10,12 @@
 //!
 //! No I/O happens here; [`crate::report`] renders the [`Verdict`].
 
-pub mod enforce;
+pub(crate) mod enforce;
 pub mod expiry;
 pub mod explain;
 pub(crate) mod forging;
 pub(crate) mod lints;
-pub mod taint;
+pub(crate) mod taint;
 
 use std::collections::BTreeSet;
 
@@ -24,8 +24,9 @@ use petgraph::graph::NodeIndex;
 
 use crate::diagnostics::{Diag, Severity, Span};
 use crate::model::{ClassId, Confinement, FlowId, GraphNode, Model, Node, SystemId, Trust, ZoneId};
-pub(crate) use taint::Hop;
-use taint::{Bfs, Bits, dense};
+pub use enforce::{Enforcement, Gap};
+use taint::{Bfs, dense};
+pub use taint::{Bits, Hop};
 
 /// Settings that change what counts as failure.
 #[derive(Clone, Debug, Default)]

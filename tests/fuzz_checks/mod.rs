@@ -100,9 +100,10 @@ pub fn check_fmt_roundtrip(data: &[u8]) -> bool {
 /// every path) the concrete `trace` agrees with the symbolic permitted space, and no rule
 /// that decides one of them in `trace` is reported unmatchable or shadowed.
 pub fn check_read(data: &[u8]) {
-    use zonecheck::check::ruleset::{Action, Dead, RuleRef};
-    use zonecheck::check::space::{ALL_DIMS, Cube, Dim, Ifaces, Packet, Path, addr_max, dim_max};
-    use zonecheck::check::{Format, read};
+    use zonecheck::check::Format;
+    use zonecheck::internals::{
+        ALL_DIMS, Action, Cube, Dead, Dim, Ifaces, Packet, Path, RuleRef, addr_max, dim_max, read,
+    };
 
     const MAX_LEN: usize = 64 << 10;
     const MAX_PROBES: usize = 160;

@@ -12,6 +12,13 @@ fn temp(name: &str) -> PathBuf {
     crate::util::temp_dir("compile", name)
 }
 
+/// A file's SHA-256 as the manifest spells it (lower-case hex), computed here rather than
+/// by the crate.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -49,7 +56,7 @@ fn compile_is_byte_identical_and_manifest_digests_match() {
     for f in files {
         let path = f["path"].as_str().expect("path");
         let bytes = &a[path];
-        assert_eq!(f["sha256"].as_str(), Some(zonecheck::compile::sha256_hex(bytes).as_str()), "{path}");
+        assert_eq!(f["sha256"].as_str(), Some(sha256_hex(bytes).as_str()), "{path}");
         assert_eq!(f["bytes"].as_u64(), Some(bytes.len() as u64));
     }
     // Recompiling into the same directory changes nothing but says so.
@@ -742,8 +749,6 @@ fn runaway_templates_are_stopped_and_the_budget_grows_with_the_policy() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("zonecheck::compile::template") && err.contains("fuel"), "{err}");
     assert!(!d.join("out").exists());
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    assert!(templates.for_input(1_000).is_none(), "small devices keep the base budget");
-    assert!(templates.for_input(5_000_000).is_some(), "large devices get more");
+    // How the budget grows with the policy is tested in the crate (src/tests/compile.rs).
     let _ = std::fs::remove_dir_all(&d);
 }

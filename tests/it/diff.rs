@@ -35,7 +35,7 @@ fn compare(old: &str, new: &str) -> Diff {
     diff::diff(
         &Side { model: &a.0, verdict: &a.1 },
         &Side { model: &b.0, verdict: &b.1 },
-        &zonecheck::targets::acl::AclOptions::default(),
+        &zonecheck::model::AclOptions::default(),
     )
 }
 
@@ -248,7 +248,7 @@ fn every_shipped_policy_diffs_with_itself_and_a_one_flow_change_touches_only_its
         let d = diff::diff(
             &Side { model: &m, verdict: &v },
             &Side { model: &m, verdict: &v },
-            &zonecheck::targets::acl::AclOptions::default(),
+            &zonecheck::model::AclOptions::default(),
         );
         assert!(d.is_same(), "{p}: {}", diff::text(&d));
     }

@@ -172,6 +172,7 @@ pub struct Expectations<'m> {
 
 /// The intended space of one enforcement point (reads the whole policy: to check many,
 /// make the [`Expectations`] once).
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // for benches, fuzz targets, tests
 pub fn intended(model: &Model, point: &EnforcementPoint, ifaces: &mut Ifaces, acl: &AclOptions) -> Intended {
     Expectations::of(model).intended(point, ifaces, acl)
 }

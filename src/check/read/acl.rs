@@ -28,7 +28,7 @@ use crate::check::space::{Cube, Dim, Field, Ifaces, Path};
 
 /// The syntax of a switch configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     CiscoIos,
     AristaEos,
     ArubaAoscx,
@@ -37,7 +37,7 @@ pub enum Dialect {
 
 /// Read a switch configuration. Never fails: whatever is not modelled exactly is a
 /// [`Problem`] in the result, and its rule is left out.
-pub fn read(dialect: Dialect, text: &str, ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read(dialect: Dialect, text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let mut b = Builder::default();
     match dialect {
         Dialect::Junos => junos::read(text, &mut b),

@@ -16,15 +16,15 @@
 //!   the rule is left out: the check then fails closed. Nothing is approximated silently.
 //! - Every rule keeps its [`Origin`]: line, text, handle or sequence number, comment.
 
-pub mod acl;
-pub mod nft;
-pub mod nft_text;
-pub mod windows;
+pub(crate) mod acl;
+pub(crate) mod nft;
+pub(crate) mod nft_text;
+pub(crate) mod windows;
 
 use super::space::{Cube, Dim, Field};
 
-pub use super::ruleset::{Action, Base, Chain, Hook, Origin, Problem, Rule, Ruleset};
-pub use super::space::Ifaces;
+pub(crate) use super::ruleset::{Action, Base, Chain, Hook, Origin, Problem, Rule, Ruleset};
+pub(crate) use super::space::Ifaces;
 
 /// Narrow every cube to `f` in `d`, dropping those left empty.
 pub(crate) fn narrow(cubes: Vec<Cube>, d: Dim, f: &Field) -> Vec<Cube> {

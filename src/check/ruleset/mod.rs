@@ -28,7 +28,7 @@ pub struct Origin {
     /// The reader took the rule to match more than it does: a key it does not model (`ct
     /// mark`, `ct direction`) in a rule only established packets reach, which `check` does
     /// not compare. Exact for every packet compared, but no advice about dead rules may
-    /// rest on it (see [`Ruleset::dead_rules`]). Not part of any report.
+    /// rest on it (see `Ruleset::dead_rules`). Not part of any report.
     #[serde(skip)]
     pub approximate: bool,
 }
@@ -309,6 +309,7 @@ fn intersect_all(input: &[Cube], matches: &[Cube], index: Option<&Index>) -> Vec
 
 impl Ruleset {
     /// The chain called `name`.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for benches, fuzz targets, tests
     pub fn chain_named(&self, name: &str) -> Option<usize> {
         self.chains.iter().position(|c| c.name == name)
     }
@@ -319,12 +320,14 @@ impl Ruleset {
 
     /// The permitted packets of the given paths: a packet is permitted when every base
     /// chain it passes accepts it (an accept ends one base chain, a drop ends them all).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for benches, fuzz targets, tests
     pub fn permitted(&self, paths: &[Path]) -> Result<Evaluation, EvalError> {
         self.evaluate(paths, true)
     }
 
     /// [`Ruleset::permitted`]; with `stats` false, without the per-rule statistics that only
     /// [`Ruleset::dead_rules`] needs (the permitted space is the same, for less memory).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for benches, fuzz targets, tests
     pub(crate) fn evaluate(&self, paths: &[Path], stats: bool) -> Result<Evaluation, EvalError> {
         self.evaluate_within(paths, None, 0, stats)
     }

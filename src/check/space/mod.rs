@@ -67,7 +67,7 @@ pub enum Dim {
     Hops,
 }
 
-pub const DIMS: usize = 12;
+pub(crate) const DIMS: usize = 12;
 pub const ALL_DIMS: [Dim; DIMS] = [
     Dim::Path,
     Dim::Iif,
@@ -428,7 +428,7 @@ pub(crate) fn net_bounds(net: &IpNet) -> (u128, u128) {
     }
 }
 
-pub fn addr_value(a: IpAddr) -> u128 {
+pub(crate) fn addr_value(a: IpAddr) -> u128 {
     match a {
         IpAddr::V4(a) => u128::from(u32::from(a)),
         IpAddr::V6(a) => u128::from(a),
@@ -675,7 +675,7 @@ pub struct Packet {
 }
 
 impl Packet {
-    /// Can such a packet exist (see [`Cube::on_path`])?
+    /// Can such a packet exist (see `Cube::on_path`)?
     pub fn is_possible(&self) -> bool {
         match self.path {
             Path::Input => self.iif != 0 && self.oif == 0,

@@ -278,6 +278,7 @@ impl Space {
         }
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for benches, fuzz targets, tests
     pub fn cubes(&self) -> &[Cube] {
         &self.cubes
     }
@@ -312,6 +313,7 @@ impl Space {
         self.index().candidates(c).filter(move |&i| self.cubes[i as usize].overlaps(c)).map(|i| i as usize)
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for benches, fuzz targets, tests
     pub fn contains(&self, p: &Packet) -> bool {
         self.containing(p).next().is_some()
     }

@@ -29,7 +29,7 @@ use crate::check::ruleset::port_protocols;
 use crate::check::space::{Ct, Cube, Dim, Field, Space, addr_max, addr_value, dim_max};
 
 /// Read `nft -j list ruleset` output (or a JSON command list for `nft -j -f`).
-pub fn read_json(text: &str, ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read_json(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         // JSON that stops early is a dump cut short: refused, not read as far as it goes.

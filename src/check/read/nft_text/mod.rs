@@ -15,7 +15,7 @@ mod lex;
 use lex::{T, Tok, lex, substitute};
 
 /// Read nft text.
-pub fn read_text(text: &str, ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read_text(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let mut problems = Vec::new();
     let toks = substitute(lex(text), &mut problems);
     let mut p = Parser { toks: &toks, pos: 0, items: Vec::new(), problems, depth: 0 };

@@ -3,7 +3,7 @@
 use super::*;
 
 /// The JSON export of a live host's firewall, as written by [`EXPORT_COMMAND`].
-pub fn read_export(text: &str, ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read_export(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let fail = |message: String, ifaces: &mut Ifaces| unreadable(Problem { line: 0, message }, ifaces);
     let root: Value = match serde_json::from_str(text) {

@@ -100,7 +100,7 @@ use super::{Action, Base, Chain, Hook, Ifaces, Origin, Problem, Rule, Ruleset, n
 use crate::check::space::{Cube, Dim, Field, Path, addr_max, addr_value};
 
 /// The PowerShell (5.1 or later, as administrator) that writes a host's active firewall
-/// rules and profiles to `firewall.json` for [`read_export`]. It looks up each rule's
+/// rules and profiles to `firewall.json` for `read_export`. It looks up each rule's
 /// filters one by one, which takes a minute or two on a host with many rules.
 pub const EXPORT_COMMAND: &str = r#"$rules = Get-NetFirewallRule -PolicyStore ActiveStore | ForEach-Object {
   $a = $_ | Get-NetFirewallAddressFilter; $p = $_ | Get-NetFirewallPortFilter
@@ -192,7 +192,7 @@ const ALL_PROFILES: u8 = 7;
 
 /// The interface name that stands for a profile in the ruleset (see "Profiles" above):
 /// `Domain profile`, `Private profile`, `Public profile`.
-pub fn profile_interface(profile: &str) -> String {
+pub(crate) fn profile_interface(profile: &str) -> String {
     format!("{profile} profile")
 }
 
@@ -212,8 +212,8 @@ mod script;
 mod tests;
 mod values;
 
-pub use export::read_export;
+pub(crate) use export::read_export;
 use lex::*;
 use rules::*;
-pub use script::read_script;
+pub(crate) use script::read_script;
 use values::*;

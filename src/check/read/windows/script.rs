@@ -748,7 +748,7 @@ pub(super) fn is_firewall_command(name: &str) -> bool {
 /// zonecheck's own PowerShell script, or any script of the same shape: the rules its
 /// `New-NetFirewallRule` commands leave in place and its `Set-NetFirewallProfile`
 /// settings of the three profiles.
-pub fn read_script(text: &str, ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read_script(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let toks = match lex(text) {
         Ok(t) => t,

@@ -14,23 +14,23 @@
 
 use std::path::PathBuf;
 
-use zonecheck::check::{DeviceCheck, Direction, Format, check_device};
+use crate::check::{DeviceCheck, Direction, Format, check_device};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/corpus")
 }
 
-fn model() -> zonecheck::Model {
+fn model() -> crate::Model {
     let text = std::fs::read_to_string(dir().join("policy.zc")).expect("policy");
-    zonecheck::load_str("policy.zc", &text).expect("the corpus policy resolves")
+    crate::load_str("policy.zc", &text).expect("the corpus policy resolves")
 }
 
-fn check_text(model: &zonecheck::Model, device: &str, format: Format, file: &str, text: &str) -> DeviceCheck {
+fn check_text(model: &crate::Model, device: &str, format: Format, file: &str, text: &str) -> DeviceCheck {
     let point = model.enforcement_point(device).expect("device");
     check_device(model, &point, format, file, text, &Default::default())
 }
 
-fn check(model: &zonecheck::Model, device: &str, format: Format, file: &str) -> (DeviceCheck, String) {
+fn check(model: &crate::Model, device: &str, format: Format, file: &str) -> (DeviceCheck, String) {
     let text = std::fs::read_to_string(dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     (check_text(model, device, format, file, &text), text)
 }
@@ -191,13 +191,13 @@ fn ios_running_configs() {
 /// connection, which an inside host can forge (zonecheck accepts them only between
 /// permitted address pairs), and by what the router accepts to and from itself that no
 /// flow names (DESIGN.md §4a: a firewall accepts only the flows that name it).
-fn only_related_icmp_and_own(d: &zonecheck::check::DeviceCheck) {
-    use zonecheck::check::space::{Ct, Path};
+fn only_related_icmp_and_own(d: &crate::check::DeviceCheck) {
+    use crate::check::space::{Ct, Path};
     assert_eq!(d.verdict(), "different", "{:?}", problems(d));
     for x in &d.differences {
         let own = matches!(x.witness.path, Path::Input | Path::Output);
         assert!(
-            own || (x.direction == zonecheck::check::Direction::More && x.witness.ct == Ct::Related),
+            own || (x.direction == crate::check::Direction::More && x.witness.ct == Ct::Related),
             "only related packets and the router's own differ: {}",
             x.witness_text
         );
@@ -232,7 +232,7 @@ fn nftables_rulesets() {
     only_related_icmp_and_own(&d);
     assert!(d.unchecked.is_empty(), "{:?}", d.unchecked);
     assert!(
-        d.differences.iter().any(|x| x.witness.path == zonecheck::check::space::Path::Input
+        d.differences.iter().any(|x| x.witness.path == crate::check::space::Path::Input
             && x.witness.dport == 22
             && x.interfaces.0.as_deref() == Some("drift")),
         "SSH to the router itself: {:?}",
@@ -304,7 +304,7 @@ fn nftables_rulesets() {
     // also routed or forged from off-link, where zonecheck asks for 255.
     assert_eq!(d.verdict(), "different", "{:?}", problems(&d));
     assert!(
-        d.differences.iter().all(|x| x.direction == zonecheck::check::Direction::More
+        d.differences.iter().all(|x| x.direction == crate::check::Direction::More
             && x.witness.proto == 58
             && (133..=136).contains(&x.witness.dport)
             && x.witness.hops != 255),
@@ -347,11 +347,9 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
             );
             // Findings are grouped by the rule deciding them, so removing a rule may regroup
             // them: what must not change is how either file decides any witness of either.
-            let mut ifaces = zonecheck::check::space::Ifaces::new();
-            let (before, after) = (
-                zonecheck::check::read(format, &text, &mut ifaces),
-                zonecheck::check::read(format, &without, &mut ifaces),
-            );
+            let mut ifaces = crate::check::space::Ifaces::new();
+            let (before, after) =
+                (crate::check::read(format, &text, &mut ifaces), crate::check::read(format, &without, &mut ifaces));
             for x in d.differences.iter().chain(&again.differences) {
                 let mut p = x.witness;
                 p.iif = x.interfaces.0.as_deref().map_or(0, |n| ifaces.id(n));
@@ -374,8 +372,8 @@ fn advice_never_names_a_rule_whose_removal_changes_traffic() {
 /// …", not `2-4294967295`), ICMP types by name, not as ports.
 #[test]
 fn findings_name_interfaces_and_icmp_types() {
-    use zonecheck::check::describe_region;
-    use zonecheck::check::space::{Cube, Dim, Field, Ifaces, dim_max};
+    use crate::check::describe_region;
+    use crate::check::space::{Cube, Dim, Field, Ifaces, dim_max};
     let mut ifaces = Ifaces::new();
     let lan = u128::from(ifaces.id("lan"));
     let wan = u128::from(ifaces.id("wan"));

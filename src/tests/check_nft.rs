@@ -7,11 +7,11 @@
 
 use std::path::PathBuf;
 
+use crate::check::read::nft::read_json;
+use crate::check::read::nft_text::read_text;
+use crate::check::read::{Action, Ifaces, Ruleset};
+use crate::check::space::{Ct, Cube, Dim, Packet, Path, Space, addr_value};
 use proptest::prelude::*;
-use zonecheck::check::read::nft::read_json;
-use zonecheck::check::read::nft_text::read_text;
-use zonecheck::check::read::{Action, Ifaces, Ruleset};
-use zonecheck::check::space::{Ct, Cube, Dim, Packet, Path, Space, addr_value};
 
 fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/nft").join(name);
@@ -132,7 +132,7 @@ impl P<'_> {
             sport,
             dport,
             ack: false,
-            ct: zonecheck::check::space::Ct::New,
+            ct: crate::check::space::Ct::New,
             hops: 64,
         }
     }
@@ -521,7 +521,7 @@ fn ct_status_dnat_and_mss_clamping() {
             sport: 50000,
             dport,
             ack: false,
-            ct: zonecheck::check::space::Ct::New,
+            ct: crate::check::space::Ct::New,
             hops: 64,
         };
         permitted(rs).contains(&p)

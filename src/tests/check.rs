@@ -9,9 +9,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::check::ruleset::{Action, Base, Chain, Dead, Hook, Origin, Rule, RuleRef, Ruleset};
+use crate::check::space::{ALL_DIMS, Cube, DIMS, Dim, Field, Packet, Path, Space, addr_max, dim_max};
 use proptest::prelude::*;
-use zonecheck::check::ruleset::{Action, Base, Chain, Dead, Hook, Origin, Rule, RuleRef, Ruleset};
-use zonecheck::check::space::{ALL_DIMS, Cube, DIMS, Dim, Field, Packet, Path, Space, addr_max, dim_max};
 
 /// The small values random cubes use in each dimension (the rest of the range is "outside").
 fn small(d: Dim) -> u128 {
@@ -94,7 +94,7 @@ fn grid(active: &[Dim]) -> Vec<Packet> {
                 sport: v[7] as u16,
                 dport: v[8] as u16,
                 ack: v[9] == 1,
-                ct: zonecheck::check::space::Ct::New,
+                ct: crate::check::space::Ct::New,
                 hops: 64,
             });
             let mut k = 0;

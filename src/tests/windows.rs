@@ -32,17 +32,17 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use crate::check::read::windows::{profile_interface, read_export, read_script};
+use crate::check::read::{Ifaces, Ruleset};
+use crate::check::space::{Cube, Dim, Field, Packet, Path as ZPath, Space, addr_value};
+use crate::diagnostics::code;
+use crate::lower::{ChainKind, DeviceRules, Svc, lower};
+use crate::model::HostOrDevice;
+use crate::model::Model;
+use crate::targets::Templates;
+use crate::targets::windows::{self, WindowsOptions};
 use ipnet::IpNet;
 use proptest::prelude::*;
-use zonecheck::check::read::windows::{profile_interface, read_export, read_script};
-use zonecheck::check::read::{Ifaces, Ruleset};
-use zonecheck::check::space::{Cube, Dim, Field, Packet, Path as ZPath, Space, addr_value};
-use zonecheck::diagnostics::code;
-use zonecheck::lower::{ChainKind, DeviceRules, Svc, lower};
-use zonecheck::model::HostOrDevice;
-use zonecheck::model::Model;
-use zonecheck::targets::Templates;
-use zonecheck::targets::windows::{self, WindowsOptions};
 
 static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| Templates::load(None).expect("templates"));
 
@@ -129,7 +129,7 @@ fn windows_hosts(model: &Model) -> Vec<DeviceRules> {
 }
 
 fn digest(model: &Model) -> String {
-    zonecheck::compile::policy_digest(model).0
+    crate::compile::policy_digest(model).0
 }
 
 /// The script as text, after checking the encoding: UTF-8 with BOM, CRLF only.
@@ -150,7 +150,7 @@ fn decode(bytes: &[u8]) -> String {
     text.to_string()
 }
 
-fn render(model: &Model, d: &DeviceRules) -> (String, zonecheck::targets::Stats) {
+fn render(model: &Model, d: &DeviceRules) -> (String, crate::targets::Stats) {
     let (bytes, stats) = windows::render(model, d, &TEMPLATES, &WindowsOptions::default(), &digest(model))
         .unwrap_or_else(|e| panic!("render {}: {e:?}", d.name));
     (decode(&bytes), stats)
@@ -654,7 +654,7 @@ fn round_trip(model: &Model, d: &DeviceRules, limit: usize) -> Result<usize, Str
 
 #[test]
 fn golden_fjordvik_windows_hosts() {
-    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let model = crate::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let hosts = windows_hosts(&model);
     // A closed-zone server, a closed-zone jump host and an internal server.
     for name in ["epj-plo-app", "jump-sikker", "fil"] {
@@ -693,7 +693,7 @@ fn golden_examples_with_windows_hosts() {
     let mut seen = 0;
     for f in files {
         // Violation examples do not pass verify; lowering does not need it.
-        let model = zonecheck::load_policy(&f).unwrap_or_else(|e| panic!("{}: {:?}", f.display(), e.diags));
+        let model = crate::load_policy(&f).unwrap_or_else(|e| panic!("{}: {:?}", f.display(), e.diags));
         let hosts = windows_hosts(&model);
         if hosts.is_empty() {
             continue;
@@ -815,16 +815,15 @@ fn check_confined(text: &str, toks: &[Tok], expect: &[(usize, String)]) -> Resul
 /// strings were rightly rejected.
 fn injection_case(s: &[String; 7]) -> Result<bool, String> {
     let text = hostile_policy(s);
-    let model = zonecheck::load_str("p.zc", &text)
-        .map_err(|e| zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100))?;
+    let model =
+        crate::load_str("p.zc", &text).map_err(|e| crate::diagnostics::render(&e.diags, &e.sources, false, 100))?;
     let strings: Vec<String> = s.iter().map(|x| as_policy(x)).collect();
     let mut accepted = true;
     for d in windows_hosts(&model) {
         // The strings each host's script carries: x is closed, so it also gets flow 3.
         let carried: &[usize] = if d.name == "x" { &[0, 1, 2, 3, 4] } else { &[0, 3, 5, 6] };
-        let rejectable = carried
-            .iter()
-            .any(|k| strings[*k].chars().any(|c| zonecheck::targets::powershell::unsafe_char(c).is_some()));
+        let rejectable =
+            carried.iter().any(|k| strings[*k].chars().any(|c| crate::targets::powershell::unsafe_char(c).is_some()));
         let r = windows::render(&model, &d, &TEMPLATES, &WindowsOptions::default(), &digest(&model));
         let (bytes, _) = match r {
             Err(diags) => {
@@ -923,7 +922,7 @@ fn unquotable_strings_are_rejected_with_a_diagnostic() {
     let text = "zone a { trust internal; net 10.0.0.0/24 }\n\
                 system x { zone a; address 10.0.0.1; platform windows }\n\
                 flow a -> x : https \"line one\u{2028}Remove-Item C:\\\\ -Recurse\"\n";
-    let model = zonecheck::load_str("p.zc", text).expect("resolves");
+    let model = crate::load_str("p.zc", text).expect("resolves");
     let d = &windows_hosts(&model)[0];
     let diags =
         windows::render(&model, d, &TEMPLATES, &WindowsOptions::default(), "x").expect_err("must reject, not render");
@@ -1083,8 +1082,8 @@ proptest! {
     #[test]
     fn reader_space_equals_the_lowered_permits(p in rpolicy(), limit in 2usize..7) {
         let text = rrender(&p);
-        let model = zonecheck::load_str("r.zc", &text).map_err(|e| {
-            TestCaseError::fail(format!("{}\n{text}", zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))
+        let model = crate::load_str("r.zc", &text).map_err(|e| {
+            TestCaseError::fail(format!("{}\n{text}", crate::diagnostics::render(&e.diags, &e.sources, false, 100)))
         })?;
         for d in windows_hosts(&model) {
             round_trip(&model, &d, windows::MAX_ADDRESSES).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
@@ -1107,7 +1106,7 @@ fn more_than_a_thousand_addresses_are_split() {
     text.push_str(&format!("group clients {{ {} }}\n", members.join(", ")));
     text.push_str("flow clients -> host : s7 \"many clients\"\nflow host -> clients : s7 \"and back\"\n");
     text.push_str(SERVICES[7]);
-    let model = zonecheck::load_str("big.zc", &text).expect("resolves");
+    let model = crate::load_str("big.zc", &text).expect("resolves");
     let d = &windows_hosts(&model)[0];
     // 1,200 remote addresses and one local IPv4 address per direction: two rules each,
     // plus IPv6 neighbour discovery both ways.
@@ -1156,7 +1155,7 @@ fn tree_sitter_powershell_parses_the_scripts() {
         std::fs::write(&p, bytes).expect("write");
         paths.push(p);
     };
-    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let model = crate::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     for d in windows_hosts(&model) {
         let (bytes, _) =
             windows::render(&model, &d, &TEMPLATES, &WindowsOptions::default(), &digest(&model)).expect("r");
@@ -1166,7 +1165,7 @@ fn tree_sitter_powershell_parses_the_scripts() {
     for (i, h) in ["'; Remove-Item", "’ ; calc ; ’", "‘x‛", "$(calc)", "`", "#", "\""].iter().enumerate() {
         s[i] = (*h).to_string();
     }
-    let hostile = zonecheck::load_str("p.zc", &hostile_policy(&s)).expect("resolves");
+    let hostile = crate::load_str("p.zc", &hostile_policy(&s)).expect("resolves");
     for d in windows_hosts(&hostile) {
         let (bytes, _) = windows::render(&hostile, &d, &TEMPLATES, &WindowsOptions::default(), "x").expect("r");
         write(format!("hostile-{}.ps1", d.name), bytes);
@@ -1348,7 +1347,7 @@ fn tree_sitter_finds_the_refusal_the_disabling_and_the_read_back() {
     let Some(python) = tree_sitter_python() else { return };
     let dir = std::env::temp_dir().join(format!("zonecheck-windows-ts-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let model = crate::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let mut paths = Vec::new();
     for d in windows_hosts(&model) {
         let (bytes, _) =
@@ -1410,7 +1409,7 @@ fn packet(path: ZPath, src: &str, dst: &str, proto: u8, sport: u16, dport: u16) 
         sport,
         dport,
         ack: false,
-        ct: zonecheck::check::space::Ct::New,
+        ct: crate::check::space::Ct::New,
         hops: 64,
     }
 }
@@ -1583,16 +1582,16 @@ fn disable_foreign_allows(json: &mut serde_json::Value) {
 }
 
 /// `check` of Fjordvik's ddc against an export.
-fn check_ddc(json: &serde_json::Value) -> zonecheck::check::DeviceCheck {
-    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+fn check_ddc(json: &serde_json::Value) -> crate::check::DeviceCheck {
+    let model = crate::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let d = windows_hosts(&model).into_iter().find(|d| d.name == "ddc").expect("ddc");
-    zonecheck::check::check_device(
+    crate::check::check_device(
         &model,
         &model.enforcement_point(&d.name).expect("ddc is enforced"),
-        zonecheck::check::Format::WindowsExport,
+        crate::check::Format::WindowsExport,
         "ddc.json",
         &json.to_string(),
-        &zonecheck::targets::acl::AclOptions::default(),
+        &crate::targets::acl::AclOptions::default(),
     )
 }
 
@@ -1671,7 +1670,7 @@ fn export_of_a_fjordvik_host_permits_what_its_script_does() {
     }
 
     // The fixture is the policy's current script for ddc, as far as packets go.
-    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let model = crate::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let d = windows_hosts(&model).into_iter().find(|d| d.name == "ddc").expect("ddc");
     let (current, _) = render(&model, &d);
     let now = read_script(&current, &mut Ifaces::new()).permitted(&paths).expect("current").permitted;
@@ -1704,7 +1703,7 @@ fn export_with_a_block_rule_differs_from_the_script() {
     assert_eq!(verdict(&from_script, &p), (true, Some("zonecheck-42-flows-felles.zc:70-in-1".into())));
     let check = check_ddc(&json);
     assert_eq!(check.verdict(), "different");
-    assert!(check.differences.iter().all(|d| d.direction == zonecheck::check::Direction::Less));
+    assert!(check.differences.iter().all(|d| d.direction == crate::check::Direction::Less));
 }
 
 #[test]
@@ -1726,8 +1725,8 @@ fn a_profile_off_with_an_allow_all_rule_for_private_and_public_is_a_difference()
     let check = check_ddc(&json);
     assert!(check.problems.is_empty(), "{:#?}", check.problems);
     assert_eq!(check.verdict(), "different");
-    let more: Vec<&zonecheck::check::Difference> =
-        check.differences.iter().filter(|d| d.direction == zonecheck::check::Direction::More).collect();
+    let more: Vec<&crate::check::Difference> =
+        check.differences.iter().filter(|d| d.direction == crate::check::Direction::More).collect();
     assert!(!more.is_empty());
     // Every extra packet is on Private or Public (interfaces of those profiles), none on
     // Domain; the witnesses name the profile or the rule that lets them through.

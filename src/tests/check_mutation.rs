@@ -17,22 +17,22 @@
 //! The mutation score is killed / (mutants − equivalent); it is printed per artifact and
 //! must be 100 %.
 
-#[path = "../common/mutate.rs"]
+#[path = "../../tests/common/mutate.rs"]
 mod mutate;
 #[allow(dead_code)]
-#[path = "../kernel/policy_gen.rs"]
+#[path = "../../tests/kernel/policy_gen.rs"]
 mod policy_gen;
 
 use std::collections::BTreeMap;
 
+use crate::check::intended::intended;
+use crate::check::ruleset::Ruleset;
+use crate::check::space::{Ifaces, Packet, Space};
+use crate::check::{Format, check_device, read};
+use crate::model::EnforcementPoint;
+use crate::model::Model;
+use crate::targets::acl::AclOptions;
 use mutate::{Kind, mutants};
-use zonecheck::check::intended::intended;
-use zonecheck::check::ruleset::Ruleset;
-use zonecheck::check::space::{Ifaces, Packet, Space};
-use zonecheck::check::{Format, check_device, read};
-use zonecheck::model::EnforcementPoint;
-use zonecheck::model::Model;
-use zonecheck::targets::acl::AclOptions;
 
 #[derive(Default, Debug)]
 struct Score {
@@ -151,7 +151,7 @@ fn run(model: &Model, device: &str, format: Format, kind: Kind, text: &str, per_
 }
 
 fn fjordvik() -> (Model, BTreeMap<String, String>) {
-    let model = zonecheck::load_policy(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/fjordvik")))
+    let model = crate::load_policy(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/fjordvik")))
         .unwrap_or_else(|e| panic!("{:?}", e.diags));
     let files = compiled(&model);
     (model, files)
@@ -163,15 +163,11 @@ fn compiled(model: &Model) -> BTreeMap<String, String> {
 }
 
 /// Device name → (target, generated text).
-fn compiled_with_target(model: &Model) -> BTreeMap<String, (zonecheck::model::Target, String)> {
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
-    let bundle = zonecheck::compile::compile_model(
-        model,
-        &Default::default(),
-        &templates,
-        zonecheck::syntax::date::Date::today_utc(),
-    )
-    .expect("compiles");
+fn compiled_with_target(model: &Model) -> BTreeMap<String, (crate::model::Target, String)> {
+    let templates = crate::targets::Templates::load(None).expect("templates");
+    let bundle =
+        crate::compile::compile_model(model, &Default::default(), &templates, crate::syntax::date::Date::today_utc())
+            .expect("compiles");
     bundle.files.into_iter().map(|f| (f.device, (f.target, String::from_utf8_lossy(&f.bytes).into_owned()))).collect()
 }
 
@@ -198,11 +194,11 @@ fn every_behaviour_changing_mutation_of_generated_policies_is_reported() {
     let mut total = Score::default();
     for seed in 1..=12u64 {
         let g = policy_gen::generate(seed);
-        let model = zonecheck::load_str("gen.zc", &g.text).unwrap_or_else(|e| panic!("{:?}", e.diags));
+        let model = crate::load_str("gen.zc", &g.text).unwrap_or_else(|e| panic!("{:?}", e.diags));
         for (device, (target, text)) in &compiled_with_target(&model) {
             let (format, kind) = match *target {
-                zonecheck::model::Target::Nftables => (Format::NftText, Kind::Nft),
-                zonecheck::model::Target::Windows => (Format::WindowsScript, Kind::Windows),
+                crate::model::Target::Nftables => (Format::NftText, Kind::Nft),
+                crate::model::Target::Windows => (Format::WindowsScript, Kind::Windows),
                 other => panic!("a generated policy with a {} device", other.name()),
             };
             total.add(&run(&model, device, format, kind, text, 8));

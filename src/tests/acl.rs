@@ -18,21 +18,21 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
+use crate::check::read::acl::{self, Dialect};
+use crate::check::read::{Action, Ruleset};
+use crate::check::space::{Cube, Dim, Field, Ifaces, Packet, Path as PathDim, addr_max, dim_max};
+use crate::diagnostics::code;
+use crate::lower::{DeviceRules, lower};
+use crate::model::HostOrDevice;
+use crate::model::{Model, Target};
+use crate::targets::Templates;
+use crate::targets::acl::{AclOptions, render};
 use ipnet::IpNet;
 use proptest::prelude::*;
-use zonecheck::check::read::acl::{self, Dialect};
-use zonecheck::check::read::{Action, Ruleset};
-use zonecheck::check::space::{Cube, Dim, Field, Ifaces, Packet, Path as PathDim, addr_max, dim_max};
-use zonecheck::diagnostics::code;
-use zonecheck::lower::{DeviceRules, lower};
-use zonecheck::model::HostOrDevice;
-use zonecheck::model::{Model, Target};
-use zonecheck::targets::Templates;
-use zonecheck::targets::acl::{AclOptions, render};
 
 /// A fixed digest, so golden files do not change with every edit of the policies.
 /// No previous bundle: the rollback steps name no earlier ACL.
-fn no_previous() -> zonecheck::targets::acl::PreviousAcls {
+fn no_previous() -> crate::targets::acl::PreviousAcls {
     Default::default()
 }
 
@@ -174,7 +174,7 @@ impl Read {
             sport: if icmp { 0 } else { p.sport },
             dport: if icmp { u16::from(p.icmp) } else { p.dport },
             ack: p.ack || p.rst,
-            ct: zonecheck::check::space::Ct::New,
+            ct: crate::check::space::Ct::New,
             hops: p.hops,
         };
         self.rs.trace(&packet).0
@@ -361,7 +361,7 @@ fn lex_junos(text: &str) -> Result<Vec<Tok>, String> {
 
 #[test]
 fn golden_fjordvik_switches() {
-    let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+    let model = crate::load_policy(Path::new("policies/fjordvik")).expect("resolves");
     let all = render_all(&model, &AclOptions::default());
     let names: Vec<&str> = all.iter().map(|(n, ..)| n.as_str()).collect();
     assert_eq!(names, ["sw-core", "sw-skole"]);
@@ -375,7 +375,7 @@ fn golden_fjordvik_switches() {
 
 #[test]
 fn golden_one_switch_per_vendor() {
-    let model = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
+    let model = crate::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
     let all = render_all(&model, &AclOptions::default());
     assert_eq!(all.len(), 4);
     for (name, target, text, entries) in &all {
@@ -390,7 +390,7 @@ fn golden_one_switch_per_vendor() {
 
 #[test]
 fn every_vendor_implements_the_same_acls() {
-    let model = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
+    let model = crate::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
     let all = render_all(&model, &AclOptions::default());
     let reads: Vec<(Target, Acls)> = all
         .iter()
@@ -450,12 +450,12 @@ fn every_vendor_implements_the_same_acls() {
     let templates = templates();
     let d = lower(&model).into_iter().find(|d| d.name == "sw-eos").expect("sw-eos");
     let (_, stats, _) = render(&model, &d, &templates, &AclOptions::default(), &no_previous()).expect("renders");
-    assert_eq!(zonecheck::targets::acl::over_budget(&model, &d, &stats), Some((20, stats.rules)));
+    assert_eq!(crate::targets::acl::over_budget(&model, &d, &stats), Some((20, stats.rules)));
 }
 
 #[test]
 fn specific_entries_are_exact() {
-    let model = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
+    let model = crate::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
     let options = AclOptions { ephemeral: (49152, 65535) };
     let all = render_all(&model, &options);
     let (_, _, ios, _) = all.iter().find(|(n, ..)| n == "sw-ios").expect("ios");
@@ -504,7 +504,7 @@ fn interface_names_a_vendor_cannot_take_are_rejected_with_their_span() {
                 switch s2 { target junos; interface Vlan10 zone a; interface irb.20 zone b; interface \"irb.x\" zone c }\n\
                 switch s3 { target aruba-aoscx; interface Vlan10 zone a; interface \"GigabitEthernet1/0/1\" zone b }\n\
                 switch s4 { target arista-eos; interface \"Vlan;10\" zone a; interface Ethernet1 zone b }\n";
-    let mut model = zonecheck::load_str("p.zc", text).expect("resolves");
+    let mut model = crate::load_str("p.zc", text).expect("resolves");
     // Names the language cannot even spell must be refused too.
     model.devices[3].interfaces[1].name = "Ethernet1\nip access-list x".into();
     let templates = templates();
@@ -577,7 +577,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
     #[test]
     fn no_policy_string_becomes_a_command_an_option_or_a_rule(strings in prop::collection::vec(hostile(), 1..6)) {
-        let base = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
+        let base = crate::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
         let mut evil = base.clone();
         set_strings(&mut evil, &strings);
         let mut tame = base;
@@ -1056,8 +1056,8 @@ proptest! {
     #[test]
     fn each_acl_permits_exactly_the_flows_and_their_answers(g in gpolicy()) {
         let text = g.text();
-        let model = zonecheck::load_str("gen.zc", &text)
-            .map_err(|e| TestCaseError::fail(format!("{}\n{text}", zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100))))?;
+        let model = crate::load_str("gen.zc", &text)
+            .map_err(|e| TestCaseError::fail(format!("{}\n{text}", crate::diagnostics::render(&e.diags, &e.sources, false, 100))))?;
         let options = AclOptions { ephemeral: g.eph };
         let out = render_all(&model, &options);
         prop_assert_eq!(out.len(), 1);
@@ -1130,7 +1130,7 @@ proptest! {
 
 #[test]
 fn the_reader_sees_what_the_templates_never_emit() {
-    let model = zonecheck::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
+    let model = crate::load_str("vendors.zc", VENDORS_POLICY).expect("resolves");
     for (name, target, text, _) in render_all(&model, &AclOptions::default()) {
         let ifs = policy_ifaces(&model, &name);
         let good = Read::new(target, &text, &ifs).expect("reads");
@@ -1239,7 +1239,7 @@ fn ios_running_config_fixture() {
         sport: 50000,
         dport: 443,
         ack: false,
-        ct: zonecheck::check::space::Ct::New,
+        ct: crate::check::space::Ct::New,
         hops: 64,
     };
     let (_, by) = r.rs.trace(&packet);

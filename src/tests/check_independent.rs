@@ -14,12 +14,12 @@
 //! by the real renderer, is reported as a difference whenever it changes what the device
 //! permits.
 
+use crate::check::intended::Expectations;
+use crate::check::space::{Ifaces, Space};
+use crate::check::{Format, check_bundle, check_expected, read};
+use crate::lower::{ChainKind, DeviceRules, Svc, lower};
+use crate::model::{AclOptions, Model};
 use proptest::prelude::*;
-use zonecheck::check::intended::Expectations;
-use zonecheck::check::space::{Ifaces, Space};
-use zonecheck::check::{Format, check_bundle, check_expected, read};
-use zonecheck::lower::{ChainKind, DeviceRules, Svc, lower};
-use zonecheck::model::{AclOptions, Model};
 
 /// IPv4 prefixes zones take, each at most once. Nested ones start where their parent
 /// starts, so the last addresses of each (where systems live) lie in no child.
@@ -257,19 +257,19 @@ impl Spec {
 }
 
 fn load(text: &str) -> Result<Model, TestCaseError> {
-    zonecheck::load_str("gen.zc", text).map_err(|e| {
-        TestCaseError::fail(format!("{}\n{text}", zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))
+    crate::load_str("gen.zc", text).map_err(|e| {
+        TestCaseError::fail(format!("{}\n{text}", crate::diagnostics::render(&e.diags, &e.sources, false, 100)))
     })
 }
 
 /// Every enforcement point's file, rendered from the lowering (verify's verdict aside:
 /// a policy that leaks still has rules to check).
-fn bundle(model: &Model) -> Result<zonecheck::compile::Bundle, TestCaseError> {
-    let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
-    let proved = zonecheck::verify::unverified(model);
-    zonecheck::compile::build(&proved, &Default::default(), &templates)
+fn bundle(model: &Model) -> Result<crate::compile::Bundle, TestCaseError> {
+    let templates = crate::targets::Templates::load(None).expect("built-in templates");
+    let proved = crate::verify::unverified(model);
+    crate::compile::build(&proved, &Default::default(), &templates)
         .map(|(b, _)| b)
-        .map_err(|d| TestCaseError::fail(zonecheck::diagnostics::render(&d, &model.sources, false, 100)))
+        .map_err(|d| TestCaseError::fail(crate::diagnostics::render(&d, &model.sources, false, 100)))
 }
 
 proptest! {
@@ -337,7 +337,7 @@ fn lowering_mutants(rules: &DeviceRules, per_op: usize) -> Vec<(String, DeviceRu
                 let permit = m.chains[c].permits.remove(p);
                 match m.chains.iter_mut().find(|ch| ch.kind == swapped) {
                     Some(ch) => ch.permits.push(permit),
-                    None => m.chains.push(zonecheck::lower::Chain { kind: swapped.clone(), permits: vec![permit] }),
+                    None => m.chains.push(crate::lower::Chain { kind: swapped.clone(), permits: vec![permit] }),
                 }
             });
         }
@@ -347,34 +347,33 @@ fn lowering_mutants(rules: &DeviceRules, per_op: usize) -> Vec<(String, DeviceRu
 
 /// Render one device's (possibly changed) rules with the real renderer.
 fn render(model: &Model, rules: &DeviceRules) -> Option<String> {
-    let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
+    let templates = crate::targets::Templates::load(None).expect("built-in templates");
     match rules.target {
-        zonecheck::model::HostOrDevice::Device(zonecheck::model::Target::Nftables)
-        | zonecheck::model::HostOrDevice::LinuxHost => {
-            zonecheck::targets::nftables::render(model, rules, &templates, &Default::default()).ok().map(|r| r.0)
+        crate::model::HostOrDevice::Device(crate::model::Target::Nftables) | crate::model::HostOrDevice::LinuxHost => {
+            crate::targets::nftables::render(model, rules, &templates, &Default::default()).ok().map(|r| r.0)
         }
-        zonecheck::model::HostOrDevice::Device(_) => {
-            zonecheck::targets::acl::render(model, rules, &templates, &AclOptions::default(), &Default::default())
+        crate::model::HostOrDevice::Device(_) => {
+            crate::targets::acl::render(model, rules, &templates, &AclOptions::default(), &Default::default())
                 .ok()
                 .map(|r| String::from_utf8(r.0).expect("UTF-8"))
         }
-        zonecheck::model::HostOrDevice::WindowsHost => None,
+        crate::model::HostOrDevice::WindowsHost => None,
     }
 }
 
 /// What a rendering permits within the device's scope (read and evaluated as check does,
 /// without the intended permits).
-fn permitted(expected: &Expectations, point: &zonecheck::model::EnforcementPoint, format: Format, text: &str) -> Space {
+fn permitted(expected: &Expectations, point: &crate::model::EnforcementPoint, format: Format, text: &str) -> Space {
     let mut ifaces = Ifaces::new();
     let scope = expected.intended(point, &mut ifaces, &AclOptions::default()).scope;
     let rs = read(format, text, &mut ifaces);
-    let paths = zonecheck::check::space::Path::ALL;
+    let paths = crate::check::space::Path::ALL;
     rs.evaluate_within(&paths, Some(&scope), ifaces.count(), false).expect("evaluates").permitted
 }
 
 #[test]
 fn a_mistake_in_the_lowering_is_a_difference() {
-    let model = zonecheck::load_policy(std::path::Path::new("policies/fjordvik")).expect("resolves");
+    let model = crate::load_policy(std::path::Path::new("policies/fjordvik")).expect("resolves");
     let expected = Expectations::of(&model);
     let lowered = lower(&model);
     let mut report = Vec::new();
