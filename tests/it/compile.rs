@@ -166,7 +166,7 @@ fn timings_are_printed_only_when_asked() {
         assert!(compile.contains(&format!("timing: {stage}")), "no `{stage}` in {compile}");
     }
     let check = run(true, &["check", "policies/bodo.zc"]);
-    for stage in ["read files", "check devices", "report"] {
+    for stage in ["parse and resolve, read files", "expectations", "check devices", "report"] {
         assert!(check.contains(&format!("timing: {stage}")), "no `{stage}` in {check}");
     }
     // Devices too quick to list one by one are summed per format, in both commands.
