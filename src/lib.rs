@@ -104,6 +104,19 @@ pub use model::{Model, resolve};
 ///
 /// A policy that declares no class, zone or system (an empty or comment-only file, the
 /// wrong directory) is refused: there would be nothing to prove, and "PROVED" would mislead.
+///
+/// ```
+/// use std::path::Path;
+///
+/// // A directory: its `.zc` files in name order, as one policy.
+/// let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
+/// assert!(model.enforcement_point("fw-kjerne").is_some());
+/// // Every error of the policy at once, each a diagnostic with a code and a span.
+/// let errors = zonecheck::load_str("feil.zc", "flow a -> b : https \"x\"\n").unwrap_err();
+/// assert_eq!(errors.diags.len(), 2, "both unknown names, not only the first");
+/// let text = zonecheck::diagnostics::render(&errors.diags, &errors.sources, false, 100);
+/// assert!(text.contains("feil.zc:1"), "{text}");
+/// ```
 pub fn load_policy(path: &Path) -> Result<Model, Errors> {
     let sources = syntax::load(path).map_err(|diags| Errors { sources: Default::default(), diags })?;
     let model = resolve(syntax::parse_sources(sources))?;
