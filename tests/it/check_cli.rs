@@ -315,3 +315,29 @@ fn a_bundle_compiled_from_another_version_of_the_policy_says_so() {
     let out = zonecheck().arg("check").arg(&policy).arg(&bundle).assert().code(2).get_output().stderr.clone();
     assert!(String::from_utf8_lossy(&out).contains("zonecheck::resolve::unknown"), "{}", String::from_utf8_lossy(&out));
 }
+
+/// Every file the self-check refuses is named, in path order (as `check` of a bundle lists
+/// them), however the files were rendered and checked in parallel.
+#[test]
+fn a_self_check_refusal_names_every_unequal_file_in_path_order() {
+    let d = temp_dir("selfcheck-many");
+    let templates = d.join("templates");
+    copy_dir(std::path::Path::new("targets"), &templates);
+    // The chain every nftables file shares, its default deny turned to accept.
+    let chain = templates.join("nftables/chain.nft.j2");
+    let t = std::fs::read_to_string(&chain).expect("read");
+    assert!(t.contains("counter drop comment \"default deny\""));
+    std::fs::write(&chain, t.replace("counter drop comment \"default deny\"", "counter accept comment \"default deny\""))
+        .expect("write");
+    let res = zonecheck()
+        .args(["compile", "policies/fjordvik", "--templates"])
+        .arg(&templates)
+        .arg("-o")
+        .arg(d.join("bundle"))
+        .assert()
+        .code(3);
+    let err = String::from_utf8_lossy(&res.get_output().stderr);
+    let files = "firewall/fw-kjerne.nft, host/backup-repo.nft, host/monitor.nft, host/siem.nft, \
+                 host/smtp-relay.nft, host/web-proxy.nft";
+    assert!(err.contains(&format!("the generated {files} do not permit")), "{err}");
+}
