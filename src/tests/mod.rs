@@ -4,8 +4,9 @@
 //! mutation tests of `check`, the renderers' golden output. Tests that go through the
 //! library's public calls or the built binary stay in `tests/it/`.
 //!
-//! Snapshots are in `snapshots/` beside this file (`zonecheck__tests__<module>__<name>`);
-//! proptest's regressions in `proptest-regressions/tests/` at the root of the package.
+//! Snapshots are in `snapshots/` beside the file that takes them (`acl/snapshots/`,
+//! `windows/snapshots/`; named `zonecheck__tests__<module>__<name>`); proptest's regressions
+//! in `proptest-regressions/tests/` at the root of the package, one file per source file.
 
 mod acl;
 mod check;

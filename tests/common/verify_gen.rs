@@ -1,5 +1,5 @@
 //! A proptest generator of random, *valid* zonecheck policies aimed at `verify`
-//! (used by `tests/verify_differential.rs`).
+//! (used by `tests/it/verify_differential/`).
 //!
 //! The strategy draws a [`PolicySpec`] — plain vectors of small numbers, so that proptest
 //! shrinks a failing case by dropping systems, flows, groups, zones or classes — and

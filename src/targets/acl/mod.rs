@@ -550,7 +550,7 @@ pub(crate) fn build(model: &Model, rules: &DeviceRules, options: &AclOptions, ho
 }
 
 /// The TCAM budget a device's entries exceed, if any: `(budget, entries)`. Nothing but the
-/// tests asks yet (src/tests/acl.rs; issue 15 found it unused).
+/// tests asks yet (src/tests/acl/mod.rs; issue 15 found it unused).
 #[cfg(test)]
 pub(crate) fn over_budget(model: &Model, rules: &DeviceRules, stats: &Stats) -> Option<(u64, usize)> {
     let Enforcer::Device(id) = rules.enforcer else { return None };

@@ -4,9 +4,9 @@ use super::{Dialect, read};
 use crate::check::read::{Action, Ruleset};
 use crate::check::space::{Dim, Ifaces, Packet, Path, addr_value};
 
-/// A generated file from the golden snapshots of src/tests/acl.rs (without insta's header).
+/// A generated file from the golden snapshots of src/tests/acl/mod.rs (without insta's header).
 fn snapshot(name: &str) -> String {
-    let path = format!("{}/src/tests/snapshots/zonecheck__tests__acl__{name}.snap", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/src/tests/acl/snapshots/zonecheck__tests__acl__{name}.snap", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let body = text.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{path}: no front matter"));
     body.to_string()
