@@ -327,8 +327,11 @@ fn a_self_check_refusal_names_every_unequal_file_in_path_order() {
     let chain = templates.join("nftables/chain.nft.j2");
     let t = std::fs::read_to_string(&chain).expect("read");
     assert!(t.contains("counter drop comment \"default deny\""));
-    std::fs::write(&chain, t.replace("counter drop comment \"default deny\"", "counter accept comment \"default deny\""))
-        .expect("write");
+    std::fs::write(
+        &chain,
+        t.replace("counter drop comment \"default deny\"", "counter accept comment \"default deny\""),
+    )
+    .expect("write");
     let res = zonecheck()
         .args(["compile", "policies/fjordvik", "--templates"])
         .arg(&templates)
@@ -340,4 +343,31 @@ fn a_self_check_refusal_names_every_unequal_file_in_path_order() {
     let files = "firewall/fw-kjerne.nft, host/backup-repo.nft, host/monitor.nft, host/siem.nft, \
                  host/smtp-relay.nft, host/web-proxy.nft";
     assert!(err.contains(&format!("the generated {files} do not permit")), "{err}");
+}
+
+/// Conntrack's invalid packets belong to no flow: a stateful ruleset that accepts them,
+/// everywhere or only where a flow's tuple matches, permits more than the policy.
+#[test]
+fn a_ruleset_accepting_invalid_packets_is_different() {
+    let b = compiled("invalid");
+    let edit = |rel: &str, from: &str, to: &str| {
+        let file = b.join(rel);
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(text.contains(from), "{rel} holds `{from}`");
+        let edited = file.with_extension("edited.nft");
+        std::fs::write(&edited, text.replacen(from, to, 1)).expect("write");
+        edited
+    };
+    // The core firewall's forward chain, accepting them instead of dropping them first.
+    let fw = edit("firewall/fw-kjerne.nft", "ct state invalid drop", "ct state invalid accept");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "fw-kjerne"]).arg(&fw), 1);
+    assert!(out.contains("zonecheck::check::permits-more") && out.contains("ct state invalid"), "{out}");
+    assert!(out.contains("this rule accepts it") && out.contains("ct state invalid accept"), "{out}");
+    // A Linux host without the drop: its permit rules take the invalid packets of its flows.
+    let host = edit("host/backup-repo.nft", "ct state invalid drop\n", "");
+    let out = stdout(zonecheck().args(["check", "policies/fjordvik", "--device", "backup-repo"]).arg(&host), 1);
+    assert!(out.contains("zonecheck::check::permits-more") && out.contains("ct state invalid"), "{out}");
+    // The bundle as compiled drops them: equal.
+    let fresh = stdout(zonecheck().args(["check", "policies/fjordvik"]).arg(&b), 0);
+    assert!(fresh.contains("31 devices checked: 31 equal"), "{fresh}");
 }

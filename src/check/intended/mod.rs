@@ -223,6 +223,12 @@ impl<'m> Expectations<'m> {
     /// device's in declaration order, `lo` for an nftables ruleset).
     pub fn intended(&self, point: &EnforcementPoint, ifaces: &mut Ifaces, acl: &AclOptions) -> Intended {
         let mut out = Intended::default();
+        // Evaluated by conntrack: a firewall's ruleset and a Linux host's (nftables). Switch
+        // ACLs are stateless and Windows keeps its state out of its rules.
+        let stateful = match (point.enforcer, point.target) {
+            (Enforcer::Device(id), _) => self.model.device(id).kind == DeviceKind::Firewall,
+            (Enforcer::Host(_), target) => target == HostOrDevice::LinuxHost,
+        };
         match (point.enforcer, point.target) {
             (Enforcer::Device(id), HostOrDevice::Device(target)) => {
                 let device = self.model.device(id);
@@ -260,6 +266,20 @@ impl<'m> Expectations<'m> {
             }
             // A device point is always of a device target; nothing to intend otherwise.
             (Enforcer::Device(_), _) => {}
+        }
+        if stateful {
+            // Conntrack's invalid packets belong to no connection, so to no flow: a stateful
+            // ruleset must drop them all. Accepted, they let a host send any bytes to any
+            // address a raw socket listens on (a TCP segment out of window is invalid), out
+            // of a closed zone too. Compared over the packets new ones are.
+            let new = Field::point(Ct::New as u128);
+            let invalid: Vec<Cube> = out
+                .scope
+                .iter()
+                .filter(|c| *c.field(Dim::Ct) == new)
+                .map(|c| c.clone().replaced(Dim::Ct, Field::point(Ct::Invalid as u128)))
+                .collect();
+            out.scope.extend(invalid);
         }
         // Kept for the whole check: no slack from growing.
         out.permits.shrink_to_fit();
@@ -545,7 +565,12 @@ impl<'m> Expectations<'m> {
                     _ => (Dim::Iif, "loopback (iif lo)"),
                 };
                 let lo = Field::point(u128::from(lo));
-                out.permits.extend(both(path, Some((dim, lo))).into_iter().map(|c| (c, Why::Baseline(label))));
+                // Accepted in every state, conntrack's invalid packets too (they are compared
+                // on a stateful ruleset, see `intended`).
+                let new = both(path, Some((dim, lo)));
+                let invalid: Vec<Cube> =
+                    new.iter().map(|c| c.clone().replaced(Dim::Ct, Field::point(Ct::Invalid as u128))).collect();
+                out.permits.extend(new.into_iter().chain(invalid).map(|c| (c, Why::Baseline(label))));
             }
             // IPv6 neighbour and router discovery: on Linux only from on-link (hop limit 255,
             // the ruleset says so); Windows rules cannot say it, and its stack drops other ND

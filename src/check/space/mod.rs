@@ -512,6 +512,12 @@ impl Cube {
         Some(self)
     }
 
+    /// This cube with dimension `d` replaced by `f` (not narrowed: see [`Cube::with`]).
+    pub(crate) fn replaced(mut self, d: Dim, f: Field) -> Cube {
+        self.0[d as usize] = f;
+        self
+    }
+
     pub fn with_value(self, d: Dim, v: u128) -> Option<Cube> {
         self.with(d, &Field::point(v))
     }
