@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use crate::util::zonecheck;
+use crate::util::{quoted, zonecheck};
 
 fn temp(name: &str) -> PathBuf {
     crate::util::temp_dir("compile", name)
@@ -346,20 +346,6 @@ fn hostile() -> impl Strategy<Value = String> {
         Just("\\\" } } table inet x { ".to_string()),
         Just("æøå ÆØÅ 🦀 ’ ‘ ‚ ‛ $(reboot) `id` # ; { }".to_string()),
     ]
-}
-
-fn quoted(s: &str) -> String {
-    // A policy string literal for any input: escape `\` and `"`, drop what the language
-    // forbids (control characters) — the compiler must cope with everything else.
-    let mut q = String::from("\"");
-    for c in s.chars().filter(|c| !c.is_control()) {
-        if c == '"' || c == '\\' {
-            q.push('\\');
-        }
-        q.push(c);
-    }
-    q.push('"');
-    q
 }
 
 proptest! {

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use zonecheck::model::ClassId;
 use zonecheck::report::graph::{View, dot, mermaid};
 
-use crate::util::zonecheck;
+use crate::util::{quoted, zonecheck};
 
 /// Whether `dot` can be run; panics when it cannot and the run did not opt out.
 fn have_dot() -> bool {
@@ -193,18 +193,6 @@ fn hostile() -> impl Strategy<Value = String> {
         Just("a\\nb\\l\\N <b>html</b> & #quot; |pipe| end".to_string()),
         Just("\"]\n  evil --> x\n  click x call alert(1)".to_string()),
     ]
-}
-
-fn quoted(s: &str) -> String {
-    let mut q = String::from("\"");
-    for c in s.chars().filter(|c| !c.is_control()) {
-        if c == '"' || c == '\\' {
-            q.push('\\');
-        }
-        q.push(c);
-    }
-    q.push('"');
-    q
 }
 
 proptest! {

@@ -18,3 +18,7 @@ pub fn temp_dir(area: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
+
+#[path = "../common/quoted.rs"]
+mod quoted_literal;
+pub use quoted_literal::quoted;

@@ -10,23 +10,13 @@ use super::lexer::{Tok, check_structure};
 use super::round_trip::round_trip;
 use super::{TEMPLATES, decode, digest, windows_hosts};
 
+#[path = "../../../tests/common/quoted.rs"]
+mod quoted;
+use quoted::quoted;
+
 // ---------------------------------------------------------------------------------------
 // Injection
 // ---------------------------------------------------------------------------------------
-
-/// A policy string literal for any text: `\` and `"` escaped, control characters dropped
-/// (the policy language forbids them; the target must cope with everything else).
-fn quoted(s: &str) -> String {
-    let mut q = String::from("\"");
-    for c in s.chars().filter(|c| !c.is_control()) {
-        if c == '"' || c == '\\' {
-            q.push('\\');
-        }
-        q.push(c);
-    }
-    q.push('"');
-    q
-}
 
 /// What a policy string holds after the policy language's rules (as `quoted` writes it).
 fn as_policy(s: &str) -> String {
