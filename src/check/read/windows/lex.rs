@@ -69,7 +69,8 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok<'_>, usize)>, (usize, String)> 
             continue;
         }
         if c.is_whitespace() {
-            i = after;
+            // A run of blanks (indentation) in one step.
+            i = after + text[after..].bytes().take_while(|b| matches!(b, b' ' | b'\t')).count();
             continue;
         }
         if c == ';' {
@@ -357,6 +358,14 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok<'_>, usize)>, (usize, String)> 
         let mut word: Option<String> = None;
         let mut opaque = false;
         while let Some(ch) = at(i) {
+            // Letters, digits and `-` end no word and need no look (most of a word).
+            if ch.is_ascii_alphanumeric() || ch == '-' {
+                if let Some(w) = word.as_mut() {
+                    w.push(ch);
+                }
+                i += 1;
+                continue;
+            }
             if word_end(ch) {
                 break;
             }
