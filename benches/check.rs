@@ -33,7 +33,7 @@ fn main() {
         let size = Size { systems: (flows / 10).max(1_000), flows, classes: 5 };
         let text = policy(size);
         let model = zonecheck::load_str("synth.zc", &text).expect("synthetic policy resolves");
-        let templates = zonecheck::targets::Templates::load(None).expect("templates");
+        let templates = zonecheck::targets::Templates::builtin().expect("templates");
         let bundle = zonecheck::compile::compile_model(
             &model,
             &Default::default(),

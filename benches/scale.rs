@@ -53,7 +53,7 @@ fn main() {
             best_of(runs, || zonecheck::resolve(parsed.clone()).expect("generated policy must resolve"));
         let (t_verify, verdict) = best_of(runs, || zonecheck::verify::verify(&model, &Default::default()));
         assert!(verdict.proved(), "generated policy is meant to be proved");
-        let templates = zonecheck::targets::Templates::load(None).expect("built-in templates");
+        let templates = zonecheck::targets::Templates::builtin().expect("built-in templates");
         let (t_compile, bundle) = {
             let proved =
                 zonecheck::verify::prove(&model, &Default::default(), zonecheck::syntax::date::Date::today_utc())

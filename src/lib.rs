@@ -50,7 +50,7 @@
 //! assert!(proved.verdict().proved());
 //!
 //! // Compile: one nftables ruleset per Linux host, each read back and checked.
-//! let templates = targets::Templates::load(None).expect("built-in templates");
+//! let templates = targets::Templates::builtin().expect("built-in templates");
 //! let bundle = compile::compile(&proved, &Default::default(), &templates).expect("compiles");
 //! let epj = bundle.files.iter().find(|f| f.path == "host/epj.nft").expect("a file for epj");
 //!

@@ -534,7 +534,7 @@ struct Subject {
 }
 
 fn compiled(model: &Model, device: &str) -> String {
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
+    let templates = zonecheck::targets::Templates::builtin().expect("templates");
     let bundle = zonecheck::compile::compile_model(
         model,
         &Default::default(),

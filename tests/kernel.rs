@@ -654,7 +654,7 @@ fn enforcement_gaps_are_exactly_the_pairs_that_exchange_packets() {
             let gap_zones: Vec<String> =
                 verdict.enforcement.gaps.iter().map(|g| model.zone(g.outside).name.clone()).collect();
             // The library compiles without verify's gate: the point is to run the gaps.
-            let templates = zonecheck::targets::Templates::load(None).expect("templates");
+            let templates = zonecheck::targets::Templates::builtin().expect("templates");
             let bundle = zonecheck::compile::compile(
                 &zonecheck::verify::unverified(&model),
                 &zonecheck::compile::Options::default(),

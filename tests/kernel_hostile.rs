@@ -137,7 +137,7 @@ fn policy(dns: bool) -> String {
 /// The ruleset compile writes for `device` (a firewall or a host) from the policy `text`.
 fn ruleset_of(text: &str, device: &str) -> String {
     let model = zonecheck::load_str("policy.zc", text).expect("the policy resolves");
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
+    let templates = zonecheck::targets::Templates::builtin().expect("templates");
     let bundle = zonecheck::compile::compile(
         &zonecheck::verify::unverified(&model),
         &zonecheck::compile::Options::default(),

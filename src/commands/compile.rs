@@ -50,7 +50,7 @@ pub(crate) fn run(
     };
     laps.lap("verify");
     let templates_dir = templates.map(Path::to_path_buf).or_else(|| config.output.templates.clone());
-    let templates = match crate::targets::Templates::load(templates_dir.as_deref()) {
+    let templates = match read_templates(templates_dir.as_deref()) {
         Ok(t) => t,
         Err(d) => {
             print_diags(&[d], &Sources::default());
@@ -183,4 +183,20 @@ fn self_check_failed(
         &Sources::default(),
     );
     Exit::Internal
+}
+
+/// The templates, with the files of a `--templates` directory (it mirrors `targets/`)
+/// replacing the built-ins they name.
+fn read_templates(dir: Option<&Path>) -> Result<crate::targets::Templates, crate::diagnostics::Diag> {
+    use crate::diagnostics::{Diag, Span, code};
+    let mut overrides = Vec::new();
+    for name in crate::targets::Templates::names() {
+        let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.exists()) else { continue };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diag::error(code::COMPILE_TEMPLATE, Span::NONE, format!("cannot read template `{}`: {e}", path.display()))
+                .help("a --templates directory mirrors `targets/`: e.g. `nftables/firewall.nft.j2`")
+        })?;
+        overrides.push((name, text));
+    }
+    crate::targets::Templates::with_overrides(overrides)
 }

@@ -13,8 +13,6 @@ pub(crate) mod nftables;
 pub(crate) mod powershell;
 pub(crate) mod windows;
 
-use std::path::Path;
-
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::diagnostics::{Diag, Span, code};
@@ -62,7 +60,14 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn load(overrides: Option<&Path>) -> Result<Templates, Diag> {
+    /// The built-in templates.
+    pub fn builtin() -> Result<Templates, Diag> {
+        Templates::with_overrides(Vec::new())
+    }
+
+    /// The built-in templates, those named in `overrides` replaced by the text given (a
+    /// `--templates` directory's files, which the caller reads: this stage does no I/O).
+    pub fn with_overrides(overrides: Vec<(&str, String)>) -> Result<Templates, Diag> {
         let mut env = Environment::new();
         // Strict: a misspelt variable in a user's template is an error, not empty output.
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -70,21 +75,25 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         env.set_trim_blocks(false);
         env.set_fuel(Some(BASE_FUEL));
+        let mut overrides: std::collections::BTreeMap<&str, String> = overrides.into_iter().collect();
         for (name, text) in BUILTIN {
-            let source = match overrides.map(|d| d.join(name)) {
-                Some(p) if p.exists() => std::fs::read_to_string(&p).map_err(|e| {
-                    Diag::error(
-                        code::COMPILE_TEMPLATE,
-                        Span::NONE,
-                        format!("cannot read template `{}`: {e}", p.display()),
-                    )
-                    .help("a --templates directory mirrors `targets/`: e.g. `nftables/firewall.nft.j2`")
-                })?,
-                _ => (*text).to_string(),
-            };
+            let source = overrides.remove(name).unwrap_or_else(|| (*text).to_string());
             env.add_template_owned(name.to_string(), source).map_err(|e| template_error(name, &e))?;
         }
+        if let Some(name) = overrides.keys().next() {
+            return Err(Diag::error(
+                code::COMPILE_TEMPLATE,
+                Span::NONE,
+                format!("`{name}` is no template of zonecheck"),
+            )
+            .help(format!("the templates are {}", Templates::names().collect::<Vec<_>>().join(", "))));
+        }
         Ok(Templates { env })
+    }
+
+    /// The names of the templates (paths inside `targets/`), in a fixed order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        BUILTIN.iter().map(|(name, _)| *name)
     }
 
     /// These templates with fuel for renders of devices of up to `permits` lowered permits

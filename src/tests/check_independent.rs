@@ -265,7 +265,7 @@ fn load(text: &str) -> Result<Model, TestCaseError> {
 /// Every enforcement point's file, rendered from the lowering (verify's verdict aside:
 /// a policy that leaks still has rules to check).
 fn bundle(model: &Model) -> Result<crate::compile::Bundle, TestCaseError> {
-    let templates = crate::targets::Templates::load(None).expect("built-in templates");
+    let templates = crate::targets::Templates::builtin().expect("built-in templates");
     let proved = crate::verify::unverified(model);
     crate::compile::build(&proved, &Default::default(), &templates)
         .map(|(b, _)| b)
@@ -347,7 +347,7 @@ fn lowering_mutants(rules: &DeviceRules, per_op: usize) -> Vec<(String, DeviceRu
 
 /// Render one device's (possibly changed) rules with the real renderer.
 fn render(model: &Model, rules: &DeviceRules) -> Option<String> {
-    let templates = crate::targets::Templates::load(None).expect("built-in templates");
+    let templates = crate::targets::Templates::builtin().expect("built-in templates");
     match rules.target {
         crate::model::HostOrDevice::Device(crate::model::Target::Nftables) | crate::model::HostOrDevice::LinuxHost => {
             crate::targets::nftables::render(model, rules, &templates, &Default::default()).ok().map(|r| r.0)

@@ -164,7 +164,7 @@ fn compiled(model: &Model) -> BTreeMap<String, String> {
 
 /// Device name → (target, generated text).
 fn compiled_with_target(model: &Model) -> BTreeMap<String, (crate::model::Target, String)> {
-    let templates = crate::targets::Templates::load(None).expect("templates");
+    let templates = crate::targets::Templates::builtin().expect("templates");
     let bundle =
         crate::compile::compile_model(model, &Default::default(), &templates, crate::syntax::date::Date::today_utc())
             .expect("compiles");

@@ -3,7 +3,7 @@
 
 #[test]
 fn runaway_templates_are_stopped_and_the_budget_grows_with_the_policy() {
-    let templates = crate::targets::Templates::load(None).expect("templates");
+    let templates = crate::targets::Templates::builtin().expect("templates");
     assert!(templates.for_input(1_000).is_none(), "small devices keep the base budget");
     assert!(templates.for_input(5_000_000).is_some(), "large devices get more");
 }

@@ -113,3 +113,36 @@ fn only_tests_compile_an_unverified_policy() {
         .collect();
     assert!(callers.is_empty(), "{callers:?}");
 }
+
+/// ARCHITECTURE.md: the stages between reading a policy and writing a bundle do no I/O —
+/// `verify`, `lower`, `targets`, `report`, `check` and `model` take text and values and give
+/// text and values back (the CLI, `config`, `syntax::load` and `compile::bundle` touch the
+/// disk). A template override, for one, is read by the CLI and handed to `targets`. The one
+/// exception, stated there too: `report::graph` pipes DOT text through Graphviz's `dot`.
+#[test]
+fn the_stages_between_reading_and_writing_do_no_io() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for stage in ["verify", "lower", "targets", "report", "check", "model"] {
+        rust_files(&src.join(stage), &mut files);
+    }
+    files.sort();
+    assert!(files.len() > 30, "the stages' files are found ({})", files.len());
+    let io = ["std::fs", "fs::read", "fs::write", "File::open", "File::create", "std::io::Write", "OpenOptions"];
+    let mut found = Vec::new();
+    // A module's tests (`tests.rs`) read their fixtures.
+    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = std::fs::read_to_string(file).expect("read");
+        let piped_to_dot = file.ends_with("report/graph.rs");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let io_here = io.iter().any(|w| line.contains(w) && !(piped_to_dot && *w == "std::io::Write"));
+            if !line.trim_start().starts_with("//") && io_here {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "I/O in a pure stage:\n{}", found.join("\n"));
+}

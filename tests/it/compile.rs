@@ -293,7 +293,7 @@ fn flows_no_rule_carries_are_reported_with_their_reason() {
 #[test]
 fn golden_fjordvik_firewall() {
     let model = zonecheck::load_policy(Path::new("policies/fjordvik")).expect("resolves");
-    let templates = zonecheck::targets::Templates::load(None).expect("templates");
+    let templates = zonecheck::targets::Templates::builtin().expect("templates");
     let bundle = zonecheck::compile::compile_model(
         &model,
         &Default::default(),
@@ -359,7 +359,7 @@ proptest! {
             quoted(&name), quoted(&label), quoted(&label), quoted(&format!("need {desc}")), quoted(&label)
         );
         let model = zonecheck::load_str("p.zc", &text).map_err(|e| TestCaseError::fail(zonecheck::diagnostics::render(&e.diags, &e.sources, false, 100)))?;
-        let templates = zonecheck::targets::Templates::load(None).expect("templates");
+        let templates = zonecheck::targets::Templates::builtin().expect("templates");
         let bundle = zonecheck::compile::compile_model(&model, &Default::default(), &templates, zonecheck::syntax::date::Date::today_utc()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         for f in &bundle.files {
             let text = String::from_utf8_lossy(&f.bytes);
@@ -737,4 +737,18 @@ fn runaway_templates_are_stopped_and_the_budget_grows_with_the_policy() {
     assert!(!d.join("out").exists());
     // How the budget grows with the policy is tested in the crate (src/tests/compile.rs).
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Template overrides are handed over as text (the CLI reads a `--templates` directory):
+/// a name that is no template is refused rather than ignored, and an override replaces the
+/// built-in it names.
+#[test]
+fn template_overrides_name_real_templates() {
+    use zonecheck::targets::Templates;
+    let names: Vec<&str> = Templates::names().collect();
+    assert!(names.contains(&"nftables/firewall.nft.j2"), "{names:?}");
+    let err = Templates::with_overrides(vec![("nftables/brannmur.nft.j2", "x".into())]).err().expect("refused");
+    assert!(err.message.contains("nftables/brannmur.nft.j2"), "{}", err.message);
+    assert!(Templates::with_overrides(vec![("nftables/firewall.nft.j2", "{% if %}".into())]).is_err());
+    assert!(Templates::builtin().is_ok());
 }

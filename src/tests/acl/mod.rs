@@ -68,7 +68,7 @@ switch sw-junos "EX" { target junos; interface irb.10 zone klient; interface irb
 "#;
 
 fn templates() -> Templates {
-    Templates::load(None).expect("templates")
+    Templates::builtin().expect("templates")
 }
 
 /// The switches of a model, rendered: (device name, target, text, entries).

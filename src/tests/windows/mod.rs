@@ -51,7 +51,7 @@ use crate::targets::windows::{self, WindowsOptions};
 use lexer::check_structure;
 use round_trip::round_trip;
 
-static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| Templates::load(None).expect("templates"));
+static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| Templates::builtin().expect("templates"));
 
 fn windows_hosts(model: &Model) -> Vec<DeviceRules> {
     lower(model).into_iter().filter(|d| d.target == HostOrDevice::WindowsHost).collect()
