@@ -273,12 +273,7 @@ impl<'m> Expectations<'m> {
             // address a raw socket listens on (a TCP segment out of window is invalid), out
             // of a closed zone too. Compared over the packets new ones are.
             let new = Field::point(Ct::New as u128);
-            let invalid: Vec<Cube> = out
-                .scope
-                .iter()
-                .filter(|c| *c.field(Dim::Ct) == new)
-                .map(|c| c.clone().replaced(Dim::Ct, Field::point(Ct::Invalid as u128)))
-                .collect();
+            let invalid: Vec<Cube> = out.scope.iter().filter(|c| *c.field(Dim::Ct) == new).map(as_invalid).collect();
             out.scope.extend(invalid);
         }
         // Kept for the whole check: no slack from growing.
@@ -568,8 +563,7 @@ impl<'m> Expectations<'m> {
                 // Accepted in every state, conntrack's invalid packets too (they are compared
                 // on a stateful ruleset, see `intended`).
                 let new = both(path, Some((dim, lo)));
-                let invalid: Vec<Cube> =
-                    new.iter().map(|c| c.clone().replaced(Dim::Ct, Field::point(Ct::Invalid as u128))).collect();
+                let invalid: Vec<Cube> = new.iter().map(as_invalid).collect();
                 out.permits.extend(new.into_iter().chain(invalid).map(|c| (c, Why::Baseline(label))));
             }
             // IPv6 neighbour and router discovery: on Linux only from on-link (hop limit 255,
@@ -611,6 +605,11 @@ fn whole(side: &Side) -> Addrs {
 fn on_path(v6: bool, path: Path, ct: Ct) -> Cube {
     let c = Cube::on_path(v6, path);
     c.clone().with_value(Dim::Ct, ct as u128).unwrap_or(c)
+}
+
+/// The same packets in conntrack state invalid.
+fn as_invalid(c: &Cube) -> Cube {
+    c.clone().replaced(Dim::Ct, Field::point(Ct::Invalid as u128))
 }
 
 /// Both families of a path (connection-opening packets), optionally narrowed in one more
