@@ -188,11 +188,12 @@ impl fmt::Display for TooFragmented {
 
 /// A set of values: sorted, disjoint, non-adjacent inclusive intervals.
 ///
-/// Most fields are one interval of values below 2^64 (every dimension but an IPv6
-/// address): those are held inline in 16 bytes, the rest on the heap, so a [`Cube`] is 288
-/// bytes rather than 576 — cubes are copied, hashed and compared by the million. The
-/// representation is canonical (one interval below 2^64 is always `One`), so the derived
-/// equality and hash are those of the intervals.
+/// Most fields are one interval of values below 2^32 (every dimension but an IPv6
+/// address: IPv4 addresses, interfaces, ports, protocols): those are held inline in 8
+/// bytes, the rest behind one thin pointer, so a field is 16 bytes and a [`Cube`] 192
+/// (576 with plain `u128` pairs) — cubes are copied, hashed and compared by the million.
+/// The representation is canonical (one interval below 2^32 is always `One`), so the
+/// derived equality and hash are those of the intervals.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Field(Repr);
 
@@ -200,8 +201,9 @@ pub struct Field(Repr);
 enum Repr {
     #[default]
     Empty,
-    One(u64, u64),
-    Wide(Box<[(u128, u128)]>),
+    One(u32, u32),
+    /// A thin pointer (the slice's length lives on the heap): it keeps the field at 16 bytes.
+    Wide(Box<Box<[(u128, u128)]>>),
 }
 
 /// A field's intervals, borrowed as a slice: the heap's (none for an empty field), or the
@@ -251,10 +253,10 @@ impl Field {
     }
 
     pub fn range(lo: u128, hi: u128) -> Field {
-        match (u64::try_from(lo), u64::try_from(hi)) {
+        match (u32::try_from(lo), u32::try_from(hi)) {
             _ if lo > hi => Field::empty(),
             (Ok(lo), Ok(hi)) => Field(Repr::One(lo, hi)),
-            _ => Field(Repr::Wide(Box::new([(lo, hi)]))),
+            _ => Field(Repr::Wide(Box::new(Box::new([(lo, hi)])))),
         }
     }
 
@@ -267,7 +269,7 @@ impl Field {
         match v.as_slice() {
             [] => Field::empty(),
             &[(lo, hi)] => Field::range(lo, hi),
-            _ => Field(Repr::Wide(v.into_vec().into_boxed_slice())),
+            _ => Field(Repr::Wide(Box::new(v.into_vec().into_boxed_slice()))),
         }
     }
 
@@ -905,4 +907,4 @@ impl Ifaces {
 }
 
 // Cubes are copied by the million: keep them small (see `Field`).
-const _: () = assert!(std::mem::size_of::<Cube>() == 288);
+const _: () = assert!(std::mem::size_of::<Cube>() == 192);
