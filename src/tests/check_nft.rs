@@ -243,6 +243,9 @@ fn unsupported_constructs_are_problems() {
         ("jump nowhere", "not declared"),
         ("ip daddr . tcp dport @pairs accept", "map"),
         ("ip dscp 1 accept", "ip dscp"),
+        // A concatenation where one value belongs: nft refuses it; read as the union of its
+        // parts it would permit 10.0.0.2 as well.
+        ("ip saddr { 10.0.0.1 . 10.0.0.2 } accept", "2 parts"),
     ];
     for (rule, word) in cases {
         let text = format!(
@@ -278,6 +281,23 @@ fn unsupported_constructs_are_problems() {
         &mut Ifaces::new(),
     );
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+}
+
+/// The text translator writes a set element's concatenation as a bare array of its parts;
+/// in a set of one key that is refused, not read as the union of the parts.
+#[test]
+fn a_concatenated_element_in_a_set_of_one_key_is_a_problem() {
+    let text = "table inet t {\n set one {\n  type ipv4_addr\n  elements = { 10.0.0.1 . 10.0.0.2 }\n }\n chain c {\n  type filter hook input priority 0; policy drop;\n  ip saddr @one accept\n }\n}\n";
+    let rs = read_text(text, &mut Ifaces::new());
+    assert!(rs.problems.iter().any(|p| p.line == 8 && p.message.contains("2 parts")), "{:?}", rs.problems);
+    // A set of two keys takes the same element.
+    let two = text
+        .replace("type ipv4_addr\n", "type ipv4_addr . ipv4_addr\n")
+        .replace("ip saddr @one", "ip saddr . ip daddr @one");
+    let rs = read_text(&two, &mut Ifaces::new());
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    let c = rs.chain_named("c").expect("chain");
+    assert_eq!(rs.chains[c].rules.len(), 1);
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub(crate) fn read_json(text: &str, ifaces: &mut Ifaces) -> Ruleset {
             ..Ruleset::default()
         };
     };
-    read_items(items, ifaces)
+    read_items(items, ItemsFrom::Json, ifaces)
 }
 
 /// The key the text reader adds to objects: the line they came from.
@@ -132,6 +132,21 @@ struct Reader<'a> {
     sets: HashMap<Scoped, &'a Value>,
     chains: HashMap<Scoped, (usize, ChainUse)>,
     out: Ruleset,
+    /// The items come from nft text ([`super::nft_text`]), whose set elements write a
+    /// concatenation as a bare array of its parts rather than `{"concat": [...]}`: a
+    /// one-key object costs a B-tree node (about 600 bytes), and a core firewall's sets
+    /// hold hundreds of thousands of elements. Never set for `nft -j` input.
+    bare_concat: bool,
+}
+
+/// Where the items of [`read_items`] come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemsFrom {
+    /// `nft -j` output: libnftables' schema as it is.
+    Json,
+    /// The text translator: the schema, but with a set element's concatenation as a bare
+    /// array.
+    Text,
 }
 
 /// Unwrap `{"add": X}` and `{"create": X}` (the `nft -j -f` command form).
@@ -146,13 +161,20 @@ fn object(item: &Value) -> Option<(&str, &Value)> {
 
 /// The shared core: libnftables items (`{"table": …}`, `{"set": …}`, `{"chain": …}`,
 /// `{"rule": …}`) to a ruleset.
-pub(crate) fn read_items(items: &[Value], ifaces: &mut Ifaces) -> Ruleset {
+pub(crate) fn read_items(items: &[Value], from: ItemsFrom, ifaces: &mut Ifaces) -> Ruleset {
     let dnat =
         items.iter().filter_map(object).any(|(kind, v)| kind == "rule" && find_key(v, &["dnat", "redirect"]).is_some());
     let with_rules =
         items.iter().filter_map(object).filter(|(kind, _)| *kind == "rule").map(|(_, v)| scoped(v, "chain")).collect();
-    let mut r =
-        Reader { ifaces, dnat, with_rules, sets: HashMap::new(), chains: HashMap::new(), out: Ruleset::default() };
+    let mut r = Reader {
+        ifaces,
+        dnat,
+        with_rules,
+        sets: HashMap::new(),
+        chains: HashMap::new(),
+        out: Ruleset::default(),
+        bare_concat: from == ItemsFrom::Text,
+    };
     // Pass 1: sets and chains, so rules can refer to those declared after them.
     let mut names: HashMap<String, usize> = HashMap::new();
     for item in items {
@@ -627,9 +649,10 @@ impl<'a> Reader<'a> {
     /// One element of a concatenated set (or a map key): one cube per family it allows.
     fn element(&mut self, keys: &[Key], base: &[Cube], el: &Value) -> Result<Vec<Cube>, String> {
         let el = unwrap_elem(el);
-        let parts: &[Value] = match el.get("concat").and_then(Value::as_array) {
-            Some(p) => p,
-            None => std::slice::from_ref(el),
+        let parts: &[Value] = match (el, el.get("concat").and_then(Value::as_array)) {
+            (Value::Array(p), _) if self.bare_concat => p,
+            (_, Some(p)) => p,
+            _ => std::slice::from_ref(el),
         };
         if parts.len() != keys.len() {
             return Err(format!("an element of {} parts for a key of {}", parts.len(), keys.len()));
@@ -647,7 +670,7 @@ impl<'a> Reader<'a> {
         if let Some(name) = right.as_str().and_then(|s| s.strip_prefix('@')) {
             let mut ranges = Vec::new();
             for el in self.set_elems(key, name)? {
-                ranges.extend_from_slice(&self.value_field(k, el)?.intervals());
+                ranges.extend_from_slice(&self.set_item(k, el)?.intervals());
             }
             return Ok(Field::from_ranges(ranges));
         }
@@ -659,6 +682,17 @@ impl<'a> Reader<'a> {
         match &*f.intervals() {
             [(a, b)] if a == b => Ok(*a),
             _ => Err(format!("{} is not one value", render(v))),
+        }
+    }
+
+    /// One element of a set with a single key.
+    fn set_item(&mut self, k: &Key, v: &Value) -> Result<Field, String> {
+        match v {
+            // A concatenation ([`ItemsFrom::Text`]), where one value belongs.
+            Value::Array(parts) if self.bare_concat => {
+                Err(format!("an element of {} parts for a key of 1 ({})", parts.len(), k.text))
+            }
+            _ => self.value_field(k, v),
         }
     }
 
@@ -704,7 +738,7 @@ impl<'a> Reader<'a> {
                 } else if let Some(Value::Array(items)) = m.get("set") {
                     let mut ranges = Vec::new();
                     for i in items {
-                        ranges.extend_from_slice(&self.value_field(k, i)?.intervals());
+                        ranges.extend_from_slice(&self.set_item(k, i)?.intervals());
                     }
                     Field::from_ranges(ranges)
                 } else {

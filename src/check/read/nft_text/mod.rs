@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::nft::{LINE_KEY, read_items};
+use super::nft::{ItemsFrom, LINE_KEY, read_items};
 use super::{Ifaces, Problem, Ruleset};
 
 mod lex;
@@ -21,7 +21,7 @@ pub(crate) fn read_text(text: &str, ifaces: &mut Ifaces) -> Ruleset {
     let mut p = Parser { toks: &toks, pos: 0, items: Vec::new(), problems, depth: 0 };
     p.file();
     let Parser { items, problems, .. } = p;
-    let mut rs = read_items(&items, ifaces);
+    let mut rs = read_items(&items, ItemsFrom::Text, ifaces);
     let mut all = problems;
     all.append(&mut rs.problems);
     all.sort_by_key(|p| p.line);
@@ -592,7 +592,11 @@ impl<'t> Parser<'t> {
             if self.eat_sym('}') {
                 return Ok(out);
             }
-            let key = self.value_concat()?;
+            // A concatenation as a bare array of its parts ([`ItemsFrom::Text`]).
+            let key = match self.value_parts()? {
+                mut one if one.len() == 1 => one.remove(0),
+                parts => Value::Array(parts),
+            };
             let mut data = None;
             loop {
                 while matches!(self.peek(), Some(T::Newline)) {
@@ -649,16 +653,18 @@ impl<'t> Parser<'t> {
 
     /// `v` or `v . v . …`.
     fn value_concat(&mut self) -> Res<Value> {
-        let first = self.value()?;
-        if !self.is_word(".") {
-            return Ok(first);
-        }
-        let mut parts = vec![first];
+        let mut parts = self.value_parts()?;
+        Ok(if parts.len() == 1 { parts.remove(0) } else { one("concat", Value::Array(parts)) })
+    }
+
+    /// The parts of `v . v . …` (one for a plain value).
+    fn value_parts(&mut self) -> Res<Vec<Value>> {
+        let mut parts = vec![self.value()?];
         while self.is_word(".") {
             self.pos += 1;
             parts.push(self.value()?);
         }
-        Ok(one("concat", Value::Array(parts)))
+        Ok(parts)
     }
 
     fn value(&mut self) -> Res<Value> {
