@@ -59,7 +59,7 @@ pub(crate) fn flow_map(model: &crate::model::Model) -> Vec<FlowEntry> {
             let span = model.flow(f).header_span;
             let name = model.sources.name(span.file);
             FlowEntry {
-                id: crate::targets::flow_id(model, f),
+                id: crate::targets::flow_id(model, f).to_string(),
                 file: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
                 line: model.sources.line_col(span).0,
                 title: model.flow_title(f),

@@ -435,23 +435,52 @@ impl Model {
 
     /// The names of an endpoint as written (`a`, or `[a, b]`).
     pub(crate) fn endpoint_text(&self, e: &Endpoint) -> String {
-        let names: Vec<String> = e.refs.iter().map(|r| self.ref_name(*r)).collect();
-        if names.len() == 1 { names.concat() } else { format!("[{}]", names.join(", ")) }
+        let mut out = String::new();
+        self.push_endpoint(&mut out, e);
+        out
     }
 
-    pub(crate) fn ref_name(&self, r: EndpointRef) -> String {
-        match r {
-            EndpointRef::System(s) => self.system(s).name.clone(),
-            EndpointRef::Zone(z) => self.zone(z).name.clone(),
-            EndpointRef::Group(g) => self.group(g).name.clone(),
+    /// `name`, or `[a, b]` for several.
+    fn push_endpoint(&self, out: &mut String, e: &Endpoint) {
+        let several = e.refs.len() != 1;
+        if several {
+            out.push('[');
+        }
+        for (i, r) in e.refs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(self.ref_str(*r));
+        }
+        if several {
+            out.push(']');
         }
     }
 
-    /// `a -> b : https`, for messages.
+    fn ref_str(&self, r: EndpointRef) -> &str {
+        match r {
+            EndpointRef::System(s) => &self.system(s).name,
+            EndpointRef::Zone(z) => &self.zone(z).name,
+            EndpointRef::Group(g) => &self.group(g).name,
+        }
+    }
+
+    /// `a -> b : https`, for messages. Written into one string: compile writes it into
+    /// the comment of every element and rule a flow gives (hundreds of thousands).
     pub fn flow_title(&self, id: FlowId) -> String {
         let f = self.flow(id);
-        let services: Vec<&str> = f.services.iter().map(|s| self.service(*s).name.as_str()).collect();
-        format!("{} -> {} : {}", self.endpoint_text(&f.from), self.endpoint_text(&f.to), services.join(", "))
+        let mut out = String::with_capacity(64);
+        self.push_endpoint(&mut out, &f.from);
+        out.push_str(" -> ");
+        self.push_endpoint(&mut out, &f.to);
+        out.push_str(" : ");
+        for (i, s) in f.services.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&self.service(*s).name);
+        }
+        out
     }
 
     /// A span-free, order-stable text rendering of the whole model. Two policies with the

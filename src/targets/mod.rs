@@ -33,8 +33,8 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// The flow's stable name in generated files (see [`Model::flow_id`]).
-pub(crate) fn flow_id(model: &Model, f: FlowId) -> String {
-    model.flow_id(f).to_string()
+pub(crate) fn flow_id(model: &Model, f: FlowId) -> &str {
+    model.flow_id(f)
 }
 
 /// Counts for the bundle summary (and the TCAM budget of switches).

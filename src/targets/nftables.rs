@@ -122,7 +122,7 @@ fn flows_comment(model: &Model, flows: &[FlowId], with_title: bool) -> String {
         _ => {
             // Only as many references as can show: past the limit the comment is cut below
             // anyway (a rule of a big pair chain names thousands of flows).
-            let mut refs: Vec<String> = Vec::new();
+            let mut refs: Vec<&str> = Vec::new();
             let mut len = "flows ".len();
             for f in flows {
                 let r = flow_id(model, *f);
@@ -149,7 +149,7 @@ fn flows_comment(model: &Model, flows: &[FlowId], with_title: bool) -> String {
             if i > 0 {
                 out.push_str(", ");
             }
-            out.push_str(&r);
+            out.push_str(r);
         }
         return nft_text(&out, NFT_COMMENT_MAX);
     }

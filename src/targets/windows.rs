@@ -266,7 +266,7 @@ fn flow_ref_text(model: &Model, f: FlowId) -> String {
 /// The flow's stable id (`f-3a9c1d0e`, ASCII) for rule names and descriptions: unlike
 /// `file.zc:17` it does not move when the policy is edited elsewhere.
 fn flow_ref_name(model: &Model, f: FlowId) -> String {
-    super::flow_id(model, f)
+    super::flow_id(model, f).to_string()
 }
 
 fn unsafe_diag(span: Span, what: String, host: &str, p: &Problem) -> Diag {

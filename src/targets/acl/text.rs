@@ -92,7 +92,7 @@ pub(crate) fn remark(model: &Model, a: &Ace, max: usize, junos: bool) -> String 
         flows => {
             let mut out = format!("{prefix} flows");
             for (i, f) in flows.iter().enumerate() {
-                let r = cli_text(&crate::targets::flow_id(model, *f), max, junos);
+                let r = cli_text(crate::targets::flow_id(model, *f), max, junos);
                 let more = format!(" +{}", flows.len() - i);
                 if out.len() + 2 + r.len() + more.len() > max && i + 1 < flows.len() {
                     out.push_str(&more);
