@@ -564,12 +564,15 @@ pub(crate) fn load_with_config(
 }
 
 fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: Option<&Path>) -> Exit {
+    let mut laps = Laps::start();
     let (model, config) = match load_with_config(path, config) {
         Ok(both) => both,
         Err(code) => return code,
     };
+    laps.lap("parse and resolve");
     let options = crate::verify::Options { deny_warnings, severities: config.severities() };
     let mut verdict = crate::verify::verify(&model, &options);
+    laps.lap("verify");
     match today() {
         Ok(day) => crate::verify::expiry::apply(&model, &mut verdict, day),
         Err(code) => return code,
@@ -585,6 +588,7 @@ fn verify(path: &Path, format: Format, deny_warnings: bool, all: bool, config: O
         Format::Junit => crate::report::junit::to_string(&model, &verdict),
     };
     out(&text);
+    laps.lap("report");
     if verdict.passes() { Exit::Success } else { Exit::Violated }
 }
 
@@ -678,8 +682,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Diag> {
     })
 }
 
-/// `ZONECHECK_TIMINGS=1`: the wall time of each stage of a command on stderr, for profiling
-/// (not a stable format).
+/// `ZONECHECK_TIMINGS=1`: the wall time of each stage of a command on stderr, and the
+/// process's peak memory so far where Linux tells it, for profiling (not a stable format).
 pub(crate) struct Laps {
     on: bool,
     last: std::time::Instant,
@@ -692,10 +696,19 @@ impl Laps {
 
     pub(crate) fn lap(&mut self, stage: &str) {
         if self.on {
-            eprintln!("timing: {stage:<24} {:>9.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+            let peak = peak_rss_kib().map(|k| format!(", peak {} MB", k / 1024)).unwrap_or_default();
+            eprintln!("timing: {stage:<24} {:>9.1} ms{peak}", self.last.elapsed().as_secs_f64() * 1e3);
             self.last = std::time::Instant::now();
         }
     }
+}
+
+/// The process's peak resident memory (`VmHWM`). Unlike a parent's `getrusage` of its
+/// children, it does not count the parent's memory a child shared before `exec`.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn parse_target(s: &str) -> Result<crate::model::Target, String> {

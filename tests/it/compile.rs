@@ -169,6 +169,12 @@ fn timings_are_printed_only_when_asked() {
     for stage in ["parse and resolve, read files", "expectations", "check devices", "report"] {
         assert!(check.contains(&format!("timing: {stage}")), "no `{stage}` in {check}");
     }
+    // Each stage says the peak memory so far (Linux), never less than the stage before.
+    let peaks: Vec<u64> = compile
+        .lines()
+        .filter_map(|l| l.strip_prefix("timing: ")?.split(", peak ").nth(1)?.strip_suffix(" MB")?.parse().ok())
+        .collect();
+    assert!(peaks.len() >= 4 && peaks.windows(2).all(|w| w[0] <= w[1]) && peaks[0] > 0, "{compile}");
     // Devices too quick to list one by one are summed per format, in both commands.
     for out in [&compile, &check] {
         let summed = out.lines().find(|l| l.contains("quick nft devices, summed:"));
