@@ -132,10 +132,11 @@ struct Reader<'a> {
     sets: HashMap<Scoped, &'a Value>,
     chains: HashMap<Scoped, (usize, ChainUse)>,
     out: Ruleset,
-    /// The items come from nft text ([`super::nft_text`]), whose set elements write a
-    /// concatenation as a bare array of its parts rather than `{"concat": [...]}`: a
-    /// one-key object costs a B-tree node (about 600 bytes), and a core firewall's sets
-    /// hold hundreds of thousands of elements. Never set for `nft -j` input.
+    /// The items come from nft text ([`super::nft_text`]), whose named sets write an
+    /// element's concatenation as a bare array of its parts rather than `{"concat":
+    /// [...]}`: a one-key object costs a B-tree node (about 600 bytes), and a core
+    /// firewall's sets hold hundreds of thousands of elements. Never set for `nft -j`
+    /// input.
     bare_concat: bool,
 }
 
@@ -144,8 +145,8 @@ struct Reader<'a> {
 pub(crate) enum ItemsFrom {
     /// `nft -j` output: libnftables' schema as it is.
     Json,
-    /// The text translator: the schema, but with a set element's concatenation as a bare
-    /// array.
+    /// The text translator: the schema, but with the concatenation of a named set's
+    /// element as a bare array.
     Text,
 }
 

@@ -292,7 +292,7 @@ impl<'t> Parser<'t> {
                         let (fam, table) = self.family_name()?;
                         let name = self.word("a set name")?;
                         self.expect_sym('{')?;
-                        let elems = self.elements()?;
+                        let elems = self.elements(false)?;
                         self.add_elements(&fam, &table, &name, elems, line)
                     }
                     "rule" => {
@@ -550,7 +550,7 @@ impl<'t> Parser<'t> {
                 "elements" => {
                     self.expect_sym('=')?;
                     self.expect_sym('{')?;
-                    elems.extend(self.elements()?);
+                    elems.extend(self.elements(!is_map)?);
                 }
                 "timeout" => {
                     set.insert("timeout".into(), json!(self.word("a timeout")?));
@@ -582,8 +582,12 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// The inside of `{ … }` after the `{`: elements, map entries with their options.
-    fn elements(&mut self) -> Res<Vec<Value>> {
+    /// The inside of `{ … }` after the `{`: elements, map entries with their options. With
+    /// `bare` (the elements of a named set, by far the most: a core firewall's hold
+    /// hundreds of thousands), a concatenation is a bare array of its parts
+    /// ([`ItemsFrom::Text`]); elsewhere (maps, anonymous sets, `add element`) it is the
+    /// schema's `{"concat": [...]}`, which the rules' texts render.
+    fn elements(&mut self, bare: bool) -> Res<Vec<Value>> {
         let mut out = Vec::new();
         loop {
             while matches!(self.peek(), Some(T::Newline)) {
@@ -592,10 +596,10 @@ impl<'t> Parser<'t> {
             if self.eat_sym('}') {
                 return Ok(out);
             }
-            // A concatenation as a bare array of its parts ([`ItemsFrom::Text`]).
             let key = match self.value_parts()? {
-                mut one if one.len() == 1 => one.remove(0),
-                parts => Value::Array(parts),
+                mut single if single.len() == 1 => single.remove(0),
+                parts if bare => Value::Array(parts),
+                parts => one("concat", Value::Array(parts)),
             };
             let mut data = None;
             loop {
@@ -685,7 +689,7 @@ impl<'t> Parser<'t> {
                 }
                 self.pos += 1;
                 self.depth += 1;
-                let elems = self.elements();
+                let elems = self.elements(false);
                 self.depth -= 1;
                 Ok(one("set", Value::Array(elems?)))
             }
