@@ -34,38 +34,54 @@ fn bits_names(bits: u8) -> String {
     (0..3).filter(|k| bits & (1 << k) != 0).map(|k| PROFILES[k]).collect::<Vec<_>>().join(", ")
 }
 
-pub(super) fn shorten(values: &[String]) -> String {
-    let mut s = values.iter().take(3).map(|v| v.trim()).collect::<Vec<_>>().join(",");
-    if values.len() > 3 {
-        s.push_str(&format!(",… (+{})", values.len() - 3));
+/// The first three values, then how many more.
+fn push_shortened(out: &mut String, values: &[String]) {
+    for (i, v) in values.iter().take(3).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(v.trim());
     }
-    s
+    if values.len() > 3 {
+        out.push_str(&format!(",… (+{})", values.len() - 3));
+    }
 }
 
 pub(super) fn is_any(values: &[String]) -> bool {
     values.iter().any(|v| eq(v, "Any"))
 }
 
+/// The rule as findings show it. Written into one string: it is made for every rule read,
+/// thousands per bundle, and shown for few.
 pub(super) fn summary(s: &Spec, inbound: bool, allow: bool, bits: u8) -> String {
-    let mut parts =
-        vec![if allow { "allow" } else { "block" }.to_string(), if inbound { "in" } else { "out" }.to_string()];
-    if bits != ALL_PROFILES {
-        parts.push(format!("profile {}", bits_names(bits).replace(' ', "")));
+    let mut out = String::with_capacity(96);
+    if let Some(d) = &s.display {
+        out.push_str(d);
+        out.push(' ');
     }
-    parts.push(s.protocol.trim().to_string());
+    out.push('[');
+    out.push_str(if allow { "allow" } else { "block" });
+    out.push_str(if inbound { " in" } else { " out" });
+    if bits != ALL_PROFILES {
+        out.push_str(" profile ");
+        out.push_str(&bits_names(bits).replace(' ', ""));
+    }
+    out.push(' ');
+    out.push_str(s.protocol.trim());
     for (label, v) in [("local", &s.local), ("remote", &s.remote), ("lport", &s.lport), ("rport", &s.rport)] {
         if !is_any(v) {
-            parts.push(format!("{label} {}", shorten(v)));
+            out.push(' ');
+            out.push_str(label);
+            out.push(' ');
+            push_shortened(&mut out, v);
         }
     }
     if !is_any(&s.icmp) {
-        parts.push(format!("icmp {}", shorten(&s.icmp)));
+        out.push_str(" icmp ");
+        push_shortened(&mut out, &s.icmp);
     }
-    let body = parts.join(" ");
-    match &s.display {
-        Some(d) => format!("{d} [{body}]"),
-        None => format!("[{body}]"),
-    }
+    out.push(']');
+    out
 }
 
 pub(super) fn build_rule(s: &Spec, fields: &[Field; 3]) -> Outcome {

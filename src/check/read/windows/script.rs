@@ -1,25 +1,28 @@
 //! The script: the commands it runs, interpreted.
 
+use std::borrow::Cow;
+
 use super::*;
 
-/// An argument value: a literal, or something the reader cannot know.
+/// An argument value: a literal, or something the reader cannot know. Borrowed from the
+/// script's text where it can be: a bundle's scripts pass hundreds of thousands.
 #[derive(Clone, Debug)]
-pub(super) enum Val {
-    Text(String),
-    Unknown(String),
+pub(super) enum Val<'a> {
+    Text(Cow<'a, str>),
+    Unknown(Cow<'a, str>),
 }
 
 #[derive(Clone, Debug, Default)]
-pub(super) struct Args {
+pub(super) struct Args<'a> {
     /// (name as written without `-`, values, line).
-    params: Vec<(String, Vec<Val>, usize)>,
-    positional: Vec<Val>,
+    params: Vec<(&'a str, Vec<Val<'a>>, usize)>,
+    positional: Vec<Val<'a>>,
 }
 
 /// What a variable holds.
 #[derive(Clone, Debug)]
-pub(super) enum VarVal {
-    Text(String),
+pub(super) enum VarVal<'a> {
+    Text(Cow<'a, str>),
     /// The rules (indexes into the created rules) a `Get-NetFirewallRule` returned.
     Rules(BTreeSet<usize>),
 }
@@ -144,17 +147,21 @@ pub(super) fn resolve(written: &str, known: &[&'static str]) -> Option<&'static 
 pub(super) fn texts(vals: &[Val]) -> Result<Vec<String>, String> {
     vals.iter()
         .map(|v| match v {
-            Val::Text(s) => Ok(s.clone()),
-            Val::Unknown(why) => Err(why.clone()),
+            Val::Text(s) => Ok(s.to_string()),
+            Val::Unknown(why) => Err(why.to_string()),
         })
         .collect()
 }
 
 pub(super) fn one(param: &str, vals: &[Val]) -> Result<String, String> {
-    match texts(vals).map_err(|e| format!("-{param} is {e}, not a literal"))?.as_slice() {
-        [v] => Ok(v.clone()),
+    match vals {
+        [Val::Text(v)] => Ok(v.to_string()),
+        [Val::Unknown(e)] => Err(format!("-{param} is {e}, not a literal")),
         [] => Err(format!("-{param} has no value")),
-        _ => Err(format!("-{param} has several values")),
+        _ => match vals.iter().find_map(|v| if let Val::Unknown(e) = v { Some(e) } else { None }) {
+            Some(e) => Err(format!("-{param} is {e}, not a literal")),
+            None => Err(format!("-{param} has several values")),
+        },
     }
 }
 
@@ -198,7 +205,7 @@ pub(super) struct Created {
 
 pub(super) struct Interp<'a> {
     toks: &'a [(Tok<'a>, usize)],
-    vars: HashMap<String, VarVal>,
+    vars: HashMap<String, VarVal<'a>>,
     rules: Vec<Created>,
     /// Domain, Private, Public.
     profiles: [ProfileSettings; 3],
@@ -222,21 +229,21 @@ impl<'a> Interp<'a> {
         self.problems.push(Problem { line, message });
     }
 
-    fn var(&self, name: &str) -> Val {
+    fn var(&self, name: &str) -> Val<'a> {
         match name {
             "true" => Val::Text("True".into()),
             "false" => Val::Text("False".into()),
             "null" => Val::Unknown("$null".into()),
             _ => match self.vars.get(name) {
                 Some(VarVal::Text(s)) => Val::Text(s.clone()),
-                _ => Val::Unknown(format!("${name}")),
+                _ => Val::Unknown(format!("${name}").into()),
             },
         }
     }
 
     /// The values of an `@(…)` or `(…)` group starting after its opening token; the index
     /// after its closing token.
-    fn group(&self, mut i: usize, out: &mut Vec<Val>) -> usize {
+    fn group(&self, mut i: usize, out: &mut Vec<Val<'a>>) -> usize {
         let mut statement_start = true;
         while let Some(t) = self.tok(i) {
             match t {
@@ -244,14 +251,14 @@ impl<'a> Interp<'a> {
                 Tok::Comma => statement_start = false,
                 Tok::End => statement_start = true,
                 Tok::Str(s) => {
-                    out.push(Val::Text(s.to_string()));
+                    out.push(Val::Text(Cow::Borrowed(s)));
                     statement_start = false;
                 }
                 Tok::Var(v) => {
                     out.push(self.var(v));
                     statement_start = false;
                 }
-                Tok::Word(w) if !statement_start && w.parse::<i64>().is_ok() => out.push(Val::Text(w.to_string())),
+                Tok::Word(w) if !statement_start && w.parse::<i64>().is_ok() => out.push(Val::Text(Cow::Borrowed(w))),
                 Tok::Open('a' | '(') => {
                     i = self.group(i + 1, out);
                     statement_start = false;
@@ -262,8 +269,10 @@ impl<'a> Interp<'a> {
                     i = self.skip_group(i + 1);
                     continue;
                 }
-                Tok::Word(w) if statement_start => out.push(Val::Unknown(format!("the output of command `{w}`"))),
-                Tok::Word(w) => out.push(Val::Unknown(format!("an expression with `{w}`"))),
+                Tok::Word(w) if statement_start => {
+                    out.push(Val::Unknown(format!("the output of command `{w}`").into()))
+                }
+                Tok::Word(w) => out.push(Val::Unknown(format!("an expression with `{w}`").into())),
                 Tok::Opaque(why) => out.push(Val::Unknown((*why).into())),
                 Tok::Pipe | Tok::Assign | Tok::Other => out.push(Val::Unknown("an expression".into())),
             }
@@ -293,7 +302,7 @@ impl<'a> Interp<'a> {
 
     /// A command's arguments from `i` up to the end of its pipeline element (the index of
     /// the token that ends it, not consumed).
-    fn args(&self, mut i: usize) -> (Args, usize) {
+    fn args(&self, mut i: usize) -> (Args<'a>, usize) {
         let mut a = Args::default();
         // Where values go: a parameter, or the positional list.
         let mut cur: Option<usize> = None;
@@ -309,13 +318,13 @@ impl<'a> Interp<'a> {
                         Some((n, v)) => (n, Some(v)),
                         None => (body, None),
                     };
-                    a.params.push((name.to_string(), Vec::new(), self.line(i)));
+                    a.params.push((name, Vec::new(), self.line(i)));
                     cur = Some(a.params.len() - 1);
                     if let Some(v) = inline.filter(|v| !v.is_empty()) {
-                        vals.push(Val::Text(v.to_string()));
+                        vals.push(Val::Text(Cow::Borrowed(v)));
                     }
                 }
-                Tok::Word(w) | Tok::Str(w) => vals.push(Val::Text(w.to_string())),
+                Tok::Word(w) | Tok::Str(w) => vals.push(Val::Text(Cow::Borrowed(w))),
                 Tok::Var(v) => vals.push(self.var(v)),
                 Tok::Comma => {}
                 Tok::Open('a' | '(') => {
@@ -344,7 +353,7 @@ impl<'a> Interp<'a> {
         (a, i)
     }
 
-    fn push_vals(&self, a: &mut Args, cur: Option<usize>, vals: Vec<Val>) {
+    fn push_vals(&self, a: &mut Args<'a>, cur: Option<usize>, vals: Vec<Val<'a>>) {
         match cur {
             Some(k) => a.params[k].1.extend(vals),
             None => a.positional.extend(vals),
@@ -446,7 +455,7 @@ impl<'a> Interp<'a> {
                         self.vars.remove(v.as_ref());
                         match (self.tok(i + 2), self.tok(i + 3)) {
                             (Some(Tok::Str(s)), next) if next.is_none_or(is_end) => {
-                                self.vars.insert(v.to_string(), VarVal::Text(s.to_string()));
+                                self.vars.insert(v.to_string(), VarVal::Text(Cow::Borrowed(s)));
                                 i += 3;
                                 continue;
                             }
