@@ -198,10 +198,10 @@ proptest! {
         prop_assert_eq!(fa.is_subset(&fb), (0..16).all(|v| !fa.contains(v) || fb.contains(v)));
     }
 
-    /// Fields hold one interval below 2^64 inline and the rest on the heap: across that
-    /// boundary every operation agrees with the values it holds, and two fields holding
-    /// the same values are equal, hash alike and order as their interval lists, however
-    /// they were built.
+    /// Fields hold one interval below 2^32 inline, all of `u128` as a mark and the rest on
+    /// the heap: across those boundaries every operation agrees with the values it holds,
+    /// and two fields holding the same values are equal, hash alike and order as their
+    /// interval lists, however they were built.
     #[test]
     fn field_across_the_inline_boundary(
         a in proptest::collection::vec((0usize..WIDE.len(), 0usize..WIDE.len()), 0..4),
@@ -241,7 +241,8 @@ proptest! {
 }
 
 /// Interval bounds on both sides of 2^64, where a field moves from inline to the heap.
-const WIDE: &[u128] = &[0, 7, (1 << 64) - 2, (1 << 64) - 1, 1 << 64, (1 << 64) + 1, u128::MAX - 1, u128::MAX];
+const WIDE: &[u128] =
+    &[0, 7, (1 << 32) - 2, (1 << 32) - 1, 1 << 32, (1 << 32) + 1, (1 << 64) - 1, 1 << 64, u128::MAX - 1, u128::MAX];
 
 /// Every bound, and the values next to each.
 const PROBES: &[u128] = &[
@@ -250,6 +251,12 @@ const PROBES: &[u128] = &[
     6,
     7,
     8,
+    (1 << 32) - 3,
+    (1 << 32) - 2,
+    (1 << 32) - 1,
+    1 << 32,
+    (1 << 32) + 1,
+    (1 << 32) + 2,
     (1 << 64) - 3,
     (1 << 64) - 2,
     (1 << 64) - 1,

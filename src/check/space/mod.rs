@@ -192,8 +192,8 @@ impl fmt::Display for TooFragmented {
 /// address: IPv4 addresses, interfaces, ports, protocols): those are held inline in 8
 /// bytes, the rest behind one thin pointer, so a field is 16 bytes and a [`Cube`] 192
 /// (576 with plain `u128` pairs) — cubes are copied, hashed and compared by the million.
-/// The representation is canonical (one interval below 2^32 is always `One`), so the
-/// derived equality and hash are those of the intervals.
+/// The representation is canonical (one interval below 2^32 is always `One`, all of
+/// `u128` always `AllWide`), so the derived equality and hash are those of the intervals.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Field(Repr);
 
@@ -202,9 +202,15 @@ enum Repr {
     #[default]
     Empty,
     One(u32, u32),
+    /// Every IPv6 address (`0..=u128::MAX`), without an allocation: every rule's reading
+    /// starts from it.
+    AllWide,
     /// A thin pointer (the slice's length lives on the heap): it keeps the field at 16 bytes.
     Wide(Box<Box<[(u128, u128)]>>),
 }
+
+/// The intervals of [`Repr::AllWide`].
+static ALL_WIDE: [(u128, u128); 1] = [(0, u128::MAX)];
 
 /// A field's intervals, borrowed as a slice: the heap's (none for an empty field), or the
 /// inline interval widened beside it.
@@ -256,6 +262,7 @@ impl Field {
         match (u32::try_from(lo), u32::try_from(hi)) {
             _ if lo > hi => Field::empty(),
             (Ok(lo), Ok(hi)) => Field(Repr::One(lo, hi)),
+            _ if lo == 0 && hi == u128::MAX => Field(Repr::AllWide),
             _ => Field(Repr::Wide(Box::new(Box::new([(lo, hi)])))),
         }
     }
@@ -298,6 +305,7 @@ impl Field {
         match &self.0 {
             Repr::Empty => Intervals { one: [(0, 0)], held: Some(&[]) },
             &Repr::One(lo, hi) => Intervals { one: [(u128::from(lo), u128::from(hi))], held: None },
+            Repr::AllWide => Intervals { one: [(0, 0)], held: Some(&ALL_WIDE) },
             Repr::Wide(w) => Intervals { one: [(0, 0)], held: Some(w) },
         }
     }
