@@ -120,6 +120,11 @@ fn pairs(kv: Vec<(&str, Value)>) -> Value {
 }
 
 /// A word as a JSON value: numbers as numbers, anything else as a string.
+/// The value of `parts` joined by `.`: the one part, or the schema's concatenation.
+fn concat_of(mut parts: Vec<Value>) -> Value {
+    if parts.len() == 1 { parts.remove(0) } else { one("concat", Value::Array(parts)) }
+}
+
 fn word_value(w: &str) -> Value {
     match w.parse::<u64>() {
         Ok(n) if w.bytes().all(|b| b.is_ascii_digit()) => json!(n),
@@ -596,11 +601,8 @@ impl<'t> Parser<'t> {
             if self.eat_sym('}') {
                 return Ok(out);
             }
-            let key = match self.value_parts()? {
-                mut single if single.len() == 1 => single.remove(0),
-                parts if bare => Value::Array(parts),
-                parts => one("concat", Value::Array(parts)),
-            };
+            let parts = self.value_parts()?;
+            let key = if bare && parts.len() > 1 { Value::Array(parts) } else { concat_of(parts) };
             let mut data = None;
             loop {
                 while matches!(self.peek(), Some(T::Newline)) {
@@ -657,8 +659,7 @@ impl<'t> Parser<'t> {
 
     /// `v` or `v . v . …`.
     fn value_concat(&mut self) -> Res<Value> {
-        let mut parts = self.value_parts()?;
-        Ok(if parts.len() == 1 { parts.remove(0) } else { one("concat", Value::Array(parts)) })
+        self.value_parts().map(concat_of)
     }
 
     /// The parts of `v . v . …` (one for a plain value).

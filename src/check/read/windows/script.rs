@@ -154,14 +154,14 @@ pub(super) fn texts(vals: &[Val]) -> Result<Vec<String>, String> {
 }
 
 pub(super) fn one(param: &str, vals: &[Val]) -> Result<String, String> {
+    // A value it cannot know is named first, as `texts` does, before values are counted.
+    if let Some(e) = vals.iter().find_map(|v| if let Val::Unknown(e) = v { Some(e) } else { None }) {
+        return Err(format!("-{param} is {e}, not a literal"));
+    }
     match vals {
         [Val::Text(v)] => Ok(v.to_string()),
-        [Val::Unknown(e)] => Err(format!("-{param} is {e}, not a literal")),
         [] => Err(format!("-{param} has no value")),
-        _ => match vals.iter().find_map(|v| if let Val::Unknown(e) = v { Some(e) } else { None }) {
-            Some(e) => Err(format!("-{param} is {e}, not a literal")),
-            None => Err(format!("-{param} has several values")),
-        },
+        _ => Err(format!("-{param} has several values")),
     }
 }
 
